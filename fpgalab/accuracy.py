@@ -1,0 +1,89 @@
+"""How far the hardware's outputs are from float: the report behind ``Design.accuracy``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .ir import nodes as ir
+from .sim.functional import to_exact
+
+
+@dataclass(frozen=True)
+class LayerError:
+    layer: str
+    node: str
+    max_abs_error: float
+    mean_abs_error: float
+    max_rel_error: float  # max |hw - float| / max |float| over the layer's output
+
+
+@dataclass(frozen=True)
+class AccuracyReport:
+    samples: int
+    reference: str                     # "tensorflow" or "float32 simulation"
+    max_abs_error: float
+    mean_abs_error: float
+    max_rel_error: float               # normalised by the largest reference magnitude
+    top1_agreement: float | None       # share of samples whose argmax equals the reference's
+    accuracy: float | None             # hardware top-1 against labels, when given
+    float_accuracy: float | None       # reference top-1 against labels, when given
+    per_layer: tuple[LayerError, ...]
+
+    def summary(self) -> str:
+        parts = [f"{self.samples} samples vs {self.reference}: max |err| {self.max_abs_error:.3g}, "
+                 f"mean |err| {self.mean_abs_error:.3g}"]
+        if self.top1_agreement is not None:
+            parts.append(f"top-1 agreement {100 * self.top1_agreement:.1f}%")
+        if self.accuracy is not None:
+            parts.append(f"accuracy {100 * self.accuracy:.1f}% (float {100 * self.float_accuracy:.1f}%)")
+        return ", ".join(parts)
+
+
+def _errors(hw: np.ndarray, ref: np.ndarray) -> tuple[float, float, float]:
+    diff = np.abs(hw.astype(np.float64) - ref.astype(np.float64))
+    scale = float(np.max(np.abs(ref))) if ref.size else 0.0
+    max_abs = float(np.max(diff)) if diff.size else 0.0
+    return max_abs, float(np.mean(diff)) if diff.size else 0.0, (max_abs / scale if scale > 0 else max_abs)
+
+
+def _labels(y, samples: int) -> np.ndarray:
+    labels = np.asarray(y)
+    if labels.ndim >= 2 and labels.shape[-1] > 1:
+        labels = np.argmax(labels.reshape(samples, -1), axis=-1)
+    labels = labels.reshape(-1)
+    if labels.shape[0] != samples:
+        raise ValueError(f"{labels.shape[0]} labels for {samples} samples")
+    return labels.astype(np.int64)
+
+
+def compare_outputs(kernel: ir.Kernel, hardware: dict, twin: dict, reference: list[np.ndarray], source: str,
+                    y, samples: int) -> AccuracyReport:
+    """Build the report from every buffer of the hardware run and of its float32 twin."""
+    out_name = kernel.outputs[0]
+    hw = np.broadcast_to(to_exact(hardware[out_name]), (samples,) + tuple(kernel.buffers()[out_name].shape))
+    ref = np.broadcast_to(reference[0].reshape((samples,) + hw.shape[1:]), hw.shape)
+    max_abs, mean_abs, max_rel = _errors(hw, ref)
+    for name, ref_other in zip(kernel.outputs[1:], reference[1:]):
+        other = to_exact(hardware[name])
+        errors = _errors(other, ref_other.reshape(other.shape))
+        max_abs, max_rel = max(max_abs, errors[0]), max(max_rel, errors[2])
+    agreement = accuracy = float_accuracy = None
+    flat_hw, flat_ref = hw.reshape(samples, -1), ref.reshape(samples, -1)
+    if flat_hw.shape[1] > 1:
+        hw_top, ref_top = np.argmax(flat_hw, axis=1), np.argmax(flat_ref, axis=1)
+        agreement = float(np.mean(hw_top == ref_top))
+        if y is not None:
+            labels = _labels(y, samples)
+            accuracy = float(np.mean(hw_top == labels))
+            float_accuracy = float(np.mean(ref_top == labels))
+    per_layer = []
+    last_of_layer: dict[str, str] = {}
+    for node in kernel.nodes:
+        last_of_layer[node.layer or node.name] = node.name
+    for layer, name in last_of_layer.items():
+        errors = _errors(to_exact(hardware[name]), to_exact(twin[name]))
+        per_layer.append(LayerError(layer, name, *errors))
+    return AccuracyReport(samples, source, max_abs, mean_abs, max_rel, agreement, accuracy, float_accuracy,
+                          tuple(per_layer))

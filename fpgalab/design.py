@@ -1,0 +1,183 @@
+"""``fpgalab.compile`` and the ``Design`` it returns."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .accuracy import AccuracyReport, compare_outputs
+from .errors import CompileError
+from .ir import nodes as ir
+from .ir.printer import format_kernel
+from .ir.serialize import kernel_from_dict, kernel_to_dict
+from .ir.verify import verify_kernel
+from .options import Options, parse_options
+from .passes import run_pipeline
+from .passes.fold_bias import FoldBias
+from .passes.fuse import FuseElementwise
+from .passes.quantize import AssignPrecision, parse_precision
+from .sim.functional import SimContext, run_kernel, to_exact, to_float
+
+JSON_VERSION = 1
+
+
+@dataclass
+class Design:
+    """A compiled design: its typed IR, the float32 IR it came from, options and the captured HLO text."""
+
+    name: str
+    kernel: ir.Kernel
+    float_kernel: ir.Kernel
+    options: Options
+    example_shapes: tuple[tuple[int, ...], ...]
+    hlo_text: str = ""
+    timings: tuple[tuple[str, float], ...] = ()
+    reference: object = field(default=None, repr=False, compare=False)  # TensorFlow float callable, if captured
+
+    # ---- views
+    def ir_text(self, loops: bool = True) -> str:
+        return format_kernel(self.kernel, loops)
+
+    def __repr__(self) -> str:
+        return (f"<Design {self.name}: {len(self.kernel.nodes)} nodes, precision {self.options.precision_text}, "
+                f"{self.options.device} at {self.options.clock_mhz:g} MHz>")
+
+    # ---- simulation
+    def _context(self) -> SimContext:
+        return SimContext(tables=dict(self.options.tables), table_type=self.options.table_type)
+
+    def _batch(self, inputs) -> tuple[list[np.ndarray], str]:
+        if len(inputs) != len(self.example_shapes):
+            raise ValueError(f"{self.name} takes {len(self.example_shapes)} input(s), got {len(inputs)}")
+        arrays, modes = [], set()
+        for k, (x, shape) in enumerate(zip(inputs, self.example_shapes)):
+            x = np.asarray(x.numpy() if hasattr(x, "numpy") else x)
+            if x.dtype.kind not in "fiu":
+                raise ValueError(f"input {k} has dtype {x.dtype}; give float arrays")
+            x = x.astype(np.float32)
+            if x.shape == shape:
+                arrays.append(x[None])
+                modes.add("single")
+            elif shape[0] == 1 and x.shape[1:] == shape[1:]:
+                arrays.append(x.reshape((x.shape[0],) + shape))
+                modes.add("batch")
+            elif x.shape[1:] == shape:
+                arrays.append(x)
+                modes.add("stacked")
+            else:
+                raise ValueError(f"input {k} has shape {x.shape}; this design takes {shape}, a batch of samples "
+                                 f"{('(N,) + ' + str(shape[1:])) if shape[0] == 1 else ''} or a stack (N,) + {shape}")
+        if len({a.shape[0] for a in arrays}) != 1:
+            raise ValueError(f"inputs have different sample counts: {[a.shape[0] for a in arrays]}")
+        return arrays, ("batch" if "batch" in modes else "stacked" if "stacked" in modes else "single")
+
+    @staticmethod
+    def _unbatch(array: np.ndarray, mode: str, samples: int) -> np.ndarray:
+        array = np.broadcast_to(array, (samples,) + array.shape[1:])
+        if mode == "single":
+            return np.array(array[0])
+        if mode == "batch" and array.ndim >= 2 and array.shape[1] == 1:
+            return np.array(array[:, 0])
+        return np.array(array)
+
+    def simulate(self, *inputs, float_reference: bool = False):
+        """What the hardware outputs for ``inputs`` (a sample, or a batch along a new first axis).
+
+        Fixed-point outputs are returned as exact float64 values; float32 designs as float32.
+        With several outputs, a tuple.
+        """
+        arrays, mode = self._batch(inputs)
+        kernel = self.float_twin if float_reference else self.kernel
+        values = run_kernel(kernel, arrays, self._context())
+        outs = []
+        for name in kernel.outputs:
+            value = values[name]
+            array = to_float(value) if not value.is_fixed else to_exact(value)
+            outs.append(self._unbatch(array, mode, arrays[0].shape[0]))
+        return outs[0] if len(outs) == 1 else tuple(outs)
+
+    @property
+    def float_twin(self) -> ir.Kernel:
+        """The same kernel (same node names) with every type float32: the per-layer reference."""
+        cached = getattr(self, "_float_twin", None)
+        if cached is None:
+            cached = AssignPrecision(parse_precision("float32")).run(self.kernel)
+            self._float_twin = cached
+        return cached
+
+    def accuracy(self, x, y=None, *more_inputs) -> AccuracyReport:
+        """Hardware outputs against TensorFlow float on the same inputs (per layer against float32 simulation)."""
+        inputs = (x,) + tuple(more_inputs)
+        arrays, mode = self._batch(inputs)
+        context = self._context()
+        hardware = run_kernel(self.kernel, arrays, context, keep=True)
+        twin = run_kernel(self.float_twin, arrays, context, keep=True)
+        if self.reference is not None:
+            reference = [np.asarray(r, dtype=np.float64) for r in self.reference(*arrays)]
+            source = "tensorflow"
+        else:
+            reference = [to_exact(twin[name]) for name in self.kernel.outputs]
+            source = "float32 simulation"
+        return compare_outputs(self.kernel, hardware, twin, reference, source, y, arrays[0].shape[0])
+
+    # ---- persistence
+    def to_json(self) -> str:
+        return json.dumps({
+            "fpgalab_design": JSON_VERSION, "name": self.name, "options": self.options.to_dict(),
+            "example_shapes": [list(s) for s in self.example_shapes], "hlo_text": self.hlo_text,
+            "kernel": kernel_to_dict(self.kernel), "float_kernel": kernel_to_dict(self.float_kernel),
+            "timings": [list(t) for t in self.timings]})
+
+    @classmethod
+    def from_json(cls, text: str) -> "Design":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as err:
+            raise ValueError(f"not a design: invalid JSON ({err})") from None
+        if not isinstance(data, dict) or data.get("fpgalab_design") != JSON_VERSION:
+            raise ValueError(f"not an fpgalab design of format version {JSON_VERSION}")
+        return cls(data["name"], verify_kernel(kernel_from_dict(data["kernel"])),
+                   kernel_from_dict(data["float_kernel"]), parse_options(**data["options"]),
+                   tuple(tuple(s) for s in data["example_shapes"]), data["hlo_text"],
+                   tuple((s, t) for s, t in data["timings"]))
+
+
+def build_design(name: str, float_kernel: ir.Kernel, options: Options, example_shapes, hlo_text="",
+                 timings=(), reference=None) -> Design:
+    """Run the pass pipeline on a float32 kernel and wrap the result."""
+    steps = [FoldBias(), FuseElementwise(), AssignPrecision(options.precision)]
+    kernel, pass_timings = run_pipeline(float_kernel, steps)
+    verify_kernel(kernel)
+    return Design(name, kernel, float_kernel, options, tuple(tuple(s) for s in example_shapes), hlo_text,
+                  tuple(timings) + tuple(pass_timings), reference)
+
+
+def compile(fn, *example_args, **options) -> Design:  # noqa: A001 - the public name DESIGN.md gives
+    """Capture ``fn`` (a function of tensors, a ``tf.function`` or a ``keras.Model``) and build its design."""
+    from .frontend.lower import lower_module  # noqa: PLC0415
+    from .frontend.tf_capture import capture  # noqa: PLC0415
+
+    kernel_options = getattr(fn, "__fpgalab_options__", None)
+    if kernel_options is not None:
+        options = {**kernel_options["options"], **options}
+        if not example_args and kernel_options["example_args"] is not None:
+            example_args = kernel_options["example_args"]
+        fn = kernel_options["function"]
+    parsed = parse_options(**options)
+    start = time.perf_counter()
+    captured = capture(fn, *example_args)
+    lower_start = time.perf_counter()
+    try:
+        float_kernel = lower_module(captured.module, captured.bindings, captured.n_inputs, captured.input_names,
+                                    captured.weight_names, captured.layer_names, captured.name)
+    except CompileError:
+        raise
+    except RecursionError:
+        raise CompileError("the model is too deeply nested for fpgalab's lowering") from None
+    timings = [("capture", lower_start - start), ("lower", time.perf_counter() - lower_start)]
+    shapes = [tuple(np.shape(a)) for a in example_args]
+    return build_design(captured.name, verify_kernel(float_kernel), parsed, shapes, captured.module.text,
+                        timings, captured.reference)

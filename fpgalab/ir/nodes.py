@@ -1,0 +1,243 @@
+"""The loop-nest HLS IR: a kernel is a list of layer nodes over named on-chip buffers.
+
+Every node is a frozen dataclass with one output buffer (``name``, ``shape``, ``dtype``) and the
+names of the buffers it reads (``inputs``). Its loop nest (``fpgalab.ir.loops.loop_nest``) is
+fixed by its class and shape: output loops, then reduction loops. Change a node with
+``dataclasses.replace``; the simulator, the estimator and each backend keep one table row per
+node class.
+
+Node classes, and the HLO ops they come from:
+    Elementwise  add subtract multiply divide maximum minimum negate abs exponential tanh logistic
+                 rsqrt sqrt compare select clamp convert (and fused chains of them)
+    Dot          dot                       (acc += lhs * rhs, starting at the bias)
+    Conv         convolution               (NHWC input, HWIO kernel, groups for depthwise)
+    Pool         reduce-window             (max / min / sum window, strides, padding)
+    Reduce       reduce                    (sum / max / min over dimensions)
+    Transpose, Reshape, Broadcast, Slice, Pad, Concat    data movement
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from .types import FLOAT32, NumType
+
+# ---- elementwise expressions ----------------------------------------------------------------------
+
+UNARY_OPS = ("neg", "abs", "exp", "tanh", "logistic", "rsqrt", "sqrt", "convert")
+BINARY_OPS = ("add", "sub", "mul", "div", "max", "min", "cmp_eq", "cmp_ne", "cmp_lt", "cmp_le", "cmp_gt", "cmp_ge")
+TERNARY_OPS = ("select", "clamp")
+ELEMENTWISE_OPS = UNARY_OPS + BINARY_OPS + TERNARY_OPS
+TABLE_OPS = {"exp": "exp", "tanh": "tanh", "logistic": "sigmoid", "rsqrt": "rsqrt", "sqrt": "sqrt", "div": "reciprocal"}
+
+
+@dataclass(frozen=True)
+class Arg:
+    """The node's ``index``-th input buffer, read at the output index (through ``Elementwise.in_dims``)."""
+
+    index: int
+
+
+@dataclass(frozen=True)
+class Const:
+    """A scalar constant folded into the expression (relu's 0, a scale), held in ``dtype``."""
+
+    value: float
+    dtype: NumType = FLOAT32
+
+
+@dataclass(frozen=True)
+class Op:
+    """One operation; its result is converted to ``dtype`` as an HLS assignment would."""
+
+    op: str
+    args: tuple
+    dtype: NumType = FLOAT32
+
+
+Expr = Arg | Const | Op
+
+
+def expr_ops(expr) -> list[Op]:
+    """The operations of an expression, operands before users."""
+    if isinstance(expr, Op):
+        return [o for a in expr.args for o in expr_ops(a)] + [expr]
+    return []
+
+
+# ---- buffers that are not produced by a node ------------------------------------------------------
+
+@dataclass(frozen=True)
+class Input:
+    """A kernel argument streamed in from the host (one sample per invocation)."""
+
+    name: str
+    shape: tuple[int, ...]
+    dtype: NumType = FLOAT32
+    op_name: str = ""
+
+
+@dataclass(frozen=True)
+class Constant:
+    """Weights, biases and other values the design owns: a ROM (float values, quantized to ``dtype``)."""
+
+    name: str
+    shape: tuple[int, ...]
+    value: np.ndarray = field(hash=False, compare=False, repr=False)
+    dtype: NumType = FLOAT32
+    role: str = "weight"  # weight | bias | constant
+    op_name: str = ""
+
+
+# ---- layer nodes ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Node:
+    name: str
+    inputs: tuple[str, ...]
+    shape: tuple[int, ...]
+    dtype: NumType = FLOAT32
+    layer: str = ""    # Keras layer or TF name scope the node came from (for overrides and reports)
+    op_name: str = ""  # TensorFlow op_name from the HLO metadata
+
+    def replace(self, **changes):
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class Elementwise(Node):
+    """out[i] = expr(inputs[k][i projected through in_dims[k]]).
+
+    ``in_dims[k]`` maps each dimension of input k to an output dimension (HLO broadcast
+    ``dimensions``): a bias of shape [F] read by a [N,H,W,F] node has in_dims (3,).
+    """
+
+    expr: Expr = Arg(0)
+    in_dims: tuple[tuple[int, ...], ...] = ()
+
+
+@dataclass(frozen=True)
+class Dot(Node):
+    """General dot product; inputs are (lhs, rhs) or (lhs, rhs, bias).
+
+    Output dimensions are batch, lhs free, rhs free (HLO order). With a bias, its dims map to
+    output dims by ``bias_dims``; the accumulator of type ``acc`` starts at the bias.
+    """
+
+    lhs_contract: tuple[int, ...] = ()
+    rhs_contract: tuple[int, ...] = ()
+    lhs_batch: tuple[int, ...] = ()
+    rhs_batch: tuple[int, ...] = ()
+    bias_dims: tuple[int, ...] = ()
+    acc: NumType = FLOAT32
+
+
+@dataclass(frozen=True)
+class Conv(Node):
+    """Convolution over channels-last input [N, *spatial, C] with kernel [*window, C/groups, F].
+
+    ``padding`` is (low, high) per spatial dimension; ``groups`` == C gives a depthwise
+    convolution. Inputs are (input, kernel) or (input, kernel, bias[F]).
+    """
+
+    strides: tuple[int, ...] = ()
+    padding: tuple[tuple[int, int], ...] = ()
+    dilation: tuple[int, ...] = ()
+    groups: int = 1
+    acc: NumType = FLOAT32
+
+
+@dataclass(frozen=True)
+class Pool(Node):
+    """Reduce-window over every dimension: ``kind`` max, min or sum (average pooling is sum then scale)."""
+
+    kind: str = "max"
+    window: tuple[int, ...] = ()
+    strides: tuple[int, ...] = ()
+    padding: tuple[tuple[int, int], ...] = ()
+    init: float = 0.0
+    acc: NumType = FLOAT32
+
+
+@dataclass(frozen=True)
+class Reduce(Node):
+    """Reduction of the input over ``dims`` (``kind`` sum, max or min), starting at ``init``."""
+
+    kind: str = "sum"
+    dims: tuple[int, ...] = ()
+    init: float = 0.0
+    acc: NumType = FLOAT32
+
+
+@dataclass(frozen=True)
+class Transpose(Node):
+    perm: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class Reshape(Node):
+    """Row-major reshape: the same memory read with another shape (free in hardware)."""
+
+
+@dataclass(frozen=True)
+class Broadcast(Node):
+    dims: tuple[int, ...] = ()  # output dimension of each input dimension
+
+
+@dataclass(frozen=True)
+class Slice(Node):
+    starts: tuple[int, ...] = ()
+    limits: tuple[int, ...] = ()
+    strides: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class Pad(Node):
+    low: tuple[int, ...] = ()
+    high: tuple[int, ...] = ()
+    value: float = 0.0
+
+
+@dataclass(frozen=True)
+class Concat(Node):
+    axis: int = 0
+
+
+NODE_CLASSES = (Elementwise, Dot, Conv, Pool, Reduce, Transpose, Reshape, Broadcast, Slice, Pad, Concat)
+DATA_MOVEMENT = (Transpose, Reshape, Broadcast, Slice, Pad, Concat)
+
+
+@dataclass(frozen=True)
+class Kernel:
+    """A whole design: its inputs, constants (ROMs), nodes in topological order and outputs."""
+
+    name: str
+    inputs: tuple[Input, ...]
+    constants: tuple[Constant, ...]
+    nodes: tuple[Node, ...]
+    outputs: tuple[str, ...]
+
+    def replace(self, **changes) -> "Kernel":
+        return replace(self, **changes)
+
+    def buffers(self) -> dict:
+        """Every named buffer: inputs, constants and node outputs."""
+        table: dict = {i.name: i for i in self.inputs}
+        table.update({c.name: c for c in self.constants})
+        table.update({n.name: n for n in self.nodes})
+        return table
+
+    def node(self, name: str) -> Node:
+        for n in self.nodes:
+            if n.name == name:
+                return n
+        raise KeyError(name)
+
+    def users(self) -> dict[str, list[Node]]:
+        table: dict[str, list[Node]] = {}
+        for n in self.nodes:
+            for i in n.inputs:
+                table.setdefault(i, []).append(n)
+        return table

@@ -1,0 +1,57 @@
+"""Structural checks of a kernel: every name defined once and before use, shapes consistent."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import nodes as ir
+
+
+class IRError(Exception):
+    """The IR broke one of its invariants (a bug in a pass, never the user's fault)."""
+
+
+def _expected_shape(node: ir.Node, shapes: dict) -> tuple[int, ...] | None:
+    """The output shape a node's inputs imply, where it is simple to know."""
+    if isinstance(node, ir.Transpose):
+        return tuple(shapes[node.inputs[0]][p] for p in node.perm)
+    if isinstance(node, ir.Reshape):
+        if int(np.prod(shapes[node.inputs[0]], dtype=np.int64)) != int(np.prod(node.shape, dtype=np.int64)):
+            raise IRError(f"{node.name}: reshape changes the element count")
+        return tuple(node.shape)
+    if isinstance(node, ir.Slice):
+        return tuple(len(range(a, b, s)) for a, b, s in zip(node.starts, node.limits, node.strides))
+    if isinstance(node, ir.Pad):
+        return tuple(d + lo + hi for d, lo, hi in zip(shapes[node.inputs[0]], node.low, node.high))
+    return None
+
+
+def verify_kernel(kernel: ir.Kernel) -> ir.Kernel:
+    defined: dict[str, tuple[int, ...]] = {}
+    for buf in (*kernel.inputs, *kernel.constants):
+        if buf.name in defined:
+            raise IRError(f"buffer {buf.name} is defined twice")
+        defined[buf.name] = tuple(buf.shape)
+    for node in kernel.nodes:
+        if type(node) not in ir.NODE_CLASSES:
+            raise IRError(f"{node.name}: unknown node class {type(node).__name__}")
+        for name in node.inputs:
+            if name not in defined:
+                raise IRError(f"{node.name} reads {name} before it is defined")
+        if node.name in defined:
+            raise IRError(f"buffer {node.name} is defined twice")
+        expected = _expected_shape(node, defined)
+        if expected is not None and tuple(expected) != tuple(node.shape):
+            raise IRError(f"{node.name}: shape {node.shape} but its inputs give {expected}")
+        if isinstance(node, ir.Elementwise):
+            if len(node.in_dims) != len(node.inputs):
+                raise IRError(f"{node.name}: {len(node.inputs)} inputs but {len(node.in_dims)} index maps")
+            for name, dims in zip(node.inputs, node.in_dims):
+                source = defined[name]
+                if len(dims) != len(source) or any(source[i] not in (1, node.shape[d]) for i, d in enumerate(dims)):
+                    raise IRError(f"{node.name}: input {name}{list(source)} does not map onto {list(node.shape)} by {dims}")
+        defined[node.name] = tuple(node.shape)
+    for name in kernel.outputs:
+        if name not in defined:
+            raise IRError(f"output {name} is not defined")
+    return kernel

@@ -1,0 +1,359 @@
+"""The simulator's rows: how each IR node class computes, in float32 and in exact ap_fixed.
+
+Fixed-point rows follow the HLS C++ that fpgalab emits: operands in their own types, each
+operation's full-precision result assigned to the operation's type; dot products and
+convolutions run ``acc = bias; for k: acc += w[k] * x[k]; out = acc`` with ``acc`` of the
+accumulator type. When no product needs rounding in the accumulator and no partial sum can
+overflow it, the sum is done at once with an exact matrix product (same result, BLAS speed);
+otherwise the terms are added one by one in loop order.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..ir import nodes as ir
+from ..ir.types import FLOAT32, FixedType
+from . import fixed
+from .elementwise import evaluate_expr
+from .functional import SimValue, broadcast_in_dims, constant_value, convert, to_float
+
+ROWS: dict = {}
+
+
+def row(cls):
+    def register(fn):
+        ROWS[cls] = fn
+        return fn
+    return register
+
+
+def _mantissa(value: SimValue, dtype: FixedType) -> tuple[np.ndarray, int]:
+    """Mantissa and fraction bits of a value in fixed arithmetic (other kinds converted to ``dtype`` first)."""
+    if isinstance(value.dtype, FixedType):
+        return value.array, value.dtype.frac
+    return convert(value, dtype).array, dtype.frac
+
+
+def _max_abs(array: np.ndarray) -> int:
+    return int(np.max(np.abs(array))) if array.size else 0
+
+
+def _accumulate_sequential(acc: np.ndarray, terms, acc_type: FixedType) -> np.ndarray:
+    """``for term in terms: acc = acc_type(acc + term)`` with exact terms given as (mantissa, frac)."""
+    for mant, frac in terms:
+        total, total_frac = fixed.add(acc, acc_type.frac, mant, frac)
+        acc = fixed.quantize(total, total_frac, acc_type)
+    return acc
+
+
+def _sum_is_exact(acc_type: FixedType, product_frac: int, start_abs: int, terms_abs: int) -> bool:
+    """True when adding the terms at once equals adding them one by one into ``acc_type``.
+
+    Needs every term representable in the accumulator without rounding (enough fraction bits),
+    and either wrap-around overflow (modular, so order-free) or no partial sum outside the
+    accumulator's range: ``start_abs`` (accumulator units) + ``terms_abs`` (sum of |term| in
+    units of 2**-product_frac) bounds every partial sum.
+    """
+    if acc_type.frac < product_frac:
+        return False
+    if acc_type.overflow == "AP_WRAP":
+        return True
+    bound = start_abs + (terms_abs << (acc_type.frac - product_frac))
+    return bound <= min(-acc_type.min_int, acc_type.max_int)
+
+
+# ---- elementwise and data movement -----------------------------------------------------------------
+
+@row(ir.Elementwise)
+def _elementwise(node: ir.Elementwise, values, ctx):
+    operands = [SimValue(broadcast_in_dims(v.array, dims, node.shape, sample_axis=True), v.dtype)
+                for v, dims in zip(values, node.in_dims)]
+    result = evaluate_expr(node.expr, operands, ctx)
+    return convert(result, node.dtype)
+
+
+def _same_type(node, value: SimValue) -> SimValue:
+    return convert(value, node.dtype)
+
+
+@row(ir.Transpose)
+def _transpose(node: ir.Transpose, values, ctx):
+    v = values[0]
+    return _same_type(node, SimValue(np.transpose(v.array, (0,) + tuple(p + 1 for p in node.perm)), v.dtype))
+
+
+@row(ir.Reshape)
+def _reshape(node: ir.Reshape, values, ctx):
+    v = values[0]
+    return _same_type(node, SimValue(v.array.reshape((v.array.shape[0],) + tuple(node.shape)), v.dtype))
+
+
+@row(ir.Broadcast)
+def _broadcast(node: ir.Broadcast, values, ctx):
+    v = values[0]
+    return _same_type(node, SimValue(broadcast_in_dims(v.array, node.dims, node.shape, sample_axis=True), v.dtype))
+
+
+@row(ir.Slice)
+def _slice(node: ir.Slice, values, ctx):
+    v = values[0]
+    index = (slice(None),) + tuple(slice(a, b, s) for a, b, s in zip(node.starts, node.limits, node.strides))
+    return _same_type(node, SimValue(v.array[index], v.dtype))
+
+
+def _pad_array(value: SimValue, low, high, fill: float, dtype) -> SimValue:
+    value = convert(value, dtype)
+    fill_value = constant_value(fill, dtype).array[0]
+    widths = [(0, 0)] + list(zip(low, high))
+    return SimValue(np.pad(value.array, widths, constant_values=fill_value), dtype)
+
+
+@row(ir.Pad)
+def _pad(node: ir.Pad, values, ctx):
+    return _pad_array(values[0], node.low, node.high, node.value, node.dtype)
+
+
+@row(ir.Concat)
+def _concat(node: ir.Concat, values, ctx):
+    converted = [convert(v, node.dtype).array for v in values]
+    samples = max(a.shape[0] for a in converted)
+    converted = [np.broadcast_to(a, (samples,) + a.shape[1:]) for a in converted]
+    return SimValue(np.concatenate(converted, axis=node.axis + 1), node.dtype)
+
+
+# ---- dot product -------------------------------------------------------------------------------------
+
+def _dot_operands(node: ir.Dot, lhs: np.ndarray, rhs: np.ndarray):
+    """Arrange as lhs (S, B, M, K) and rhs (S or 1, B, K, N); returns them and the output shape order."""
+    l_rank, r_rank = lhs.ndim - 1, rhs.ndim - 1
+    l_free = [d for d in range(l_rank) if d not in node.lhs_contract and d not in node.lhs_batch]
+    r_free = [d for d in range(r_rank) if d not in node.rhs_contract and d not in node.rhs_batch]
+    lhs_t = np.transpose(lhs, [0] + [1 + d for d in (*node.lhs_batch, *l_free, *node.lhs_contract)])
+    rhs_t = np.transpose(rhs, [0] + [1 + d for d in (*node.rhs_batch, *node.rhs_contract, *r_free)])
+    batch = int(np.prod([lhs.shape[1 + d] for d in node.lhs_batch], dtype=np.int64))
+    m = int(np.prod([lhs.shape[1 + d] for d in l_free], dtype=np.int64))
+    k = int(np.prod([lhs.shape[1 + d] for d in node.lhs_contract], dtype=np.int64))
+    n = int(np.prod([rhs.shape[1 + d] for d in r_free], dtype=np.int64))
+    return lhs_t.reshape(lhs.shape[0], batch, m, k), rhs_t.reshape(rhs.shape[0], batch, k, n)
+
+
+def _matmul(lhs4, rhs4, exact: bool):
+    """(S|1,B,M,K) @ (S|1,B,K,N) -> (S,B,M,N); a right operand shared by all samples is one big product."""
+    samples, batch, m, k = lhs4.shape
+    product = fixed.exact_matmul if exact else np.matmul
+    if rhs4.shape[0] == 1:
+        folded = np.transpose(lhs4, (1, 0, 2, 3)).reshape(batch, samples * m, k)
+        out = np.stack([product(folded[b], rhs4[0, b]) for b in range(batch)])
+        return np.transpose(out.reshape(batch, samples, m, -1), (1, 0, 2, 3))
+    return product(lhs4, rhs4)
+
+
+def _bias_term(node, values, shape, dtype):
+    """The bias broadcast to the output shape (sample axis first), or None."""
+    if len(values) < 3:
+        return None
+    bias = convert(values[2], dtype) if not isinstance(dtype, FixedType) else values[2]
+    return SimValue(broadcast_in_dims(bias.array, node_bias_dims(node), shape, sample_axis=True), bias.dtype)
+
+
+def node_bias_dims(node) -> tuple[int, ...]:
+    return node.bias_dims if isinstance(node, ir.Dot) else (len(node.shape) - 1,)
+
+
+@row(ir.Dot)
+def _dot(node: ir.Dot, values, ctx):
+    lhs, rhs = values[0], values[1]
+    if not isinstance(node.acc, FixedType):
+        l4, r4 = _dot_operands(node, to_float(lhs), to_float(rhs))
+        out = _matmul(l4, r4, exact=False).reshape((l4.shape[0],) + tuple(node.shape))
+        bias = _bias_term(node, values, node.shape, FLOAT32)
+        if bias is not None:
+            out = out + bias.array
+        return convert(SimValue(out.astype(np.float32), FLOAT32), node.dtype)
+    acc_type = node.acc
+    l_mant, l_frac = _mantissa(lhs, acc_type)
+    r_mant, r_frac = _mantissa(rhs, acc_type)
+    l4, r4 = _dot_operands(node, l_mant, r_mant)
+    samples = max(l4.shape[0], r4.shape[0])
+    out_shape = (samples,) + tuple(node.shape)
+    acc = _initial_acc(node, values, acc_type, out_shape)
+    product_frac = l_frac + r_frac
+    terms_abs = l4.shape[3] * _max_abs(l_mant) * _max_abs(r_mant)
+    if _sum_is_exact(acc_type, product_frac, _max_abs(acc), terms_abs):
+        products = _matmul(l4, r4, exact=True).reshape(out_shape)
+        total, frac = fixed.add(acc, acc_type.frac, products, product_frac)
+        acc = fixed.quantize(total, frac, acc_type)
+    else:
+        acc4 = acc.reshape(samples, l4.shape[1], l4.shape[2], r4.shape[3])
+        terms = ((l4[..., k:k + 1] * r4[:, :, k:k + 1, :], product_frac) for k in range(l4.shape[3]))
+        acc = _accumulate_sequential(acc4, terms, acc_type).reshape(out_shape)
+    return convert(SimValue(acc, acc_type), node.dtype)
+
+
+def _initial_acc(node, values, acc_type: FixedType, out_shape) -> np.ndarray:
+    """The accumulator's start: the bias converted to the accumulator type, else zero."""
+    bias = _bias_term(node, values, out_shape[1:], acc_type)
+    if bias is None:
+        return np.zeros(out_shape, dtype=np.int64)
+    start = convert(bias, acc_type).array
+    return np.ascontiguousarray(np.broadcast_to(start, out_shape))
+
+
+# ---- convolution -------------------------------------------------------------------------------------
+
+def _window_slices(padded: np.ndarray, node: ir.Conv, kernel_shape, out_spatial):
+    """Yield (offset, input window slice) for each kernel position, in loop order (row-major)."""
+    for offset in np.ndindex(*kernel_shape):
+        index = [slice(None), slice(None)]
+        for dim, k in enumerate(offset):
+            start = k * node.dilation[dim]
+            index.append(slice(start, start + node.strides[dim] * (out_spatial[dim] - 1) + 1, node.strides[dim]))
+        yield offset, padded[tuple(index)]
+
+
+@row(ir.Conv)
+def _conv(node: ir.Conv, values, ctx):
+    x, w = values[0], values[1]
+    spatial = len(node.strides)
+    kernel_spatial = w.array.shape[1:1 + spatial]
+    out_spatial = node.shape[1:1 + spatial]
+    channels, features = x.array.shape[-1], node.shape[-1]
+    groups = node.groups
+    cg, fg = channels // groups, features // groups
+    fixed_mode = isinstance(node.acc, FixedType)
+    acc_type = node.acc
+    if fixed_mode:
+        x_arr, x_frac = _mantissa(x, acc_type)
+        w_arr, w_frac = _mantissa(w, acc_type)
+        pad_fill = 0
+    else:
+        x_arr, w_arr, x_frac, w_frac, pad_fill = to_float(x), to_float(w), 0, 0, 0.0
+    widths = [(0, 0), (0, 0)] + list(node.padding) + [(0, 0)]
+    padded = np.pad(x_arr, widths, constant_values=pad_fill)
+    kernel = w_arr[0]  # constants carry a sample axis of 1
+    samples = x_arr.shape[0]
+    out_shape = (samples,) + tuple(node.shape)
+
+    def group_product(window, offset, exact):
+        """Sum over the channels of one kernel position, all groups: (S, N, *out, F)."""
+        taps = kernel[offset]  # (cg, F)
+        if cg == 1:  # depthwise: each output channel reads one input channel
+            source = np.repeat(window, fg, axis=-1) if fg > 1 else window
+            return source * taps[0]
+        parts = []
+        for g in range(groups):
+            block = window[..., g * cg:(g + 1) * cg]
+            flat = block.reshape(-1, cg)
+            weights = taps[:, g * fg:(g + 1) * fg]
+            product = fixed.exact_matmul(flat, weights) if exact else flat @ weights
+            parts.append(product.reshape(block.shape[:-1] + (fg,)))
+        return parts[0] if groups == 1 else np.concatenate(parts, axis=-1)
+
+    if not fixed_mode:
+        out = np.zeros(out_shape, dtype=np.float32)
+        for offset, window in _window_slices(padded, node, kernel_spatial, out_spatial):
+            out += group_product(window, offset, exact=False)
+        bias = _bias_term(node, values, node.shape, FLOAT32)
+        if bias is not None:
+            out = out + bias.array
+        return convert(SimValue(out.astype(np.float32), FLOAT32), node.dtype)
+
+    acc = _initial_acc(node, values, acc_type, out_shape)
+    product_frac = x_frac + w_frac
+    terms_per_output = int(np.prod(kernel_spatial)) * cg
+    terms_abs = terms_per_output * _max_abs(x_arr) * _max_abs(w_arr)
+    if _sum_is_exact(acc_type, product_frac, _max_abs(acc), terms_abs):
+        total = np.zeros(out_shape, dtype=np.int64)
+        for offset, window in _window_slices(padded, node, kernel_spatial, out_spatial):
+            total += group_product(window, offset, exact=True)
+        summed, frac = fixed.add(acc, acc_type.frac, total, product_frac)
+        acc = fixed.quantize(summed, frac, acc_type)
+    else:
+        def terms():
+            for offset, window in _window_slices(padded, node, kernel_spatial, out_spatial):
+                taps = kernel[offset]
+                for c in range(cg):
+                    source = window[..., [g * cg + c for g in range(groups) for _ in range(fg)]]
+                    yield source * taps[c], product_frac
+        acc = _accumulate_sequential(acc, terms(), acc_type)
+    return convert(SimValue(acc, acc_type), node.dtype)
+
+
+# ---- pooling and reductions ----------------------------------------------------------------------
+
+def _reduce_array(array: np.ndarray, kind: str, axes: tuple[int, ...]) -> np.ndarray:
+    if kind == "max":
+        return np.max(array, axis=axes)
+    if kind == "min":
+        return np.min(array, axis=axes)
+    return np.sum(array, axis=axes)
+
+
+def _init_value(kind: str, init: float, dtype) -> np.ndarray:
+    """The identity of a reduction in a type: -inf becomes the type's minimum, as hardware does."""
+    if isinstance(dtype, FixedType) and not np.isfinite(init):
+        return np.int64(dtype.min_int if init < 0 else dtype.max_int)
+    return constant_value(init, dtype).array[0]
+
+
+def _reduce_fixed_sum(array: np.ndarray, frac: int, acc_type: FixedType, axes, init_mant: int):
+    """Sum in the accumulator type; exact at once when order cannot matter, else term by term."""
+    count = int(np.prod([array.shape[a] for a in axes], dtype=np.int64)) if axes else 1
+    start = np.full(np.delete(np.array(array.shape), axes).tolist(), init_mant, dtype=np.int64)
+    if _sum_is_exact(acc_type, frac, abs(init_mant), count * _max_abs(array)):
+        total, total_frac = fixed.add(start, acc_type.frac, np.sum(array, axis=axes), frac)
+        return fixed.quantize(total, total_frac, acc_type)
+    moved = np.moveaxis(array, axes, tuple(range(array.ndim - len(axes), array.ndim)))
+    flat = moved.reshape(moved.shape[:array.ndim - len(axes)] + (-1,))
+    return _accumulate_sequential(start, ((flat[..., k], frac) for k in range(flat.shape[-1])), acc_type)
+
+
+@row(ir.Pool)
+def _pool(node: ir.Pool, values, ctx):
+    x = values[0]
+    fixed_sum = node.kind == "sum" and isinstance(node.acc, FixedType)
+    fixed_compare = node.kind != "sum" and isinstance(x.dtype, FixedType)
+    if fixed_sum:
+        arr, frac = _mantissa(x, node.acc)
+        fill = 0  # padding adds nothing; the initial value starts the accumulator
+    elif fixed_compare:
+        arr, frac = x.array, x.dtype.frac  # max/min are exact in the input's own type
+        fill = _init_value(node.kind, node.init, x.dtype)
+    else:
+        arr, fill = to_float(x), np.float32(node.init if node.kind != "sum" else 0.0)
+    padded = np.pad(arr, [(0, 0)] + list(node.padding), constant_values=fill)
+    windows = np.lib.stride_tricks.sliding_window_view(padded, node.window, axis=tuple(range(1, arr.ndim)))
+    windows = windows[(slice(None),) + tuple(slice(None, None, s) for s in node.strides)]
+    axes = tuple(range(arr.ndim, windows.ndim))
+    if fixed_sum:
+        init = int(fixed.from_float(np.array([node.init]), node.acc)[0]) if np.isfinite(node.init) else 0
+        return convert(SimValue(_reduce_fixed_sum(windows, frac, node.acc, axes, init), node.acc), node.dtype)
+    out = _reduce_array(windows, node.kind, axes)
+    if fixed_compare:
+        return convert(SimValue(out, x.dtype), node.dtype)
+    if node.kind == "sum" and node.init != 0:
+        out = out + np.float32(node.init)
+    return convert(SimValue(np.asarray(out, dtype=np.float32), FLOAT32), node.dtype)
+
+
+@row(ir.Reduce)
+def _reduce(node: ir.Reduce, values, ctx):
+    x = values[0]
+    axes = tuple(d + 1 for d in node.dims)
+    if node.kind == "sum" and isinstance(node.acc, FixedType):
+        arr, frac = _mantissa(x, node.acc)
+        init = int(fixed.from_float(np.array([node.init]), node.acc)[0])
+        return convert(SimValue(_reduce_fixed_sum(arr, frac, node.acc, axes, init), node.acc), node.dtype)
+    if isinstance(x.dtype, FixedType) and node.kind != "sum":
+        out = _reduce_array(x.array, node.kind, axes)  # max/min are exact in the input's own type
+        return convert(SimValue(out, x.dtype), node.dtype)
+    arr = to_float(x)
+    out = _reduce_array(arr, node.kind, axes)
+    if node.kind == "sum" and node.init != 0:
+        out = out + np.float32(node.init)
+    elif node.kind in ("max", "min") and np.isfinite(node.init):
+        out = (np.maximum if node.kind == "max" else np.minimum)(out, np.float32(node.init))
+    return convert(SimValue(np.asarray(out, dtype=np.float32), FLOAT32), node.dtype)
+
+

@@ -1,0 +1,155 @@
+"""Look-up tables through which the hardware computes non-linear functions in fixed point.
+
+As in hls4ml, a function ``f`` over an input range ``[lo, hi)`` is tabulated at ``size`` bins;
+the input's value selects a bin and the ROM entry is the (already quantized) output. The
+simulator and the C++ backend must agree on every entry and every index, so both are defined
+here exactly, in integers.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+
+from fpgalab.ir.types import FixedType
+from fpgalab.sim.fixed import INT64_BITS, from_float
+
+FUNCTIONS = ("exp", "tanh", "sigmoid", "reciprocal", "rsqrt", "sqrt")
+_NONNEGATIVE_DOMAIN = ("rsqrt", "sqrt")
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """A ROM of ``size`` entries tabulating ``function`` over ``[lo, hi)``.
+
+    With ``step = (hi - lo) / size``, entry ``i`` holds ``f(lo + (i + 0.5) * step)``, ``f`` at the
+    centre of bin ``i`` evaluated in float64 (``reference_function``), then converted to the
+    output type exactly like the ``ap_fixed`` constructor from a double (``from_float``: the
+    type's quantization and overflow modes; values beyond the range, and inf, saturate or wrap
+    per the type). Bin centres are never 0 for the default tables, so 1/x and 1/sqrt(x) are
+    finite there; ``sqrt`` and ``rsqrt`` tables must have ``lo >= 0``.
+
+    The index of input ``x`` is ``floor((x - lo) / step)`` clamped to ``[0, size - 1]``: inputs
+    below ``lo`` read entry 0, inputs at or above ``hi`` read the last entry (see
+    ``table_index`` for the integer formula).
+
+    ``size`` is a power of two >= 2; ``lo < hi`` are finite floats (every float is a dyadic
+    rational, so the index formula is exact).
+    """
+
+    function: str
+    size: int
+    lo: float
+    hi: float
+
+    def __post_init__(self):
+        if self.function not in FUNCTIONS:
+            raise ValueError(f"unknown table function {self.function!r}; allowed: {', '.join(FUNCTIONS)}")
+        if isinstance(self.size, bool) or not isinstance(self.size, int) or self.size < 2 \
+                or self.size & (self.size - 1):
+            raise ValueError(f"table size must be a power of two >= 2, got {self.size!r}")
+        if not (math.isfinite(self.lo) and math.isfinite(self.hi) and self.lo < self.hi):
+            raise ValueError(f"table range needs finite lo < hi, got [{self.lo}, {self.hi})")
+        if self.function in _NONNEGATIVE_DOMAIN and self.lo < 0:
+            raise ValueError(f"{self.function} table range must start at lo >= 0, got {self.lo}")
+
+    @property
+    def step(self) -> float:
+        return (self.hi - self.lo) / self.size
+
+
+DEFAULT_TABLES: dict[str, TableSpec] = {
+    "exp": TableSpec("exp", 1024, -8.0, 8.0),
+    "tanh": TableSpec("tanh", 1024, -4.0, 4.0),
+    "sigmoid": TableSpec("sigmoid", 1024, -8.0, 8.0),
+    "reciprocal": TableSpec("reciprocal", 1024, 0.0, 64.0),
+    "rsqrt": TableSpec("rsqrt", 1024, 0.0, 64.0),
+    "sqrt": TableSpec("sqrt", 1024, 0.0, 64.0),
+}
+
+
+def _sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def _reciprocal(x):
+    return 1.0 / x
+
+
+def _rsqrt(x):
+    return 1.0 / np.sqrt(x)
+
+
+_REFERENCE = {"exp": np.exp, "tanh": np.tanh, "sigmoid": _sigmoid, "reciprocal": _reciprocal,
+              "rsqrt": _rsqrt, "sqrt": np.sqrt}
+
+
+def reference_function(name: str):
+    """The float64 NumPy function a table approximates (sigmoid is ``1 / (1 + exp(-x))``)."""
+    try:
+        return _REFERENCE[name]
+    except KeyError:
+        raise ValueError(f"unknown table function {name!r}; allowed: {', '.join(FUNCTIONS)}") from None
+
+
+def bin_centres(spec: TableSpec) -> np.ndarray:
+    """``lo + (i + 0.5) * step`` for every entry, in float64 (exact for dyadic ranges)."""
+    return spec.lo + (np.arange(spec.size, dtype=np.float64) + 0.5) * spec.step
+
+
+@functools.lru_cache(maxsize=256)
+def table_mantissas(spec: TableSpec, out_type: FixedType) -> np.ndarray:
+    """The ROM contents: int64 mantissas of ``out_type`` (read-only, cached per spec and type).
+
+    The C++ backend emits exactly these values.
+    """
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        values = reference_function(spec.function)(bin_centres(spec))
+    rom = from_float(values, out_type)
+    rom.setflags(write=False)
+    return rom
+
+
+@functools.lru_cache(maxsize=1024)
+def _index_coefficients(spec: TableSpec, frac: int) -> tuple[int, int, int, int, int]:
+    """``(P, Q, R, m_lo, m_hi)`` of ``table_index`` for inputs with ``frac`` fractional bits."""
+    lo, hi = Fraction(spec.lo), Fraction(spec.hi)
+    scale = Fraction(spec.size) / ((hi - lo) * Fraction(2) ** frac)  # index per mantissa unit
+    offset = lo * spec.size / (hi - lo)                                # index of x = 0 is -offset
+    r = math.lcm(scale.denominator, offset.denominator)
+    p, q = int(scale * r), int(offset * r)
+    int64_lo, int64_hi = -(1 << INT64_BITS), (1 << INT64_BITS) - 1
+    m_lo = max(int64_lo, math.floor(lo * Fraction(2) ** frac))  # index(m_lo) <= 0
+    m_hi = min(int64_hi, math.ceil(hi * Fraction(2) ** frac))   # index(m_hi) >= size
+    bound = max(abs(m_lo * p - q), abs(m_hi * p - q), r)
+    if bound > int64_hi:
+        raise ValueError(f"table index of {spec.function} over [{spec.lo}, {spec.hi}) for inputs with {frac} "
+                         f"fractional bits needs {bound.bit_length() + 1}-bit integers, more than int64")
+    return p, q, r, m_lo, m_hi
+
+
+def table_index(mant, frac: int, spec: TableSpec) -> np.ndarray:
+    """Exact ROM index of inputs ``x = mant * 2**-frac``: ``floor((x - lo) / step)`` in ``[0, size-1]``.
+
+    Integer formula (for a C++ emitter): with the exact rationals
+    ``scale = size / ((hi - lo) * 2**frac)`` and ``offset = lo * size / (hi - lo)``, let ``R`` be
+    the least common denominator of both, ``P = scale * R`` and ``Q = offset * R`` (integers).
+    Then ``index = clamp(floor_div(clamp(mant, m_lo, m_hi) * P - Q, R), 0, size - 1)`` where
+    ``m_lo = floor(lo * 2**frac)`` and ``m_hi = ceil(hi * 2**frac)``; the first clamp only keeps
+    the products small (it cannot change the clamped index). ``floor_div`` rounds toward -inf
+    (when ``R`` is a power of two it is an arithmetic right shift). For the default tables the
+    step is a power of two, so ``P`` or ``R`` is 1. All intermediates fit in int64, else
+    ``ValueError``.
+    """
+    p, q, r, m_lo, m_hi = _index_coefficients(spec, int(frac))
+    m = np.clip(np.asarray(mant, dtype=np.int64), m_lo, m_hi)
+    return np.clip((m * p - q) // r, 0, spec.size - 1)
+
+
+def lookup(mant, frac: int, spec: TableSpec, out_type: FixedType) -> np.ndarray:
+    """The ROM entries (mantissas of ``out_type``) read for inputs ``mant * 2**-frac``."""
+    return table_mantissas(spec, out_type)[table_index(mant, frac, spec)]
