@@ -9,11 +9,12 @@ Importing fpgalab does not import TensorFlow; ``compile`` does, when it captures
 """
 
 from .design import Design, compile  # noqa: A004
+from .explore import explore
 from .parts import list_devices as devices
 from .errors import CompileError
 from .kernel import kernel
 
-__all__ = ["CompileError", "Design", "compile", "devices", "kernel", "load_ipython_extension"]
+__all__ = ["CompileError", "Design", "compile", "devices", "explore", "kernel", "load_ipython_extension"]
 __version__ = "0.1.0"
 
 

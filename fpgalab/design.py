@@ -15,7 +15,7 @@ from .ir.printer import format_kernel
 from .ir.serialize import kernel_from_dict, kernel_to_dict
 from .ir.verify import verify_kernel
 from .options import Options, parse_options
-from .passes import run_pipeline
+from .passes import hls_passes, run_pipeline
 from .passes.fold_bias import FoldBias
 from .passes.fuse import FuseElementwise
 from .passes.quantize import AssignPrecision, parse_precision
@@ -44,6 +44,50 @@ class Design:
     def __repr__(self) -> str:
         return (f"<Design {self.name}: {len(self.kernel.nodes)} nodes, precision {self.options.precision_text}, "
                 f"{self.options.device} at {self.options.clock_mhz:g} MHz>")
+
+    # ---- HLS: schedule, timing, resources
+    @property
+    def schedule(self):
+        """The scheduled design (``fpgalab.schedule.Schedule``): loops, II, depth, operators, buffers."""
+        cached = getattr(self, "_schedule", None)
+        if cached is None:
+            from .schedule import schedule_kernel  # noqa: PLC0415
+
+            cached = schedule_kernel(self.kernel, self.options.device, self.options.clock_mhz,
+                                     dict(self.options.tables), self.options.table_type)
+            self._schedule = cached
+        return cached
+
+    @property
+    def timing(self):
+        """Cycle-approximate timing (``fpgalab.sim.timing.TimingReport``)."""
+        cached = getattr(self, "_timing", None)
+        if cached is None:
+            from .sim.timing import simulate_timing  # noqa: PLC0415
+
+            cached = self._timing = simulate_timing(self.schedule)
+        return cached
+
+    @property
+    def resources(self):
+        """Resource estimate (``fpgalab.estimate.ResourceReport``) against the design's part."""
+        cached = getattr(self, "_resources", None)
+        if cached is None:
+            from .estimate import estimate_resources  # noqa: PLC0415
+
+            cached = self._resources = estimate_resources(self.schedule, self.options.device)
+        return cached
+
+    @property
+    def fits(self) -> bool:
+        """Whether the estimated resources fit the part (a design that does not fit is reported, not refused)."""
+        return self.resources.fits
+
+    def report(self):
+        """Cycles, interval, latency, throughput, resources, utilisation and fit, per layer and total."""
+        from .estimate import design_report  # noqa: PLC0415
+
+        return design_report(self.name, self.schedule, self.timing, self.resources)
 
     # ---- simulation
     def _context(self) -> SimContext:
@@ -148,7 +192,7 @@ class Design:
 def build_design(name: str, float_kernel: ir.Kernel, options: Options, example_shapes, hlo_text="",
                  timings=(), reference=None) -> Design:
     """Run the pass pipeline on a float32 kernel and wrap the result."""
-    steps = [FoldBias(), FuseElementwise(), AssignPrecision(options.precision)]
+    steps = [FoldBias(), FuseElementwise(), AssignPrecision(options.precision), *hls_passes(options)]
     kernel, pass_timings = run_pipeline(float_kernel, steps)
     verify_kernel(kernel)
     return Design(name, kernel, float_kernel, options, tuple(tuple(s) for s in example_shapes), hlo_text,

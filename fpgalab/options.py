@@ -20,6 +20,18 @@ class Options:
     precision_spec: object = DEFAULT_PRECISION  # as the user wrote it (str or dict), kept for to_json
     precision: PrecisionConfig = field(default_factory=lambda: parse_precision(DEFAULT_PRECISION))
     tables: dict = field(default_factory=lambda: dict(DEFAULT_TABLES), hash=False)
+    # HLS directives (fpgalab.passes): a design-wide value or a dict of per-layer overrides each
+    fuse: bool = True                  # fuse elementwise nodes into their producers' loops
+    unroll: object = field(default=1, hash=False)
+    parallelism: object = field(default=None, hash=False)
+    reuse: object = field(default=None, hash=False)
+    pipeline: object = field(default=True, hash=False)
+    flatten: object = None
+    partition: object = field(default="auto", hash=False)
+    storage: object = field(default="auto", hash=False)
+    dataflow: bool = True
+    fifo_depth: object = field(default=None, hash=False)
+    channel: object = field(default="auto", hash=False)
 
     @property
     def precision_text(self) -> str:
@@ -32,10 +44,83 @@ class Options:
 
     def to_dict(self) -> dict:
         return {"device": self.device, "clock_mhz": self.clock_mhz, "precision": self.precision_spec,
-                "tables": {k: [t.size, t.lo, t.hi] for k, t in self.tables.items()}}
+                "tables": {k: [t.size, t.lo, t.hi] for k, t in self.tables.items()},
+                **{name: getattr(self, name) for name in HLS_OPTIONS}}
 
 
-ALLOWED = ("device", "clock_mhz", "precision", "tables")
+HLS_OPTIONS = ("fuse", "unroll", "parallelism", "reuse", "pipeline", "flatten", "partition", "storage", "dataflow",
+               "fifo_depth", "channel")
+ALLOWED = ("device", "clock_mhz", "precision", "tables") + HLS_OPTIONS + ("reuse_factor",)
+
+
+def _layer_dict(value, option: str, check) -> None:
+    """Check a design-wide value, or each value of a per-layer dict, with ``check``."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise ValueError(f"{option} overrides are keyed by layer name (str), got key {key!r}")
+            check(item, f"{option}[{key!r}]")
+    else:
+        check(value, option)
+
+
+def _positive_or(*words):
+    def check(value, where):
+        if value in words or (isinstance(value, int) and not isinstance(value, bool) and value >= 1):
+            return
+        extra = "".join(f" or {w!r}" for w in words if w is not None)
+        raise ValueError(f"{where} must be a positive integer{extra}, got {value!r}")
+    return check
+
+
+def _unroll_check(value, where):
+    if isinstance(value, dict):
+        for loop, factor in value.items():
+            _positive_or("full")(factor, f"{where}[{loop!r}]")
+        return
+    _positive_or("full")(value, where)
+
+
+def _pipeline_check(value, where):
+    if isinstance(value, bool) or isinstance(value, dict):
+        return
+    if isinstance(value, int) and value >= 1:
+        return
+    raise ValueError(f"{where} must be True, False, a target II (integer >= 1) or a dict with ii/loop/flatten, "
+                     f"got {value!r}")
+
+
+def _choice(choices):
+    def check(value, where):
+        if value not in choices:
+            raise ValueError(f"{where} must be one of {', '.join(map(str, choices))}, got {value!r}")
+    return check
+
+
+def _hls_options(options: dict) -> dict:
+    """The HLS options, checked as far as they can be without the model (layer names are checked later)."""
+    from .ir.nodes import CHANNEL_KINDS, FLATTEN_MODES, STORAGE_KINDS  # noqa: PLC0415
+
+    if "reuse_factor" in options:
+        if "reuse" in options:
+            raise ValueError("give reuse or reuse_factor, not both (they are the same option)")
+        options = {**options, "reuse": options.pop("reuse_factor")}
+    result = {name: options[name] for name in HLS_OPTIONS if name in options}
+    for name in ("fuse", "dataflow"):
+        if name in result and not isinstance(result[name], bool):
+            raise ValueError(f"{name} must be True or False, got {result[name]!r}")
+    checks = {"unroll": _unroll_check, "parallelism": _positive_or(None, "full"), "reuse": _positive_or(None),
+              "pipeline": _pipeline_check, "fifo_depth": _positive_or(None), "storage": _choice(STORAGE_KINDS),
+              "channel": _choice(CHANNEL_KINDS)}
+    for name, check in checks.items():
+        if name in result:
+            _layer_dict(result[name], name, check)
+    if result.get("flatten") is not None:
+        _choice(FLATTEN_MODES)(result["flatten"], "flatten")
+    partition = result.get("partition", "auto")
+    if not isinstance(partition, dict) and partition not in ("auto", "none"):
+        raise ValueError(f"partition must be 'auto', 'none' or a dict of buffer/layer specs, got {partition!r}")
+    return result
 
 
 def _tables(spec) -> dict:
@@ -67,9 +152,13 @@ def parse_options(**options) -> Options:
         raise ValueError(f"device must be a part name such as 'xcvu9p' (see fpgalab.parts()), got {device!r}")
     from .parts import load_device  # noqa: PLC0415
 
-    load_device(device)  # raises ValueError listing the known parts
+    part = load_device(device)  # raises ValueError listing the known parts
+    storage = options.get("storage", "auto")
+    if part.uram_block is None and "uram" in (storage.values() if isinstance(storage, dict) else [storage]):
+        raise ValueError(f"storage 'uram': device {part.name} has no UltraRAM; allowed: auto, bram, lutram, reg")
     clock = options.get("clock_mhz", DEFAULT_CLOCK_MHZ)
     if isinstance(clock, bool) or not isinstance(clock, (int, float)) or not clock > 0:
         raise ValueError(f"clock_mhz must be a positive number of MHz, got {clock!r}")
     spec = options.get("precision", DEFAULT_PRECISION)
-    return Options(device, float(clock), spec, parse_precision(spec), _tables(options.get("tables")))
+    return Options(device, float(clock), spec, parse_precision(spec), _tables(options.get("tables")),
+                   **_hls_options(dict(options)))

@@ -83,7 +83,7 @@ def fetch(dest: str) -> None:
 
 def main(argv: list[str]) -> int:
     if len(argv) != 2:
-        print(__doc__.strip().splitlines()[2], file=sys.stderr)
+        print("usage: python scripts/fetch_ap_types.py DEST   (for example .cache/ap_types)", file=sys.stderr)
         return 2
     fetch(argv[1])
     return 0

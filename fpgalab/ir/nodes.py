@@ -14,6 +14,13 @@ Node classes, and the HLO ops they come from:
     Pool         reduce-window             (max / min / sum window, strides, padding)
     Reduce       reduce                    (sum / max / min over dimensions)
     Transpose, Reshape, Broadcast, Slice, Pad, Concat    data movement
+
+HLS directives (set by the passes in ``fpgalab.passes``, read by ``fpgalab.schedule``):
+``Node.directives`` holds a layer's loop directives (unroll, pipeline, fusion into its producer);
+``Kernel.buffer_specs`` holds per-buffer directives (partition, storage, dataflow channel) and
+``Kernel.dataflow`` says whether layers run concurrently. The defaults are what Vitis HLS does
+without pragmas (innermost loop pipelined at II=1, perfect nests flattened, no partitioning,
+automatic storage, no dataflow).
 """
 
 from __future__ import annotations
@@ -91,6 +98,67 @@ class Constant:
     op_name: str = ""
 
 
+# ---- HLS directives --------------------------------------------------------------------------------
+
+FLATTEN_MODES = ("auto", "full", "none")
+PARTITION_KINDS = ("none", "cyclic", "block", "complete")
+STORAGE_KINDS = ("auto", "bram", "uram", "lutram", "reg")
+CHANNEL_KINDS = ("auto", "fifo", "pipo")
+
+
+@dataclass(frozen=True)
+class Directives:
+    """A layer's loop directives; the default is Vitis HLS without pragmas.
+
+    ``unroll``: (loop name, factor) pairs, factor dividing the loop's trip count (trip = full).
+    ``pipeline``: pipeline the loop ``pipeline_loop`` ("" = the innermost loop not fully unrolled)
+    at target initiation interval ``ii``; loops inside it are fully unrolled. ``flatten``: "auto"
+    flattens the perfect part of the nest around the pipelined loop (loops of the same kind,
+    Vitis ``loop_flatten``), "full" the whole nest (init and write-back predicated), "none" nothing.
+    ``fused_into``: this elementwise node runs inside the loop nest of that producer node.
+    """
+
+    unroll: tuple[tuple[str, int], ...] = ()
+    pipeline: bool = True
+    ii: int = 1
+    pipeline_loop: str = ""
+    flatten: str = "auto"
+    fused_into: str = ""
+
+    def unroll_of(self, loop: str) -> int:
+        return dict(self.unroll).get(loop, 1)
+
+
+DEFAULT_DIRECTIVES = Directives()
+
+
+@dataclass(frozen=True)
+class PartitionSpec:
+    """Array partitioning of one dimension (Vitis ``ARRAY_PARTITION``): ``kind`` none, cyclic, block or complete."""
+
+    kind: str = "none"
+    factor: int = 1
+
+
+@dataclass(frozen=True)
+class BufferSpec:
+    """Directives of one buffer (input, constant or node output).
+
+    ``partition`` has one PartitionSpec per dimension (empty: not partitioned). ``storage``: auto,
+    bram, uram, lutram or reg. ``channel``: how a dataflow consumer gets it (auto, fifo, pipo)
+    and ``depth`` the FIFO depth in elements or the number of ping-pong buffers (0: default).
+    """
+
+    name: str
+    partition: tuple[PartitionSpec, ...] = ()
+    storage: str = "auto"
+    channel: str = "auto"
+    depth: int = 0
+
+    def replace(self, **changes) -> "BufferSpec":
+        return replace(self, **changes)
+
+
 # ---- layer nodes ----------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -101,6 +169,7 @@ class Node:
     dtype: NumType = FLOAT32
     layer: str = ""    # Keras layer or TF name scope the node came from (for overrides and reports)
     op_name: str = ""  # TensorFlow op_name from the HLO metadata
+    directives: Directives = DEFAULT_DIRECTIVES  # HLS loop directives (see Directives)
 
     def replace(self, **changes):
         return replace(self, **changes)
@@ -218,9 +287,23 @@ class Kernel:
     constants: tuple[Constant, ...]
     nodes: tuple[Node, ...]
     outputs: tuple[str, ...]
+    buffer_specs: tuple[BufferSpec, ...] = ()  # per-buffer HLS directives; a buffer not listed has the defaults
+    dataflow: bool = False                # layers run concurrently, connected by FIFOs or ping-pong buffers
 
     def replace(self, **changes) -> "Kernel":
         return replace(self, **changes)
+
+    def buffer_spec(self, name: str) -> BufferSpec:
+        """The directives of buffer ``name`` (defaults when none were set)."""
+        for spec in self.buffer_specs:
+            if spec.name == name:
+                return spec
+        return BufferSpec(name)
+
+    def with_buffer_spec(self, spec: BufferSpec) -> "Kernel":
+        """This kernel with ``spec`` replacing the directives of its buffer."""
+        others = [s for s in self.buffer_specs if s.name != spec.name]
+        return self.replace(buffer_specs=tuple(sorted(others + [spec], key=lambda s: s.name)))
 
     def buffers(self) -> dict:
         """Every named buffer: inputs, constants and node outputs."""

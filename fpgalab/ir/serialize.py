@@ -39,7 +39,8 @@ def expr_to_dict(expr) -> dict:
         return {"arg": expr.index}
     if isinstance(expr, ir.Const):
         return {"const": float(expr.value), "dtype": type_to_str(expr.dtype)}
-    return {"op": expr.op, "dtype": type_to_str(expr.dtype), "args": [expr_to_dict(a) for a in expr.args]}
+    dtype = None if expr.dtype is None else type_to_str(expr.dtype)  # None: an inner op of full precision
+    return {"op": expr.op, "dtype": dtype, "args": [expr_to_dict(a) for a in expr.args]}
 
 
 def expr_from_dict(data: dict):
@@ -47,14 +48,38 @@ def expr_from_dict(data: dict):
         return ir.Arg(data["arg"])
     if "const" in data:
         return ir.Const(data["const"], type_from_str(data["dtype"]))
-    return ir.Op(data["op"], tuple(expr_from_dict(a) for a in data["args"]), type_from_str(data["dtype"]))
+    dtype = None if data["dtype"] is None else type_from_str(data["dtype"])
+    return ir.Op(data["op"], tuple(expr_from_dict(a) for a in data["args"]), dtype)
+
+
+def directives_to_dict(directives: ir.Directives) -> dict:
+    """Only the fields that differ from the defaults (an undirected node stays compact)."""
+    return {f.name: _plain(getattr(directives, f.name)) for f in fields(directives)
+            if getattr(directives, f.name) != getattr(ir.DEFAULT_DIRECTIVES, f.name)}
+
+
+def directives_from_dict(data: dict) -> ir.Directives:
+    return ir.Directives(**{key: _tuple(value) for key, value in data.items()})
+
+
+def buffer_spec_to_dict(spec: ir.BufferSpec) -> dict:
+    return {"name": spec.name, "partition": [[p.kind, p.factor] for p in spec.partition],
+            "storage": spec.storage, "channel": spec.channel, "depth": spec.depth}
+
+
+def buffer_spec_from_dict(data: dict) -> ir.BufferSpec:
+    return ir.BufferSpec(data["name"], tuple(ir.PartitionSpec(kind, factor) for kind, factor in data["partition"]),
+                         data["storage"], data["channel"], data["depth"])
 
 
 def node_to_dict(node: ir.Node) -> dict:
     data = {"class": type(node).__name__}
     for f in fields(node):
         value = getattr(node, f.name)
-        if f.name in ("dtype", "acc"):
+        if f.name == "directives":
+            if value != ir.DEFAULT_DIRECTIVES:
+                data[f.name] = directives_to_dict(value)
+        elif f.name in ("dtype", "acc"):
             data[f.name] = type_to_str(value)
         elif f.name == "expr":
             data[f.name] = expr_to_dict(value)
@@ -67,6 +92,9 @@ def node_from_dict(data: dict) -> ir.Node:
     cls = _CLASSES[data["class"]]
     kwargs = {}
     for f in fields(cls):
+        if f.name == "directives":
+            kwargs[f.name] = directives_from_dict(data.get(f.name, {}))
+            continue
         value = data[f.name]
         if f.name in ("dtype", "acc"):
             kwargs[f.name] = type_from_str(value)
@@ -87,6 +115,8 @@ def kernel_to_dict(kernel: ir.Kernel) -> dict:
                       for c in kernel.constants],
         "nodes": [node_to_dict(n) for n in kernel.nodes],
         "outputs": list(kernel.outputs),
+        "buffer_specs": [buffer_spec_to_dict(b) for b in kernel.buffer_specs],
+        "dataflow": kernel.dataflow,
     }
 
 
@@ -98,6 +128,8 @@ def kernel_from_dict(data: dict) -> ir.Kernel:
                                   type_from_str(c["dtype"]), c["role"], c.get("op_name", ""))
                       for c in data["constants"])
     nodes = tuple(node_from_dict(n) for n in data["nodes"])
-    return ir.Kernel(data["name"], inputs, constants, nodes, tuple(data["outputs"]))
+    buffers = tuple(buffer_spec_from_dict(b) for b in data.get("buffer_specs", ()))
+    return ir.Kernel(data["name"], inputs, constants, nodes, tuple(data["outputs"]), buffers,
+                     bool(data.get("dataflow", False)))
 
 

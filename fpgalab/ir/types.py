@@ -32,7 +32,7 @@ class FixedType:
 
     def __post_init__(self):
         if not 1 <= self.width <= MAX_INTERNAL_WIDTH:
-            raise ValueError(f"fixed-point width must be 1..{MAX_FIXED_WIDTH} bits, got {self.width}")
+            raise ValueError(f"fixed-point width must be 1..{MAX_INTERNAL_WIDTH} bits, got {self.width}")
         if self.signed and self.width < 2 and self.overflow == "AP_SAT_SYM":
             raise ValueError("AP_SAT_SYM needs a signed type of at least 2 bits")
         if self.quant not in QUANT_MODES:
@@ -128,14 +128,15 @@ def parse_type(text: "str | NumType") -> NumType:
     kind, body = match.groups()
     parts = [p.strip() for p in body.split(",")]
     if len(parts) < 2 or len(parts) > 5:
-        raise ValueError(f"malformed precision {text!r}: expected 2 to 4 template arguments; {_PRECISION_HELP}")
+        raise ValueError(f"malformed precision {text!r}: expected 2 to 5 template arguments (W, I[, Q[, O[, 0]]]); "
+                         f"{_PRECISION_HELP}")
     if not (_INT_RE.match(parts[0]) and _INT_RE.match(parts[1])):
         raise ValueError(f"malformed precision {text!r}: width and integer bits must be whole numbers; {_PRECISION_HELP}")
     width, integer = int(parts[0]), int(parts[1])
     quant = parts[2] if len(parts) > 2 else "AP_TRN"
     overflow = parts[3] if len(parts) > 3 else "AP_WRAP"
     if len(parts) == 5 and parts[4] != "0":
-        raise ValueError(f"precision {text!r}: saturation bits (the 5th argument) other than 0 are not supported")
+        raise ValueError(f"precision {text!r}: saturation bits (the 5th argument) are not supported; only 0 is allowed")
     if not 1 <= width <= MAX_FIXED_WIDTH:
         raise ValueError(f"precision {text!r}: width must be 1..{MAX_FIXED_WIDTH} bits (the exact simulator's limit)")
     try:

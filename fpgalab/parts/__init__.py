@@ -3,7 +3,7 @@
 Each part is one JSON file in this directory (``xcvu9p.json`` ...). ``load_device("vu9p")``
 returns a frozen :class:`Device`; names and aliases are case-insensitive, and a path to a
 ``.json`` file loads a user's own part. User parts are also found in the directories named by
-``$FPGALAB_DEVICE_PATH`` (``os.pathsep``-separated) and in ``~/.config/fpgalab/parts/``.
+``$FPGALAB_DEVICE_PATH`` (``os.pathsep``-separated) and in ``~/.config/fpgalab/devices/``.
 Files are validated fully: a missing, unknown or mistyped field raises ``ValueError`` naming
 the file, the field and what was expected. Loaded devices are cached.
 
@@ -25,7 +25,7 @@ from typing import Any, Mapping
 
 ENV_VAR = "FPGALAB_DEVICE_PATH"
 BUILTIN_DIR = Path(__file__).resolve().parent
-USER_DIR = Path("~/.config/fpgalab/parts")
+USER_DIR = Path("~/.config/fpgalab/devices")
 
 
 @dataclass(frozen=True)

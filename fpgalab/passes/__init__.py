@@ -8,11 +8,39 @@ from __future__ import annotations
 
 import time
 
+from .dataflow import Dataflow
 from .fold_bias import FoldBias
 from .fuse import FuseElementwise
+from .fuse_producer import FuseIntoProducer
+from .overrides import split
+from .partition import Partition
+from .pipeline import Pipeline
 from .quantize import AssignPrecision
+from .reuse import Parallelism, ReuseFactor
+from .storage import Storage
+from .unroll import Unroll
 
-PASSES = {"fold_bias": FoldBias, "fuse_elementwise": FuseElementwise, "assign_precision": AssignPrecision}
+PASSES = {"fold_bias": FoldBias, "fuse_elementwise": FuseElementwise, "assign_precision": AssignPrecision,
+          "fuse_into_producer": FuseIntoProducer, "unroll": Unroll, "parallelism": Parallelism,
+          "reuse_factor": ReuseFactor, "pipeline": Pipeline, "partition": Partition, "storage": Storage,
+          "dataflow": Dataflow}
+
+
+def hls_passes(options) -> list:
+    """The HLS directive passes for ``fpgalab.options.Options``, in the order they apply:
+    fusion, unroll, parallelism, reuse factor, pipeline, partition, storage, dataflow."""
+    unroll, unroll_layers = split(options.unroll, 1)
+    parallelism, parallelism_layers = split(options.parallelism, None)
+    reuse, reuse_layers = split(options.reuse, None)
+    pipeline, pipeline_layers = split(options.pipeline, True)
+    partition, partition_specs = split(options.partition, "auto")
+    storage, storage_specs = split(options.storage, "auto")
+    channel, channels = split(options.channel, "auto")
+    fifo_depth, depths = split(options.fifo_depth, None)
+    return [FuseIntoProducer(options.fuse), Unroll(unroll, unroll_layers),
+            Parallelism(parallelism, parallelism_layers), ReuseFactor(reuse, reuse_layers),
+            Pipeline(pipeline, pipeline_layers, options.flatten), Partition(partition, partition_specs),
+            Storage(storage, storage_specs), Dataflow(options.dataflow, fifo_depth, None, channel, depths, channels)]
 
 
 def run_pipeline(kernel, passes) -> tuple[object, list[tuple[str, float]]]:

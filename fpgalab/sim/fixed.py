@@ -33,7 +33,7 @@ def fits_int64(bound: int, what: str) -> None:
     if bound >= 1 << INT64_BITS:
         raise ValueError(
             f"{what}: the exact result needs {int(bound).bit_length() + 1} bits (with sign), more than the "
-            f"64 of int64; the exact simulator supports types up to 32 bits (narrow the types)"
+            f"64 of int64 (narrow the types: user types have at most 32 bits so that products fit)"
         )
 
 
@@ -57,68 +57,87 @@ def _frac_of(t_or_frac) -> int:
 
 # --------------------------------------------------------------------------- quantization + overflow
 
-def _round_increment(q: np.ndarray, rem2: np.ndarray, one: np.ndarray, neg: np.ndarray, quant: str):
-    """The +1 (or 0) a quantization mode adds to the floor ``q`` (UG1399, "Quantization Modes").
+def _round_right(m: np.ndarray, k, quant: str) -> np.ndarray:
+    """``m / 2**k`` (0 <= k <= 62, scalar or array) quantized to an integer (UG1399 "Quantization Modes").
 
-    ``rem2 / one`` is twice the dropped fraction of an LSB (0 <= rem2 < 2*one), so ``rem2 == one``
-    is an exact tie; ``neg`` is the sign of the source value.
+    ``q = floor(m / 2**k)`` plus the mode's increment, decided from the dropped bits: ``rem2``
+    is twice the remainder, so ``rem2 == 2**k`` is an exact tie and ``rem2 > 2**k`` is above it.
     """
-    above, tie = rem2 > one, rem2 == one
+    q = m >> k
     if quant == "AP_TRN":  # truncate: floor, toward -inf
-        return np.zeros_like(q)
+        return q
+    rem2 = (m - (q << k)) << 1
+    one = np.left_shift(1, k)
+    above, tie, neg = rem2 > one, rem2 == one, m < 0
     if quant == "AP_TRN_ZERO":  # truncate toward zero: negative values with dropped bits move up
-        return (neg & (rem2 != 0)).astype(np.int64)
-    if quant == "AP_RND":  # round half toward +inf
-        return (above | tie).astype(np.int64)
-    if quant == "AP_RND_ZERO":  # round half toward zero
-        return (above | (tie & neg)).astype(np.int64)
-    if quant == "AP_RND_INF":  # round half away from zero
-        return (above | (tie & ~neg)).astype(np.int64)
-    if quant == "AP_RND_MIN_INF":  # round half toward -inf
-        return above.astype(np.int64)
-    if quant == "AP_RND_CONV":  # round half to even
-        return (above | (tie & ((q & 1) == 1))).astype(np.int64)
-    raise ValueError(f"unknown quantization mode {quant!r}")
+        inc = neg & (rem2 != 0)
+    elif quant == "AP_RND":  # round half toward +inf
+        inc = above | tie
+    elif quant == "AP_RND_ZERO":  # round half toward zero
+        inc = above | (tie & neg)
+    elif quant == "AP_RND_INF":  # round half away from zero
+        inc = above | (tie & ~neg)
+    elif quant == "AP_RND_MIN_INF":  # round half toward -inf
+        inc = above
+    elif quant == "AP_RND_CONV":  # round half to even
+        inc = above | (tie & ((q & 1) == 1))
+    else:
+        raise ValueError(f"unknown quantization mode {quant!r}")
+    return q + inc
+
+
+def _fold_far(m: np.ndarray, k):
+    """Right shifts beyond 62 bits: for |m| < 2**62 the value lies strictly between -1/2 and 1/2
+    LSB (and is not a tie), so ``(sign(m), 62)`` quantizes identically and shifts safely."""
+    far = k > _MAX_RIGHT
+    return np.where(far, np.sign(m), m), np.where(far, _MAX_RIGHT, k)
+
+
+def _left_stand_in(m: np.ndarray, s, t: FixedType) -> np.ndarray:
+    """An int64 that ``_fit`` maps to the same result as the exact ``m * 2**s`` (s >= 0).
+
+    ``m << s`` may not fit in int64: for AP_WRAP only the low ``t.width`` bits matter; for the
+    saturating modes, comparing ``m`` with the limits shifted right tells overflow exactly, and an
+    overflowing value is replaced by ``max + 1`` or ``min - 1``.
+    """
+    s = np.minimum(s, INT64_BITS)
+    if t.overflow == "AP_WRAP":
+        return (m & ((1 << t.width) - 1)) << np.minimum(s, t.width)
+    over, under = m > (t.max_int >> s), m < -((-t.min_int) >> s)
+    return np.where(over, t.max_int + 1, np.where(under, t.min_int - 1, m << s))
+
+
+def _fit(q: np.ndarray, t: FixedType) -> np.ndarray:
+    """Apply ``t``'s overflow mode to integers ``q`` (UG1399 "Overflow Modes")."""
+    lo, hi = t.min_int, t.max_int
+    if t.overflow == "AP_WRAP":  # keep the low width bits; two's complement for signed types
+        if not t.signed:
+            return q & ((1 << t.width) - 1)
+        half = 1 << (t.width - 1)  # (q + half) mod 2**width - half: int64 wrap-around keeps the low bits right
+        return ((q + half) & ((1 << t.width) - 1)) - half
+    if t.overflow == "AP_SAT_ZERO":
+        return np.where((q > hi) | (q < lo), 0, q)
+    if t.overflow == "AP_SAT_SYM" and t.signed:  # symmetric: -max replaces min, also min itself
+        return np.clip(q, -hi, hi)
+    return np.clip(q, lo, hi)  # AP_SAT (and AP_SAT_SYM of unsigned types)
 
 
 def _assign(m: np.ndarray, drop, t: FixedType) -> np.ndarray:
-    """Assign the exact value ``m * 2**-(t.frac + drop)`` to type ``t``; ``drop`` may be an array.
+    """Assign the exact value ``m * 2**-(t.frac + drop)`` to ``t``; ``drop`` may be an array.
 
-    ``drop > 0`` bits below the target LSB are removed by the quantization mode; ``drop < 0``
-    means the value is an exact left shift of ``m`` (which may not fit in int64, so overflow is
-    decided by comparing ``m`` with shifted limits, and wrapping uses only ``m``'s low bits).
+    ``drop > 0`` bits below the target LSB are removed by the quantization mode, then the
+    overflow mode applies; ``drop <= 0`` is an exact left shift, only the overflow mode applies.
     """
-    m, drop = np.broadcast_arrays(m, np.asarray(drop, dtype=np.int64))
-    width, lo, hi = t.width, t.min_int, t.max_int
-    mask = (1 << width) - 1
-    neg = m < 0
-
-    # Right shift by k with the dropped bits kept as a remainder. For k > 62 and |m| < 2**62 the
-    # value lies strictly between -1/2 and 1/2 LSB, so (sign(m), 62) rounds identically.
-    far = drop > _MAX_RIGHT
-    k = np.where(far, _MAX_RIGHT, np.clip(drop, 0, _MAX_RIGHT))
-    mr = np.where(far, np.sign(m), m)
-    q = mr >> k
-    rem = mr - (q << k)
-    q = q + _round_increment(q, rem << 1, np.left_shift(1, k), neg, t.quant)
-
-    # Left shift by s: compare m with the limits scaled down instead of forming m << s.
-    left = drop < 0
-    s = np.clip(-drop, 0, INT64_BITS)
-    over = np.where(left, m > (hi >> s), q > hi)
-    under = np.where(left, m < -((-lo) >> s), q < lo)
-    low_bits = np.where(left, (m & mask) << np.minimum(s, width), q) & mask  # value mod 2**width
-
-    wrapped = np.where(low_bits > hi, low_bits - (1 << width), low_bits)  # two's complement (signed)
-    if t.overflow == "AP_WRAP":
-        return wrapped
-    if t.overflow == "AP_SAT_ZERO":
-        return np.where(over | under, 0, wrapped)
-    floor_value = lo
-    if t.overflow == "AP_SAT_SYM" and t.signed:  # symmetric: -max replaces min, also for min itself
-        floor_value = -hi
-        under = under | (wrapped == lo)
-    return np.where(over, hi, np.where(under, floor_value, wrapped))
+    if np.ndim(drop) == 0:  # one shift for all elements (quantize)
+        drop = int(drop)
+        if drop <= 0:
+            return _fit(_left_stand_in(m, -drop, t), t)
+        mr, k = _fold_far(m, drop) if drop > _MAX_RIGHT else (m, drop)
+        return _fit(_round_right(mr, k, t.quant), t)
+    m, drop = np.broadcast_arrays(m, np.asarray(drop, dtype=np.int64))  # per-element shifts (from_float)
+    mr, k = _fold_far(m, np.maximum(drop, 0))
+    q = np.where(drop > 0, _round_right(mr, k, t.quant), _left_stand_in(m, np.maximum(-drop, 0), t))
+    return _fit(q, t)
 
 
 def quantize(mant, frac: int, t: FixedType) -> np.ndarray:
@@ -155,7 +174,7 @@ def from_float(x, t: FixedType) -> np.ndarray:
     a = np.asarray(x)
     if a.dtype.kind not in "fiub":
         raise TypeError(f"from_float expects real numbers, got dtype {a.dtype}")
-    bits = np.ascontiguousarray(a, dtype=np.float64).view(np.uint64)
+    bits = np.array(a, dtype=np.float64, order="C").view(np.uint64)  # keeps 0-d shape
     negative = (bits >> np.uint64(63)) != 0
     exponent = ((bits >> np.uint64(52)) & np.uint64(0x7FF)).astype(np.int64)
     significand = (bits & np.uint64((1 << 52) - 1)).astype(np.int64) | (1 << 52)

@@ -110,13 +110,45 @@ def constant_buffer(const: ir.Constant) -> SimValue:
     return convert(SimValue(np.asarray(const.value, dtype=np.float32)[None], FLOAT32), const.dtype)
 
 
+CHUNK_ELEMENTS = 1 << 23  # samples per pass are chosen so the widest working array stays near this size
+
+
+def samples_per_chunk(kernel: ir.Kernel) -> int:
+    """How many samples to simulate at once: large batches in chunks keep arrays in cache-sized pieces."""
+    from .rows import working_elements  # noqa: PLC0415
+
+    widest = max([working_elements(n, kernel) for n in kernel.nodes] + [1])
+    return max(1, CHUNK_ELEMENTS // widest)
+
+
 def run_kernel(kernel: ir.Kernel, inputs: list[np.ndarray], context: SimContext | None = None,
                keep: bool = False) -> dict[str, SimValue]:
     """Simulate ``kernel`` on ``inputs`` (each with a leading sample axis).
 
     Returns the outputs by name, or every buffer when ``keep`` is True (per-layer error uses it).
-    Intermediate buffers are dropped as soon as their last reader has run.
+    A large batch runs in chunks of samples; results are joined along the sample axis.
     """
+    samples = max(a.shape[0] for a in inputs) if inputs else 1
+    chunk = samples_per_chunk(kernel)
+    if samples <= chunk:
+        return _run_chunk(kernel, inputs, context, keep)
+    parts = []
+    for start in range(0, samples, chunk):
+        pieces = [a[start:start + chunk] if a.shape[0] == samples else a for a in inputs]
+        parts.append((min(chunk, samples - start), _run_chunk(kernel, pieces, context, keep)))
+    constants = {c.name for c in kernel.constants}
+    joined = {}
+    for name, first in parts[0][1].items():
+        if name in constants:
+            joined[name] = first  # the same for every sample: kept with its sample axis of 1
+            continue
+        arrays = [np.broadcast_to(part[name].array, (count,) + part[name].array.shape[1:]) for count, part in parts]
+        joined[name] = SimValue(np.concatenate(arrays), first.dtype)
+    return joined
+
+
+def _run_chunk(kernel: ir.Kernel, inputs: list[np.ndarray], context: SimContext | None,
+               keep: bool) -> dict[str, SimValue]:
     from .rows import ROWS  # noqa: PLC0415
 
     context = context or SimContext()

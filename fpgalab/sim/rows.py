@@ -21,6 +21,17 @@ from .functional import SimValue, broadcast_in_dims, constant_value, convert, to
 ROWS: dict = {}
 
 
+def working_elements(node: ir.Node, kernel: ir.Kernel) -> int:
+    """Elements per sample of the widest array a row builds (a convolution's im2col patches)."""
+    out = int(np.prod(node.shape, dtype=np.int64))
+    if isinstance(node, ir.Conv):
+        kernel_shape = kernel.buffers()[node.inputs[1]].shape
+        return out // kernel_shape[-1] * int(np.prod(kernel_shape[:-1], dtype=np.int64)) * max(1, node.groups)
+    if isinstance(node, ir.Pool):
+        return out * int(np.prod(node.window, dtype=np.int64))
+    return max([out] + [int(np.prod(kernel.buffers()[i].shape, dtype=np.int64)) for i in node.inputs])
+
+
 def row(cls):
     def register(fn):
         ROWS[cls] = fn
@@ -202,81 +213,87 @@ def _initial_acc(node, values, acc_type: FixedType, out_shape) -> np.ndarray:
 
 # ---- convolution -------------------------------------------------------------------------------------
 
-def _window_slices(padded: np.ndarray, node: ir.Conv, kernel_shape, out_spatial):
-    """Yield (offset, input window slice) for each kernel position, in loop order (row-major)."""
-    for offset in np.ndindex(*kernel_shape):
-        index = [slice(None), slice(None)]
-        for dim, k in enumerate(offset):
-            start = k * node.dilation[dim]
-            index.append(slice(start, start + node.strides[dim] * (out_spatial[dim] - 1) + 1, node.strides[dim]))
-        yield offset, padded[tuple(index)]
+def _patches(padded: np.ndarray, node: ir.Conv, kernel_spatial, out_spatial) -> np.ndarray:
+    """im2col: (S, N, *out, K, C) where K runs over the kernel positions in loop order (row-major)."""
+    spatial = len(kernel_spatial)
+    extent = tuple((k - 1) * d + 1 for k, d in zip(kernel_spatial, node.dilation))
+    axes = tuple(range(2, 2 + spatial))
+    windows = np.lib.stride_tricks.sliding_window_view(padded, extent, axis=axes)  # (S, N, *pos, C, *extent)
+    index = [slice(None), slice(None)]
+    index += [slice(None, s * (o - 1) + 1, s) for s, o in zip(node.strides, out_spatial)]
+    index += [slice(None)]
+    index += [slice(None, None, d) for d in node.dilation]
+    windows = windows[tuple(index)]
+    rank = windows.ndim
+    order = list(range(2 + spatial)) + list(range(rank - spatial, rank)) + [2 + spatial]
+    moved = np.transpose(windows, order)  # (S, N, *out, *kernel, C)
+    return moved.reshape(moved.shape[:2 + spatial] + (-1, moved.shape[-1]))
+
+
+def _conv_sum(patches: np.ndarray, kernel: np.ndarray, groups: int, exact: bool) -> np.ndarray:
+    """Sum over kernel positions and input channels: patches (..., K, C) with kernel (K, C/groups, F)."""
+    taps, cg, features = kernel.shape
+    fg = features // groups
+    lead = patches.shape[:-2]
+    if cg == 1 and groups > 1:  # depthwise: output channel f reads input channel f // fg
+        source = np.repeat(patches, fg, axis=-1) if fg > 1 else patches
+        return np.einsum("...kf,kf->...f", source, kernel[:, 0, :]) if not exact else \
+            np.sum(source * kernel[:, 0, :], axis=-2)
+    product = fixed.exact_matmul if exact else np.matmul
+    parts = []
+    for g in range(groups):
+        block = patches[..., g * cg:(g + 1) * cg].reshape(-1, taps * cg)
+        weights = kernel[:, :, g * fg:(g + 1) * fg].reshape(taps * cg, fg)
+        parts.append(product(block, weights).reshape(lead + (fg,)))
+    return parts[0] if groups == 1 else np.concatenate(parts, axis=-1)
 
 
 @row(ir.Conv)
 def _conv(node: ir.Conv, values, ctx):
     x, w = values[0], values[1]
     spatial = len(node.strides)
-    kernel_spatial = w.array.shape[1:1 + spatial]
-    out_spatial = node.shape[1:1 + spatial]
-    channels, features = x.array.shape[-1], node.shape[-1]
-    groups = node.groups
-    cg, fg = channels // groups, features // groups
-    fixed_mode = isinstance(node.acc, FixedType)
-    acc_type = node.acc
-    if fixed_mode:
-        x_arr, x_frac = _mantissa(x, acc_type)
-        w_arr, w_frac = _mantissa(w, acc_type)
-        pad_fill = 0
-    else:
-        x_arr, w_arr, x_frac, w_frac, pad_fill = to_float(x), to_float(w), 0, 0, 0.0
+    kernel_spatial = tuple(w.array.shape[1:1 + spatial])
+    out_spatial = tuple(node.shape[1:1 + spatial])
     widths = [(0, 0), (0, 0)] + list(node.padding) + [(0, 0)]
-    padded = np.pad(x_arr, widths, constant_values=pad_fill)
-    kernel = w_arr[0]  # constants carry a sample axis of 1
-    samples = x_arr.shape[0]
-    out_shape = (samples,) + tuple(node.shape)
+    out_shape = (x.array.shape[0],) + tuple(node.shape)
 
-    def group_product(window, offset, exact):
-        """Sum over the channels of one kernel position, all groups: (S, N, *out, F)."""
-        taps = kernel[offset]  # (cg, F)
-        if cg == 1:  # depthwise: each output channel reads one input channel
-            source = np.repeat(window, fg, axis=-1) if fg > 1 else window
-            return source * taps[0]
-        parts = []
-        for g in range(groups):
-            block = window[..., g * cg:(g + 1) * cg]
-            flat = block.reshape(-1, cg)
-            weights = taps[:, g * fg:(g + 1) * fg]
-            product = fixed.exact_matmul(flat, weights) if exact else flat @ weights
-            parts.append(product.reshape(block.shape[:-1] + (fg,)))
-        return parts[0] if groups == 1 else np.concatenate(parts, axis=-1)
+    def patches_of(array):
+        return _patches(np.pad(array, widths), node, kernel_spatial, out_spatial)
 
-    if not fixed_mode:
-        out = np.zeros(out_shape, dtype=np.float32)
-        for offset, window in _window_slices(padded, node, kernel_spatial, out_spatial):
-            out += group_product(window, offset, exact=False)
+    def taps(array):  # (K, C/groups, F); constants carry a sample axis of 1
+        return array[0].reshape((-1,) + array.shape[1 + spatial:])
+
+    if not isinstance(node.acc, FixedType):
+        out = _conv_sum(patches_of(to_float(x)), taps(to_float(w)), node.groups, exact=False).reshape(out_shape)
         bias = _bias_term(node, values, node.shape, FLOAT32)
         if bias is not None:
             out = out + bias.array
         return convert(SimValue(out.astype(np.float32), FLOAT32), node.dtype)
-
+    acc_type = node.acc
+    x_arr, x_frac = _mantissa(x, acc_type)
+    w_arr, w_frac = _mantissa(w, acc_type)
+    kernel = taps(w_arr)
     acc = _initial_acc(node, values, acc_type, out_shape)
     product_frac = x_frac + w_frac
-    terms_per_output = int(np.prod(kernel_spatial)) * cg
-    terms_abs = terms_per_output * _max_abs(x_arr) * _max_abs(w_arr)
+    terms_abs = kernel.shape[0] * kernel.shape[1] * _max_abs(x_arr) * _max_abs(w_arr)
     if _sum_is_exact(acc_type, product_frac, _max_abs(acc), terms_abs):
-        total = np.zeros(out_shape, dtype=np.int64)
-        for offset, window in _window_slices(padded, node, kernel_spatial, out_spatial):
-            total += group_product(window, offset, exact=True)
-        summed, frac = fixed.add(acc, acc_type.frac, total, product_frac)
-        acc = fixed.quantize(summed, frac, acc_type)
-    else:
-        def terms():
-            for offset, window in _window_slices(padded, node, kernel_spatial, out_spatial):
-                taps = kernel[offset]
-                for c in range(cg):
-                    source = window[..., [g * cg + c for g in range(groups) for _ in range(fg)]]
-                    yield source * taps[c], product_frac
-        acc = _accumulate_sequential(acc, terms(), acc_type)
+        if terms_abs < 1 << 53:  # integers stay exact in float64: im2col and BLAS in float64, one conversion back
+            total = _conv_sum(patches_of(x_arr.astype(np.float64)), kernel.astype(np.float64), node.groups,
+                              exact=False).astype(np.int64)
+        else:
+            total = _conv_sum(patches_of(x_arr), kernel, node.groups, exact=True)
+        summed, frac = fixed.add(acc, acc_type.frac, total.reshape(out_shape), product_frac)
+        return convert(SimValue(fixed.quantize(summed, frac, acc_type), acc_type), node.dtype)
+    patches = patches_of(x_arr)
+    cg, features = kernel.shape[1], kernel.shape[2]
+    fg = features // node.groups
+    channel = np.array([(f // fg) * cg for f in range(features)])
+
+    def terms():
+        for k in range(kernel.shape[0]):
+            for c in range(cg):
+                yield patches[..., k, channel + c].reshape(out_shape) * kernel[k, c], product_frac
+    acc = _accumulate_sequential(acc, terms(), acc_type)
     return convert(SimValue(acc, acc_type), node.dtype)
 
 

@@ -125,7 +125,7 @@ def _index_coefficients(spec: TableSpec, frac: int) -> tuple[int, int, int, int,
     int64_lo, int64_hi = -(1 << INT64_BITS), (1 << INT64_BITS) - 1
     m_lo = max(int64_lo, math.floor(lo * Fraction(2) ** frac))  # index(m_lo) <= 0
     m_hi = min(int64_hi, math.ceil(hi * Fraction(2) ** frac))   # index(m_hi) >= size
-    bound = max(abs(m_lo * p - q), abs(m_hi * p - q), r)
+    bound = max(abs(m_lo * p), abs(m_hi * p), abs(q), abs(m_lo * p - q), abs(m_hi * p - q), r)
     if bound > int64_hi:
         raise ValueError(f"table index of {spec.function} over [{spec.lo}, {spec.hi}) for inputs with {frac} "
                          f"fractional bits needs {bound.bit_length() + 1}-bit integers, more than int64")

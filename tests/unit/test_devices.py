@@ -155,7 +155,7 @@ def test_user_device_in_home_config_dir(monkeypatch, tmp_path):
     config.mkdir(parents=True)
     write(config / "x.json", user_device("cfgpart"))
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.setattr(devices, "USER_DIR", Path("~/.config/fpgalab/parts"))
+    monkeypatch.setattr(devices, "USER_DIR", Path("~/.config/fpgalab/devices"))
     assert load_device("cfgpart").name == "cfgpart"
 
 

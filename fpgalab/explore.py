@@ -1,0 +1,208 @@
+"""Design-space exploration: evaluate combinations of directives, keep the table and the Pareto front.
+
+    result = fpgalab.explore(model, x, space={"reuse": [1, 2, 4], "precision": ["ap_fixed<16,6>", "ap_fixed<8,3>"]},
+                             objective="latency", constraints={"device": "xcvu9p", "max_util": 0.8})
+    result.table      # one row per point (pandas DataFrame when pandas is installed, else a list of dicts)
+    result.pareto     # the rows no other row beats on latency and resources (and accuracy, with data)
+    result.best       # the feasible row with the best objective; result.design(result.best) rebuilds it
+
+``space`` maps any ``fpgalab.compile`` option to the values to try; the points are their
+cartesian product, each on top of the keyword ``options``. Everything that does not change
+between points is done once: the model is captured and lowered once (pass a ``Design`` to skip
+even that), bias folding and elementwise fusion run once, precision assignment once per
+precision, and the schedule's memory analysis is cached by content across points. With
+``data=(x, y)`` (labels optional) each precision is simulated once for its accuracy.
+
+``objective``: "latency" (cycles), "interval", "throughput", "resources" (largest utilisation),
+"lut", "ff", "dsp", "bram", or a function of a row returning a number to minimise.
+``constraints``: "device" and "clock_mhz" fix those options; "max_util" (largest utilisation
+fraction), "max_latency" and "max_interval" (cycles) decide which points are feasible. A point
+whose options are impossible is reported in the table (``status`` holds the error) and the
+exploration goes on.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from dataclasses import dataclass
+
+from .design import Design
+from .errors import CompileError
+from .ir.verify import verify_kernel
+from .options import ALLOWED, parse_options
+from .passes import hls_passes, run_pipeline
+from .passes.fold_bias import FoldBias
+from .passes.fuse import FuseElementwise
+from .passes.quantize import AssignPrecision
+from .report import RESOURCE_KINDS
+
+OBJECTIVES = ("latency", "interval", "throughput", "resources") + RESOURCE_KINDS
+CONSTRAINTS = ("device", "clock_mhz", "max_util", "max_latency", "max_interval")
+
+
+@dataclass(frozen=True)
+class ExploreResult:
+    table: object            # DataFrame or list of dicts, one row per point
+    pareto: object           # the Pareto-optimal rows (same type)
+    best: dict | None        # the feasible row with the best objective
+    seconds: float           # wall-clock time of the evaluation
+    points: int
+    failed: int
+    objective: str
+    _designs: tuple = ()
+
+    def design(self, row) -> Design:
+        """The Design of a row (a row dict or its ``point`` number)."""
+        point = row["point"] if isinstance(row, dict) else int(row)
+        design = self._designs[point]
+        if design is None:
+            raise ValueError(f"point {point} failed: it has no design")
+        return design
+
+
+def _points(space: dict) -> list[dict]:
+    if not isinstance(space, dict) or not space:
+        raise ValueError("space must be a non-empty dict: option name -> list of values to try")
+    for name, values in space.items():
+        if name not in ALLOWED:
+            raise ValueError(f"space option {name!r} is not a compile option; allowed: {', '.join(ALLOWED)}")
+        if not isinstance(values, (list, tuple)) or not values:
+            raise ValueError(f"space[{name!r}] must be a non-empty list of values, got {values!r}")
+    names = list(space)
+    return [dict(zip(names, combo)) for combo in itertools.product(*(space[n] for n in names))]
+
+
+def _objective_value(objective, row: dict) -> float:
+    if callable(objective):
+        return float(objective(row))
+    if objective == "latency":
+        return row["cycles"]
+    if objective == "throughput":
+        return -row["throughput"]
+    if objective == "resources":
+        return row["util_max"]
+    return row[objective]
+
+
+def pareto_front(rows: list[dict], keys: list[tuple[str, int]]) -> list[int]:
+    """Indices of the rows no other row dominates; ``keys`` are (column, +1 minimise / -1 maximise)."""
+    front = []
+    values = [tuple(sign * row[key] for key, sign in keys) for row in rows]
+    for i, vi in enumerate(values):
+        dominated = any(all(a <= b for a, b in zip(vj, vi)) and vj != vi for j, vj in enumerate(values) if j != i)
+        if not dominated and vi not in [values[k] for k in front]:
+            front.append(i)
+    return front
+
+
+class _Base:
+    """What every point shares: the float kernel, fused once, typed once per precision."""
+
+    def __init__(self, fn, example_args, options: dict):
+        if isinstance(fn, Design):
+            self.design = fn
+        else:
+            from .design import compile as compile_design  # noqa: PLC0415
+
+            self.design = compile_design(fn, *example_args, **options)
+        self.prepared, _ = run_pipeline(self.design.float_kernel, [FoldBias(), FuseElementwise()])
+        self.typed: dict = {}
+        self.accuracy: dict = {}
+
+    def kernel_for(self, options):
+        key = repr(options.precision_spec)
+        if key not in self.typed:
+            self.typed[key] = AssignPrecision(options.precision).run(self.prepared)
+        kernel, _ = run_pipeline(self.typed[key], hls_passes(options))
+        return verify_kernel(kernel)
+
+    def build(self, options) -> Design:
+        base = self.design
+        return Design(base.name, self.kernel_for(options), base.float_kernel, options, base.example_shapes,
+                      base.hlo_text, (), base.reference)
+
+    def accuracy_of(self, design: Design, data) -> dict:
+        key = (repr(design.options.precision_spec), repr(sorted(design.options.tables.items())))
+        if key not in self.accuracy:
+            x, y = (data[0], data[1] if len(data) > 1 else None) if isinstance(data, tuple) else (data, None)
+            report = design.accuracy(x, y)
+            self.accuracy[key] = {"accuracy": report.accuracy if report.accuracy is not None else report.top1_agreement,
+                                  "max_abs_error": report.max_abs_error}
+        return self.accuracy[key]
+
+
+def explore(fn, *example_args, space: dict, objective="latency", constraints: dict | None = None, data=None,
+            **options) -> ExploreResult:
+    """Evaluate every point of ``space``; see the module docstring."""
+    constraints = dict(constraints or {})
+    unknown = sorted(set(constraints) - set(CONSTRAINTS))
+    if unknown:
+        raise ValueError(f"unknown constraint(s) {', '.join(unknown)}; allowed: {', '.join(CONSTRAINTS)}")
+    if not callable(objective) and objective not in OBJECTIVES:
+        raise ValueError(f"objective must be one of {', '.join(OBJECTIVES)} or a function of a row, got {objective!r}")
+    max_util = constraints.get("max_util", 1.0)
+    if isinstance(max_util, bool) or not isinstance(max_util, (int, float)) or not max_util > 0:
+        raise ValueError(f"max_util must be a positive fraction such as 0.8, got {max_util!r}")
+    fixed = {k: constraints[k] for k in ("device", "clock_mhz") if k in constraints}
+    points = _points(space)
+    base_options = {**options, **fixed}
+    parse_options(**base_options)  # the options shared by all points must be valid on their own
+    start = time.perf_counter()
+    base = _Base(fn, example_args, base_options)
+    rows, designs = [], []
+    for number, point in enumerate(points):
+        row = {"point": number, **{k: _label(v) for k, v in point.items()}}
+        t0 = time.perf_counter()
+        try:
+            opts = parse_options(**{**base_options, **point})
+            design = base.build(opts)
+            report = design.report()
+            row.update(_metrics(report, max_util, constraints))
+            if data is not None:
+                row.update(base.accuracy_of(design, data))
+            row["status"] = "ok"
+            designs.append(design)
+        except (ValueError, CompileError, NotImplementedError) as err:
+            row.update({"status": f"error: {err}", "feasible": False})
+            designs.append(None)
+        row["eval_ms"] = 1000 * (time.perf_counter() - t0)
+        rows.append(row)
+    seconds = time.perf_counter() - start
+    ok = [row for row in rows if row["status"] == "ok"]
+    keys = [("cycles", 1), ("util_max", 1)] + ([("accuracy", -1)] if data is not None else [])
+    front = [ok[i] for i in pareto_front(ok, keys)]
+    for row in rows:
+        row["pareto"] = any(row is f for f in front)
+    feasible = [row for row in ok if row["feasible"]]
+    best = min(feasible, key=lambda r: _objective_value(objective, r)) if feasible else None
+    return ExploreResult(_as_table(rows), _as_table(front), best, seconds, len(rows), len(rows) - len(ok),
+                         objective if isinstance(objective, str) else getattr(objective, "__name__", "custom"),
+                         tuple(designs))
+
+
+def _label(value):
+    return value if isinstance(value, (int, float, str, bool, type(None))) else repr(value)
+
+
+def _metrics(report, max_util: float, constraints: dict) -> dict:
+    row = {"cycles": report.cycles, "interval": report.interval, "latency_us": report.latency_us,
+           "throughput": report.throughput}
+    row.update({kind: getattr(report.resources, kind) for kind in RESOURCE_KINDS})
+    row["util_max"] = report.utilization.max
+    row["fits"] = report.fits
+    feasible = report.utilization.max <= max_util
+    if "max_latency" in constraints:
+        feasible &= report.cycles <= constraints["max_latency"]
+    if "max_interval" in constraints:
+        feasible &= report.interval <= constraints["max_interval"]
+    row["feasible"] = bool(feasible)
+    return row
+
+
+def _as_table(rows: list[dict]):
+    try:
+        import pandas as pd  # noqa: PLC0415
+    except ImportError:
+        return rows
+    return pd.DataFrame(rows)

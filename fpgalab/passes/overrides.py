@@ -1,0 +1,60 @@
+"""Per-design defaults with per-layer overrides, as the HLS passes take them.
+
+An option is a value for the whole design or a dict keyed by Keras layer name, TF op name or
+node name (``fpgalab.passes.quantize.node_matches``), with an optional ``"default"`` key:
+``unroll={"conv1": 5, "default": 1}``. Passes hold them as ``(key, value)`` tuples so that they
+stay frozen and hashable; the last matching key wins.
+"""
+
+from __future__ import annotations
+
+from ..ir import nodes as ir
+from .quantize import check_override_keys, node_matches
+
+
+def freeze(value):
+    """Dicts and lists as sorted tuples of pairs / tuples (hashable, comparable)."""
+    if isinstance(value, dict):
+        return tuple((k, freeze(v)) for k, v in value.items())
+    if isinstance(value, list):
+        return tuple(freeze(v) for v in value)
+    return value
+
+
+def split(option, default) -> tuple[object, tuple]:
+    """(design default, per-layer overrides) of an option as the user wrote it."""
+    if isinstance(option, dict):
+        rest = tuple((k, freeze(v)) for k, v in option.items() if k != "default")
+        return freeze(option.get("default", default)), rest
+    return freeze(option if option is not None else default), ()
+
+
+def value_for(node: ir.Node, default, overrides: tuple):
+    """The option's value for ``node``: its last matching override, else the default."""
+    chosen = default
+    for key, value in overrides:
+        if node_matches(key, node):
+            chosen = value
+    return chosen
+
+
+def matched(node: ir.Node, overrides: tuple) -> bool:
+    return any(node_matches(key, node) for key, _ in overrides)
+
+
+def check_keys(overrides: tuple, kernel: ir.Kernel, option: str, buffers_allowed: bool = False) -> None:
+    """A key naming no layer (nor buffer, where allowed) is a ValueError listing the layers."""
+    names = {b.name for b in (*kernel.inputs, *kernel.constants)} | {n.name for n in kernel.nodes}
+    keys = [key for key, _ in overrides if not (buffers_allowed and key in names)]
+    check_override_keys(keys, kernel, option)
+
+
+def layer_constants(node: ir.Node, kernel: ir.Kernel) -> list[str]:
+    constants = {c.name for c in kernel.constants}
+    return [name for name in node.inputs if name in constants]
+
+
+def positive_int(value, what: str, allowed: str = "") -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{what} must be a positive integer{allowed}, got {value!r}")
+    return value

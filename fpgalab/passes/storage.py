@@ -1,0 +1,49 @@
+"""Where buffers live: block RAM, UltraRAM, LUTRAM or registers (Vitis ``BIND_STORAGE``).
+
+``storage="bram"`` sets the weights and biases of every layer; a dict sets them per layer, or
+any buffer by its name: ``storage={"fc1": "lutram", "image": "reg", "default": "auto"}``.
+"auto" (the default) decides per bank in the schedule: registers for single-element banks,
+LUTRAM for banks of at most ``fpgalab.schedule.AUTO_LUTRAM_MAX_BITS`` bits, BRAM otherwise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..ir import nodes as ir
+from .overrides import check_keys, layer_constants
+from .quantize import node_matches
+
+
+def check_storage(value, where: str) -> str:
+    if value not in ir.STORAGE_KINDS:
+        raise ValueError(f"storage for {where} must be one of {', '.join(ir.STORAGE_KINDS)}, got {value!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class Storage:
+    """Set ``BufferSpec.storage``: ``default`` for every layer's constants, then per-layer/buffer ``specs``."""
+
+    default: str = "auto"
+    specs: tuple = ()
+    name: str = "storage"
+
+    def run(self, kernel: ir.Kernel) -> ir.Kernel:
+        check_storage(self.default, "the design")
+        check_keys(self.specs, kernel, "storage", buffers_allowed=True)
+        chosen = {c.name: self.default for c in kernel.constants}
+        names = {b.name for b in (*kernel.inputs, *kernel.constants)} | {n.name for n in kernel.nodes}
+        for key, value in self.specs:
+            check_storage(value, repr(key))
+            if key in names:
+                chosen[key] = value
+                continue
+            for node in kernel.nodes:
+                if node_matches(key, node):
+                    chosen.update(dict.fromkeys(layer_constants(node, kernel), value))
+        for buffer, value in chosen.items():
+            spec = kernel.buffer_spec(buffer)
+            if spec.storage != value:
+                kernel = kernel.with_buffer_spec(spec.replace(storage=value))
+        return kernel

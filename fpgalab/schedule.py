@@ -1,0 +1,406 @@
+"""The scheduled design: for every layer its loops (trip, unroll, role), II, pipeline depth,
+operators and memory accesses; for every buffer its banks, storage, ports and dataflow channel.
+
+Hardware model (what a generator builds and what the timing simulator counts)
+---------------------------------------------------------------------------
+Each layer is one clocked FSM with ``ap_start``/``ap_done``; an elementwise node fused into its
+producer (``Directives.fused_into``) runs in the producer's FSM and a reshape is a free alias.
+Cycles are counted inclusively: a layer seeing ``ap_start`` in cycle 0 spends cycle 0 leaving
+IDLE, cycles 1..T in its loops and asserts ``ap_done`` in cycle T+1, so it occupies
+
+    L = T + 2                                            (layer latency, cycles)
+
+and the next layer started by it sees ``ap_start`` in cycle L. Loops with trip 1 do not exist.
+Loop i has trip t_i, unroll u_i (u_i divides t_i) and N_i = t_i / u_i iterations. Pipelining
+loop p fully unrolls the loops inside it and flattens it with the loops of ``[f..p]`` (see
+``Directives.flatten``) into one pipelined loop of P = prod(N_i, i in f..p) iterations:
+
+    T_pipe = 1 + (P - 1) * II + D                         (1 entry cycle, then one start every II)
+    T_seq(loop, B) = N * (1 + B)                          (1 header cycle + body B per iteration)
+
+Sequential loops (outside the pipeline, or all loops when not pipelined) wrap the pipelined loop
+(or, when not pipelined, the body of one iteration, B = D) from the inside out. The epilogue E
+(rounding into the output type, fused elementwise ops, the write: ``E = convert + fused + 1``)
+runs once per output element: inside the pipeline depth when the pipelined loop spans output
+elements (it contains a spatial loop, or the node has no reduction), otherwise as E extra cycles
+in the body of the innermost sequential spatial loop, after the reduction loops.
+
+Depth D = read + core + tree + acc (+ E when inside) + (memory II - 1):
+    read  the slowest read latency of the buffers read (BRAM/URAM ``latency.bram_read``,
+          LUTRAM 1, registers 0)
+    core  the multiply of a MAC (DSP ``fixed_mul`` or 1 in LUTs; ``float_mul``), or the
+          critical path of an elementwise expression
+    tree  ceil(log2(R)) adder (or comparator) levels for R unrolled reduction terms
+    acc   the accumulator's add (``fixed_add`` / ``float_add``), or compare for max/min
+
+Achieved II = max(target II, recurrence II, memory II):
+    recurrence  the accumulator's latency when the innermost pipelined loop is a reduction loop
+                (consecutive iterations update the same accumulator, distance 1)
+    memory      max over buffers of ceil(distinct elements in the busiest bank per iteration /
+                ports per bank); ports: BRAM, URAM, LUTRAM 2 (true dual port), registers unlimited
+
+A design without dataflow runs its layers one after another: latency = sum of L, interval =
+latency. With dataflow, ``fpgalab.sim.timing`` overlaps them through their channels.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import access as acc
+from .ir import nodes as ir
+from .ir.loops import kernel_shapes, loop_nest
+from .operators import Latencies, OperatorUse, bits, read_latency
+
+LAYER_OVERHEAD = 2  # the IDLE cycle seeing ap_start and the DONE cycle asserting ap_done
+AUTO_LUTRAM_MAX_BITS = 1024  # "auto" storage: banks of at most this many bits go to LUTRAM (fpgalab's rule)
+DEFAULT_FIFO_DEPTH = 2  # Vitis HLS default depth of dataflow FIFOs (config_dataflow -fifo_depth)
+DEFAULT_PIPO_DEPTH = 2  # ping-pong: two buffers
+PORTS = {"bram": 2, "uram": 2, "lutram": 2, "reg": 0}
+
+
+@dataclass(frozen=True)
+class LoopSchedule:
+    name: str
+    trip: int
+    kind: str    # spatial | reduce
+    unroll: int
+    role: str    # sequential | pipelined | unrolled
+
+    @property
+    def iterations(self) -> int:
+        return self.trip // self.unroll
+
+
+@dataclass(frozen=True)
+class BufferAccess:
+    """A layer's use of one buffer in one iteration of its (pipelined) body."""
+
+    buffer: str
+    mode: str         # read | write
+    elements: int     # distinct elements per iteration
+    per_bank: int     # distinct elements of the busiest bank
+    cycles: int       # ceil(per_bank / ports): the II this buffer allows (1 for registers)
+
+
+@dataclass(frozen=True)
+class BufferSchedule:
+    name: str
+    shape: tuple[int, ...]
+    dtype: str
+    width: int                    # bits per element
+    role: str                     # input | weight | bias | constant | activation | output
+    partition: tuple[ir.PartitionSpec, ...]
+    banks: int
+    bank_depth: int               # elements per bank
+    storage: str                  # bram | uram | lutram | reg (resolved)
+    ports: int                    # per bank; 0 = unlimited (registers)
+    read_latency: int
+    writer: str                   # layer (FSM) writing it, "" for inputs and constants
+    readers: tuple[str, ...]      # layers reading it
+    channel: str = "memory"       # memory | rom | pipo | fifo
+    depth: int = 1                # ping-pong buffers, or FIFO depth in elements
+
+    @property
+    def elements(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64))
+
+
+@dataclass(frozen=True)
+class LayerSchedule:
+    name: str                     # the FSM's node
+    layer: str                    # Keras layer / TF scope
+    kind: str                     # node class, lower case
+    nodes: tuple[str, ...]        # IR nodes computed by this FSM (itself, then fused ones)
+    output: str                   # the buffer it writes
+    loops: tuple[LoopSchedule, ...]
+    pipelined: bool
+    ii: int                       # achieved II (0 when not pipelined)
+    ii_target: int
+    ii_recurrence: int
+    ii_memory: int
+    depth: int                    # D
+    epilogue: int                 # E
+    epilogue_in_pipeline: bool
+    trip: int                     # P: iterations of the pipelined loop (1 when not pipelined)
+    copies: int                   # parallel copies of the body per iteration
+    operators: tuple[OperatorUse, ...]
+    accesses: tuple[BufferAccess, ...]
+    cycles: int                   # L
+    formula: str                  # L as the formula above, with the numbers
+    first_read: int = 1           # cycles after ap_start: first and last read, first and last write
+    last_read: int = 1
+    first_write: int = 1
+    last_write: int = 1
+
+    @property
+    def ii_limit(self) -> str:
+        if not self.pipelined:
+            return "not pipelined"
+        bound = max(self.ii_target, self.ii_recurrence, self.ii_memory)
+        if bound == self.ii_target:
+            return "target"
+        return "recurrence" if bound == self.ii_recurrence else "memory ports"
+
+
+@dataclass(frozen=True)
+class Schedule:
+    kernel: str
+    device: str
+    clock_mhz: float
+    dataflow: bool
+    layers: tuple[LayerSchedule, ...]
+    buffers: tuple[BufferSchedule, ...]
+    inputs: tuple[str, ...]
+    outputs: tuple[str, ...]
+    warnings: tuple[str, ...] = field(default=())
+
+    def layer(self, name: str) -> LayerSchedule:
+        for layer in self.layers:
+            if name in (layer.name, layer.layer) or name in layer.nodes:
+                return layer
+        raise KeyError(name)
+
+    def buffer(self, name: str) -> BufferSchedule:
+        for buf in self.buffers:
+            if buf.name == name:
+                return buf
+        raise KeyError(name)
+
+    @property
+    def sequential_cycles(self) -> int:
+        return sum(layer.cycles for layer in self.layers)
+
+
+# ---- loops -------------------------------------------------------------------------------------------
+
+def plan_loops(node: ir.Node, shapes: dict) -> tuple[LoopSchedule, ...]:
+    """The node's loops with trip > 1, their unroll factors and roles under its directives."""
+    nest = loop_nest(node, shapes)
+    directives = node.directives
+    names = [loop.name for loop in nest]
+    unroll = {}
+    for name, factor in directives.unroll:
+        loop = next((lp for lp in nest if lp.name == name), None)
+        if loop is None:
+            raise ValueError(f"unroll of layer {node.layer or node.name}: no loop {name!r}; its loops are "
+                             f"{', '.join(f'{lp.name} (trip {lp.trip})' for lp in nest) or 'none'}")
+        if not isinstance(factor, int) or factor < 1 or loop.trip % factor:
+            allowed = [d for d in range(1, loop.trip + 1) if loop.trip % d == 0]
+            raise ValueError(f"unroll factor {factor!r} for loop {name} of layer {node.layer or node.name} "
+                             f"(trip {loop.trip}) must divide the trip count (fpgalab has no remainder loop); "
+                             f"allowed: {', '.join(map(str, allowed))}")
+        unroll[name] = factor
+    if directives.ii < 1:
+        raise ValueError(f"pipeline II of layer {node.layer or node.name} must be at least 1, got {directives.ii}")
+    loops = [lp for lp in nest if lp.trip > 1]
+    factors = [unroll.get(lp.name, 1) for lp in loops]
+    if not directives.pipeline:
+        return tuple(LoopSchedule(lp.name, lp.trip, lp.kind, u, "sequential" if lp.trip // u > 1 else "unrolled")
+                     for lp, u in zip(loops, factors))
+    if directives.pipeline_loop:
+        if directives.pipeline_loop not in names:
+            raise ValueError(f"pipeline loop {directives.pipeline_loop!r} of layer {node.layer or node.name} does "
+                             f"not exist; its loops are {', '.join(names) or 'none'}")
+        outer = names[:names.index(directives.pipeline_loop) + 1]
+        candidates = [k for k, lp in enumerate(loops) if lp.name in outer]
+        p = candidates[-1] if candidates else -1
+    else:
+        partial = [k for k, (lp, u) in enumerate(zip(loops, factors)) if u < lp.trip]
+        p = partial[-1] if partial else -1
+    for k in range(p + 1, len(loops)):
+        factors[k] = loops[k].trip
+    f = p
+    if directives.flatten == "full":
+        f = 0 if p >= 0 else -1
+    elif directives.flatten == "auto":
+        while f > 0 and (loops[f - 1].kind == loops[p].kind or loops[f - 1].trip == factors[f - 1]):
+            f -= 1
+    elif directives.flatten != "none":
+        raise ValueError(f"flatten must be one of {', '.join(ir.FLATTEN_MODES)}, got {directives.flatten!r}")
+    plan = []
+    for k, (lp, u) in enumerate(zip(loops, factors)):
+        if p >= 0 and f <= k <= p:
+            role = "pipelined"
+        else:
+            role = "sequential" if lp.trip // u > 1 and k < max(f, 0) else "unrolled"
+        plan.append(LoopSchedule(lp.name, lp.trip, lp.kind, u, role))
+    return tuple(plan)
+
+
+# ---- buffers -----------------------------------------------------------------------------------------
+
+def _resolve_storage(spec: ir.BufferSpec, bank_depth: int, width: int, device) -> str:
+    if spec.storage == "auto":
+        if bank_depth <= 1:
+            return "reg"
+        return "lutram" if bank_depth * width <= AUTO_LUTRAM_MAX_BITS else "bram"
+    if spec.storage == "uram" and device.uram_block is None:
+        raise ValueError(f"storage 'uram' for {spec.name}: device {device.name} has no UltraRAM; "
+                         f"allowed: bram, lutram, reg")
+    if spec.storage not in ir.STORAGE_KINDS:
+        raise ValueError(f"storage of {spec.name} must be one of {', '.join(ir.STORAGE_KINDS)}, got {spec.storage!r}")
+    return spec.storage
+
+
+def _check_partition(name: str, shape: tuple, partition: tuple) -> tuple:
+    if len(partition) > len(shape):
+        raise ValueError(f"partition of {name}: it has {len(shape)} dimension(s) (0..{len(shape) - 1}), "
+                         f"got {len(partition)} partition specs")
+    full = tuple(partition) + (ir.PartitionSpec(),) * (len(shape) - len(partition))
+    for d, spec in enumerate(full):
+        if spec.kind not in ir.PARTITION_KINDS:
+            raise ValueError(f"partition kind of {name} dim {d} must be one of {', '.join(ir.PARTITION_KINDS)}, "
+                             f"got {spec.kind!r}")
+        if spec.kind in ("cyclic", "block") and not (isinstance(spec.factor, int) and spec.factor >= 1):
+            raise ValueError(f"partition factor of {name} dim {d} must be a positive integer, got {spec.factor!r}")
+    return full
+
+
+@dataclass
+class _Context:
+    """What scheduling one layer needs to know about the whole kernel."""
+
+    kernel: ir.Kernel
+    device: object
+    latencies: Latencies
+    tables: dict
+    table_type: object
+    shapes: dict
+    types: dict
+    aliases: dict          # reshape name -> its input
+    buffers: dict = field(default_factory=dict)  # storage buffer name -> BufferSchedule
+
+
+def storage_name(name: str, aliases: dict) -> str:
+    """The buffer holding ``name``'s data (reshapes are aliases of their input)."""
+    while name in aliases:
+        name = aliases[name]
+    return name
+
+
+def fusion_chains(kernel: ir.Kernel) -> tuple[dict, dict]:
+    """(layer name -> fused nodes in order, node name -> layer name), checking each fusion is legal."""
+    nodes = {n.name: n for n in kernel.nodes}
+    users = kernel.users()
+    owner_of, chains = {}, {}
+    for node in kernel.nodes:
+        producer_name = node.directives.fused_into
+        if not producer_name:
+            owner_of[node.name] = node.name
+            chains.setdefault(node.name, [])
+            continue
+        producer = nodes.get(producer_name)
+        position = node.inputs.index(producer_name) if producer_name in node.inputs else -1
+        legal = (producer is not None and isinstance(node, ir.Elementwise) and position >= 0
+                 and not isinstance(producer, ir.Reshape) and tuple(producer.shape) == tuple(node.shape)
+                 and node.in_dims[position] == tuple(range(len(node.shape))) and producer_name not in kernel.outputs
+                 and len({u.name for u in users.get(producer_name, [])}) == 1)
+        if not legal:
+            raise ValueError(f"{node.name} cannot be fused into {producer_name!r}: fusion needs an elementwise node "
+                             "that is the only reader of its producer's output, at the same index")
+        root = owner_of[producer_name]
+        if chains[root] and chains[root][-1].name != producer_name or (not chains[root] and root != producer_name):
+            raise ValueError(f"{node.name} cannot be fused into {producer_name!r}: not the end of a fused chain")
+        owner_of[node.name] = root
+        chains[root].append(node)
+    return chains, owner_of
+
+
+def _reads_in_order(reader: ir.Node, name: str, shapes: dict) -> bool:
+    """Whether ``reader`` reads buffer ``name`` once per element in row-major order (a FIFO can feed it)."""
+    if reader.inputs.count(name) != 1:
+        return False
+    position = reader.inputs.index(name)
+    if isinstance(reader, ir.Elementwise):
+        return reader.in_dims[position] == tuple(range(len(reader.shape))) and tuple(shapes[name]) == tuple(reader.shape)
+    if isinstance(reader, ir.Reduce):
+        rank = len(shapes[name])
+        return tuple(sorted(reader.dims)) == tuple(range(rank - len(reader.dims), rank))
+    return isinstance(reader, ir.Pad)
+
+
+def _buffers(kernel: ir.Kernel, ctx: _Context, chains: dict, owner_of: dict) -> tuple[dict, list[str]]:
+    """BufferSchedule per storage buffer, and warnings."""
+    roles = {i.name: "input" for i in kernel.inputs}
+    roles.update({c.name: c.role for c in kernel.constants})
+    nodes = {n.name: n for n in kernel.nodes}
+    readers: dict = {}
+    for node in kernel.nodes:
+        if isinstance(node, ir.Reshape):
+            continue
+        for name in node.inputs:
+            source = storage_name(name, ctx.aliases)
+            if owner_of.get(source) == owner_of[node.name]:
+                continue  # a fused chain's own intermediate
+            readers.setdefault(source, []).append((owner_of[node.name], node))
+    stored = [b.name for b in (*kernel.inputs, *kernel.constants)]
+    for name, chain in chains.items():
+        if not isinstance(nodes[name], ir.Reshape):
+            stored.append(chain[-1].name if chain else name)
+    buffers, warnings = {}, []
+    for name in stored:
+        spec = kernel.buffer_spec(name)
+        shape = tuple(ctx.shapes[name])
+        partition = _check_partition(name, shape, spec.partition)
+        banks = acc.banks_of(shape, partition)
+        size = int(np.prod(shape, dtype=np.int64))
+        bank_depth = math.ceil(size / banks)
+        width = bits(ctx.types[name])
+        storage = _resolve_storage(spec, bank_depth, width, ctx.device)
+        role = roles.get(name, "output" if name in kernel.outputs else "activation")
+        layer_readers = tuple(dict.fromkeys(owner for owner, _ in readers.get(name, [])))
+        channel, depth = ("rom", 1) if role in ("weight", "bias", "constant") else ("memory", 1)
+        if kernel.dataflow and role == "activation":
+            legal = len(readers.get(name, [])) == 1 and _reads_in_order(readers[name][0][1], _read_name(
+                readers[name][0][1], name, ctx.aliases), ctx.shapes)
+            if spec.channel == "fifo" and not legal:
+                warnings.append(f"{name}: a FIFO needs one reader reading each element once in order; "
+                                "using a ping-pong buffer")
+            if spec.channel in ("auto", "fifo") and legal:
+                channel, depth = "fifo", spec.depth or DEFAULT_FIFO_DEPTH
+            else:  # a depth given for a FIFO that could not be one does not size the ping-pong buffer
+                channel, depth = "pipo", (spec.depth if spec.channel == "pipo" else 0) or DEFAULT_PIPO_DEPTH
+        if spec.depth < 0:
+            raise ValueError(f"depth of {name} must be a non-negative number, got {spec.depth}")
+        writer = owner_of.get(name, "")
+        buffers[name] = BufferSchedule(name, shape, str(ctx.types[name]), width, role, partition, banks, bank_depth,
+                                       storage, PORTS[storage], read_latency(storage, ctx.device), writer,
+                                       layer_readers, channel, depth)
+    return buffers, warnings
+
+
+def _read_name(reader: ir.Node, source: str, aliases: dict) -> str:
+    for name in reader.inputs:
+        if storage_name(name, aliases) == source:
+            return name
+    return source
+
+
+def schedule_kernel(kernel: ir.Kernel, device="xcvu9p", clock_mhz: float = 200.0, tables: dict | None = None,
+                    table_type=None) -> Schedule:
+    """Schedule every layer of ``kernel`` (with its directives) on ``device`` at ``clock_mhz``."""
+    from .layer_schedule import schedule_layer  # noqa: PLC0415 - it imports this module's dataclasses
+    from .parts import load_device  # noqa: PLC0415
+    from .passes.quantize import DEFAULT_TABLE_TYPE  # noqa: PLC0415
+    from .sim.tables import DEFAULT_TABLES  # noqa: PLC0415
+
+    device = load_device(device)
+    if isinstance(clock_mhz, bool) or not isinstance(clock_mhz, (int, float)) or not clock_mhz > 0:
+        raise ValueError(f"clock_mhz must be a positive number of MHz, got {clock_mhz!r}")
+    shapes = kernel_shapes(kernel)
+    types = {name: buf.dtype for name, buf in kernel.buffers().items()}
+    aliases = {n.name: n.inputs[0] for n in kernel.nodes if isinstance(n, ir.Reshape)}
+    ctx = _Context(kernel, device, Latencies(device, clock_mhz), dict(tables or DEFAULT_TABLES),
+                   table_type or DEFAULT_TABLE_TYPE, shapes, types, aliases)
+    chains, owner_of = fusion_chains(kernel)
+    ctx.buffers, warnings = _buffers(kernel, ctx, chains, owner_of)
+    nodes = {n.name: n for n in kernel.nodes}
+    layers = tuple(schedule_layer(nodes[name], tuple(chain), ctx) for name, chain in chains.items()
+                   if not isinstance(nodes[name], ir.Reshape))
+    outputs = tuple(storage_name(name, aliases) for name in kernel.outputs)
+    return Schedule(kernel.name, device.name, float(clock_mhz), kernel.dataflow, layers,
+                    tuple(ctx.buffers.values()), tuple(i.name for i in kernel.inputs), outputs, tuple(warnings))

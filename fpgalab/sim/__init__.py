@@ -1,0 +1,1 @@
+"""Functional (bit-accurate) and timing simulation of a design."""

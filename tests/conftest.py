@@ -1,0 +1,70 @@
+"""Shared helpers: real models captured into tests/data/ (readable without TensorFlow)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "tests" / "data"
+sys.path.insert(0, str(ROOT))
+
+CASES = sorted(p.name[: -len(".hlo.json")] for p in DATA.glob("*.hlo.json"))
+
+
+class Case:
+    """One captured model: its HLO module, weight bindings, inputs and TensorFlow's outputs."""
+
+    def __init__(self, name: str):
+        from fpgalab.frontend.hlo import module_from_json
+
+        self.name = name
+        self.module = module_from_json((DATA / f"{name}.hlo.json").read_text())
+        with np.load(DATA / f"{name}.npz") as data:
+            arrays = {k: data[k] for k in data.files}
+        self.meta = json.loads(str(arrays.pop("meta")))
+        self.bindings = {int(k[6:]): v for k, v in arrays.items() if k.startswith("param_")}
+        count = self.meta["n_inputs"]
+        self.examples = [arrays[f"example_{k}"] for k in range(count)]
+        self.samples = [arrays[f"sample_{k}"] for k in range(count)]
+        self.references = [arrays[k] for k in sorted(a for a in arrays if a.startswith("reference_"))]
+        self.example_output = arrays["example_output"]
+
+    def float_kernel(self):
+        from fpgalab.frontend.lower import lower_module
+
+        return lower_module(self.module, self.bindings, self.meta["n_inputs"], self.meta["input_names"],
+                            {int(k): v for k, v in self.meta["weight_names"].items()},
+                            frozenset(self.meta["layer_names"]), self.meta["name"])
+
+    def design(self, **options):
+        from fpgalab.design import build_design
+        from fpgalab.options import parse_options
+
+        return build_design(self.name, self.float_kernel(), parse_options(**options),
+                            [e.shape for e in self.examples])
+
+
+_CACHE: dict[str, Case] = {}
+
+
+def case(name: str) -> Case:
+    if name not in _CACHE:
+        _CACHE[name] = Case(name)
+    return _CACHE[name]
+
+
+@pytest.fixture(params=CASES)
+def any_case(request) -> Case:
+    return case(request.param)
+
+
+def relative_error(actual, expected) -> float:
+    """max |a - e| / max |e|: the error relative to the tensor's scale."""
+    actual, expected = np.asarray(actual, np.float64), np.asarray(expected, np.float64)
+    scale = float(np.max(np.abs(expected)))
+    return float(np.max(np.abs(actual - expected))) / (scale if scale > 0 else 1.0)

@@ -1,0 +1,118 @@
+"""Lowering real captured HLO modules (tests/data/) to the IR, without TensorFlow."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import CASES, case, relative_error
+
+from fpgalab.errors import CompileError
+from fpgalab.frontend.hlo import Computation, Instruction, Module, Shape, module_from_json, module_to_json
+from fpgalab.frontend.lower import SUPPORTED_OPS, layer_of, lower_module
+from fpgalab.ir import nodes as ir
+from fpgalab.ir.verify import verify_kernel
+from fpgalab.sim.functional import run_kernel, to_float
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_float_simulation_matches_tensorflow(name):
+    c = case(name)
+    kernel = verify_kernel(c.float_kernel())
+    outputs = run_kernel(kernel, c.samples)
+    for out_name, reference in zip(kernel.outputs, c.references):
+        got = to_float(outputs[out_name])
+        assert got.shape == reference.shape
+        assert relative_error(got, reference) <= 1e-5
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_float_design_matches_tensorflow_after_passes(name):
+    c = case(name)
+    design = c.design(precision="float32")
+    assert relative_error(design.simulate(*c.examples), c.example_output) <= 1e-5
+
+
+def test_lenet5_lowers_to_the_layers_a_designer_expects():
+    kernel = case("lenet5").design().kernel
+    kinds = [type(n).__name__ for n in kernel.nodes]
+    assert kinds.count("Conv") == 2 and kinds.count("Dot") == 3 and kinds.count("Pool") == 2
+    convs = [n for n in kernel.nodes if isinstance(n, ir.Conv)]
+    assert all(len(n.inputs) == 3 for n in convs), "the bias add is folded into each convolution"
+    assert [n.layer for n in convs] == ["conv1", "conv2"]
+    roles = {c.name: c.role for c in kernel.constants}
+    assert sorted(set(roles.values())) == ["bias", "weight"]
+    assert all(c.dtype.width == 16 for c in kernel.constants)
+
+
+def test_mobilenet_depthwise_convolutions_use_groups():
+    kernel = case("mobilenet_v1_small").float_kernel()
+    depthwise = [n for n in kernel.nodes if isinstance(n, ir.Conv) and n.groups > 1]
+    assert len(depthwise) == 13
+    assert all(n.groups == n.shape[-1] for n in depthwise)
+    assert any(n.strides == (2, 2) for n in depthwise)
+
+
+def test_weights_are_constants_named_after_their_variables():
+    kernel = case("digits_mlp").float_kernel()
+    names = {c.name for c in kernel.constants}
+    assert "digits_mlp_dense_1_kernel" in names and "digits_mlp_dense_3_bias" in names
+    assert [i.name for i in kernel.inputs] == ["pixels"]
+
+
+def test_module_json_round_trip():
+    module = case("lenet5").module
+    again = module_from_json(module_to_json(module))
+    assert again.entry == module.entry
+    ops = [i.opcode for i in again.entry_computation.instructions]
+    assert ops == [i.opcode for i in module.entry_computation.instructions]
+
+
+def test_layer_names_resolve_keras_suffixes():
+    layers = frozenset({"conv1", "fc1", "dense_1"})
+    assert layer_of("lenet5_1/conv1_1/convolution", layers) == "conv1"
+    assert layer_of("sequential_1/dense_1/MatMul", layers) == "dense_1"
+    assert layer_of("Softmax", frozenset()) == "Softmax"
+    assert layer_of("block/inner/MatMul", frozenset()) == "block/inner"
+
+
+def _module_with(opcode: str) -> Module:
+    f32 = Shape("f32", (4,))
+    instructions = (
+        Instruction(1, "x", "parameter", f32, (), {"parameter_number": 0}),
+        Instruction(2, "odd.1", opcode, f32, (1,), {}, op_type="Sort", op_name="model/sort_layer/Sort"),
+    )
+    return Module("m", "main", {"main": Computation("main", instructions, 2)})
+
+
+def test_unsupported_op_names_op_tf_op_and_the_supported_list():
+    with pytest.raises(CompileError) as info:
+        lower_module(_module_with("sort"), {}, 1)
+    message = str(info.value)
+    assert "'sort'" in message and "model/sort_layer/Sort" in message
+    for op in ("convolution", "reduce-window", "dot"):
+        assert op in message
+
+
+def test_integer_tensors_at_run_time_are_rejected():
+    s32 = Shape("s32", (4,))
+    instructions = (
+        Instruction(1, "x", "parameter", Shape("f32", (4,)), (), {"parameter_number": 0}),
+        Instruction(2, "c", "convert", s32, (1,), {}, op_name="Cast"),
+    )
+    module = Module("m", "main", {"main": Computation("main", instructions, 2)})
+    with pytest.raises(CompileError, match="s32"):
+        lower_module(module, {}, 1)
+
+
+def test_every_supported_op_has_a_lowering_rule():
+    from fpgalab.frontend.lower_ops import RULES
+
+    assert set(SUPPORTED_OPS) == set(RULES)
+
+
+def test_dead_code_and_unused_weights_are_dropped():
+    kernel = case("softmax_8").float_kernel()
+    used = {i for n in kernel.nodes for i in n.inputs} | set(kernel.outputs)
+    assert all(c.name in used for c in kernel.constants)
+    assert all(n.name in used for n in kernel.nodes)
+    assert np.isfinite(run_kernel(kernel, case("softmax_8").samples)[kernel.outputs[0]].array).all()
