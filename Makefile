@@ -6,10 +6,15 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.fpgalab-installed
 AP_TYPES := .cache/ap_types/ap_fixed.h
 PYTEST_ARGS ?=
+# The JupyterLab side panel (labextension/): built once, again when its sources change
+LAB_STAMP := $(VENV)/.fpgalab-labextension
+LAB_SOURCES := $(wildcard labextension/src/*.ts labextension/style/*) labextension/package.json \
+	labextension/yarn.lock labextension/tsconfig.json scripts/build_labextension.sh
+UI_STAMP := labextension/ui-tests/node_modules/.fpgalab-installed
 
-.PHONY: setup lab test test-unit test-tf test-tools test-fast bench clean
+.PHONY: setup lab test test-unit test-tf test-tools test-fast test-js test-browser bench clean
 
-setup: $(STAMP) $(AP_TYPES)
+setup: $(STAMP) $(AP_TYPES) $(LAB_STAMP)
 
 $(STAMP): pyproject.toml
 	bash scripts/ensure-debian.sh g++ make
@@ -23,11 +28,30 @@ $(STAMP): pyproject.toml
 $(AP_TYPES): | $(STAMP)
 	$(PY) scripts/fetch_ap_types.py .cache/ap_types
 
+# The side panel, with the Node.js and npm on the machine (scripts/build_labextension.sh says what it needs)
+$(LAB_STAMP): $(STAMP) $(LAB_SOURCES)
+	bash scripts/build_labextension.sh
+	touch $(LAB_STAMP)
+
+$(UI_STAMP): labextension/ui-tests/package.json labextension/ui-tests/yarn.lock | $(STAMP)
+	bash scripts/build_labextension.sh ui-tests
+	touch $(UI_STAMP)
+
 lab: setup
 	$(VENV)/bin/jupyter lab --notebook-dir=examples $(if $(CI),--no-browser,)
 
+# The panel's TypeScript (jest) and browser (Playwright) tests first, so that pytest's summary closes the run
 test: setup
+	$(MAKE) test-js test-browser
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-js: setup
+	cd labextension && PATH=$(CURDIR)/$(VENV)/bin:$$PATH jlpm test
+
+# Galata + Playwright drive Debian's chromium (never `playwright install`) against a JupyterLab it starts
+test-browser: setup $(UI_STAMP)
+	bash scripts/ensure-debian.sh chromium
+	cd labextension/ui-tests && PATH=$(CURDIR)/$(VENV)/bin:$$PATH jlpm test
 
 test-unit: setup
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
@@ -45,4 +69,5 @@ bench: setup
 	$(PY) bench/run_core.py
 
 clean:
-	rm -rf $(VENV) .cache .pytest_cache .hypothesis build dist
+	rm -rf $(VENV) .cache .pytest_cache .hypothesis build dist fpgalab/labextension labextension/lib \
+		labextension/node_modules labextension/ui-tests/node_modules

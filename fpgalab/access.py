@@ -14,6 +14,7 @@ hardware predicates them to the pad value.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 from typing import Callable
@@ -197,6 +198,14 @@ def iteration_env(nest_names: list[str], unroll: dict[str, int], base: dict[str,
     grids = np.indices(factors).reshape(len(factors), -1) if factors else np.zeros((0, 1), dtype=np.int64)
     env = {name: base.get(name, 0) + grids[k] for k, name in enumerate(nest_names)}
     return env, copies
+
+
+def corner_env(nest_names: list[str], unroll: dict[str, int], base: dict[str, int]) -> dict:
+    """Like ``iteration_env`` but every unrolled loop takes only its first and last value."""
+    values = [(0, unroll[name] - 1) if unroll.get(name, 1) > 1 else (0,) for name in nest_names]
+    grids = list(itertools.product(*values)) or [()]
+    return {name: base.get(name, 0) + np.array([g[k] for g in grids], dtype=np.int64)
+            for k, name in enumerate(nest_names)}
 
 
 def bank_of(index: tuple, shape: tuple, partition: tuple) -> np.ndarray:

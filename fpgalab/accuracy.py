@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .ir import nodes as ir
+from .ir.types import FixedType
 from .sim.functional import to_exact
 
 
@@ -17,6 +18,8 @@ class LayerError:
     max_abs_error: float
     mean_abs_error: float
     max_rel_error: float  # max |hw - float| / max |float| over the layer's output
+    overflow: float = 0.0  # share of the float values outside the range of the layer's result type
+    float_range: tuple[float, float] = (0.0, 0.0)  # smallest and largest float value the layer produced
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,11 @@ class AccuracyReport:
     float_accuracy: float | None       # reference top-1 against labels, when given
     per_layer: tuple[LayerError, ...]
 
+    @property
+    def overflowing_layers(self) -> tuple[LayerError, ...]:
+        """Layers whose float values leave the range of their fixed-point type (they wrap or saturate)."""
+        return tuple(e for e in self.per_layer if e.overflow > 0)
+
     def summary(self) -> str:
         parts = [f"{self.samples} samples vs {self.reference}: max |err| {self.max_abs_error:.3g}, "
                  f"mean |err| {self.mean_abs_error:.3g}"]
@@ -38,6 +46,9 @@ class AccuracyReport:
             parts.append(f"top-1 agreement {100 * self.top1_agreement:.1f}%")
         if self.accuracy is not None:
             parts.append(f"accuracy {100 * self.accuracy:.1f}% (float {100 * self.float_accuracy:.1f}%)")
+        for layer in self.overflowing_layers:
+            parts.append(f"warning: {layer.layer} overflows its type on {100 * layer.overflow:.2g}% of values "
+                         f"(float range {layer.float_range[0]:.3g} to {layer.float_range[1]:.3g})")
         return ", ".join(parts)
 
 
@@ -46,6 +57,13 @@ def _errors(hw: np.ndarray, ref: np.ndarray) -> tuple[float, float, float]:
     scale = float(np.max(np.abs(ref))) if ref.size else 0.0
     max_abs = float(np.max(diff)) if diff.size else 0.0
     return max_abs, float(np.mean(diff)) if diff.size else 0.0, (max_abs / scale if scale > 0 else max_abs)
+
+
+def _overflow(values: np.ndarray, dtype) -> float:
+    """Share of values outside a fixed-point type's range (0 for float types)."""
+    if not isinstance(dtype, FixedType) or values.size == 0:
+        return 0.0
+    return float(np.mean((values > dtype.max_value) | (values < dtype.min_value)))
 
 
 def _labels(y, samples: int) -> np.ndarray:
@@ -82,8 +100,11 @@ def compare_outputs(kernel: ir.Kernel, hardware: dict, twin: dict, reference: li
     last_of_layer: dict[str, str] = {}
     for node in kernel.nodes:
         last_of_layer[node.layer or node.name] = node.name
+    nodes = {n.name: n for n in kernel.nodes}
     for layer, name in last_of_layer.items():
-        errors = _errors(to_exact(hardware[name]), to_exact(twin[name]))
-        per_layer.append(LayerError(layer, name, *errors))
+        float_values = to_exact(twin[name])
+        errors = _errors(to_exact(hardware[name]), float_values)
+        per_layer.append(LayerError(layer, name, *errors, _overflow(float_values, nodes[name].dtype),
+                                    (float(np.min(float_values)), float(np.max(float_values)))))
     return AccuracyReport(samples, source, max_abs, mean_abs, max_rel, agreement, accuracy, float_accuracy,
                           tuple(per_layer))

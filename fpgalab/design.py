@@ -47,13 +47,23 @@ class Design:
 
     # ---- HLS: schedule, timing, resources
     @property
+    def device(self):
+        """The part (``fpgalab.parts.Device``) the design is estimated against."""
+        cached = getattr(self, "_device", None)
+        if cached is None:
+            from .parts import load_device  # noqa: PLC0415
+
+            cached = self._device = load_device(self.options.device)
+        return cached
+
+    @property
     def schedule(self):
         """The scheduled design (``fpgalab.schedule.Schedule``): loops, II, depth, operators, buffers."""
         cached = getattr(self, "_schedule", None)
         if cached is None:
             from .schedule import schedule_kernel  # noqa: PLC0415
 
-            cached = schedule_kernel(self.kernel, self.options.device, self.options.clock_mhz,
+            cached = schedule_kernel(self.kernel, self.device, self.options.clock_mhz,
                                      dict(self.options.tables), self.options.table_type)
             self._schedule = cached
         return cached
@@ -75,7 +85,7 @@ class Design:
         if cached is None:
             from .estimate import estimate_resources  # noqa: PLC0415
 
-            cached = self._resources = estimate_resources(self.schedule, self.options.device)
+            cached = self._resources = estimate_resources(self.schedule, self.device)
         return cached
 
     @property
@@ -87,7 +97,7 @@ class Design:
         """Cycles, interval, latency, throughput, resources, utilisation and fit, per layer and total."""
         from .estimate import design_report  # noqa: PLC0415
 
-        return design_report(self.name, self.schedule, self.timing, self.resources)
+        return design_report(self.name, self.schedule, self.timing, self.resources, self.device)
 
     # ---- simulation
     def _context(self) -> SimContext:
@@ -152,9 +162,13 @@ class Design:
             self._float_twin = cached
         return cached
 
-    def accuracy(self, x, y=None, *more_inputs) -> AccuracyReport:
-        """Hardware outputs against TensorFlow float on the same inputs (per layer against float32 simulation)."""
-        inputs = (x,) + tuple(more_inputs)
+    def accuracy(self, x, y=None) -> AccuracyReport:
+        """Hardware outputs against TensorFlow float on the same inputs (per layer against float32 simulation).
+
+        ``x`` is the input batch (a tuple or list of batches for a design with several inputs);
+        ``y`` optional labels (class indices or one-hot) for top-1 accuracy.
+        """
+        inputs = tuple(x) if isinstance(x, (tuple, list)) else (x,)
         arrays, mode = self._batch(inputs)
         context = self._context()
         hardware = run_kernel(self.kernel, arrays, context, keep=True)

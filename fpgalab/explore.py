@@ -23,6 +23,7 @@ exploration goes on.
 
 from __future__ import annotations
 
+import gc
 import itertools
 import time
 from dataclasses import dataclass
@@ -31,9 +32,11 @@ from .design import Design
 from .errors import CompileError
 from .ir.verify import verify_kernel
 from .options import ALLOWED, parse_options
+from .parts import load_device
 from .passes import hls_passes, run_pipeline
 from .passes.fold_bias import FoldBias
 from .passes.fuse import FuseElementwise
+from .passes.fuse_producer import FuseIntoProducer
 from .passes.quantize import AssignPrecision
 from .report import RESOURCE_KINDS
 
@@ -109,18 +112,26 @@ class _Base:
         self.prepared, _ = run_pipeline(self.design.float_kernel, [FoldBias(), FuseElementwise()])
         self.typed: dict = {}
         self.accuracy: dict = {}
+        self.devices: dict = {}
 
     def kernel_for(self, options):
-        key = repr(options.precision_spec)
+        """Typed once per precision, fused once per (precision, fuse); the other passes per point."""
+        key = (repr(options.precision_spec), options.fuse)
         if key not in self.typed:
-            self.typed[key] = AssignPrecision(options.precision).run(self.prepared)
-        kernel, _ = run_pipeline(self.typed[key], hls_passes(options))
+            typed = AssignPrecision(options.precision).run(self.prepared)
+            self.typed[key] = FuseIntoProducer(options.fuse).run(typed)
+        steps = [step for step in hls_passes(options) if not isinstance(step, FuseIntoProducer)]
+        kernel, _ = run_pipeline(self.typed[key], steps)
         return verify_kernel(kernel)
 
     def build(self, options) -> Design:
         base = self.design
-        return Design(base.name, self.kernel_for(options), base.float_kernel, options, base.example_shapes,
-                      base.hlo_text, (), base.reference)
+        design = Design(base.name, self.kernel_for(options), base.float_kernel, options, base.example_shapes,
+                        base.hlo_text, (), base.reference)
+        if options.device not in self.devices:
+            self.devices[options.device] = load_device(options.device)
+        design._device = self.devices[options.device]
+        return design
 
     def accuracy_of(self, design: Design, data) -> dict:
         key = (repr(design.options.precision_spec), repr(sorted(design.options.tables.items())))
@@ -151,6 +162,29 @@ def explore(fn, *example_args, space: dict, objective="latency", constraints: di
     start = time.perf_counter()
     base = _Base(fn, example_args, base_options)
     rows, designs = [], []
+    collecting = gc.isenabled()
+    gc.disable()  # the points make many small objects and no cycles: collection pauses only cost time
+    try:
+        _evaluate(points, base, base_options, max_util, constraints, data, rows, designs)
+    finally:
+        if collecting:
+            gc.enable()
+    seconds = time.perf_counter() - start
+    ok = [row for row in rows if row["status"] == "ok"]
+    keys = [("cycles", 1), ("util_max", 1)] + ([("accuracy", -1)] if data is not None else [])
+    front = [ok[i] for i in pareto_front(ok, keys)]
+    for row in rows:
+        row["pareto"] = any(row is f for f in front)
+    feasible = [row for row in ok if row["feasible"]]
+    best = min(feasible, key=lambda r: (_objective_value(objective, r), r["util_max"], r["cycles"])) \
+        if feasible else None
+    return ExploreResult(_as_table(rows), _as_table(front), best, seconds, len(rows), len(rows) - len(ok),
+                         objective if isinstance(objective, str) else getattr(objective, "__name__", "custom"),
+                         tuple(designs))
+
+
+def _evaluate(points, base, base_options, max_util, constraints, data, rows, designs) -> None:
+    """Evaluate each point into ``rows`` and ``designs``; a point that fails is a row with its error."""
     for number, point in enumerate(points):
         row = {"point": number, **{k: _label(v) for k, v in point.items()}}
         t0 = time.perf_counter()
@@ -168,17 +202,6 @@ def explore(fn, *example_args, space: dict, objective="latency", constraints: di
             designs.append(None)
         row["eval_ms"] = 1000 * (time.perf_counter() - t0)
         rows.append(row)
-    seconds = time.perf_counter() - start
-    ok = [row for row in rows if row["status"] == "ok"]
-    keys = [("cycles", 1), ("util_max", 1)] + ([("accuracy", -1)] if data is not None else [])
-    front = [ok[i] for i in pareto_front(ok, keys)]
-    for row in rows:
-        row["pareto"] = any(row is f for f in front)
-    feasible = [row for row in ok if row["feasible"]]
-    best = min(feasible, key=lambda r: _objective_value(objective, r)) if feasible else None
-    return ExploreResult(_as_table(rows), _as_table(front), best, seconds, len(rows), len(rows) - len(ok),
-                         objective if isinstance(objective, str) else getattr(objective, "__name__", "custom"),
-                         tuple(designs))
 
 
 def _label(value):

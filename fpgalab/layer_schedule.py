@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import functools
 import math
+from dataclasses import replace
 
 import numpy as np
 
 from . import access as acc
 from .ir import nodes as ir
 from .ir.loops import loop_nest
-from .ir.types import FloatType
-from .operators import CORE_OPERATORS, WRITE_CYCLES, OperatorUse, accumulate_ops, bits, expression_ops
+from .ir.types import FLOAT32
+from .operators import CORE_OPERATORS, WRITE_CYCLES, OperatorUse, accumulate_ops, bits, conversion_ops, expression_ops
 from .schedule import LAYER_OVERHEAD, BufferAccess, LayerSchedule, plan_loops
 
 
@@ -54,10 +55,17 @@ def iteration_accesses(owner: ir.Node, fused: tuple, shapes: dict) -> list[acc.A
 
 
 def iteration_indices(owner: ir.Node, fused: tuple, unroll: dict, base: dict, shapes: dict,
-                      aliases: dict) -> dict:
-    """{(storage buffer, mode): [index tuples]} of the unrolled copies of one iteration."""
+                      aliases: dict, corners: bool = False) -> dict:
+    """{(storage buffer, mode): [index tuples]} of the unrolled copies of one iteration.
+
+    With ``corners`` each unrolled loop takes only its first and last value: enough for the
+    span of indices that grow monotonically with every loop (all but multi-dimensional unravels).
+    """
     names = [loop.name for loop in loop_nest(owner, shapes)]
-    env = acc.iteration_env(names, unroll, base)[0]
+    if corners:
+        env = acc.corner_env(names, unroll, base)
+    else:
+        env = acc.iteration_env(names, unroll, base)[0]
     gathered: dict = {}
     for a in iteration_accesses(owner, fused, shapes):
         name, index = acc.resolve_alias(a.buffer, a.index(env), aliases, shapes)
@@ -89,6 +97,28 @@ def bank_counts(owner: ir.Node, fused: tuple, unroll: tuple, bases: tuple, shape
                  for (name, mode), counts in sorted(per_key.items()))
 
 
+_ACCESS_KEYS: dict = {}
+
+
+def access_key(node: ir.Node) -> ir.Node:
+    """The node with what its access pattern does not depend on (types, expression, directives) reset:
+    designs that differ only in precision or pipelining share cached bank counts. Memoized by
+    object identity (the entry keeps the node alive, so its id is not reused)."""
+    entry = _ACCESS_KEYS.get(id(node))
+    if entry is not None and entry[0] is node:
+        return entry[1]
+    changes = {"dtype": FLOAT32, "directives": ir.DEFAULT_DIRECTIVES, "layer": "", "op_name": ""}
+    if isinstance(node, ir.Elementwise):
+        changes["expr"] = ir.Arg(0)
+    if hasattr(node, "acc"):
+        changes["acc"] = FLOAT32
+    key = replace(node, **changes)
+    if len(_ACCESS_KEYS) > 100_000:
+        _ACCESS_KEYS.clear()
+    _ACCESS_KEYS[id(node)] = (node, key)
+    return key
+
+
 def layer_accesses(owner, fused, loops, ctx) -> tuple[tuple[BufferAccess, ...], int, int]:
     """The layer's buffer accesses, its read latency and the II its memory ports allow."""
     unroll = tuple((lp.name, lp.unroll) for lp in loops if lp.unroll > 1)
@@ -104,7 +134,8 @@ def layer_accesses(owner, fused, loops, ctx) -> tuple[tuple[BufferAccess, ...], 
     shapes = tuple(sorted((n, ctx.shapes[n]) for n in names))
     aliases = tuple(sorted((n, ctx.aliases[n]) for n in names if n in ctx.aliases))
     partitions = tuple(sorted((n, ctx.buffers[n].partition) for n in names if n in ctx.buffers))
-    counts = bank_counts(owner, tuple(fused), unroll, bases, shapes, aliases, partitions)
+    counts = bank_counts(access_key(owner), tuple(access_key(n) for n in fused), unroll, bases, shapes, aliases,
+                         partitions)
     result, read_latency, memory_ii = [], 0, 1
     for name, mode, elements, busiest in counts:
         buf = ctx.buffers[name]
@@ -142,11 +173,8 @@ def layer_operators(owner, fused, copies: int, spatial: int, reduce_iterations: 
         operators += [_times(op, spatial) for op in tree_ops]
         core_path = max((op.latency for op in core), default=0) + tree_latency + acc_latency
         recurrence = acc_latency
-        if acc_type != owner.dtype:
-            is_float = isinstance(acc_type, FloatType) or isinstance(owner.dtype, FloatType)
-            convert = lat.of("convert", (bits(acc_type),), is_float)
-            operators.append(OperatorUse("convert", (bits(acc_type),), bits(owner.dtype), spatial, convert,
-                                         "epilogue", is_float))
+        conversion, convert = conversion_ops(acc_type, owner.dtype, "epilogue", lat)
+        operators += [_times(op, spatial) for op in conversion]
     elif isinstance(owner, ir.Elementwise):
         ops, core_path, _ = expression_ops(owner.expr, operand_types, lat, ctx.tables, ctx.table_type, "core")
         operators += [_times(op, copies) for op in ops]
@@ -192,7 +220,7 @@ def schedule_layer(owner: ir.Node, fused: tuple, ctx) -> LayerSchedule:
     if pipelined:
         body, text = 1 + (trip - 1) * ii + depth, f"[1 + ({trip}-1)*{ii} + {depth}]"
         reduce_trip = _product(lp.iterations for lp in region if lp.kind == "reduce")
-        first_output = 1 + (reduce_trip - 1) * ii + depth
+        first_output = (reduce_trip - 1) * ii + depth  # after the entry cycle, counted in first_read
     else:
         body, text = depth, f"{depth}"
         first_output = depth

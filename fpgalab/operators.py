@@ -129,6 +129,31 @@ def accumulate_ops(kind: str, acc: NumType, steps_per_iteration: int, iterations
     return ops, tree_levels * one, one if accumulate else 0
 
 
+def conversion_ops(source: NumType, target: NumType, stage: str, latencies) -> tuple[list[OperatorUse], int]:
+    """Operators assigning a ``source`` value to ``target`` (one element) and their latency.
+
+    Fixed to fixed: dropping fraction bits with AP_TRN and dropping integer bits with AP_WRAP
+    are wiring; rounding modes add an adder of the target width, saturation modes two
+    comparators and a 3-way mux (Vitis HLS ap_fixed quantization/overflow logic, UG1399
+    "Arbitrary Precision Fixed-Point Data Types"). Float to or from fixed is a converter.
+    """
+    if source == target:
+        return [], 0
+    if isinstance(source, FloatType) and isinstance(target, FloatType):
+        return [], 0
+    if isinstance(source, FloatType) or isinstance(target, FloatType):
+        op = OperatorUse("convert", (bits(source),), bits(target), 1, latencies.of("convert", (), True), stage, True)
+        return [op], op.latency
+    if not (isinstance(source, FixedType) and isinstance(target, FixedType)):
+        return [], 0
+    ops = []
+    if target.quant != "AP_TRN" and target.frac < source.frac:
+        ops.append(OperatorUse("round", (bits(target),), bits(target), 1, CONVERT_CYCLES, stage))
+    if target.overflow != "AP_WRAP" and source.integer > target.integer:
+        ops.append(OperatorUse("saturate", (bits(source),), bits(target), 1, CONVERT_CYCLES, stage))
+    return ops, (CONVERT_CYCLES if ops else 0)
+
+
 # ---- elementwise expressions ----------------------------------------------------------------------------
 
 _KIND = {"add": "add", "sub": "add", "neg": "neg", "abs": "abs", "mul": "mul", "max": "minmax", "min": "minmax",
@@ -182,8 +207,9 @@ def expression_ops(expr, operand_types, latencies, tables: dict, table_type: Num
             new.append(mul)
             latency += mul.latency
         return ops + new, path + latency, result
-    if not is_float and kind == "convert" and bits(result) == widths[0] and result == arg_types[0]:
-        return ops, path, result
+    if kind == "convert":
+        new, latency = conversion_ops(arg_types[0], result, stage, latencies)
+        return ops + new, path + latency, result
     if kind == "mux" or (kind == "minmax" and op == "clamp"):
         count = 2 if op == "clamp" else 1
     else:

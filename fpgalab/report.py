@@ -94,8 +94,13 @@ class DesignReport:
     def rows(self) -> list[dict]:
         """One dict per layer: the columns of ``table`` and ``to_frame``."""
         rows = []
+        counts: dict = {}
         for layer in self.per_layer:
-            row = {"layer": layer.layer or layer.name, "node": layer.name, "kind": layer.kind, "cycles": layer.cycles,
+            counts[layer.layer] = counts.get(layer.layer, 0) + 1
+        for layer in self.per_layer:
+            label = layer.layer if layer.layer and counts[layer.layer] == 1 else \
+                f"{layer.layer}/{layer.name}" if layer.layer else layer.name
+            row = {"layer": label, "node": layer.name, "kind": layer.kind, "cycles": layer.cycles,
                    "start": layer.start, "end": layer.end, "stall": layer.stall,
                    "ii": layer.ii if layer.pipelined else None, "depth": layer.depth, "copies": layer.copies}
             row.update({kind: getattr(layer.resources, kind) for kind in RESOURCE_KINDS})

@@ -45,6 +45,7 @@ latency. With dataflow, ``fpgalab.sim.timing`` overlaps them through their chann
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 
@@ -56,7 +57,6 @@ from .ir.loops import kernel_shapes, loop_nest
 from .operators import Latencies, OperatorUse, bits, read_latency
 
 LAYER_OVERHEAD = 2  # the IDLE cycle seeing ap_start and the DONE cycle asserting ap_done
-AUTO_LUTRAM_MAX_BITS = 1024  # "auto" storage: banks of at most this many bits go to LUTRAM (fpgalab's rule)
 DEFAULT_FIFO_DEPTH = 2  # Vitis HLS default depth of dataflow FIFOs (config_dataflow -fifo_depth)
 DEFAULT_PIPO_DEPTH = 2  # ping-pong: two buffers
 PORTS = {"bram": 2, "uram": 2, "lutram": 2, "reg": 0}
@@ -106,7 +106,7 @@ class BufferSchedule:
 
     @property
     def elements(self) -> int:
-        return int(np.prod(self.shape, dtype=np.int64))
+        return math.prod(self.shape)
 
 
 @dataclass(frozen=True)
@@ -179,6 +179,13 @@ class Schedule:
 
 def plan_loops(node: ir.Node, shapes: dict) -> tuple[LoopSchedule, ...]:
     """The node's loops with trip > 1, their unroll factors and roles under its directives."""
+    return _plan_loops(node, tuple(tuple(shapes[name]) for name in node.inputs))
+
+
+@functools.lru_cache(maxsize=16384)
+def _plan_loops(node: ir.Node, input_shapes: tuple) -> tuple[LoopSchedule, ...]:
+    shapes = dict(zip(node.inputs, input_shapes))
+    shapes[node.name] = tuple(node.shape)
     nest = loop_nest(node, shapes)
     directives = node.directives
     names = [loop.name for loop in nest]
@@ -233,17 +240,27 @@ def plan_loops(node: ir.Node, shapes: dict) -> tuple[LoopSchedule, ...]:
 
 # ---- buffers -----------------------------------------------------------------------------------------
 
-def _resolve_storage(spec: ir.BufferSpec, bank_depth: int, width: int, device) -> str:
+def _resolve_storage(spec: ir.BufferSpec, bank_depth: int, width: int, device, read_only: bool) -> str:
+    """The storage of each bank. "auto": registers for single words, else what Yosys
+    ``memory_libmap`` would pick (``fpgalab.estimate.costs.auto_storage``: a ROM in LUT logic
+    counts as "lutram" here, a one-cycle read; RAMs up to about 2 Kbit in LUTRAM, ROMs up to
+    about 8 Kbit in logic, larger ones in BRAM), so that the BRAM count is the one synthesis gives."""
     if spec.storage == "auto":
-        if bank_depth <= 1:
-            return "reg"
-        return "lutram" if bank_depth * width <= AUTO_LUTRAM_MAX_BITS else "bram"
+        return "reg" if bank_depth <= 1 else _auto_storage(bank_depth, width, device, read_only)
     if spec.storage == "uram" and device.uram_block is None:
         raise ValueError(f"storage 'uram' for {spec.name}: device {device.name} has no UltraRAM; "
                          f"allowed: bram, lutram, reg")
     if spec.storage not in ir.STORAGE_KINDS:
         raise ValueError(f"storage of {spec.name} must be one of {', '.join(ir.STORAGE_KINDS)}, got {spec.storage!r}")
     return spec.storage
+
+
+@functools.lru_cache(maxsize=4096)
+def _auto_storage(depth: int, width: int, device, read_only: bool) -> str:
+    from .estimate.costs import auto_storage  # noqa: PLC0415
+
+    chosen = auto_storage(depth, width, device, read_only=read_only)
+    return {"registers": "reg", "logic": "lutram"}.get(chosen, chosen)
 
 
 def _check_partition(name: str, shape: tuple, partition: tuple) -> tuple:
@@ -342,16 +359,17 @@ def _buffers(kernel: ir.Kernel, ctx: _Context, chains: dict, owner_of: dict) -> 
         if not isinstance(nodes[name], ir.Reshape):
             stored.append(chain[-1].name if chain else name)
     buffers, warnings = {}, []
+    specs = {spec.name: spec for spec in kernel.buffer_specs}
     for name in stored:
-        spec = kernel.buffer_spec(name)
+        spec = specs.get(name) or ir.BufferSpec(name)
         shape = tuple(ctx.shapes[name])
         partition = _check_partition(name, shape, spec.partition)
         banks = acc.banks_of(shape, partition)
-        size = int(np.prod(shape, dtype=np.int64))
+        size = math.prod(shape)
         bank_depth = math.ceil(size / banks)
         width = bits(ctx.types[name])
-        storage = _resolve_storage(spec, bank_depth, width, ctx.device)
         role = roles.get(name, "output" if name in kernel.outputs else "activation")
+        storage = _resolve_storage(spec, bank_depth, width, ctx.device, role in ("weight", "bias", "constant"))
         layer_readers = tuple(dict.fromkeys(owner for owner, _ in readers.get(name, [])))
         channel, depth = ("rom", 1) if role in ("weight", "bias", "constant") else ("memory", 1)
         if kernel.dataflow and role == "activation":

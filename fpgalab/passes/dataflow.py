@@ -14,13 +14,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..ir import nodes as ir
-from .overrides import check_keys, positive_int
+from .overrides import check_keys, is_buffer_key, positive_int
 from .quantize import node_matches
 
 
 def _buffers_named(key: str, kernel: ir.Kernel) -> list[str]:
-    names = {n.name for n in kernel.nodes}
-    if key in names:
+    if is_buffer_key(key, kernel):
         return [key]
     return [n.name for n in kernel.nodes if node_matches(key, n)]
 

@@ -29,17 +29,32 @@ def split(option, default) -> tuple[object, tuple]:
     return freeze(option if option is not None else default), ()
 
 
-def value_for(node: ir.Node, default, overrides: tuple):
-    """The option's value for ``node``: its last matching override, else the default."""
-    chosen = default
+PRIMARY = (ir.Dot, ir.Conv, ir.Pool, ir.Reduce)
+
+
+def targets(key: str, kernel: ir.Kernel) -> set[str]:
+    """Names of the nodes a layer key sets loop directives of: its dot, convolution, pool or reduce
+    nodes when it has any (a Keras layer's activation follows its layer), else every node it names."""
+    nodes = [n for n in kernel.nodes if node_matches(key, n)]
+    primary = [n for n in nodes if isinstance(n, PRIMARY)]
+    return {n.name for n in (primary or nodes)}
+
+
+def resolve(kernel: ir.Kernel, default, overrides: tuple) -> tuple[dict, set]:
+    """({node name: value}, names set by an override): the last override naming a node wins."""
+    values = {n.name: default for n in kernel.nodes}
+    explicit = set()
     for key, value in overrides:
-        if node_matches(key, node):
-            chosen = value
-    return chosen
+        for name in targets(key, kernel):
+            values[name] = value
+            explicit.add(name)
+    return values, explicit
 
 
-def matched(node: ir.Node, overrides: tuple) -> bool:
-    return any(node_matches(key, node) for key, _ in overrides)
+def is_buffer_key(key: str, kernel: ir.Kernel) -> bool:
+    """Whether a key names a buffer (input, constant or node output) rather than a layer."""
+    names = {b.name for b in (*kernel.inputs, *kernel.constants)} | {n.name for n in kernel.nodes}
+    return key in names and not any(n.layer == key for n in kernel.nodes)
 
 
 def check_keys(overrides: tuple, kernel: ir.Kernel, option: str, buffers_allowed: bool = False) -> None:

@@ -17,13 +17,16 @@ does not have, or a factor below 1, is a ``ValueError``.
 
 from __future__ import annotations
 
+import functools
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
+from ..access import MAX_ENUMERATED_COPIES
 from ..ir import nodes as ir
 from ..ir.loops import kernel_shapes
-from .overrides import check_keys
+from .overrides import check_keys, is_buffer_key
 from .quantize import node_matches
 
 ROLES = ("weight", "bias", "input", "output")
@@ -51,7 +54,7 @@ def parse_spec(spec, buffer: str, shape: tuple) -> tuple[ir.PartitionSpec, ...]:
         if item in ("none", None):
             continue
         if item == "complete":
-            result = [ir.PartitionSpec("complete", size) for size in shape]
+            result = [ir.PartitionSpec("complete", size) if size > 1 else ir.PartitionSpec() for size in shape]
             continue
         if _is_dict(item, ("kind", "factor", "dim")):
             fields = dict(item)
@@ -69,14 +72,18 @@ def parse_spec(spec, buffer: str, shape: tuple) -> tuple[ir.PartitionSpec, ...]:
         if kind != "complete" and (isinstance(factor, bool) or not isinstance(factor, int) or factor < 1):
             raise ValueError(f"partition of {buffer}: the {kind} factor must be a positive integer, got {factor!r}")
         size = shape[dim]
-        result[dim] = ir.PartitionSpec("complete", size) if kind == "complete" or factor >= size \
-            else ir.PartitionSpec(kind, factor)
+        if size == 1 or (kind != "complete" and factor == 1):
+            result[dim] = ir.PartitionSpec()
+        elif kind == "complete" or factor >= size:
+            result[dim] = ir.PartitionSpec("complete", size)
+        else:
+            result[dim] = ir.PartitionSpec(kind, factor)
     return tuple(result)
 
 
 def auto_partitions(kernel: ir.Kernel) -> dict[str, tuple[ir.PartitionSpec, ...]]:
     """The partitioning each buffer needs for the unrolled copies of its readers and writer."""
-    from ..layer_schedule import iteration_indices  # noqa: PLC0415
+    from ..layer_schedule import access_key  # noqa: PLC0415
     from ..schedule import fusion_chains, plan_loops  # noqa: PLC0415
 
     shapes = kernel_shapes(kernel)
@@ -87,18 +94,20 @@ def auto_partitions(kernel: ir.Kernel) -> dict[str, tuple[ir.PartitionSpec, ...]
         owner = nodes[name]
         if isinstance(owner, ir.Reshape):
             continue
-        unroll = {lp.name: lp.unroll for lp in plan_loops(owner, shapes) if lp.unroll > 1}
+        unroll = tuple((lp.name, lp.unroll) for lp in plan_loops(owner, shapes) if lp.unroll > 1)
         if not unroll:
             continue
-        for (storage, _), indices in iteration_indices(owner, tuple(fused), unroll, {}, shapes, aliases).items():
-            shape = shapes[storage]
-            current = spans.setdefault(storage, [1] * len(shape))
-            for index in indices:
-                for d, values in enumerate(index):
-                    values = np.asarray(values)
-                    inside = values[(values >= 0) & (values < shape[d])]
-                    if inside.size:
-                        current[d] = max(current[d], int(inside.max() - inside.min() + 1))
+        names = set(owner.inputs) | {owner.name} | {n for node in fused for n in (*node.inputs, node.name)}
+        for name in list(names):
+            while name in aliases:
+                name = aliases[name]
+                names.add(name)
+        needed_shapes = tuple(sorted((n, shapes[n]) for n in names))
+        needed_aliases = tuple(sorted((n, aliases[n]) for n in names if n in aliases))
+        key = (access_key(owner), tuple(access_key(n) for n in fused))
+        for storage, span in _spans(*key, unroll, needed_shapes, needed_aliases):
+            current = spans.setdefault(storage, [1] * len(span))
+            spans[storage] = [max(a, b) for a, b in zip(current, span)]
     result = {}
     for name, span in spans.items():
         shape = shapes[name]
@@ -109,11 +118,31 @@ def auto_partitions(kernel: ir.Kernel) -> dict[str, tuple[ir.PartitionSpec, ...]
     return result
 
 
+@functools.lru_cache(maxsize=8192)
+def _spans(owner: ir.Node, fused: tuple, unroll: tuple, shapes: tuple, aliases: tuple) -> tuple:
+    """(storage buffer, span of indices per dimension) one iteration of a layer touches (cached)."""
+    from ..layer_schedule import iteration_indices  # noqa: PLC0415
+
+    shape_of = dict(shapes)
+    corners = math.prod(f for _, f in unroll) > MAX_ENUMERATED_COPIES
+    spans: dict[str, list[int]] = {}
+    for (storage, _), indices in iteration_indices(owner, fused, dict(unroll), {}, shape_of, dict(aliases),
+                                                   corners).items():
+        shape = shape_of[storage]
+        current = spans.setdefault(storage, [1] * len(shape))
+        for index in indices:
+            for d, values in enumerate(index):
+                values = np.asarray(values)
+                inside = values[(values >= 0) & (values < shape[d])]
+                if inside.size:
+                    current[d] = max(current[d], int(inside.max() - inside.min() + 1))
+    return tuple((name, tuple(span)) for name, span in sorted(spans.items()))
+
+
 def _targets(key: str, spec, kernel: ir.Kernel) -> list[tuple[str, object]]:
     """(buffer, spec) pairs a key names: a buffer itself, or a layer's weights (or a dict of roles)."""
-    names = {b.name for b in (*kernel.inputs, *kernel.constants)} | {n.name for n in kernel.nodes}
     by_role = _is_dict(spec, ROLES)
-    if key in names and not by_role:
+    if is_buffer_key(key, kernel) and not by_role:
         return [(key, spec)]
     roles = dict(spec) if by_role else {"weight": spec}
     constants = {c.name for c in kernel.constants}

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 
 from ..ir import nodes as ir
 from ..ir.loops import kernel_shapes, loop_nest
-from .overrides import check_keys, value_for
+from .overrides import check_keys, resolve
 
 
 def pipeline_fields(spec, node: ir.Node, shapes: dict) -> dict:
@@ -70,12 +70,14 @@ class Pipeline:
         if self.flatten is not None:
             check_flatten(self.flatten, "flatten")
         shapes = kernel_shapes(kernel)
+        values, _ = resolve(kernel, self.default, self.layers)
         nodes = []
         for node in kernel.nodes:
             if not isinstance(node, ir.Reshape):
-                fields = pipeline_fields(value_for(node, self.default, self.layers), node, shapes)
+                fields = pipeline_fields(values[node.name], node, shapes)
                 if self.flatten is not None and "flatten" not in fields:
                     fields["flatten"] = self.flatten
-                node = node.replace(directives=replace(node.directives, **fields))
+                if any(getattr(node.directives, key) != value for key, value in fields.items()):
+                    node = node.replace(directives=replace(node.directives, **fields))
             nodes.append(node)
         return kernel.replace(nodes=tuple(nodes))

@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 
 from ..ir import nodes as ir
 from ..ir.loops import kernel_shapes, loop_nest
-from .overrides import check_keys, matched, positive_int, value_for
+from .overrides import check_keys, positive_int, resolve
 from .unroll import divisors
 
 
@@ -83,9 +83,10 @@ class Parallelism:
         if self.default is None and not self.layers:
             return kernel
         shapes = kernel_shapes(kernel)
+        values, _ = resolve(kernel, self.default, self.layers)
         nodes = []
         for node in kernel.nodes:
-            value = value_for(node, self.default, self.layers)
+            value = values[node.name]
             if value is not None and not isinstance(node, ir.Reshape):
                 loops = [lp for lp in loop_nest(node, shapes) if lp.trip > 1]
                 trips = tuple(lp.trip for lp in loops)
@@ -117,10 +118,11 @@ class ReuseFactor:
         if self.default is None and not self.layers:
             return kernel
         shapes = kernel_shapes(kernel)
+        values, explicit = resolve(kernel, self.default, self.layers)
         nodes = []
         for node in kernel.nodes:
-            applies = matched(node, self.layers) or (self.default is not None and isinstance(node, (ir.Dot, ir.Conv)))
-            value = value_for(node, self.default, self.layers)
+            applies = node.name in explicit or (self.default is not None and isinstance(node, (ir.Dot, ir.Conv)))
+            value = values[node.name]
             if applies and value is not None and not isinstance(node, ir.Reshape):
                 node = self._lowered(node, value, shapes)
             nodes.append(node)

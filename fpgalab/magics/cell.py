@@ -1,0 +1,237 @@
+"""What a ``%%fpga`` cell does: run the cell, find its function, compile it, store and show the design."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import CompileError
+from .options import CELL_USAGE, CellArgs
+from .session import Entry, current_cell_id, now_iso
+
+
+class FpgaError(Exception):
+    """An error the magic reports in one line (IPython shows ``_render_traceback_`` instead of a traceback)."""
+
+    def __init__(self, message: str, kind: str = "fpga"):
+        super().__init__(message)
+        self.kind = kind
+
+    def _render_traceback_(self):
+        return [f"{self.kind}: {self}"] if str(self) else []
+
+
+class CellFailed(FpgaError):
+    """The user's cell raised; IPython has shown its traceback already, so show nothing more."""
+
+    def __init__(self):
+        super().__init__("", "cell")
+
+
+# ---- finding the function ---------------------------------------------------------------------------------
+
+def kind_of(obj) -> str | None:
+    """'kernel', 'tf.function', 'keras model', 'function', or None for anything %%fpga cannot compile."""
+    if getattr(obj, "__fpgalab_options__", None) is not None:
+        return "kernel"
+    module = type(obj).__module__ or ""
+    if module.startswith("tensorflow") and hasattr(obj, "get_concrete_function"):
+        return "tf.function"
+    if any(cls.__name__ in ("Model", "Functional", "Sequential") and (cls.__module__ or "").startswith(("keras", "tf_keras"))
+           for cls in type(obj).__mro__):
+        return "keras model"
+    if inspect.isfunction(obj):
+        return "function"
+    return None
+
+
+def bound_names(source: str) -> list[str]:
+    """Names the cell binds at top level, in the order of their last binding."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    order: dict[str, int] = {}
+
+    def bind(target, position):
+        if isinstance(target, ast.Name):
+            order.pop(target.id, None)
+            order[target.id] = position
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            for element in target.elts:
+                bind(element, position)
+
+    for position, statement in enumerate(tree.body):
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bind(ast.Name(statement.name), position)
+        elif isinstance(statement, ast.Assign):
+            for target in statement.targets:
+                bind(target, position)
+        elif isinstance(statement, (ast.AnnAssign, ast.AugAssign)):
+            bind(statement.target, position)
+        elif isinstance(statement, (ast.With, ast.AsyncWith)):
+            for item in statement.items:
+                if item.optional_vars is not None:
+                    bind(item.optional_vars, position)
+    return list(order)
+
+
+def find_target(namespace: dict, names: list[str], changed: list[str]) -> tuple[str, object, str]:
+    """(variable, object, kind): the @fpgalab.kernel, else the last function, tf.function or Keras model."""
+    candidates = [n for n in names if n in namespace and kind_of(namespace[n])]
+    if not candidates:
+        candidates = [n for n in changed if kind_of(namespace[n])]
+    if not candidates:
+        raise FpgaError("the cell defines no function, tf.function or Keras model to compile; "
+                        "define one (def f(x): ...) or decorate it with @fpgalab.kernel")
+    kernels = [n for n in candidates if kind_of(namespace[n]) == "kernel"]
+    name = (kernels or candidates)[-1]
+    return name, namespace[name], kind_of(namespace[name])
+
+
+# ---- inputs -------------------------------------------------------------------------------------------------
+
+def evaluate(expr: str, option: str, namespace: dict):
+    try:
+        return eval(expr, namespace)  # noqa: S307 - the user's own expression, in the user's own namespace
+    except Exception as err:  # noqa: BLE001 - reported as a usage problem of the option
+        raise FpgaError(f"{option} {expr!r}: {type(err).__name__}: {err}", "usage") from None
+
+
+def _zeros(shape) -> np.ndarray:
+    dims = [1 if d is None else int(d) for d in shape]
+    return np.zeros(dims, dtype=np.float32)
+
+
+def example_inputs(obj, kind: str, args: CellArgs, namespace: dict) -> tuple:
+    """The example inputs: --inputs, else the kernel's signature, a Keras model's or tf.function's input shapes."""
+    if args.inputs is not None:
+        value = evaluate(args.inputs, "--inputs", namespace)
+        return tuple(value) if isinstance(value, tuple) else (value,)
+    if kind == "kernel" and obj.__fpgalab_options__["example_args"] is not None:
+        return ()
+    if kind == "keras model":
+        inputs = getattr(obj, "inputs", None)
+        if inputs:
+            return tuple(_zeros(tuple(t.shape)) for t in inputs)
+    if kind == "tf.function":
+        signature = getattr(obj, "input_signature", None)
+        if signature:
+            return tuple(_zeros(spec.shape.as_list()) for spec in signature)
+    if args.data is not None:  # one sample of the data (of each input, for a tuple of batches)
+        data = evaluate(args.data, "--data", namespace)
+        batches = data if isinstance(data, (tuple, list)) else (data,)
+        return tuple(np.asarray(batch)[:1] for batch in batches)
+    raise FpgaError(f"give example inputs: --inputs EXPR (for instance --inputs \"np.zeros((1, 64), np.float32)\")\n"
+                    f"usage: {CELL_USAGE}", "usage")
+
+
+# ---- the cell -----------------------------------------------------------------------------------------------
+
+def run_cell_body(shell, cell: str) -> tuple[list[str], list[str]]:
+    """Run the cell in the user's namespace; returns (names it binds, names whose value changed)."""
+    namespace = shell.user_ns
+    before = {k: id(v) for k, v in namespace.items()}
+    try:
+        source = shell.transform_cell(cell)
+    except Exception:  # noqa: BLE001 - run_cell below reports it
+        source = cell
+    result = shell.run_cell(cell, store_history=False)
+    if not result.success:
+        raise CellFailed()
+    changed = [k for k, v in namespace.items() if before.get(k) != id(v) and not k.startswith("_")]
+    return bound_names(source), changed
+
+
+def compile_options(session, obj, kind: str, args: CellArgs) -> dict:
+    """Session defaults, under the kernel decorator's own options, under the line's options."""
+    kernel_options = obj.__fpgalab_options__["options"] if kind == "kernel" else {}
+    defaults = {k: v for k, v in session.defaults.items() if k not in kernel_options}
+    return {**defaults, **args.options}
+
+
+def compile_design(obj, inputs: tuple, options: dict):
+    from .. import compile as compile_model  # noqa: PLC0415
+
+    try:
+        return compile_model(obj, *inputs, **options)
+    except CompileError as err:
+        raise FpgaError(str(err), "CompileError") from None
+    except ValueError as err:
+        raise FpgaError(str(err), "ValueError") from None
+    except KeyboardInterrupt:
+        raise FpgaError("interrupted while compiling", "KeyboardInterrupt") from None
+
+
+def emit_design(shell, design, targets: list[tuple[str, str]]) -> list[str]:
+    """Write the design with each backend; returns the lines to print."""
+    from .progress import Progress  # noqa: PLC0415
+
+    if not callable(getattr(design, "emit", None)):
+        return ["--emit: this fpgalab has no code generators yet (Design.emit is missing)"]
+    lines = []
+    with Progress(shell, f"emitting {', '.join(k for k, _ in targets)}", len(targets)) as progress:
+        for kind, directory in targets:
+            path = Path(directory).expanduser()
+            try:
+                design.emit(kind, path, overwrite=True)
+            except (NotImplementedError, ImportError, ValueError, OSError) as err:
+                lines.append(f"--emit {kind}: {type(err).__name__}: {err}")
+            else:
+                files = sorted(p.relative_to(path).as_posix() for p in path.rglob("*") if p.is_file()) \
+                    if path.is_dir() else [path.name]
+                lines.append(f"wrote {kind} to {directory}: {', '.join(files[:8])}"
+                             + (f" and {len(files) - 8} more" if len(files) > 8 else ""))
+            progress.step(kind)
+    return lines
+
+
+def run(shell, session, args: CellArgs, cell: str):
+    """The whole %%fpga cell; returns the view to display (None with --quiet)."""
+    from . import panels  # noqa: PLC0415
+
+    started = time.perf_counter()
+    names, changed = run_cell_body(shell, cell)
+    namespace = shell.user_ns
+    variable, obj, kind = find_target(namespace, names, changed)
+    inputs = example_inputs(obj, kind, args, namespace)
+    options = compile_options(session, obj, kind, args)
+    data = None
+    if args.data is not None:
+        labels = evaluate(args.labels, "--labels", namespace) if args.labels is not None else None
+        data = (evaluate(args.data, "--data", namespace), labels)
+    design = compile_design(obj, inputs, options)
+    name = args.name or f"{variable}_design"
+    sweep = None
+    if args.sweep:
+        from .sweep import run_sweep  # noqa: PLC0415
+
+        base = {k: v for k, v in design.options.to_dict().items() if k not in args.sweep}
+        sweep = run_sweep(shell, design, args.sweep, base, data)
+        namespace[name.removesuffix("_design") + "_sweep"] = sweep
+        if sweep.best is not None:
+            design = sweep.design(sweep.best)
+    namespace[name] = design
+    entry = Entry(name, design, current_cell_id(shell), shell.execution_count, now_iso(),
+                  f"{kind} {variable}", data)
+    session.add(entry)
+    for line in emit_design(shell, design, args.emit) if args.emit else []:
+        print(line, file=sys.stderr if line.startswith("--emit") else sys.stdout)
+    if args.quiet:
+        return None
+    evaluation = panels.evaluate(name, design, data, sweep)
+    from .widgets import DesignView  # noqa: PLC0415
+
+    def stored(stored_name, new_design):
+        namespace[stored_name] = new_design
+        if stored_name in session.entries:
+            session.replace_design(stored_name, new_design)
+
+    view = DesignView(evaluation, data, on_design=stored)
+    view.seconds = time.perf_counter() - started
+    return view

@@ -1,0 +1,154 @@
+"""What each tab of a design's output holds, as lists of mime bundles (a figure or an HTML table,
+each with its text/plain). No ipywidgets here: ``widgets`` puts these into tabs, tests read them."""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..ir.printer import format_kernel
+from . import figures, html, text
+
+
+@dataclass
+class Evaluation:
+    """A design with everything its views show, computed once."""
+
+    name: str                  # the variable it is stored under
+    design: object
+    report: object
+    device: object
+    accuracy: object = None
+    diffs: object = None       # hardware - float32 outputs over the data, flattened
+    sweep: object = None
+
+    def summary(self) -> str:
+        return text.design_summary(self.name, self.design, self.report, self.device, self.accuracy, self.sweep)
+
+
+def evaluate(name: str, design, data=None, sweep=None) -> Evaluation:
+    """Report the design, and when ``data`` = (x, y or None) is given, its accuracy and output differences."""
+    from ..parts import load_device  # noqa: PLC0415
+
+    report = design.report()
+    accuracy = diffs = None
+    if data is not None:
+        x, y = data
+        accuracy = design.accuracy(x, y)
+        inputs = tuple(x) if isinstance(x, (tuple, list)) else (x,)  # several inputs: a tuple of batches
+        hardware = design.simulate(*inputs)
+        reference = design.simulate(*inputs, float_reference=True)
+        if isinstance(hardware, tuple):
+            hardware, reference = hardware[0], reference[0]
+        diffs = (np.asarray(hardware, np.float64) - np.asarray(reference, np.float64)).ravel()
+    return Evaluation(name, design, report, load_device(design.options.device), accuracy, diffs, sweep)
+
+
+def html_bundle(markup: str, plain: str) -> dict:
+    return {"text/html": markup, "text/plain": plain}
+
+
+def resources(ev: Evaluation) -> list[dict]:
+    rows = html.layer_rows(ev.report)
+    return [figures.bundle(figures.utilization_figure(ev.report, ev.device), text.resources_text(ev.report, ev.device)),
+            figures.bundle(figures.layer_resources_figure(ev.report, ev.device),
+                           "Per-layer resources, stacked: see the table below"),
+            html_bundle(html.table(rows, "Per layer"), text.table(rows))]
+
+
+def latency(ev: Evaluation) -> list[dict]:
+    summary = text.latency_text(ev.report)
+    return [figures.bundle(figures.gantt_figure(ev.report), summary),
+            figures.bundle(figures.layer_cycles_figure(ev.report), "Cycles per layer: "
+                           + ", ".join(f"{layer.layer or layer.name} {text.number(layer.cycles)}"
+                                       for layer in ev.report.per_layer))]
+
+
+def accuracy(ev: Evaluation) -> list[dict]:
+    if ev.accuracy is None:
+        return [html_bundle(html.message("Give --data EXPR (and --labels EXPR) to see the accuracy of the "
+                                         "fixed-point hardware against float."), "no accuracy: give --data")]
+    acc = ev.accuracy
+    rows = [("", "value")]
+    rows.append(("samples", acc.samples))
+    rows.append(("compared with", acc.reference))
+    if acc.top1_agreement is not None:
+        rows.append(("top-1 agreement with float", text.percent(acc.top1_agreement)))
+    if acc.accuracy is not None:
+        rows.append(("accuracy, hardware", text.percent(acc.accuracy)))
+        rows.append(("accuracy, float", text.percent(acc.float_accuracy)))
+    rows.append(("max |error|", f"{acc.max_abs_error:.3g}"))
+    rows.append(("mean |error|", f"{acc.mean_abs_error:.3g}"))
+    return [html_bundle(html.table(rows, "Fixed point vs float"), text.accuracy_line(acc)),
+            figures.bundle(figures.layer_error_figure(acc), text.layer_errors_text(acc)),
+            figures.bundle(figures.histogram_figure(ev.diffs), text.histogram_text(ev.diffs))]
+
+
+def sweep(ev: Evaluation) -> list[dict]:
+    result = ev.sweep
+    columns = ["point", *result.keys, "cycles", "interval", *text.SHOWN_KINDS, "util_max"]
+    if any(row.get("accuracy") is not None for row in result.rows):
+        columns.append("accuracy")
+    rows = [tuple(columns)]
+    for row in result.pareto_rows:
+        rows.append(tuple(text.percent(row[c]) if c in ("util_max", "accuracy") else
+                          text.number(row[c]) if isinstance(row[c], (int, float)) and not isinstance(row[c], bool)
+                          else row[c] for c in columns))
+    failed = [row for row in result.rows if row["status"] != "ok"]
+    items = [figures.bundle(figures.pareto_figure(result), text.sweep_line(result)),
+             html_bundle(html.table(rows, "Pareto front"), text.sweep_text(result))]
+    if failed:
+        frows = [("point", *result.keys, "status")] + [(r["point"], *(r[k] for k in result.keys), r["status"])
+                                                        for r in failed]
+        items.append(html_bundle(html.table(frows, "Failed points"), text.table(frows)))
+    return items
+
+
+# ---- code -------------------------------------------------------------------------------------------------
+
+BACKENDS = (("HLS C++", "hls"), ("LLVM", "llvm"), ("Verilog", "verilog"))
+
+
+def code_views(design) -> list[str]:
+    views = ["IR", "float IR", "HLO"]
+    if callable(getattr(design, "emit", None)):
+        views += [label for label, _ in BACKENDS]
+    return views
+
+
+def code_text(design, view: str) -> str:
+    if view == "IR":
+        return design.ir_text()
+    if view == "float IR":
+        return format_kernel(design.float_kernel, True)
+    if view == "HLO":
+        return design.hlo_text or "(no HLO: this design was not captured from TensorFlow)"
+    kind = dict(BACKENDS)[view]
+    try:
+        with tempfile.TemporaryDirectory(prefix="fpgalab-code-") as directory:
+            design.emit(kind, directory, overwrite=True)
+            return read_tree(Path(directory))
+    except (NotImplementedError, ImportError) as err:
+        return f"(the {view} backend is not available: {err})"
+
+
+def read_tree(root: Path, max_chars: int = 200_000) -> str:
+    """Every text file under ``root``, each under a heading with its relative path."""
+    parts = []
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        try:
+            body = path.read_text()
+        except UnicodeDecodeError:
+            continue
+        parts.append(f"// ===== {path.relative_to(root).as_posix()} =====\n{body}")
+    joined = "\n".join(parts)
+    return joined[:max_chars] + (f"\n… ({len(joined) - max_chars} more characters)" if len(joined) > max_chars else "")
+
+
+def code(design, view: str) -> dict:
+    body = code_text(design, view)
+    return html_bundle(html.pre(body), f"{view} of {design.name}: "
+                       f"{len(body.splitlines())} lines")

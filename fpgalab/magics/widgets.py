@@ -1,0 +1,188 @@
+"""The inline view of a design: summary header, controls, and tabs (Resources, Latency, Accuracy, Code, Sweep).
+
+Standard ipywidgets only; figures go into ``Output`` widgets as plotly's own mime bundle (set
+from the kernel through ``Output.outputs``, so it works with every front end and with none),
+never as ``FigureWidget``, which would save megabytes of widget state. Changing a control
+rebuilds the design from its captured float kernel (no TensorFlow, no re-run of the cell) and
+redraws the view in place.
+"""
+
+from __future__ import annotations
+
+import time
+
+import ipywidgets as w
+
+from ..design import build_design
+from ..options import parse_options
+from . import html, panels
+
+PRECISIONS = ("ap_fixed<16,6>", "ap_fixed<18,8>", "ap_fixed<12,4>", "ap_fixed<10,4>", "ap_fixed<8,3>",
+              "ap_fixed<24,10>", "float32")
+UNROLLS = (1, 2, 4, 8, 16, "full")
+REUSES = ("default", 1, 2, 4, 8, 16, 32, 64)  # "default": no reuse factor (None)
+TAB_ORDER = ("Resources", "Latency", "Accuracy", "Code", "Sweep")
+
+
+def set_outputs(output: w.Output, bundles: list[dict]) -> None:
+    output.outputs = tuple({"output_type": "display_data", "data": b, "metadata": {}} for b in bundles)
+
+
+def _choices(options, current, label=None):
+    """Dropdown options with the current value added when it is not one of them."""
+    options = list(options)
+    values = [o[1] if isinstance(o, tuple) else o for o in options]
+    if current not in values:
+        options.insert(0, (label or str(current), current))
+    return options
+
+
+class DesignView:
+    """The widget of one design. ``on_design(name, design)`` is told when a control rebuilds it."""
+
+    def __init__(self, evaluation: panels.Evaluation, data=None, on_design=None):
+        self.evaluation = evaluation
+        self.data = data
+        self.on_design = on_design
+        self.status = w.HTML(value="")
+        self.header = w.HTML(value="")
+        self.outputs = {}
+        self.code_view = None
+        self.controls = self._controls()
+        self.tabs = self._tabs()
+        self.widget = w.VBox([self.header, self.controls, self.status, self.tabs],
+                             layout=w.Layout(width="100%", max_width="1100px"))
+        self.render()
+
+    # ---- construction
+    @property
+    def design(self):
+        return self.evaluation.design
+
+    @property
+    def report(self):
+        return self.evaluation.report
+
+    def _controls(self) -> w.Box:
+        from ..parts import list_devices  # noqa: PLC0415
+
+        opts = self.design.options
+        spec = opts.precision_spec
+        precision = spec if isinstance(spec, str) else repr(spec)
+        style = {"description_width": "initial"}
+        narrow = w.Layout(width="auto", margin="0 12px 4px 0")
+        self.precision = w.Dropdown(description="precision", style=style, layout=narrow,
+                                    options=_choices(PRECISIONS, precision, f"as compiled: {opts.precision_text}"),
+                                    value=precision)
+        unroll = opts.unroll if isinstance(opts.unroll, (int, str)) else repr(opts.unroll)
+        self.unroll = w.Dropdown(description="unroll", style=style, layout=narrow,
+                                 options=_choices(UNROLLS, unroll, f"as compiled: {unroll}"), value=unroll)
+        reuse = "default" if opts.reuse is None else opts.reuse if isinstance(opts.reuse, int) else repr(opts.reuse)
+        self.reuse = w.Dropdown(description="reuse", style=style, layout=narrow,
+                                options=_choices(REUSES, reuse, f"as compiled: {reuse}"), value=reuse)
+        names = [d.name for d in list_devices()]
+        self.device = w.Dropdown(description="device", style=style, layout=narrow,
+                                 options=_choices(names, self.evaluation.device.name), value=self.evaluation.device.name)
+        for control in (self.precision, self.unroll, self.reuse, self.device):
+            control.observe(self._changed, names="value")
+        return w.HBox([self.precision, self.unroll, self.reuse, self.device],
+                      layout=w.Layout(flex_flow="row wrap"))
+
+    def _tabs(self) -> w.Tab:
+        children, titles = [], []
+        for title in TAB_ORDER:
+            if title == "Accuracy" and self.data is None:
+                continue
+            if title == "Sweep" and self.evaluation.sweep is None:
+                continue
+            if title == "Code":
+                children.append(self._code_tab())
+            else:
+                self.outputs[title] = w.Output()
+                children.append(self.outputs[title])
+            titles.append(title)
+        tabs = w.Tab(children=children, titles=titles)
+        if self.evaluation.sweep is not None:
+            tabs.selected_index = titles.index("Sweep")
+        return tabs
+
+    def _code_tab(self) -> w.VBox:
+        self.code_choice = w.ToggleButtons(options=panels.code_views(self.design), value="IR",
+                                           style={"button_width": "auto"})
+        self.code_output = w.Output()
+        self.code_choice.observe(lambda change: self._render_code(), names="value")
+        return w.VBox([self.code_choice, self.code_output])
+
+    # ---- rendering
+    def render(self) -> None:
+        ev = self.evaluation
+        self.header.value = html.header(ev.name, ev.design, ev.report, ev.device, ev.accuracy)
+        builders = {"Resources": panels.resources, "Latency": panels.latency, "Accuracy": panels.accuracy,
+                    "Sweep": panels.sweep}
+        for title, output in self.outputs.items():
+            set_outputs(output, builders[title](ev))
+        self._render_code()
+
+    def _render_code(self) -> None:
+        set_outputs(self.code_output, [panels.code(self.design, self.code_choice.value)])
+
+    # ---- controls
+    def options_from_controls(self) -> dict:
+        options = self.design.options.to_dict()
+        precision = self.precision.value
+        if precision in PRECISIONS:
+            options["precision"] = precision
+        if self.unroll.value in UNROLLS:
+            options["unroll"] = self.unroll.value
+        if self.reuse.value in REUSES:
+            options["reuse"] = None if self.reuse.value == "default" else self.reuse.value
+        options["device"] = self.device.value
+        return options
+
+    def _changed(self, change=None) -> None:
+        self.recompute()
+
+    def recompute(self) -> float:
+        """Rebuild the design with the controls' options and redraw; returns the seconds it took."""
+        start = time.perf_counter()
+        old = self.design
+        try:
+            options = parse_options(**self.options_from_controls())
+            design = build_design(old.name, old.float_kernel, options, old.example_shapes, old.hlo_text,
+                                  old.timings[:2], old.reference)
+            self.evaluation = panels.evaluate(self.evaluation.name, design, self.data, self.evaluation.sweep)
+        except Exception as err:  # noqa: BLE001 - an impossible combination is shown, not raised
+            self.status.value = html.message(f"cannot build with these options: {type(err).__name__}: {err}",
+                                             "#c62828")
+            return time.perf_counter() - start
+        self.render()
+        seconds = time.perf_counter() - start
+        self.status.value = html.message(f"rebuilt in {seconds:.2f} s; stored as {self.evaluation.name}")
+        if self.on_design is not None:
+            self.on_design(self.evaluation.name, design)
+        return seconds
+
+    # ---- display
+    def summary(self) -> str:
+        return self.evaluation.summary()
+
+    def _repr_mimebundle_(self, **kwargs):
+        data = self.widget._repr_mimebundle_(**kwargs)
+        data["text/plain"] = self.summary()
+        return data
+
+    def __repr__(self) -> str:
+        return self.summary()
+
+
+class Table:
+    """A plain output (an HTML table) with its own text/plain: %fpga list, %fpga devices."""
+
+    def __init__(self, plain: str, markup: str = ""):
+        self.plain, self.markup = plain, markup
+
+    def _repr_mimebundle_(self, **kwargs):
+        return {"text/plain": self.plain, **({"text/html": self.markup} if self.markup else {})}
+
+    def __repr__(self) -> str:
+        return self.plain
