@@ -3,6 +3,10 @@
     .venv/bin/python bench/calibrate_costs.py            # all cases, writes fpgalab/estimate/CALIBRATION.md
     .venv/bin/python bench/calibrate_costs.py --raw mul  # print raw Yosys counts of cases matching "mul"
 
+Yosys results are cached in ``~/.cache/fpgalab/calibrate_costs.json`` (keyed by the Verilog,
+the script and the Yosys version), so a change of formula reruns in a second; ``--no-cache``
+synthesizes everything again.
+
 Needs PyPI ``pyosys`` (native Yosys). Each case is one small module (registered inputs and
 outputs, as an HLS pipeline stage is) synthesized with ``synth_xilinx -family xcup -noiopad``
 (UltraScale+), ``synth_xilinx -family xc7 -noiopad`` (7-series) and ``synth_ecp5``; the cell
@@ -14,6 +18,7 @@ need this script.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import random
@@ -25,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+CACHE = Path("~/.cache/fpgalab/calibrate_costs.json").expanduser()
 sys.path.insert(0, str(ROOT))
 
 TARGETS = {
@@ -210,6 +216,26 @@ endmodule
 
 # ----------------------------------------------------------------------------- running Yosys
 
+def yosys_version() -> str:
+    result = subprocess.run([sys.executable, "-c", "from pyosys import libyosys as ys; print(ys.yosys_maybe_version())"],
+                            capture_output=True, text=True)
+    return result.stdout.strip() or "pyosys"
+
+
+def cached_synthesize(jobs: list[tuple[str, str]], workers: int, use_cache: bool) -> list[dict[str, int]]:
+    """``synthesize`` each (verilog, script), reusing earlier results of the same Yosys."""
+    version = yosys_version()
+    cache = json.loads(CACHE.read_text()) if use_cache and CACHE.exists() else {}
+    keys = [hashlib.sha256(f"{version}\n{script}\n{verilog}".encode()).hexdigest() for verilog, script in jobs]
+    todo = [(key, job) for key, job in zip(keys, jobs) if key not in cache]
+    with ThreadPoolExecutor(workers) as pool:
+        for key, cells in zip([k for k, _ in todo], pool.map(lambda kj: synthesize(*kj[1]), todo)):
+            cache[key] = cells
+    CACHE.parent.mkdir(parents=True, exist_ok=True)
+    CACHE.write_text(json.dumps(cache, indent=0, sort_keys=True))
+    return [cache[key] for key in keys]
+
+
 def synthesize(verilog: str, script: str) -> dict[str, int]:
     """Cell counts of ``verilog`` after ``script`` (one Yosys process)."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -244,7 +270,8 @@ def group_counts(cells: dict[str, int], target: str) -> dict[str, float]:
 
 def compact(cells: dict[str, int]) -> str:
     """The cells that matter, shortest first: "16 LUT2, 4 CARRY4, 48 FDRE"."""
-    return ", ".join(f"{n} {cell}" for cell, n in sorted(cells.items()) if not cell.startswith(("BUFG", "IBUF", "OBUF")))
+    shown = sorted((cell, n) for cell, n in cells.items() if not cell.startswith(("BUFG", "IBUF", "OBUF")))
+    return ", ".join(f"{n} {cell}" for cell, n in shown)
 
 
 # ----------------------------------------------------------------------------- cases
@@ -316,7 +343,8 @@ def cases() -> list[Case]:
                          (1024, 16)):
         abits = math.ceil(math.log2(depth))
         out.append(Case(f"rom{depth}x{width}", rom_v(depth, width),
-                        lambda d, a=depth, b=width, ab=abits: costs.rom(a, b, d) + reg(ab), "rom(d, w) + address register"))
+                        lambda d, a=depth, b=width, ab=abits: costs.rom(a, b, d) + reg(ab),
+                        "rom(d, w) + address register"))
     for depth, width in ((16, 8), (64, 8)):
         out.append(Case(f"srlfifo{depth}x{width}", srl_fifo_v(depth, width),
                         lambda d, a=depth, b=width: costs.fifo(a, b, d), "fifo(d, w)", targets=("xcup", "xc7")))
@@ -363,11 +391,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--raw", metavar="PATTERN", help="only print Yosys counts of cases whose name contains PATTERN")
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--no-cache", action="store_true", help="synthesize again even if cached")
     parser.add_argument("--out", default=str(ROOT / "fpgalab" / "estimate" / "CALIBRATION.md"))
     args = parser.parse_args()
     todo = [(case, target) for case in cases() if not args.raw or args.raw in case.name for target in case.targets]
-    with ThreadPoolExecutor(args.jobs) as pool:
-        cells = list(pool.map(lambda job: synthesize(job[0].verilog, TARGETS[job[1]][1] + job[0].script), todo))
+    jobs = [(case.verilog, TARGETS[target][1] + case.script) for case, target in todo]
+    cells = cached_synthesize(jobs, args.jobs, not args.no_cache)
     rows, lut_errors, ff_errors, exact, total = [], [], [], 0, 0
     for (case, target), found in zip(todo, cells):
         got = group_counts(found, target)
@@ -390,9 +419,7 @@ def main() -> None:
     median_ff = sorted(ff_errors)[len(ff_errors) // 2]
     summary = (f"{total} runs; DSP and BRAM equal in {exact}; median |LUT error| {100 * median:.0f}%, "
                f"median |FF error| {100 * median_ff:.0f}%.")
-    yosys = subprocess.run([sys.executable, "-c", "from pyosys import libyosys as ys; print(ys.yosys_maybe_version())"],
-                           capture_output=True, text=True).stdout.strip() or "pyosys"
-    text = HEADER.format(yosys=yosys, summary=summary) + "\n".join(rows) + "\n" + NOTES
+    text = HEADER.format(yosys=yosys_version(), summary=summary) + "\n".join(rows) + "\n" + NOTES
     Path(args.out).write_text(text)
     print(summary)
     print(f"wrote {args.out}")

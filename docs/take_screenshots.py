@@ -46,7 +46,7 @@ DESIGN = """\
 model = models.digits_mlp().fn"""
 
 SWEEP = """\
-%%fpga --sweep precision=ap_fixed<16,6>,ap_fixed<10,4>,ap_fixed<8,3> reuse=1,2,4,8 --data x_test --labels y_test --name digits_best
+%%fpga --sweep precision=ap_fixed<16,6>,ap_fixed<12,5>,ap_fixed<10,4> reuse=1,2,4,8,16 --data x_test --labels y_test --name digits_best
 model = models.digits_mlp().fn"""
 
 COMPARE = "%fpga compare digits digits_best"

@@ -25,7 +25,8 @@ SETUP = """\
 import numpy as np
 import tensorflow as tf
 import fpgalab
-import models  # the example models of this folder"""
+import models  # the example models of this folder
+tf.get_logger().setLevel("ERROR")  # TensorFlow's notes on retracing are not for this notebook"""
 
 QUICKSTART = [
     ("md", """\
@@ -175,8 +176,11 @@ digits = models.digits_mlp().fn"""),
 columns = ["precision", "reuse", "accuracy", "cycles", "lut", "ff", "dsp", "bram"]
 print(digits_sweep.table[columns].sort_values(["reuse", "precision"]).to_string(index=False))"""),
     ("md", """\
-Below about 8 bits the accuracy collapses while the LUT count keeps falling: the knee of the
-curve is where an FPGA designer would stop."""),
+Two things decide the precision: enough integer bits for the largest value (the logits here;
+too few and they wrap around, and the accuracy collapses), and enough fraction bits for the
+small ones. The reuse factor is the other axis: each step of 4 cuts the multipliers by 4 and
+adds cycles. The best design is where accuracy holds and the part is used least for the
+latency you need."""),
 ]
 
 LENET = [

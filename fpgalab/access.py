@@ -22,7 +22,6 @@ from typing import Callable
 import numpy as np
 
 from .ir import nodes as ir
-from .ir.loops import loop_nest
 
 MAX_ENUMERATED_COPIES = 1 << 16  # beyond this, conflicts are estimated as an even spread over banks
 

@@ -181,6 +181,29 @@ class Design:
             source = "float32 simulation"
         return compare_outputs(self.kernel, hardware, twin, reference, source, y, arrays[0].shape[0])
 
+    # ---- backends and ground truth (fpgalab.backends, fpgalab.verify)
+    def emit(self, kind: str, path, overwrite: bool = False, **options):
+        """Write the design as ``"hls"`` (Vitis HLS project), ``"llvm"`` (.ll) or ``"verilog"`` into folder ``path``."""
+        from .backends import emit  # noqa: PLC0415
+
+        return emit(self, kind, path, overwrite=overwrite, **options)
+
+    def verify(self, rtl: bool = True, inputs=None, samples: int = 2, progress=None):
+        """Check the backends against the simulator: LLVM JIT always, Verilator RTL when ``rtl``.
+
+        Returns ``fpgalab.verify.VerifyReport`` (outputs equal, RTL cycles vs the simulator's)."""
+        from .verify import verify_design  # noqa: PLC0415
+        from .verify.tools import default_progress  # noqa: PLC0415
+
+        return verify_design(self, rtl=rtl, inputs=inputs, samples=samples, progress=progress or default_progress)
+
+    def synthesize(self, progress=None):
+        """Yosys synthesis of the generated Verilog for the design's part: LUT/FF/DSP/BRAM (cached)."""
+        from .verify.tools import default_progress  # noqa: PLC0415
+        from .verify.yosys import run_yosys  # noqa: PLC0415
+
+        return run_yosys(self, progress=progress or default_progress)
+
     # ---- persistence
     def to_json(self) -> str:
         return json.dumps({

@@ -10,8 +10,6 @@ import functools
 import math
 from dataclasses import replace
 
-import numpy as np
-
 from . import access as acc
 from .ir import nodes as ir
 from .ir.loops import loop_nest
@@ -246,9 +244,3 @@ def schedule_layer(owner: ir.Node, fused: tuple, ctx) -> LayerSchedule:
         (owner.name,) + tuple(n.name for n in fused), out_node.name, loops, pipelined, ii, ii_target, ii_recurrence,
         memory_ii if pipelined else 0, depth, epilogue, inside, trip, copies, operators, accesses, cycles,
         f"L = 2 + {text} = {cycles}", first_read, last_read, first_write, last_write)
-
-
-def alias_layer(node: ir.Reshape) -> LayerSchedule:
-    """A reshape: no FSM, no cycles (the same memory read with another shape)."""
-    return LayerSchedule(node.name, node.layer, "reshape", (node.name,), node.name, (), False, 0, 0, 0, 0, 0, 0, True,
-                         1, 1, (), (), 0, "L = 0 (alias of its input)", 0, 0, 0, 0)

@@ -1,4 +1,26 @@
-"""The options of ``fpgalab.compile``, checked once: a bad option is a ValueError saying what is allowed."""
+"""The options of ``fpgalab.compile``, checked once: a bad option is a ValueError saying what is allowed.
+
+HLS directives (``fpgalab.passes``), each a design-wide value or a dict keyed by Keras layer, TF
+op or node name (an optional "default" key for the rest); layer names are checked against the
+model when it is compiled:
+
+    fuse=True           elementwise nodes run inside their producer's loop (relu after conv)
+    unroll=1            innermost loop by N, "full", or {loop: factor}; factors must divide trips
+    parallelism=None    copies of the loop body per cycle (factors chosen to divide the trips)
+    reuse=None          hls4ml's reuse factor (alias reuse_factor), on dense and conv layers
+    pipeline=True       innermost loop pipelined at II=1; False; an II; {"ii", "loop", "flatten"}
+    flatten=None        "auto" (perfect nests, as Vitis), "full" (one pipeline per layer), "none"
+    partition="auto"    banks matching the unrolling; "none"; {buffer or layer: spec}
+    storage="auto"      weights in "bram", "uram", "lutram" or "reg"; or per layer / buffer
+    dataflow=True       layers run concurrently through FIFOs or ping-pong buffers
+    fifo_depth=None     FIFO depth (elements), Vitis's default 2; or per layer / buffer
+    channel="auto"      FIFO where the reader reads in order, else ping-pong; "pipo" forces PIPOs
+
+Without directives this is what Vitis HLS does with default settings (innermost loops pipelined
+at II=1, perfect loop nests flattened, no unrolling, no partitioning), plus dataflow between
+layers, as DESIGN.md's ``compile`` signature has it. ``pipeline=False, partition="none",
+dataflow=False`` is the LeFlow-like naive design.
+"""
 
 from __future__ import annotations
 

@@ -95,12 +95,8 @@ class CppKernel:
             out.raw("#pragma HLS UNROLL")
         if 1 < schedule_loop.unroll < schedule_loop.trip:
             out.raw(f"#pragma HLS UNROLL factor={schedule_loop.unroll}")
-        if not directives.pipeline and loop.name == self.innermost_sequential(pipelined, directives, schedule_loop):
+        if not directives.pipeline and schedule_loop.role == "sequential":
             out.raw("#pragma HLS PIPELINE off")
-
-    @staticmethod
-    def innermost_sequential(pipelined, directives, schedule_loop) -> str:
-        return schedule_loop.name if schedule_loop.role == "sequential" else ""
 
     def loop_level(self, program, depth: int, out: Emitter, expressions, loops, pipelined, directives) -> None:
         spatial = len(program.spatial)

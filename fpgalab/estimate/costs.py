@@ -77,7 +77,8 @@ class Resources:
         unit, RAMB18 on Xilinx), uram (inf if URAM is used on a part without any)."""
         capacity = {"luts": (self.lut, device.luts), "ffs": (self.ff, device.ffs), "dsps": (self.dsp, device.dsps),
                     "bram": (self.bram, device.bram), "uram": (self.uram, device.uram)}
-        return {key: (used / total if total else (math.inf if used else 0.0)) for key, (used, total) in capacity.items()}
+        return {key: used / total if total else (math.inf if used else 0.0)
+                for key, (used, total) in capacity.items()}
 
 
 @dataclass(frozen=True)
@@ -288,7 +289,8 @@ def multiplier(w1: int, w2: int, signed: bool | Device = True, device: Device | 
         dsps = device.dsps_for_multiply(w1, w2, signed)
         luts = 0
         if _vendor(device) == "lattice" and dsps > 1:  # no cascade adder: partial products in fabric
-            luts = sum(_adder_luts(w, device) for w in yosys_rules.mul2dsp(w1, w2, signed, y, _yosys_rules(device)).adders)
+            split = yosys_rules.mul2dsp(w1, w2, signed, y, _yosys_rules(device))
+            luts = sum(_adder_luts(w, device) for w in split.adders)
         ports = device.dsp.modes[0].signed_widths if signed else device.dsp.modes[0].unsigned_widths
         how = f"{dsps:g} {device.dsp.kind} ({max(w1, w2)} vs {ports[0]}, {min(w1, w2)} vs {ports[1]} {kind})"
         how += f" + {luts} LUT partial-product adders" if luts else ""

@@ -63,7 +63,8 @@ def _lutram_luts(depth: int, width: int, device: Device, ports: int) -> tuple[in
         if depth <= 32:
             return group * math.ceil(width / per32), 1, f"{cell}: {per32} bits per {group} LUT"
         banks = math.ceil(depth / 64)
-        return banks * group * math.ceil(width / per64), banks, f"{banks} x 64-deep {cell}: {per64} bits per {group} LUT"
+        how = f"{banks} x 64-deep {cell}: {per64} bits per {group} LUT"
+        return banks * group * math.ceil(width / per64), banks, how
     if family == "ecp5":
         banks = math.ceil(depth / 16)
         return banks * 4 * math.ceil(width / 4), banks, f"{banks * math.ceil(width / 4)} DPR16X4 (4 LUT4 each)"

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import ast
+import contextlib
 import inspect
+import logging
 import sys
 import time
 from pathlib import Path
@@ -155,11 +157,24 @@ def compile_options(session, obj, kind: str, args: CellArgs) -> dict:
     return {**defaults, **args.options}
 
 
+@contextlib.contextmanager
+def quiet_tensorflow():
+    """TensorFlow's Python warnings about fpgalab's own tracing (retracing notes) are not the user's business."""
+    logger = logging.getLogger("tensorflow")
+    level = logger.level
+    logger.setLevel(max(level, logging.ERROR))
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 def compile_design(obj, inputs: tuple, options: dict):
     from .. import compile as compile_model  # noqa: PLC0415
 
     try:
-        return compile_model(obj, *inputs, **options)
+        with quiet_tensorflow():
+            return compile_model(obj, *inputs, **options)
     except CompileError as err:
         raise FpgaError(str(err), "CompileError") from None
     except ValueError as err:
@@ -224,7 +239,8 @@ def run(shell, session, args: CellArgs, cell: str):
         print(line, file=sys.stderr if line.startswith("--emit") else sys.stdout)
     if args.quiet:
         return None
-    evaluation = panels.evaluate(name, design, data, sweep)
+    with quiet_tensorflow():
+        evaluation = panels.evaluate(name, design, data, sweep)
     from .widgets import DesignView  # noqa: PLC0415
 
     def stored(stored_name, new_design):

@@ -159,22 +159,30 @@ def histogram_figure(diffs: np.ndarray, bins: int = 40) -> dict:
 # ---- sweep and comparison -------------------------------------------------------------------------------
 
 def pareto_figure(sweep) -> dict:
-    """Every point of a sweep: cycles against the largest utilisation; hover shows its options."""
-    groups = (("Pareto front", lambda r: r["pareto"], COLORS[3], 11),
-              ("feasible", lambda r: not r["pareto"] and r["feasible"], COLORS[0], 8),
-              ("over the limit", lambda r: not r["pareto"] and not r["feasible"], "#bab0ac", 8))
+    """Every point of a sweep: cycles against the largest utilisation; hover shows its options.
+
+    Without data the Pareto front is a red staircase; with data accuracy is a third objective,
+    so the points are coloured by accuracy and the front is marked by larger diamonds.
+    """
     ok = [row for row in sweep.rows if row["status"] == "ok"]
+    with_accuracy = any(row.get("accuracy") is not None for row in ok)
+    groups = (("Pareto front", lambda r: r["pareto"], COLORS[3], 12, "diamond"),
+              ("feasible", lambda r: not r["pareto"] and r["feasible"], COLORS[0], 8, "circle"),
+              ("over the limit", lambda r: not r["pareto"] and not r["feasible"], "#bab0ac", 8, "x"))
     data = []
-    for name, keep, color, size in groups:
+    for name, keep, color, size, symbol in groups:
         rows = sorted((row for row in ok if keep(row)), key=lambda r: (r["cycles"], r["util_max"]))
         if not rows:
             continue
-        trace = {"type": "scatter", "mode": "lines+markers" if name == "Pareto front" else "markers", "name": name,
+        marker = {"color": color, "size": size, "symbol": symbol, "line": {"width": 1, "color": "white"}}
+        if with_accuracy:
+            marker.update(color=[100 * row["accuracy"] for row in rows], colorscale="Viridis", cmin=0, cmax=100,
+                          showscale=not data, colorbar={"title": {"text": "accuracy %"}, "thickness": 12})
+        trace = {"type": "scatter", "mode": "markers", "name": name, "marker": marker,
                  "x": [row["cycles"] for row in rows], "y": [100 * row["util_max"] for row in rows],
-                 "marker": {"color": color, "size": size}, "hoverinfo": "text",
-                 "hovertext": [_point_hover(row, sweep.keys) for row in rows]}
-        if name == "Pareto front":
-            trace["line"] = {"shape": "hv", "color": color, "width": 1}
+                 "hoverinfo": "text", "hovertext": [_point_hover(row, sweep.keys) for row in rows]}
+        if name == "Pareto front" and not with_accuracy:
+            trace.update(mode="lines+markers", line={"shape": "hv", "color": color, "width": 1})
         data.append(trace)
     best = sweep.best
     annotations = []
@@ -183,6 +191,9 @@ def pareto_figure(sweep) -> dict:
                             "arrowhead": 2, "ax": 30, "ay": -30, "xref": "x", "yref": "y"})
     xs = [row["cycles"] for row in ok]
     log = bool(xs) and max(xs) > 20 * max(1, min(xs))
+    if log:  # plotly places annotations on a log axis by the exponent
+        for note in annotations:
+            note["x"] = float(np.log10(note["x"]))
     return {"data": data, "layout": layout(f"Design space: {sweep.points} points", height=380,
                                            annotations=annotations,
                                            xaxis={"title": {"text": "latency (cycles)"},

@@ -26,7 +26,7 @@ def header(name: str, design, report, device, accuracy=None) -> str:
     title = (f"<div style='margin-bottom:6px'><b>{escape(name)}</b> &nbsp;<span style='{SMALL}'>"
              f"{escape(design.name)} · {escape(device.name)} ({escape(device.part)}) · {report.clock_mhz:g} MHz · "
              f"{escape(design.options.precision_text)} · {flow}</span></div>")
-    cards = [card("latency", f"{text.number(report.cycles)} cycles", f"{report.latency_us:.3g} µs"),
+    cards = [card("latency", f"{text.number(report.cycles)} cycles", text.microseconds(report.latency_us)),
              card("interval", f"{text.number(report.interval)} cycles", f"{report.throughput:,.0f} inputs/s"),
              card("fit", fits[0], f"largest: {report.utilization.limiting.upper()} "
                   f"{text.percent(report.utilization.max)}", fits[1])]

@@ -25,6 +25,11 @@ def percent(fraction: float) -> str:
     return f"{value:.1f}%" if value >= 0.1 or value == 0 else f"{value:.2f}%"
 
 
+def microseconds(value: float) -> str:
+    """16.4 µs, 0.535 µs, 10,285 µs: three significant digits, never an exponent."""
+    return f"{value:,.0f} µs" if value >= 100 else f"{value:.3g} µs"
+
+
 def capacities(device) -> dict:
     return {"lut": device.luts, "ff": device.ffs, "dsp": device.dsps, "bram": device.bram, "uram": device.uram}
 
@@ -37,7 +42,8 @@ def kinds_of(device) -> tuple[str, ...]:
 def layer_labels(report) -> list[str]:
     """A unique, readable name per layer of a report: its Keras layer, or its node where a layer has several."""
     names = [layer.layer or layer.name for layer in report.per_layer]
-    return [layer.name if names.count(n) > 1 else n for n, layer in zip(names, report.per_layer)]
+    return [f"{n} · {layer.name}" if names.count(n) > 1 and n != layer.name else n
+            for n, layer in zip(names, report.per_layer)]
 
 
 def label(kind: str, device=None) -> str:
@@ -51,7 +57,7 @@ def precision_text(design) -> str:
 
 
 def timing_line(report) -> str:
-    return (f"latency {number(report.cycles)} cycles = {report.latency_us:.3g} µs, interval {number(report.interval)} "
+    return (f"latency {number(report.cycles)} cycles = {microseconds(report.latency_us)}, interval {number(report.interval)} "
             f"cycles, {report.throughput:,.0f} inputs/s")
 
 
@@ -154,7 +160,7 @@ def list_rows(session) -> list[tuple]:
         d = entry.design
         report = d.report()
         rows.append((entry.name, d.name, d.options.device, f"{d.options.clock_mhz:g}", d.options.precision_text,
-                     number(report.cycles), f"{report.latency_us:.3g}", "yes" if report.fits else "NO",
+                     number(report.cycles), microseconds(report.latency_us).removesuffix(" µs"), "yes" if report.fits else "NO",
                      f"[{entry.execution_count}]"))
     return rows
 
@@ -176,7 +182,7 @@ def compare_rows(named: list[tuple[str, object, object]]) -> list[tuple]:
     rows.append(("model", *(d.name for _, d, _ in named)))
     rows.append(("device", *(f"{r.device} at {r.clock_mhz:g} MHz" for _, _, r in named)))
     rows.append(("precision", *(d.options.precision_text for _, d, _ in named)))
-    rows.append(("latency", *(f"{number(r.cycles)} cycles = {r.latency_us:.3g} µs" for _, _, r in named)))
+    rows.append(("latency", *(f"{number(r.cycles)} cycles = {microseconds(r.latency_us)}" for _, _, r in named)))
     rows.append(("interval", *(f"{number(r.interval)} cycles" for _, _, r in named)))
     rows.append(("throughput", *(f"{r.throughput:,.0f}/s" for _, _, r in named)))
     for kind in RESOURCE_KINDS[:4]:

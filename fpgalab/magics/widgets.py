@@ -24,6 +24,30 @@ REUSES = ("default", 1, 2, 4, 8, 16, 32, 64)  # "default": no reuse factor (None
 TAB_ORDER = ("Resources", "Latency", "Accuracy", "Code", "Sweep")
 
 
+def reuse_choices(design, most: int = 12) -> tuple:
+    """The design-wide reuse factors every dense and convolution layer accepts (hls4ml's rule: whole copies)."""
+    try:
+        from ..ir import nodes as ir  # noqa: PLC0415
+        from ..ir.loops import kernel_shapes  # noqa: PLC0415
+        from ..passes.reuse import valid_reuse_factors  # noqa: PLC0415
+
+        shapes = kernel_shapes(design.kernel)
+        valid = None
+        for node in design.kernel.nodes:
+            if isinstance(node, (ir.Dot, ir.Conv)):
+                factors = set(valid_reuse_factors(node, shapes))
+                valid = factors if valid is None else valid & factors
+    except Exception:  # noqa: BLE001 - the control still works with the usual powers of two
+        return REUSES
+    if not valid:
+        return REUSES
+    ordered = sorted(valid)
+    if len(ordered) > most:  # keep the small ones, then a spread up to the largest
+        step = (len(ordered) - 8) / (most - 8)
+        ordered = ordered[:8] + [ordered[8 + int(k * step)] for k in range(most - 9)] + ordered[-1:]
+    return ("default", *dict.fromkeys(ordered))
+
+
 def set_outputs(output: w.Output, bundles: list[dict]) -> None:
     output.outputs = tuple({"output_type": "display_data", "data": b, "metadata": {}} for b in bundles)
 
@@ -78,8 +102,9 @@ class DesignView:
         self.unroll = w.Dropdown(description="unroll", style=style, layout=narrow,
                                  options=_choices(UNROLLS, unroll, f"as compiled: {unroll}"), value=unroll)
         reuse = "default" if opts.reuse is None else opts.reuse if isinstance(opts.reuse, int) else repr(opts.reuse)
+        self.reuse_values = reuse_choices(self.design)
         self.reuse = w.Dropdown(description="reuse", style=style, layout=narrow,
-                                options=_choices(REUSES, reuse, f"as compiled: {reuse}"), value=reuse)
+                                options=_choices(self.reuse_values, reuse, f"as compiled: {reuse}"), value=reuse)
         names = [d.name for d in list_devices()]
         self.device = w.Dropdown(description="device", style=style, layout=narrow,
                                  options=_choices(names, self.evaluation.device.name), value=self.evaluation.device.name)
@@ -134,7 +159,7 @@ class DesignView:
             options["precision"] = precision
         if self.unroll.value in UNROLLS:
             options["unroll"] = self.unroll.value
-        if self.reuse.value in REUSES:
+        if self.reuse.value in self.reuse_values:
             options["reuse"] = None if self.reuse.value == "default" else self.reuse.value
         options["device"] = self.device.value
         return options
@@ -167,8 +192,12 @@ class DesignView:
         return self.evaluation.summary()
 
     def _repr_mimebundle_(self, **kwargs):
+        """The widget; text/plain for terminals and screen readers; static HTML where widgets do not render."""
         data = self.widget._repr_mimebundle_(**kwargs)
         data["text/plain"] = self.summary()
+        ev = self.evaluation
+        data["text/html"] = html.header(ev.name, ev.design, ev.report, ev.device, ev.accuracy) + html.table(
+            html.layer_rows(ev.report), "Per layer")
         return data
 
     def __repr__(self) -> str:

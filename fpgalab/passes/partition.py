@@ -2,9 +2,9 @@
 
 ``partition="auto"`` (the default) partitions each buffer so that the unrolled copies of every
 layer's loop body reach their II: along each dimension the elements one iteration touches
-(first iteration, from the access patterns of ``fpgalab.access``) span ``s`` consecutive
-indices, and a cyclic factor ``s`` puts them in distinct banks (complete when ``s`` covers the
-dimension). ``partition="none"`` partitions nothing (Vitis without pragmas). Explicit specs
+(first iteration, from the access patterns of ``fpgalab.access``, padding included since later
+iterations shift the pattern inside the buffer) span ``s`` consecutive indices, and a cyclic
+factor ``s`` puts them in distinct banks (complete when ``s`` covers the dimension). ``partition="none"`` partitions nothing (Vitis without pragmas). Explicit specs
 override, keyed by buffer name, or by layer (its weights; or a dict of roles weight, bias,
 input, output):
 
@@ -132,10 +132,10 @@ def _spans(owner: ir.Node, fused: tuple, unroll: tuple, shapes: tuple, aliases: 
         current = spans.setdefault(storage, [1] * len(shape))
         for index in indices:
             for d, values in enumerate(index):
+                # the raw extent, padding included: later iterations shift the same pattern inside
                 values = np.asarray(values)
-                inside = values[(values >= 0) & (values < shape[d])]
-                if inside.size:
-                    current[d] = max(current[d], int(inside.max() - inside.min() + 1))
+                if values.size:
+                    current[d] = max(current[d], int(values.max() - values.min() + 1))
     return tuple((name, tuple(span)) for name, span in sorted(spans.items()))
 
 

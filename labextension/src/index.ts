@@ -170,11 +170,14 @@ const plugin: JupyterFrontEndPlugin<void> = {
 
     const panel = new FpgaPanel({
       openCell: (link, design) => void openCell(link, design),
-      exportDesign: (link, design) => void exportDesign(link, design)
+      exportDesign: (link, design) => void exportDesign(link, design),
+      shown: () => showCurrent()
     });
     panel.title.icon = chipIcon;
     app.shell.add(panel, 'left', { rank: 650, type: 'FPGA designs' });
 
+    // A notebook gets its link (and its kernel a comm open) the first time it is current while the panel
+    // is visible: users who never open the panel cost their kernels nothing.
     const linkFor = (notebookPanel: NotebookPanel): KernelLink => {
       let link = links.get(notebookPanel);
       if (!link) {
@@ -198,6 +201,9 @@ const plugin: JupyterFrontEndPlugin<void> = {
     };
 
     const showCurrent = () => {
+      if (!panel.isVisible) {
+        return;
+      }
       const current = tracker.currentWidget;
       if (!current || current.isDisposed) {
         panel.setSource(null, '');
@@ -206,11 +212,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
       panel.setSource(linkFor(current), current.context.path);
     };
 
-    tracker.widgetAdded.connect((_, notebookPanel) => {
-      linkFor(notebookPanel);
-    });
     tracker.currentChanged.connect(showCurrent);
-    tracker.forEach(notebookPanel => linkFor(notebookPanel));
     showCurrent();
 
     app.commands.addCommand(COMMAND_SHOW, {

