@@ -116,6 +116,17 @@ def summary_dict(design) -> dict:
         entry["ops"].append(type(node).__name__.lower())
         entry["macs"] += macs(node, shapes)
         entry["output"] = f"{node.dtype}{list(node.shape)}"
+    report = design.report()
+    hardware = {"cycles": report.cycles, "interval": report.interval, "latency_us": round(report.latency_us, 3),
+                "throughput_per_s": round(report.throughput, 1), "fits": report.fits,
+                "resources": {k: getattr(report.resources, k) for k in ("lut", "ff", "dsp", "bram", "uram")},
+                "utilization": {k: round(getattr(report.utilization, k), 4)
+                                for k in ("lut", "ff", "dsp", "bram", "uram")},
+                "warnings": list(report.warnings)}
+    for row in report.rows():
+        entry = layers.get(row["layer"].split("/")[0])
+        if entry is not None:
+            entry["cycles"] = entry.get("cycles", 0) + row["cycles"]
     weights = sum(int(c.value.size) for c in design.kernel.constants)
     weight_bits = sum(int(c.value.size) * c.dtype.bits for c in design.kernel.constants)
     return {
@@ -126,7 +137,7 @@ def summary_dict(design) -> dict:
         "nodes": len(design.kernel.nodes), "macs": sum(e["macs"] for e in layers.values()),
         "weights": weights, "weight_kbits": round(weight_bits / 1024, 1),
         "compile_seconds": round(sum(t for _, t in design.timings), 3),
-        "layers": list(layers.values()), "ops": sorted({type(n).__name__ for n in design.kernel.nodes
+        **hardware, "layers": list(layers.values()), "ops": sorted({type(n).__name__ for n in design.kernel.nodes
                                                         if not isinstance(n, ir.Reshape)}),
     }
 
@@ -135,9 +146,14 @@ def format_summary(data: dict) -> str:
     lines = [f"{data['name']}: {data['precision']} on {data['device']} at {data['clock_mhz']:g} MHz",
              f"  inputs {', '.join(data['inputs'])}; {data['nodes']} nodes, {data['macs']:,} MACs, "
              f"{data['weights']:,} weights ({data['weight_kbits']} Kbit); compiled in {data['compile_seconds']} s",
-             f"  {'layer':<28}{'MACs':>12}  output"]
+             f"  latency {data['cycles']:,} cycles = {data['latency_us']:,} us, interval {data['interval']:,} cycles, "
+             f"{data['throughput_per_s']:,} inputs/s; {'fits' if data['fits'] else 'does NOT fit'} the part",
+             "  resources " + ", ".join(f"{k.upper()} {v:,} ({100 * data['utilization'][k]:.1f}%)"
+                                        for k, v in data["resources"].items() if k != "uram" or v),
+             f"  {'layer':<28}{'MACs':>12}{'cycles':>12}  output"]
     for layer in data["layers"]:
-        lines.append(f"  {layer['layer'][:27]:<28}{layer['macs']:>12,}  {layer['output']}")
+        lines.append(f"  {layer['layer'][:27]:<28}{layer['macs']:>12,}{layer.get('cycles', 0):>12,}  {layer['output']}")
+    lines.extend(f"  warning: {w}" for w in data["warnings"])
     return "\n".join(lines)
 
 

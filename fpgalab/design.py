@@ -33,11 +33,18 @@ class Design:
     float_kernel: ir.Kernel
     options: Options
     example_shapes: tuple[tuple[int, ...], ...]
-    hlo_text: str = ""
+    hlo_source: object = ""  # the HLO text, or a function that asks XLA for it the first time it is shown
     timings: tuple[tuple[str, float], ...] = ()
     reference: object = field(default=None, repr=False, compare=False)  # TensorFlow float callable, if captured
 
     # ---- views
+    @property
+    def hlo_text(self) -> str:
+        """XLA's pre-optimisation HLO text (fetched from XLA on first use, then kept)."""
+        if callable(self.hlo_source):
+            self.hlo_source = self.hlo_source()
+        return self.hlo_source
+
     def ir_text(self, loops: bool = True) -> str:
         return format_kernel(self.kernel, loops)
 
@@ -226,7 +233,7 @@ class Design:
                    tuple((s, t) for s, t in data["timings"]))
 
 
-def build_design(name: str, float_kernel: ir.Kernel, options: Options, example_shapes, hlo_text="",
+def build_design(name: str, float_kernel: ir.Kernel, options: Options, example_shapes, hlo_text: object = "",
                  timings=(), reference=None) -> Design:
     """Run the pass pipeline on a float32 kernel and wrap the result."""
     steps = [FoldBias(), FuseElementwise(), AssignPrecision(options.precision), *hls_passes(options)]
@@ -260,5 +267,5 @@ def compile(fn, *example_args, **options) -> Design:  # noqa: A001 - the public 
         raise CompileError("the model is too deeply nested for fpgalab's lowering") from None
     timings = [("capture", lower_start - start), ("lower", time.perf_counter() - lower_start)]
     shapes = [tuple(np.shape(a)) for a in example_args]
-    return build_design(captured.name, verify_kernel(float_kernel), parsed, shapes, captured.module.text,
+    return build_design(captured.name, verify_kernel(float_kernel), parsed, shapes, captured.hlo_text,
                         timings, captured.reference)

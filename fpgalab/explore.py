@@ -127,7 +127,7 @@ class _Base:
     def build(self, options) -> Design:
         base = self.design
         design = Design(base.name, self.kernel_for(options), base.float_kernel, options, base.example_shapes,
-                        base.hlo_text, (), base.reference)
+                        base.hlo_source, (), base.reference)
         if options.device not in self.devices:
             self.devices[options.device] = load_device(options.device)
         design._device = self.devices[options.device]

@@ -9,6 +9,7 @@ example inputs, random test inputs and TensorFlow's float32 outputs for them).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -41,7 +42,7 @@ def save(name: str) -> None:
                            jit_compile=True)
     proto = compiled.experimental_get_compiler_ir(*[tf.constant(a) for a in example.args])(stage="hlo_serialized")
     (OUT / f"{name}.hlo.pb").write_bytes(proto)
-    module_dict = module_to_dict(captured.module)
+    module_dict = module_to_dict(dataclasses.replace(captured.module, text=captured.hlo_text()))
     (OUT / f"{name}.hlo.json").write_text(json.dumps(module_dict, separators=(",", ":")))
     arrays = {f"param_{k}": v for k, v in captured.bindings.items()}
     arrays.update({f"example_{k}": a for k, a in enumerate(example.args)})

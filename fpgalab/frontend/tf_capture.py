@@ -32,6 +32,7 @@ class Capture:
     name: str
     reference: object = field(repr=False)  # float TensorFlow callable: arrays with a sample axis -> list of arrays
     seconds: float = 0.0
+    hlo_text: object = ""  # a function giving XLA's HLO text: asked for only when shown (it costs a lowering)
 
 
 def _tensorflow():
@@ -113,7 +114,6 @@ def capture(fn, *args, input_names=None) -> Capture:
     try:
         concrete = compiled.get_concrete_function(*specs)
         compiler_ir = compiled.experimental_get_compiler_ir(*[tf.constant(a) for a in arrays])
-        text = compiler_ir(stage="hlo")
         serialized = compiler_ir(stage="hlo_serialized")
     except CompileError:
         raise
@@ -124,13 +124,13 @@ def capture(fn, *args, input_names=None) -> Capture:
         raise CompileError("TensorFlow/XLA could not compile the function with jit_compile=True, so fpgalab cannot "
                            "capture it (Python-side control flow on tensor values, unsupported TF ops, or shapes "
                            f"that depend on data are the usual causes): {_summarise(err)}") from None
-    module = module_from_proto(serialized, text)
+    module = module_from_proto(serialized)
     bindings, weight_names = _bind_parameters(module, concrete, len(arrays), model, tf)
     if input_names is None:
         input_names = _input_names(target, model, len(arrays))
     reference = _reference(target, arrays, tf)
     return Capture(module, bindings, len(arrays), input_names, weight_names, layer_names, name, reference,
-                   time.perf_counter() - start)
+                   time.perf_counter() - start, lambda: compiler_ir(stage="hlo"))
 
 
 def _input_names(target, model, count: int) -> list[str]:

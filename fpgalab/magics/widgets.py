@@ -173,7 +173,7 @@ class DesignView:
         old = self.design
         try:
             options = parse_options(**self.options_from_controls())
-            design = build_design(old.name, old.float_kernel, options, old.example_shapes, old.hlo_text,
+            design = build_design(old.name, old.float_kernel, options, old.example_shapes, old.hlo_source,
                                   old.timings[:2], old.reference)
             self.evaluation = panels.evaluate(self.evaluation.name, design, self.data, self.evaluation.sweep)
         except Exception as err:  # noqa: BLE001 - an impossible combination is shown, not raised

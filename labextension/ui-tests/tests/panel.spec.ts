@@ -168,7 +168,13 @@ test('the panel shows the designs of the active notebook\u2019s kernel', async (
     }
     await expect(written).toContainText('mlp: HLS C++');
     await expect.poll(() => page.filebrowser.getCurrentDirectory()).toBe(folder);
-    expect(await page.contents.directoryExists(folder)).toBe(true);
+    expect(await page.contents.directoryExists(`${folder}/`)).toBe(true);
+    await expect(page.locator('.jp-DirListing-item', { hasText: '.cpp' }).first()).toBeVisible();
+    if (shoot) {
+      await page.screenshot({ path: path.join(SCREENSHOTS, 'panel_export.png') });
+    }
+    // the file browser took the left area: back to the panel, and export again to the same folder
+    await page.sidebar.openTab('fpgalab-panel');
     await exportDesign();
     const replace = page.locator('.jp-Dialog', { hasText: 'already exists' });
     await expect(replace).toBeVisible();
