@@ -17,7 +17,7 @@ UI_STAMP := labextension/ui-tests/node_modules/.fpgalab-installed
 setup: $(STAMP) $(AP_TYPES) $(LAB_STAMP)
 
 $(STAMP): pyproject.toml
-	bash scripts/ensure-debian.sh g++ make
+	bash scripts/ensure-debian.sh g++ make perl
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'

@@ -17,6 +17,9 @@ from .options import CELL_USAGE, CellArgs
 from .session import Entry, current_cell_id, now_iso
 
 
+KERAS_MODELS = ("Model", "Functional", "Sequential")
+
+
 class FpgaError(Exception):
     """An error the magic reports in one line (IPython shows ``_render_traceback_`` instead of a traceback)."""
 
@@ -44,7 +47,7 @@ def kind_of(obj) -> str | None:
     module = type(obj).__module__ or ""
     if module.startswith("tensorflow") and hasattr(obj, "get_concrete_function"):
         return "tf.function"
-    if any(cls.__name__ in ("Model", "Functional", "Sequential") and (cls.__module__ or "").startswith(("keras", "tf_keras"))
+    if any(cls.__name__ in KERAS_MODELS and (cls.__module__ or "").startswith(("keras", "tf_keras"))
            for cls in type(obj).__mro__):
         return "keras model"
     if inspect.isfunction(obj):

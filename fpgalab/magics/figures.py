@@ -93,8 +93,9 @@ def layer_resources_figure(report, device) -> dict:
 
 def layer_cycles_figure(report) -> dict:
     names = _layer_names(report)
-    hover = [f"{name}: {text.number(layer.cycles)} cycles<br>{'II ' + str(layer.ii) if layer.pipelined else 'not pipelined'}"
-             f" ({layer.ii_limit}), depth {layer.depth}, trip {text.number(layer.trip)}<br>{layer.formula}"
+    hover = [f"{name}: {text.number(layer.cycles)} cycles<br>"
+             f"{'II ' + str(layer.ii) if layer.pipelined else 'not pipelined'} ({layer.ii_limit}), depth {layer.depth}, "
+             f"trip {text.number(layer.trip)}<br>{layer.formula}"
              for name, layer in zip(names, report.per_layer)]
     bars = {"type": "bar", "orientation": "h", "x": [layer.cycles for layer in report.per_layer], "y": names,
             "hovertext": hover, "hoverinfo": "text", "marker": {"color": COLORS[0]},
@@ -115,14 +116,18 @@ def gantt_figure(report) -> dict:
         data.append({"type": "bar", "orientation": "h", "name": name, "y": names, "opacity": opacity,
                      "base": [layer.start + offset for layer in report.per_layer],
                      "x": [max(1, layer.end - layer.start) for layer in report.per_layer],
-                     "hovertext": [f"{n} ({name}): cycles {text.number(layer.start + offset)}-"
-                                   f"{text.number(layer.end + offset)}" + (f", {layer.stall} stalled" if layer.stall else "")
-                                   for n, layer in zip(names, report.per_layer)],
+                     "hovertext": [_span_hover(n, name, layer, offset) for n, layer in zip(names, report.per_layer)],
                      "hoverinfo": "text", "marker": {"color": COLORS[0]}})
     title = (f"Schedule: latency {text.number(report.cycles)} cycles, a new input every "
              f"{text.number(report.interval)}" + (" (dataflow)" if report.dataflow else " (layers in sequence)"))
     return {"data": data, "layout": layout(title, height=100 + 28 * len(names), barmode="overlay",
                                            xaxis={"title": {"text": "cycle"}}, yaxis={"autorange": "reversed"})}
+
+
+def _span_hover(layer_name: str, frame: str, layer, offset: int) -> str:
+    stall = f", {layer.stall} stalled" if layer.stall else ""
+    return (f"{layer_name} ({frame}): cycles {text.number(layer.start + offset)}-{text.number(layer.end + offset)}"
+            f"{stall}")
 
 
 # ---- accuracy -------------------------------------------------------------------------------------------

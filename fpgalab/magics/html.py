@@ -11,12 +11,15 @@ CARD = ("display:inline-block;margin:0 6px 6px 0;padding:5px 9px;border:1px soli
         "border-radius:6px;min-width:84px;vertical-align:top")
 SMALL = "font-size:11px;opacity:.75"
 BIG = "font-size:16px;font-weight:600"
+TABLE = "border-collapse:collapse;font-size:12px;margin:6px 0;text-align:left;white-space:nowrap"
+CAPTION = "text-align:left;font-weight:600;padding:4px 0"
 
 
 def card(title: str, value: str, detail: str = "", color: str = "") -> str:
     style = BIG + (f";color:{color}" if color else "")
     extra = f"<div style='{SMALL}'>{escape(detail)}</div>" if detail else ""
-    return f"<div style='{CARD}'><div style='{SMALL}'>{escape(title)}</div><div style='{style}'>{escape(value)}</div>{extra}</div>"
+    return (f"<div style='{CARD}'><div style='{SMALL}'>{escape(title)}</div>"
+            f"<div style='{style}'>{escape(value)}</div>{extra}</div>")
 
 
 def header(name: str, design, report, device, accuracy=None) -> str:
@@ -50,13 +53,12 @@ def header(name: str, design, report, device, accuracy=None) -> str:
 
 def table(rows: list[tuple], caption: str = "") -> str:
     """An HTML table; the first row is the header."""
-    cell = "padding:2px 10px 2px 0;text-align:left;white-space:nowrap"
+    cell = "padding:1px 10px 1px 0"  # alignment and wrapping are inherited from the table
     head = "".join(f"<th style='{cell}'>{escape(str(v))}</th>" for v in rows[0])
     body = "".join("<tr>" + "".join(f"<td style='{cell}'>{escape(str(v))}</td>" for v in row) + "</tr>"
                    for row in rows[1:])
-    cap = f"<caption style='text-align:left;font-weight:600;padding:4px 0'>{escape(caption)}</caption>" if caption else ""
-    return (f"<table style='border-collapse:collapse;font-size:12px;margin:6px 0'>{cap}<thead><tr>{head}</tr></thead>"
-            f"<tbody>{body}</tbody></table>")
+    cap = f"<caption style='{CAPTION}'>{escape(caption)}</caption>" if caption else ""
+    return f"<table style='{TABLE}'>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def layer_rows(report) -> list[tuple]:

@@ -146,7 +146,9 @@ def read_tree(root: Path, max_chars: int = 200_000) -> str:
             continue
         parts.append(f"// ===== {path.relative_to(root).as_posix()} =====\n{body}")
     joined = "\n".join(parts)
-    return joined[:max_chars] + (f"\n… ({len(joined) - max_chars} more characters)" if len(joined) > max_chars else "")
+    if len(joined) <= max_chars:
+        return joined
+    return joined[:max_chars] + f"\n… ({len(joined) - max_chars} more characters)"
 
 
 def code(design, view: str) -> dict:

@@ -57,8 +57,8 @@ def precision_text(design) -> str:
 
 
 def timing_line(report) -> str:
-    return (f"latency {number(report.cycles)} cycles = {microseconds(report.latency_us)}, interval {number(report.interval)} "
-            f"cycles, {report.throughput:,.0f} inputs/s")
+    return (f"latency {number(report.cycles)} cycles = {microseconds(report.latency_us)}, "
+            f"interval {number(report.interval)} cycles, {report.throughput:,.0f} inputs/s")
 
 
 def resources_line(report, device) -> str:
@@ -160,8 +160,8 @@ def list_rows(session) -> list[tuple]:
         d = entry.design
         report = d.report()
         rows.append((entry.name, d.name, d.options.device, f"{d.options.clock_mhz:g}", d.options.precision_text,
-                     number(report.cycles), microseconds(report.latency_us).removesuffix(" µs"), "yes" if report.fits else "NO",
-                     f"[{entry.execution_count}]"))
+                     number(report.cycles), microseconds(report.latency_us).removesuffix(" µs"),
+                     "yes" if report.fits else "NO", f"[{entry.execution_count}]"))
     return rows
 
 

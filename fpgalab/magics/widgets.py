@@ -106,8 +106,9 @@ class DesignView:
         self.reuse = w.Dropdown(description="reuse", style=style, layout=narrow,
                                 options=_choices(self.reuse_values, reuse, f"as compiled: {reuse}"), value=reuse)
         names = [d.name for d in list_devices()]
-        self.device = w.Dropdown(description="device", style=style, layout=narrow,
-                                 options=_choices(names, self.evaluation.device.name), value=self.evaluation.device.name)
+        part = self.evaluation.device.name
+        self.device = w.Dropdown(description="device", style=style, layout=narrow, options=_choices(names, part),
+                                 value=part)
         for control in (self.precision, self.unroll, self.reuse, self.device):
             control.observe(self._changed, names="value")
         return w.HBox([self.precision, self.unroll, self.reuse, self.device],
