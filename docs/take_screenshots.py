@@ -51,9 +51,10 @@ model = models.digits_mlp().fn"""
 
 COMPARE = "%fpga compare digits digits_best"
 
-# (file name, cell index, tab to click or None for the whole output)
-SHOTS = [("resources.png", 1, "Resources"), ("latency.png", 1, "Latency"), ("accuracy.png", 1, "Accuracy"),
-         ("code.png", 1, "Code"), ("sweep.png", 2, "Sweep"), ("compare.png", 3, None)]
+# (file name, cell index, tab to click or None for the whole output, button to press in that tab or None)
+SHOTS = [("resources.png", 1, "Resources", None), ("latency.png", 1, "Latency", None),
+         ("accuracy.png", 1, "Accuracy", None), ("code.png", 1, "Code", "HLS C++"), ("sweep.png", 2, "Sweep", None),
+         ("compare.png", 3, None, None)]
 
 SETTINGS = {  # quiet, unwindowed notebook: every cell is in the page, no news toast
     "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
@@ -162,6 +163,22 @@ def click_tab(page: Page, index: int, title: str) -> None:
     time.sleep(0.8)
 
 
+def click_button(page: Page, index: int, text: str) -> None:
+    """Press a button (a ToggleButtons choice) in the output of cell ``index``, if it is there."""
+    center = page.js(f"""(() => {{
+        const buttons = [...{CELL_NODE.format(index=index)}.querySelectorAll('button')];
+        const button = buttons.find(b => b.textContent.trim() === {json.dumps(text)} && b.offsetParent !== null);
+        if (!button) return null;
+        const r = button.getBoundingClientRect();
+        return {{x: r.x + r.width / 2, y: r.y + r.height / 2}};
+    }})()""")
+    if center is None:
+        print(f"note: no {text!r} button in cell {index}; screenshot without it", file=sys.stderr)
+        return
+    page.click(center["x"], center["y"])
+    time.sleep(1.5)
+
+
 def write_notebook(directory: Path) -> Path:
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(source) for source in (SETUP, DESIGN, SWEEP, COMPARE)]
@@ -224,11 +241,13 @@ def main(argv=None) -> int:
         if errors:
             print(f"warning: {errors} stderr outputs in the notebook", file=sys.stderr)
         args.out.mkdir(parents=True, exist_ok=True)
-        for name, index, tab in SHOTS:
+        for name, index, tab, button in SHOTS:
             if tab is not None:
                 click_tab(page, index, tab)
             else:
                 time.sleep(1.0)
+            if button is not None:
+                click_button(page, index, button)
             page.screenshot(output_rect(page, index), args.out / name)
             print(f"wrote {args.out / name}")
     finally:

@@ -179,9 +179,9 @@ def comparator(width: int, device: Device, kind: str = "lt") -> Cost:
 
     Magnitude, LUT6: ceil(2w/3) LUTs (Yosys ``cmp2lcu`` folds 2 bit-pairs per LUT onto the carry
     chain, plus the chain's generate terms); LUT4: w (CCU2C). Equality, LUT6: ceil(w/2) +
-    ceil(w/16); LUT4: ceil(w/2) + ceil(w/6) (XNOR pairs and an AND tree).
-    Source: Yosys runs lt8/16/32 (6/11/22 LUT on xcup and xc7, 8/16/32 LUT4 on ecp5) and eq16
-    (9 LUT, 11 LUT4) (CALIBRATION.md).
+    ceil(w/8); LUT4: ceil(w/2) + ceil(w/6) (XNOR pairs and an AND tree).
+    Source: Yosys runs lt8/16/32 (6/12/22 LUT on xcup and xc7, 8/16/32 LUT4 on ecp5) and
+    eq8/16/32 (5/9/21 LUT, 5/11/21 LUT4) (CALIBRATION.md).
     """
     _check_width(width)
     if kind == "lt":
@@ -189,7 +189,7 @@ def comparator(width: int, device: Device, kind: str = "lt") -> Cost:
         return _cost(f"{width}-bit compare: {luts} LUT (carry chain)", lut=luts)
     if kind == "eq":
         luts = (math.ceil(width / 2) + math.ceil(width / 6) if _lut4(device)
-                else math.ceil(width / 2) + math.ceil(width / 16))
+                else math.ceil(width / 2) + math.ceil(width / 8))
         return _cost(f"{width}-bit equality: {luts} LUT (XNOR pairs + AND tree)", lut=luts)
     raise ValueError(f"comparator kind must be 'lt' or 'eq', got {kind!r}")
 
@@ -311,16 +311,19 @@ def multiplier(w1: int, w2: int, signed: bool | Device = True, device: Device | 
     return _cost(f"{w1}x{w2} {kind} multiply: {how}", lut=luts, ff=ffs, dsp=dsps)
 
 
-def mac(w1: int, w2: int, acc_width: int, device: Device, *, signed: bool = True, flow: str = "hls") -> Cost:
-    """Multiply-accumulate ``acc += a * b`` into an ``acc_width``-bit register (accumulator
-    included).
+def mac(w1: int, w2: int, acc_width: int, device: Device, *, signed: bool = True, flow: str = "hls",
+        clear: bool = True) -> Cost:
+    """Multiply-accumulate ``acc = (first ? 0 : acc) + a * b`` into an ``acc_width``-bit register
+    (accumulator included; ``clear=False``: a running sum that never restarts).
 
     On a DSP48 the add and the accumulator fold into the post-adder and P register when
     ``acc_width <= 48`` (Vivado always; Yosys 0.70 only for DSP48E1, xc7: with ``-family xcup``
     xilinx_dsp packs nothing and the add stays in LUTs). Intel DSPs accumulate up to 64 bits.
-    Elsewhere: ``multiplier`` + ``adder(acc_width)`` + ``register(acc_width)``.
+    Elsewhere: ``multiplier`` + ``adder(acc_width)`` + ``register(acc_width)``; the restart mux
+    folds into the adder's LUT6 (LUT3), but on LUT4 parts it takes another LUT per bit.
     Source: Xilinx UG479 / UG579 (ALU, P feedback, 48-bit), Intel Stratix 10 DSP UG (64-bit
-    accumulator); Yosys runs macp/macf/mac16_40 (CALIBRATION.md: xc7 0 LUT 0 FF, xcup 40 LUT).
+    accumulator); Yosys runs mac16x16+40 and mac16x16+40_first (CALIBRATION.md: xc7 0 LUT 0 FF,
+    xcup 40 LUT 40 FF, ecp5 40 / 80 LUT4).
     """
     _check_width(w1, w2, acc_width)
     mul = multiplier(w1, w2, signed, device, flow=flow)
@@ -332,7 +335,11 @@ def mac(w1: int, w2: int, acc_width: int, device: Device, *, signed: bool = True
         return Cost(mul.resources, f"MAC {w1}x{w2}+={acc_width}: {mul.formula}; add and accumulator in the DSP")
     add, acc = adder(acc_width, device), register(acc_width)
     total = mul.resources + add.resources + acc.resources
-    return Cost(total, f"MAC {w1}x{w2}+={acc_width}: {mul.formula} + {add.formula} + {acc.formula}")
+    restart = ""
+    if clear and _lut4(device):
+        total += Resources(lut=acc_width)
+        restart = f" + {acc_width} LUT restart mux"
+    return Cost(total, f"MAC {w1}x{w2}+={acc_width}: {mul.formula} + {add.formula} + {acc.formula}{restart}")
 
 
 # ----------------------------------------------------------------------------- control

@@ -74,7 +74,7 @@ def _lutram_luts(depth: int, width: int, device: Device, ports: int) -> tuple[in
 
 
 def memory(depth: int, width: int, storage: str, device: Device, ports: int = 2, *, true_dual_port: bool = False,
-           rom: bool = False) -> Cost:
+           rom: bool = False, no_rw_check: bool = False) -> Cost:
     """A ``depth x width`` RAM (a ROM with ``rom=True``, see ``rom``) in ``storage``.
 
     bram: ``device.bram_for`` blocks (the part's unit: RAMB18 on Xilinx), no fabric.
@@ -84,8 +84,11 @@ def memory(depth: int, width: int, storage: str, device: Device, ports: int = 2,
     parts ``device.lutram_luts_for`` (ECP5 DPR16X4 16 x 4, MLAB 32 bits per ALUT); plus the
     registered read (``width`` FF). registers: depth x width FF, a ``mux`` of depth inputs to read
     and a write-enable LUT per word.
+    ECP5 block RAM with a write and a read port: Yosys emulates read-old-data on an address
+    collision in soft logic, W + log2(depth) + 8 LUT4 and 2W + log2(depth) + 2 FF, unless the
+    Verilog marks the memory ``(* no_rw_check *)`` (then pass ``no_rw_check=True``).
     Source: Xilinx UG473 / UG573 (block RAM), UG474 / UG574 (distributed RAM cells), Lattice
-    TN1264; Yosys runs ram16x16 ... ram4096x8, regfile (CALIBRATION.md).
+    TN1264; Yosys runs ram16x16 ... ram4096x8, ram1024x16_hls, regfile8x16 (CALIBRATION.md).
     """
     _check_width(depth, width)
     storage = _storage(storage)
@@ -97,8 +100,12 @@ def memory(depth: int, width: int, storage: str, device: Device, ports: int = 2,
     if storage == "bram":
         blocks = device.bram_for(depth, width, true_dual_port)
         ratio = "true dual port" if true_dual_port else "simple dual port"
-        return _cost(f"{name} in {device.bram_block.kind}: {blocks} block{'s' * (blocks != 1)} ({ratio} aspect ratios)",
-                     bram=blocks)
+        formula = f"{name} in {device.bram_block.kind}: {blocks} block{'s' * (blocks != 1)} ({ratio} aspect ratios)"
+        if yosys_rules.yosys_family(device) == "ecp5" and ports >= 2 and not no_rw_check:
+            address = max(1, math.ceil(math.log2(depth)))
+            lut, ff = width + address + 8, 2 * width + address + 2
+            return _cost(f"{formula} + {lut} LUT, {ff} FF read-old-data emulation (Yosys)", lut=lut, ff=ff, bram=blocks)
+        return _cost(formula, bram=blocks)
     if storage == "uram":
         blocks = device.uram_for(depth, width)
         return _cost(f"{name} in {device.uram_block.kind}: {blocks} (4K x 72 each)", uram=blocks)
@@ -119,10 +126,10 @@ def rom(depth: int, width: int, device: Device, storage: str | None = None) -> C
     """A ``depth x width`` constant table with a registered output.
 
     logic: LUT6 truth tables, ceil(depth / 64) LUTs per output bit (MUXF7/F8 merge them up to 256
-    words), and beyond 256 words a 4:1 ``mux`` level per bit and about 1.4 x more LUTs for ABC's
-    decomposition; LUT4: ceil(depth / 16) per bit (PFUMX/L6MUX21 up to 128 words), then an
-    (n - 1) mux. Plus ``width`` FF. bram: ``device.bram_for`` blocks, no FF (the block's output
-    register). Default storage: ``auto_storage(read_only=True)``.
+    words), beyond 256 words 1.25 x that (ABC's decomposition of the wider mux); LUT4:
+    ceil(depth / 16) per bit (PFUMX/L6MUX21 up to 128 words), then an (n - 1) mux. Plus ``width``
+    FF. bram: ``device.bram_for`` blocks, no FF (the block's output register). Default storage:
+    ``auto_storage(read_only=True)``.
     Source: Yosys runs rom32x8, rom64x16, rom128x16, rom256x8, rom256x16, rom512x16, rom1024x8,
     rom2048x4 (CALIBRATION.md); Xilinx UG474 (MUXF7/MUXF8).
     """
@@ -141,7 +148,7 @@ def rom(depth: int, width: int, device: Device, storage: str | None = None) -> C
     elif depth <= 256:
         per_bit = math.ceil(depth / 64)
     else:
-        per_bit = math.ceil(1.4 * math.ceil(depth / 64)) + mux_luts_per_bit(math.ceil(depth / 256), device)
+        per_bit = math.ceil(1.25 * math.ceil(depth / 64))
     luts = per_bit * width
     return _cost(f"{name} in logic: {per_bit} LUT/bit x {width} = {luts} LUT + {width} FF", lut=luts, ff=width)
 
@@ -158,8 +165,9 @@ def fifo(depth: int, width: int, device: Device, style: str | None = None) -> Co
     ``fifo_w*_d*_S``, Xilinx PG057's shift-register FIFO): one SRLC32E per bit per 32 words (MUXF7
     joins two), a read pointer of ceil(log2 depth) bits that counts up and down (2 LUT per bit
     + 3 with the empty/full logic) and the two flags. style "ram" (the default otherwise): the words
-    in the storage ``auto_storage`` picks, two address pointers (``adder`` + ``register`` each), an
-    occupancy count one bit wider and two ``comparator`` (eq) flags.
+    in the storage ``auto_storage`` picks, two address pointers (incrementers: ceil(p / 2) LUT6 each,
+    the carry chain does the rest; ``adder`` on LUT4), an occupancy count one bit wider (``adder``)
+    and two ``comparator`` (eq) flags.
     Source: Xilinx PG057 FIFO Generator, UG474 (SRLC32E); Yosys runs srlfifo16x8, srlfifo64x8,
     ramfifo64x16, ramfifo512x16 (CALIBRATION.md). Yosys infers SRLs only from per-bit shift
     chains (``xilinx_srl -variable``).
@@ -178,7 +186,8 @@ def fifo(depth: int, width: int, device: Device, style: str | None = None) -> Co
     if style != "ram":
         raise ValueError(f"FIFO style must be 'srl' or 'ram', got {style!r}")
     words = memory(depth, width, "auto", device)
-    parts = [words, adder(pointer, device) * 2, register(pointer) * 2, adder(pointer + 1, device),
+    increment = adder(pointer, device) if _lut4(device) else Cost(Resources(lut=math.ceil(pointer / 2)), "incrementer")
+    parts = [words, increment * 2, register(pointer) * 2, adder(pointer + 1, device),
              register(pointer + 1), comparator(pointer + 1, device, "eq") * 2]
     total = sum((p.resources for p in parts), Resources())
     return Cost(total, f"{depth}x{width} FIFO: {words.formula} + 2 pointers of {pointer} bits + "
@@ -186,14 +195,19 @@ def fifo(depth: int, width: int, device: Device, style: str | None = None) -> Co
 
 
 def table_lookup(index_width: int, entries: int, out_width: int, device: Device) -> Cost:
-    """A non-linear function by table (hls4ml's sigmoid / tanh / exp / softmax tables): the
-    index is the input scaled and offset (``adder(index_width)``), clamped to [0, entries - 1]
-    (two ``comparator``s and a 3:1 ``mux``), then a ``rom(entries, out_width)`` read.
-    Source: hls4ml ``nnet_activation.h`` (index = x * N / range + N / 2, clamped); the parts'
-    sources are in their own docstrings.
+    """A non-linear function by table (hls4ml's sigmoid / tanh / exp / softmax tables): the input
+    scaled by a power of two and offset by entries / 2, clamped to [0, entries - 1], then a
+    ``rom(entries, out_width)`` read. The compares are against constants and fold into the
+    select: LUT6: index_width + 1 LUT; LUT4: an ``adder(index_width)`` for the offset and
+    index_width + 4 LUT4 for the clamp.
+    Source: hls4ml ``nnet_activation.h`` (index = x * N / range + N / 2, clamped); Yosys run
+    lookup16to1024x18 (11 LUT on xcup and xc7, 28 LUT4 on ecp5; CALIBRATION.md).
     """
     _check_width(index_width, entries, out_width)
-    parts = [adder(index_width, device), comparator(index_width, device), comparator(index_width, device),
-             mux(index_width, 3, device), rom(entries, out_width, device)]
-    total = sum((p.resources for p in parts), Resources())
-    return Cost(total, f"table of {entries} x {out_width}: " + " + ".join(p.formula for p in parts))
+    table = rom(entries, out_width, device)
+    if _lut4(device):
+        index = adder(index_width, device) + Resources(lut=index_width + 4)
+    else:
+        index = Cost(Resources(lut=index_width + 1), "")
+    return Cost(table.resources + index.resources,
+                f"table of {entries} x {out_width}: {index.lut:g} LUT index offset and clamp + {table.formula}")

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import CompileError
+from . import text
 from .options import CELL_USAGE, CellArgs
 from .session import Entry, current_cell_id, now_iso
 
@@ -209,6 +210,35 @@ def emit_design(shell, design, targets: list[tuple[str, str]]) -> list[str]:
     return lines
 
 
+def tool_steps(shell, design, args: CellArgs) -> list[str]:
+    """--verify and --synth: run the external tools with a progress bar; a missing tool is a note, not an error."""
+    from .progress import Activity  # noqa: PLC0415
+
+    try:
+        from ..verify.tools import ToolError, ToolMissing  # noqa: PLC0415
+    except ImportError:  # an fpgalab without the tools tier
+        ToolError = ToolMissing = ()  # noqa: N806 - catch nothing
+    steps = [("RTL verification", "verify", {"rtl": True})] if args.verify else []
+    steps += [("Yosys synthesis", "synthesize", {})] if args.synth else []
+    lines = []
+    for title, method, kwargs in steps:
+        if not callable(getattr(design, method, None)):
+            lines.append(f"{title}: this fpgalab has no Design.{method} yet")
+            continue
+        try:
+            with Activity(shell, title) as activity:
+                result = getattr(design, method)(progress=activity, **kwargs)
+        except KeyboardInterrupt:
+            raise FpgaError(f"{title} interrupted; the kernel is fine", "KeyboardInterrupt") from None
+        except ToolMissing as err:
+            lines.append(f"{title} skipped: {err}")
+            continue
+        except ToolError as err:
+            raise FpgaError(str(err), "ToolError") from None
+        lines.append(text.verify_text(result) if method == "verify" else text.synthesis_text(result, design.report()))
+    return lines
+
+
 def run(shell, session, args: CellArgs, cell: str):
     """The whole %%fpga cell; returns the view to display (None with --quiet)."""
     from . import panels  # noqa: PLC0415
@@ -230,7 +260,10 @@ def run(shell, session, args: CellArgs, cell: str):
         from .sweep import run_sweep  # noqa: PLC0415
 
         base = {k: v for k, v in design.options.to_dict().items() if k not in args.sweep}
-        sweep = run_sweep(shell, design, args.sweep, base, data)
+        try:
+            sweep = run_sweep(shell, design, args.sweep, base, data)
+        except KeyboardInterrupt:
+            raise FpgaError("the sweep was interrupted before its first point", "KeyboardInterrupt") from None
         namespace[name.removesuffix("_design") + "_sweep"] = sweep
         if sweep.best is not None:
             design = sweep.design(sweep.best)
@@ -240,10 +273,15 @@ def run(shell, session, args: CellArgs, cell: str):
     session.add(entry)
     for line in emit_design(shell, design, args.emit) if args.emit else []:
         print(line, file=sys.stderr if line.startswith("--emit") else sys.stdout)
+    for line in tool_steps(shell, design, args):
+        print(line)
     if args.quiet:
         return None
-    with quiet_tensorflow():
-        evaluation = panels.evaluate(name, design, data, sweep)
+    try:
+        with quiet_tensorflow():
+            evaluation = panels.evaluate(name, design, data, sweep)
+    except (CompileError, ValueError, NotImplementedError) as err:  # e.g. labels that do not fit the data
+        raise FpgaError(str(err), type(err).__name__) from None
     from .widgets import DesignView  # noqa: PLC0415
 
     def stored(stored_name, new_design):

@@ -74,7 +74,8 @@ def _count(value):
 
 def _option_text(value) -> str:
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{k}: {_option_text(v)}" for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))) + "}"
+        items = sorted(value.items(), key=lambda kv: str(kv[0]))
+        return "{" + ", ".join(f"{k}: {_option_text(v)}" for k, v in items) + "}"
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(_option_text(v) for v in value) + "]"
     return _text(value, 200)
@@ -215,7 +216,8 @@ REQUEST_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 def parse_request(data) -> dict:
     """Check a message from the panel; return it with defaults filled in, or raise ProtocolError."""
     _check(isinstance(data, dict), "a message is an object")
-    _check(data.get("version") == VERSION, f"unsupported version {data.get('version')!r} (this kernel speaks {VERSION})")
+    _check(data.get("version") == VERSION,
+           f"unsupported version {data.get('version')!r} (this kernel speaks {VERSION})")
     kind = data.get("type")
     if kind in ("hello", "refresh"):
         return {"version": VERSION, "type": kind}
@@ -322,6 +324,10 @@ class PanelLink:
             comm.send({"version": VERSION, "type": "error", "message": f"fpgalab kernel: {err}"})
             comm.close()
             return
+        self.adopt(comm)
+
+    def adopt(self, comm) -> None:
+        """Serve ``comm`` from now on (a new open, or an open comm of the link this one replaces)."""
         self.comms[comm.comm_id] = comm
         comm.on_msg(lambda message, comm=comm: self.receive(comm, message))
         comm.on_close(lambda message, comm=comm: self.comms.pop(comm.comm_id, None))
@@ -360,15 +366,20 @@ class PanelLink:
             log.debug("fpgalab panel: send failed", exc_info=True)
             self.comms.pop(getattr(comm, "comm_id", None), None)
 
-    def close(self) -> None:
+    def close(self, keep_comms: bool = False) -> list:
+        """Stop listening to the session; close the open comms, or hand them back with ``keep_comms``."""
         if self.session_changed in self.session.on_change:
             self.session.on_change.remove(self.session_changed)
-        for comm in list(self.comms.values()):
+        comms = list(self.comms.values())
+        self.comms.clear()
+        if keep_comms:
+            return comms
+        for comm in comms:
             try:
                 comm.close()
             except Exception:  # noqa: BLE001
                 pass
-        self.comms.clear()
+        return []
 
 
 def _comm_manager(ipython):
@@ -387,23 +398,25 @@ def register(ipython, session) -> PanelLink | None:
     manager = _comm_manager(ipython)
     if manager is None:
         return None
-    unregister(ipython)
+    open_comms = unregister(ipython, keep_comms=True)  # %reload_ext: the panels stay connected
     link = PanelLink(session, Path.cwd())
     manager.register_target(TARGET, link.open)
     ipython._fpgalab_panel_link = link
+    for comm in open_comms:
+        link.adopt(comm)
     return link
 
 
-def unregister(ipython) -> None:
-    """Drop the target and close the open comms (``%unload_ext``, or before registering anew)."""
+def unregister(ipython, keep_comms: bool = False) -> list:
+    """Drop the target and close the open comms (or return them, with ``keep_comms``)."""
     link = getattr(ipython, "_fpgalab_panel_link", None)
     if link is None:
-        return
+        return []
     manager = _comm_manager(ipython)
     if manager is not None:
         try:
             manager.unregister_target(TARGET, link.open)
         except Exception:  # noqa: BLE001 - already gone
             pass
-    link.close()
     ipython._fpgalab_panel_link = None
+    return link.close(keep_comms)

@@ -94,8 +94,8 @@ def layer_resources_figure(report, device) -> dict:
 def layer_cycles_figure(report) -> dict:
     names = _layer_names(report)
     hover = [f"{name}: {text.number(layer.cycles)} cycles<br>"
-             f"{'II ' + str(layer.ii) if layer.pipelined else 'not pipelined'} ({layer.ii_limit}), depth {layer.depth}, "
-             f"trip {text.number(layer.trip)}<br>{layer.formula}"
+             f"{'II ' + str(layer.ii) if layer.pipelined else 'not pipelined'} ({layer.ii_limit}), "
+             f"depth {layer.depth}, trip {text.number(layer.trip)}<br>{layer.formula}"
              for name, layer in zip(names, report.per_layer)]
     bars = {"type": "bar", "orientation": "h", "x": [layer.cycles for layer in report.per_layer], "y": names,
             "hovertext": hover, "hoverinfo": "text", "marker": {"color": COLORS[0]},
@@ -139,7 +139,7 @@ def layer_error_figure(accuracy) -> dict:
             {"type": "bar", "name": "mean |error|", "x": layers, "y": [e.mean_abs_error for e in accuracy.per_layer],
              "marker": {"color": COLORS[0]}}]
     return {"data": data, "layout": layout("Error per layer, fixed point vs float32", height=320, barmode="group",
-                                           yaxis={"type": "log", "dtick": 1, "exponentformat": "power",
+                                           yaxis={"type": "log", "tickformat": ".0e",
                                                   "title": {"text": "|hardware - float|"}})}
 
 

@@ -53,7 +53,7 @@ def header(name: str, design, report, device, accuracy=None) -> str:
 
 def table(rows: list[tuple], caption: str = "") -> str:
     """An HTML table; the first row is the header."""
-    cell = "padding:1px 10px 1px 0"  # alignment and wrapping are inherited from the table
+    cell = "padding:1px 10px 1px 0;text-align:left"  # JupyterLab right-aligns table cells unless told
     head = "".join(f"<th style='{cell}'>{escape(str(v))}</th>" for v in rows[0])
     body = "".join("<tr>" + "".join(f"<td style='{cell}'>{escape(str(v))}</td>" for v in row) + "</tr>"
                    for row in rows[1:])

@@ -17,7 +17,8 @@ SWEEP_ALIASES = {"clock": "clock_mhz", "reuse_factor": "reuse"}
 
 CELL_USAGE = ("%%fpga [--device PART] [--clock MHZ] [--precision P] [--unroll N|full] [--reuse N] "
               "[--pipeline|--no-pipeline] [--dataflow|--no-dataflow] [--inputs EXPR] [--data EXPR] [--labels EXPR] "
-              "[--name NAME] [--sweep KEY=V1,V2,... ...] [--emit hls|llvm|verilog DIR] [--quiet]")
+              "[--name NAME] [--sweep KEY=V1,V2,... ...] [--emit hls|llvm|verilog DIR] [--verify] [--synth] "
+              "[--quiet]")
 LINE_USAGE = ("%fpga config [--device PART] [--clock MHZ] [--precision P] [--unroll N|full] [--reuse N] "
               "[--pipeline|--no-pipeline] [--dataflow|--no-dataflow] [--reset] | %fpga list | %fpga compare A B | "
               "%fpga devices")
@@ -42,6 +43,8 @@ or Keras model the cell defines.
   --sweep KEY=V1,V2,...  explore every combination of these options and show the Pareto front;
                        repeat KEY=... for more options, e.g. --sweep reuse=1,2,4 precision=ap_fixed<8,3>,ap_fixed<16,6>
   --emit KIND DIR      write the design as hls (Vitis HLS C++), llvm or verilog into DIR
+  --verify             check the generated code against the simulator (LLVM, and Verilator RTL when installed)
+  --synth              synthesise the Verilog with Yosys for the part: LUT/FF/DSP/BRAM
   --quiet              store the design, show nothing
   -h, --help           show this help
 
@@ -74,6 +77,8 @@ class CellArgs:
     emit: list = field(default_factory=list)      # [(kind, directory)]
     quiet: bool = False
     help: bool = False
+    verify: bool = False                          # RTL verification with Verilator
+    synth: bool = False                           # Yosys synthesis
 
 
 class _Parser(argparse.ArgumentParser):
@@ -192,6 +197,8 @@ def parse_cell_line(line: str) -> CellArgs:
     parser.add_argument("--name", metavar="NAME")
     parser.add_argument("--sweep", nargs="+", metavar="KEY=V1,V2", action="extend")
     parser.add_argument("--emit", nargs=2, metavar=("KIND", "DIR"), action="append", default=[])
+    parser.add_argument("--verify", action="store_true")
+    parser.add_argument("--synth", action="store_true")
     parser.add_argument("--quiet", action="store_true")
     parser.add_argument("-h", "--help", action="store_true")
     args = parser.parse_args(split_line(line, CELL_USAGE))
@@ -203,7 +210,8 @@ def parse_cell_line(line: str) -> CellArgs:
     if args.labels is not None and args.data is None:
         parser.error("--labels needs --data (the samples they label)")
     return CellArgs(_compile_options(args), args.inputs, args.data, args.labels, args.name,
-                    parse_sweep(args.sweep or []), [tuple(e) for e in args.emit], args.quiet, args.help)
+                    parse_sweep(args.sweep or []), [tuple(e) for e in args.emit], args.quiet, args.help,
+                    args.verify, args.synth)
 
 
 @dataclass

@@ -136,10 +136,20 @@ def code_text(design, view: str) -> str:
         return f"(the {view} backend is not available: {err})"
 
 
+SOURCE_RANK = {".cpp": 0, ".cc": 0, ".ll": 0, ".v": 0, ".sv": 0, ".h": 1, ".hpp": 1, ".tcl": 2}
+
+
+def _reading_order(path: Path) -> tuple:
+    """The design's own source first, then headers, scripts, testbenches, helpers and data."""
+    name = path.name.lower()
+    helper = any(word in name for word in ("tb", "test", "support", "data"))
+    return (helper, SOURCE_RANK.get(path.suffix.lower(), 3), path.as_posix())
+
+
 def read_tree(root: Path, max_chars: int = 200_000) -> str:
     """Every text file under ``root``, each under a heading with its relative path."""
     parts = []
-    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+    for path in sorted((p for p in root.rglob("*") if p.is_file()), key=_reading_order):
         try:
             body = path.read_text()
         except UnicodeDecodeError:

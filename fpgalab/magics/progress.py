@@ -70,3 +70,20 @@ class Progress:
     def __exit__(self, kind, value, tb):
         self.close(interrupted=kind is KeyboardInterrupt)
         return False
+
+
+class Activity(Progress):
+    """A step of unknown length that reports lines (Verilator, Yosys): ``design.verify(progress=activity)``.
+
+    Each message moves the bar on (it wraps around) and shows in the label with the time so far.
+    """
+
+    def __init__(self, shell, title: str, enabled: bool | None = None):
+        super().__init__(shell, title, 20, enabled)
+
+    def __call__(self, message: str) -> None:
+        self.count += 1
+        if self._bar is not None:
+            self._bar.bar.value = self.count % (self._bar.bar.max + 1)
+            elapsed = time.perf_counter() - self.start
+            self._bar.label.value = f"{self.title} ({elapsed:.0f} s): {message[:90]}"

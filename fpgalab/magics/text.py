@@ -200,6 +200,31 @@ def devices_rows(devices) -> list[tuple]:
     return rows
 
 
+def _yes(value) -> str:
+    return "n/a" if value is None else "equal" if value else "DIFFERENT"
+
+
+def verify_text(result) -> str:
+    """``Design.verify()``'s report in a line (falls back to its repr for fields it does not have)."""
+    if not hasattr(result, "llvm_equal"):
+        return f"RTL verification: {result!r}"
+    text = f"RTL verification: LLVM outputs {_yes(result.llvm_equal)}, RTL outputs {_yes(result.rtl_equal)}"
+    if getattr(result, "rtl_cycles", None) is not None:
+        text += f", RTL {number(result.rtl_cycles)} cycles vs simulator {number(result.simulator_cycles)}"
+    if getattr(result, "note", ""):
+        text += f" ({result.note})"
+    return text
+
+
+def synthesis_text(result, report) -> str:
+    """Yosys's counts next to fpgalab's estimate."""
+    if not all(hasattr(result, k) for k in SHOWN_KINDS):
+        return f"Yosys synthesis: {result!r}"
+    measured = ", ".join(f"{k.upper()} {number(getattr(result, k))}" for k in SHOWN_KINDS)
+    estimate = ", ".join(f"{k.upper()} {number(getattr(report.resources, k))}" for k in SHOWN_KINDS)
+    return f"Yosys synthesis: {measured} (fpgalab's estimate: {estimate})"
+
+
 def config_text(defaults: dict) -> str:
     if not defaults:
         return "%fpga defaults: none set (fpgalab's own: device xcvu9p, clock 200 MHz, precision ap_fixed<16,6>)"

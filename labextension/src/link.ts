@@ -267,9 +267,8 @@ export class KernelLink {
   }
 
   private _onIOPub(_: unknown, msg: IIOPubLike): void {
-    if (this._state !== 'not-loaded' && this._state !== 'connecting') {
-      return;
-    }
+    // Remember a cell that mentions fpga whatever the state: `%reload_ext fpgalab` may close the comm
+    // while it runs. Once it has run, try again if there is no comm.
     const type = msg.header.msg_type;
     if (type === 'execute_input' && typeof msg.content?.code === 'string' && RETRY_CODE.test(msg.content.code)) {
       this._retryAfter = (msg.parent_header as { msg_id?: string }).msg_id ?? null;

@@ -23,6 +23,7 @@ if (!process.env.FPGALAB_UI_PORT) {
 }
 if (!process.env.FPGALAB_UI_ROOT) {
   process.env.FPGALAB_UI_ROOT = fs.mkdtempSync(path.join(os.tmpdir(), 'fpgalab-ui-'));
+  process.env.FPGALAB_UI_ROOT_MADE = '1'; // removed by global-teardown.js
 }
 const port = process.env.FPGALAB_UI_PORT;
 const venvJupyter = path.resolve(__dirname, '..', '..', '.venv', 'bin', 'jupyter');
@@ -31,6 +32,7 @@ const jupyter = process.env.FPGALAB_JUPYTER || (fs.existsSync(venvJupyter) ? ven
 module.exports = {
   ...baseConfig,
   testDir: './tests',
+  globalTeardown: require.resolve('./global-teardown.js'),
   timeout: 240000,
   expect: { timeout: 60000 },
   retries: 0,

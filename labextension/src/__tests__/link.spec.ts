@@ -41,6 +41,18 @@ describe('KernelLink', () => {
     expect(kernel!.comms).toHaveLength(2); // connected: no new comm for later cells
   });
 
+  it('connects again when a cell that mentions fpga closed the comm while it ran', () => {
+    const { kernel, link } = setup();
+    kernel!.lastComm.receive(snapshotData([designData('a')]));
+    const parent = { msg_id: 'reload' };
+    kernel!.iopubMessage.emit({ header: { msg_type: 'execute_input' }, parent_header: parent, content: { code: '%reload_ext fpgalab' } });
+    kernel!.lastComm.closeFromKernel();
+    expect(link.state).toBe('not-loaded');
+    kernel!.iopubMessage.emit({ header: { msg_type: 'status' }, parent_header: parent, content: { execution_state: 'idle' } });
+    expect(kernel!.comms).toHaveLength(2);
+    expect(link.state).toBe('connecting');
+  });
+
   it('replaces the designs with each snapshot', () => {
     const { kernel, link, changes } = setup();
     kernel!.lastComm.receive(snapshotData([designData('a')]));

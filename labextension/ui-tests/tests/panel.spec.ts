@@ -75,7 +75,7 @@ test('the panel shows the designs of the active notebook\u2019s kernel', async (
     await expect(tab.locator('svg')).toHaveCount(1);
     await page.sidebar.openTab('fpgalab-panel');
     await expect(panel).toBeVisible();
-    await page.sidebar.setWidth(760, 'left');
+    await page.sidebar.setWidth(840, 'left');
   });
 
   await test.step('before %load_ext it says how to start', async () => {
