@@ -39,6 +39,8 @@ CELLS = [  # (label, line, body, target)
     ("digits MLP, with --data/--labels (450 test digits: Accuracy tab)", "--data x_test --labels y_test",
      "model = digits", 1.0),
     ("LeNet-5", "--inputs lenet_x", "model = lenet", 1.0),
+    ("LeNet-5, the Keras model built anew in the cell each run", "--inputs lenet_x", "model = models.lenet5().fn",
+     1.0),
 ]
 
 

@@ -87,12 +87,13 @@ class Design:
 
     @property
     def resources(self):
-        """Resource estimate (``fpgalab.estimate.ResourceReport``) against the design's part."""
+        """Resource estimate (``fpgalab.estimate.ResourceReport``) against the design's part, as the
+        synthesis flow of ``options.flow`` builds it ("hls": Vitis HLS, "yosys": fpgalab's Verilog)."""
         cached = getattr(self, "_resources", None)
         if cached is None:
             from .estimate import estimate_resources  # noqa: PLC0415
 
-            cached = self._resources = estimate_resources(self.schedule, self.device)
+            cached = self._resources = estimate_resources(self.schedule, self.device, flow=self.options.flow)
         return cached
 
     @property

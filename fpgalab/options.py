@@ -16,6 +16,16 @@ model when it is compiled:
     fifo_depth=None     FIFO depth (elements), Vitis's default 2; or per layer / buffer
     channel="auto"      FIFO where the reader reads in order, else ping-pong; "pipo" forces PIPOs
 
+The estimate follows one synthesis ``flow`` (``fpgalab.estimate.costs.FLOWS``):
+
+    flow="hls"          what Vitis HLS + Vivado build from ``emit("hls")`` (DSP cascades and
+                        accumulators in the DSP, function tables in block RAM, one-hot FSMs)
+    flow="yosys"        what Yosys ``synth_xilinx`` / ``synth_ecp5`` builds from ``emit("verilog")``
+                        (``Design.synthesize()``): fpgalab's own RTL, accumulators in fabric,
+                        tables as LUT ROMs read in the cycle their index is ready
+
+The flow changes the resource estimate only; the schedule and its cycles are the same.
+
 Without directives this is what Vitis HLS does with default settings (innermost loops pipelined
 at II=1, perfect loop nests flattened, no unrolling, no partitioning), plus dataflow between
 layers, as DESIGN.md's ``compile`` signature has it. ``pipeline=False, partition="none",
@@ -33,6 +43,8 @@ from .sim.tables import DEFAULT_TABLES, TableSpec
 DEFAULT_DEVICE = "xcvu9p"
 DEFAULT_CLOCK_MHZ = 200.0
 DEFAULT_PRECISION = "ap_fixed<16,6>"
+DEFAULT_FLOW = "hls"
+FLOWS = ("hls", "yosys")  # the same as fpgalab.estimate.costs.FLOWS (checked by a unit test)
 
 
 @dataclass(frozen=True)
@@ -54,6 +66,7 @@ class Options:
     dataflow: bool = True
     fifo_depth: object = field(default=None, hash=False)
     channel: object = field(default="auto", hash=False)
+    flow: str = DEFAULT_FLOW           # whose synthesis the resource estimate describes: "hls" | "yosys"
 
     @property
     def precision_text(self) -> str:
@@ -67,12 +80,12 @@ class Options:
     def to_dict(self) -> dict:
         return {"device": self.device, "clock_mhz": self.clock_mhz, "precision": self.precision_spec,
                 "tables": {k: [t.size, t.lo, t.hi] for k, t in self.tables.items()},
-                **{name: getattr(self, name) for name in HLS_OPTIONS}}
+                **{name: getattr(self, name) for name in HLS_OPTIONS}, "flow": self.flow}
 
 
 HLS_OPTIONS = ("fuse", "unroll", "parallelism", "reuse", "pipeline", "flatten", "partition", "storage", "dataflow",
                "fifo_depth", "channel")
-ALLOWED = ("device", "clock_mhz", "precision", "tables") + HLS_OPTIONS + ("reuse_factor",)
+ALLOWED = ("device", "clock_mhz", "precision", "tables") + HLS_OPTIONS + ("reuse_factor", "flow")
 
 
 def _layer_dict(value, option: str, check) -> None:
@@ -183,4 +196,17 @@ def parse_options(**options) -> Options:
         raise ValueError(f"clock_mhz must be a positive number of MHz, got {clock!r}")
     spec = options.get("precision", DEFAULT_PRECISION)
     return Options(device, float(clock), spec, parse_precision(spec), _tables(options.get("tables")),
-                   **_hls_options(dict(options)))
+                   **_hls_options(dict(options)), flow=_flow(options.get("flow", DEFAULT_FLOW), part))
+
+
+def _flow(flow, part) -> str:
+    if flow not in FLOWS:
+        raise ValueError(f"flow must be one of {', '.join(FLOWS)} (the synthesis the estimate describes: Vitis HLS "
+                         f"or fpgalab's Verilog through Yosys), got {flow!r}")
+    if flow == "yosys":
+        from .estimate.yosys_rules import yosys_family  # noqa: PLC0415
+
+        if yosys_family(part) is None:
+            raise ValueError(f"flow 'yosys': Yosys has no synthesis script for {part.name} ({part.vendor}); "
+                             "it maps Xilinx 7-series/UltraScale+ and Lattice ECP5 parts. Use flow='hls'")
+    return flow

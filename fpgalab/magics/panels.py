@@ -134,6 +134,8 @@ def code_text(design, view: str) -> str:
             return read_tree(Path(directory))
     except (NotImplementedError, ImportError) as err:
         return f"(the {view} backend is not available: {err})"
+    except Exception as err:  # noqa: BLE001 - a backend that cannot take this design says why, in the tab
+        return f"(the {view} backend cannot generate this design: {type(err).__name__}: {err})"
 
 
 SOURCE_RANK = {".cpp": 0, ".cc": 0, ".ll": 0, ".v": 0, ".sv": 0, ".h": 1, ".hpp": 1, ".tcl": 2}

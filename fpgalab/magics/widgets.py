@@ -71,7 +71,6 @@ class DesignView:
         self.status = w.HTML(value="")
         self.header = w.HTML(value="")
         self.outputs = {}
-        self.code_view = None
         self.controls = self._controls()
         self.tabs = self._tabs()
         self.widget = w.VBox([self.header, self.controls, self.status, self.tabs],

@@ -4,10 +4,10 @@
 ``xcu`` for UltraScale, ``xc7`` for 7-series) or ``synth_ecp5`` (Lattice ECP5) on the Verilog
 backend's output, through the PyPI ``pyosys`` wheel (Yosys as a Python module, run in its own
 process because Yosys keeps global state) or Debian's ``yosys`` command, and reads ``stat
--json``. Cells are counted by kind: LUT1..LUT6 (and ECP5 LUT4) as LUTs, flip-flops, DSP48E1/E2
-(ECP5 MULT18X18D) as DSPs, RAMB18 as 1 and RAMB36 as 2 block units (ECP5 DP16KD as 1), URAM288
-separately; distributed RAM cells (RAM32M, RAM64M, ...) are LUTs used as memory and counted as
-LUTs. The result is cached by the hash of the Verilog, the ROM files and the command.
+-json``. Cells are counted as the vendors count them (``count_cells``: LUTs with INV, ECP5
+CCU2C as 2 LUT4 and LUTRAM cells as the LUTs they occupy; RAMB18 as 1 and RAMB36 as 2 block
+units). The cell counts are cached by the hash of the Verilog, the ROM files and the command
+(the totals are recounted from them, so a counting fix needs no new synthesis).
 """
 
 from __future__ import annotations
@@ -37,9 +37,10 @@ FAMILIES = {"Virtex UltraScale+": "xcup", "Zynq UltraScale+": "xcup", "Alveo": "
             "UltraScale": "xcu", "Virtex UltraScale": "xcu", "Zynq-7000": "xc7", "Artix-7": "xc7", "Kintex-7": "xc7",
             "Virtex-7": "xc7"}
 
-LUTRAM_LUTS = {"RAM16X1S": 1, "RAM32X1S": 1, "RAM64X1S": 1, "RAM128X1S": 2, "RAM256X1S": 4, "RAM16X1D": 2,
-               "RAM32X1D": 2, "RAM64X1D": 2, "RAM128X1D": 4, "RAM32M": 4, "RAM64M": 4, "RAM32M16": 8, "RAM64M8": 8,
-               "SRL16E": 1, "SRLC32E": 1}
+# LUTs of the distributed RAM and shift-register cells (the LUTs they occupy: a RAM32M is 4 LUT6).
+LUTRAM_LUTS = {"RAM16X1S": 1, "RAM32X1S": 1, "RAM64X1S": 1, "RAM128X1S": 2, "RAM256X1S": 4, "RAM512X1S": 8,
+               "RAM16X1D": 2, "RAM32X1D": 2, "RAM64X1D": 2, "RAM128X1D": 4, "RAM256X1D": 8, "RAM32M": 4,
+               "RAM64M": 4, "RAM32M16": 8, "RAM64M8": 8, "SRL16E": 1, "SRLC32E": 1, "TRELLIS_DPR16X4": 4}
 
 
 @dataclass(frozen=True)
@@ -79,31 +80,39 @@ def synth_command(device) -> str:
                      "ECP5 parts here")
 
 
-def count_cells(cells: dict, ecp5: bool) -> dict:
+def count_cells(cells: dict) -> dict:
+    """LUT/FF/DSP/BRAM/URAM of Yosys's cell counts, as the vendors count them (the same rules as
+    ``bench/calibrate_costs.py``, which calibrated ``fpgalab.estimate.costs``).
+
+    Xilinx: LUT1..LUT6 and INV (a LUT1) are LUTs; the LUTRAM and SRL cells count the LUTs they
+    occupy (``LUTRAM_LUTS``); CARRY4/CARRY8 and MUXF7/F8/F9 are not LUTs; FDRE/FDSE/FDCE/FDPE are
+    FFs; RAMB18 is one block unit, RAMB36 two. ECP5: LUT4 is one LUT, a CCU2C carry cell two
+    (FPGA-DS-02012: a slice of 2 LUT4 in ripple mode), TRELLIS_DPR16X4 four; PFUMX and L6MUX21 are
+    not LUTs; TRELLIS_FF are FFs; DP16KD and PDPW16KD are one block each; MULT18X18D (and ALU54B)
+    are DSPs.
+    """
     lut = ff = dsp = uram = 0
     bram = 0.0
     for cell, number in cells.items():
         name = cell.lstrip("$").upper()
-        if re.fullmatch(r"LUT\d", name) or name in ("CCU2C",) and False:
+        if re.fullmatch(r"LUT\d", name) or name == "INV":
             lut += number
+        elif name == "CCU2C":
+            lut += 2 * number
         elif name in LUTRAM_LUTS:
             lut += LUTRAM_LUTS[name] * number
-        elif re.fullmatch(r"(FD[CPRSE]+E?|FD[RS]E?|FDRE|FDSE|FDCE|FDPE|TRELLIS_FF|_DFF.*|DFF.*)", name):
+        elif re.fullmatch(r"(FD[CPRS]E?|TRELLIS_FF|_DFF.*|DFF.*)", name):
             ff += number
-        elif name.startswith("DSP48") or name.startswith("MULT18X18") or name.startswith("ALU54"):
+        elif name.startswith(("DSP48", "MULT18X18", "ALU54")):
             dsp += number
         elif name.startswith("RAMB18"):
             bram += number
         elif name.startswith("RAMB36"):
             bram += 2 * number
-        elif name == "DP16KD":
+        elif name in ("DP16KD", "PDPW16KD"):
             bram += number
         elif name.startswith("URAM"):
             uram += number
-        elif name in ("TRELLIS_DPR16X4",):
-            lut += 4 * number
-    if ecp5:
-        lut += cells.get("LUT4", 0) - 0  # counted above
     return {"lut": lut, "ff": ff, "dsp": dsp, "bram": bram, "uram": uram}
 
 
@@ -127,7 +136,7 @@ def run_yosys(design, progress=None) -> SynthesisResult:
         key = content_hash(files, synth, runner[:1])
         cached = read_cached("yosys", key)
         if cached is not None:
-            return SynthesisResult(**{**cached, "cached": True})
+            return SynthesisResult(**{**cached, **count_cells(cached["cells"]), "cached": True})
         steps = [f"read_verilog {top}.v", synth, "tee -q -o stat.json stat -json"]
         command = runner + steps if runner[-1] != "-p" else runner + ["; ".join(steps)]
         progress = progress or (lambda m: None)
@@ -138,7 +147,7 @@ def run_yosys(design, progress=None) -> SynthesisResult:
         stat = json.loads((folder / "stat.json").read_text())
     module = stat.get("design") or next(iter(stat.get("modules", {}).values()), {})
     cells = module.get("num_cells_by_type", {})
-    counts = count_cells(cells, "ecp5" in synth)
+    counts = count_cells(cells)
     result = {**counts, "cells": cells, "command": synth, "seconds": round(time.perf_counter() - start, 2)}
     write_cached("yosys", key, result)
     return SynthesisResult(**result, cached=False)
