@@ -12,7 +12,8 @@ LAB_SOURCES := $(wildcard labextension/src/*.ts labextension/style/*) labextensi
 	labextension/yarn.lock labextension/tsconfig.json scripts/build_labextension.sh
 UI_STAMP := labextension/ui-tests/node_modules/.fpgalab-installed
 
-.PHONY: setup lab test test-unit test-tf test-tools test-fast test-js test-browser bench clean
+.PHONY: setup lab test test-unit test-tf test-tools test-fast test-js test-browser test-notebooks notebooks \
+	screenshots bench clean
 
 setup: $(STAMP) $(AP_TYPES) $(LAB_STAMP)
 
@@ -41,9 +42,23 @@ lab: setup
 	$(VENV)/bin/jupyter lab --notebook-dir=examples $(if $(CI),--no-browser,)
 
 # The panel's TypeScript (jest) and browser (Playwright) tests first, so that pytest's summary closes the run
+NBVAL := --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
+
 test: setup
 	$(MAKE) test-js test-browser
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest $(PYTEST_ARGS) tests $(NBVAL) examples
+
+# The five example notebooks, executed by nbval (cells marked NBVAL_CHECK_OUTPUT must keep their figures)
+test-notebooks: setup
+	$(PY) -m pytest $(NBVAL) examples $(PYTEST_ARGS)
+
+# Re-execute the example notebooks and keep their checked outputs (after a cost-model or scheduler change)
+notebooks: setup
+	$(PY) examples/make_notebooks.py --execute
+
+screenshots: setup
+	bash scripts/ensure-debian.sh chromium fonts-dejavu-core
+	$(PY) docs/take_screenshots.py
 
 test-js: setup
 	cd labextension && PATH=$(CURDIR)/$(VENV)/bin:$$PATH jlpm test
@@ -67,6 +82,8 @@ test-fast: setup
 
 bench: setup
 	$(PY) bench/run_core.py
+	$(PY) bench/run_hls.py
+	$(PY) bench/run_magics.py
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache .hypothesis build dist fpgalab/labextension labextension/lib \

@@ -14,7 +14,8 @@ from .parts import list_devices as devices
 from .errors import CompileError
 from .kernel import kernel
 
-__all__ = ["CompileError", "Design", "compile", "devices", "explore", "kernel", "load_ipython_extension"]
+__all__ = ["CompileError", "Design", "compile", "devices", "explore", "kernel", "load_ipython_extension",
+           "unload_ipython_extension"]
 __version__ = "0.1.0"
 
 
@@ -22,3 +23,9 @@ def load_ipython_extension(ipython):  # %load_ext fpgalab
     from .magics import load_ipython_extension as load  # noqa: PLC0415
 
     load(ipython)
+
+
+def unload_ipython_extension(ipython):  # %unload_ext fpgalab: closes the side panel's comm
+    from .magics import unload_ipython_extension as unload  # noqa: PLC0415
+
+    unload(ipython)

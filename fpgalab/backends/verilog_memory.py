@@ -23,6 +23,57 @@ def sv(value: int) -> str:
     return f"32'sd{value}" if value >= 0 else f"-32'sd{-value}"
 
 
+def _signed_digits(value: int) -> list[tuple[int, int]]:
+    """``value`` > 0 as canonical signed digits: (shift, +1 or -1) pairs, the fewest nonzero ones."""
+    digits, shift = [], 0
+    while value:
+        if value & 1:
+            digit = 2 - (value & 3)  # +1 when value % 4 == 1, -1 when value % 4 == 3
+            digits.append((shift, digit))
+            value -= digit
+        value >>= 1
+        shift += 1
+    return digits
+
+
+def const_mul(code: str, factor: int) -> str:
+    """``code * factor`` (32-bit signed) as shifts and adds of its canonical signed digits.
+
+    Index arithmetic multiplies loop counters by constants; Yosys maps every ``*`` whose product
+    has 9 bits or more to a DSP (``mul2dsp.v``), constant or not, where an HLS compiler builds the
+    shift-and-add in LUTs. Writing the shifts out keeps the DSPs for the datapath.
+    """
+    if factor == 0:
+        return sv(0)
+    if factor < 0:
+        return f"(-{const_mul(code, -factor)})"
+    terms = []
+    for shift, digit in reversed(_signed_digits(factor)):
+        term = code if shift == 0 else f"({code} <<< {shift})"
+        terms.append(("+ " if digit > 0 else "- ") + term)
+    text = " ".join(terms)
+    text = text[2:] if text.startswith("+ ") else f"{sv(0)} {text}"
+    return f"({text})" if len(terms) > 1 or text.startswith(sv(0)) else text
+
+
+def const_div(code: str, divisor: int) -> str:
+    """Floor division of ``code`` by a positive constant: an arithmetic shift for a power of two."""
+    if divisor == 1:
+        return code
+    if divisor & (divisor - 1) == 0:
+        return f"({code} >>> {divisor.bit_length() - 1})"
+    return f"({code} / {sv(divisor)})"
+
+
+def const_mod(code: str, divisor: int) -> str:
+    """``code`` modulo a positive constant: a mask for a power of two (floor modulo, never negative)."""
+    if divisor == 1:
+        return sv(0)
+    if divisor & (divisor - 1) == 0:
+        return f"({code} & {sv(divisor - 1)})"
+    return f"({code} % {sv(divisor)})"
+
+
 @dataclass
 class Port:
     """A read port: the layer that drives it sets ``address`` (a wire name) when ``select`` is high."""
@@ -96,15 +147,15 @@ class Memory:
         bank, offset = sv(0), sv(0)
         for ix, (kind, f, nb, per) in zip(index, self.dims()):
             if kind == "cyclic":
-                b, o = f"({ix} % {sv(f)})", f"({ix} / {sv(f)})"
+                b, o = const_mod(ix, f), const_div(ix, f)
             elif kind == "block":
-                b, o = f"({ix} / {sv(f)})", f"({ix} % {sv(f)})"
+                b, o = const_div(ix, f), const_mod(ix, f)
             elif kind == "complete":
                 b, o = ix, sv(0)
             else:
                 b, o = sv(0), ix
-            bank = b if bank == sv(0) else f"({bank} * {sv(nb)} + {b})"
-            offset = o if offset == sv(0) else f"({offset} * {sv(per)} + {o})"
+            bank = b if bank == sv(0) else f"({const_mul(bank, nb)} + {b})"
+            offset = o if offset == sv(0) else f"({const_mul(offset, per)} + {o})"
         return bank, offset
 
     def bank_words(self) -> list[np.ndarray]:
@@ -116,8 +167,18 @@ class Memory:
         return list(words)
 
     # ---- ports
-    def add_read(self, bank: int, layer: str, select: str, address: str, data: str) -> None:
-        self.read_ports.setdefault(bank, []).append((layer, select, address, data))
+    def add_read(self, bank: int, layer: str, select: str, address: str, data: str, shared: bool = False) -> None:
+        """A read of ``bank`` by ``layer`` at ``address`` when ``select``; ``shared`` reads of a layer
+        use one port between them (a crossbar: their selects never hold in the same cycle)."""
+        self.read_ports.setdefault(bank, []).append((layer, select, address, data, shared))
+
+    def exclusive(self, banks: list[np.ndarray]) -> bool:
+        """Whether reads reaching ``banks`` (one array per read, its bank in every iteration, -1
+        when it reads nothing) never reach the same bank in the same iteration."""
+        if len(banks) < 2:
+            return True
+        stacked = np.sort(np.stack([np.asarray(b) for b in banks]), axis=0)
+        return not np.any((stacked[1:] == stacked[:-1]) & (stacked[1:] >= 0))
 
     def add_write(self, bank: int, enable: str, address: str, data: str) -> None:
         self.write_ports.setdefault(bank, []).append((enable, address, data))
@@ -146,12 +207,14 @@ class Memory:
                 for enable, address, data in writes:
                     lines.append(f"  if ({enable}) {mem}[{address}] <= {data};")
                 lines.append("end")
-            by_layer: dict = {}
-            for layer, select, address, data in self.read_ports.get(bank, []):
-                by_layer.setdefault(layer, []).append((select, address, data))
+            by_layer: dict = {}  # layer -> its ports, each a list of (select, address, data)
+            for layer, select, address, data, shared in self.read_ports.get(bank, []):
+                groups = by_layer.setdefault(layer, {})
+                groups.setdefault("shared" if shared else len(groups), []).append((select, address, data))
+            by_layer = {layer: list(groups.values()) for layer, groups in by_layer.items()}
             ports = max((len(v) for v in by_layer.values()), default=0)
             for p in range(ports):
-                users = [v[p] for v in by_layer.values() if len(v) > p]
+                users = [user for v in by_layer.values() if len(v) > p for user in v[p]]
                 port = f"{mem}_p{p}"
                 lines.append(f"wire [{self.address_width - 1}:0] {port}_a = "
                              + " | ".join(f"({{{self.address_width}{{{sel}}}}} & {addr})" for sel, addr, _ in users)

@@ -122,8 +122,9 @@ def memory(depth: int, width: int, storage: str, device: Device, ports: int = 2,
     raise ValueError(f"a RAM cannot be stored as {storage!r}; use rom=True for constant tables")
 
 
-def rom(depth: int, width: int, device: Device, storage: str | None = None) -> Cost:
-    """A ``depth x width`` constant table with a registered output.
+def rom(depth: int, width: int, device: Device, storage: str | None = None, *, registered: bool = True) -> Cost:
+    """A ``depth x width`` constant table with a registered output (``registered=False``: read
+    in the same cycle, logic only; block RAM needs the register).
 
     logic: LUT6 truth tables, ceil(depth / 64) LUTs per output bit (MUXF7/F8 merge them up to 256
     words), beyond 256 words 1.25 x that (ABC's decomposition of the wider mux); LUT4:
@@ -139,6 +140,8 @@ def rom(depth: int, width: int, device: Device, storage: str | None = None) -> C
         storage = "logic"
     name = f"{depth}x{width} ROM"
     if storage in ("bram", "uram"):
+        if not registered:
+            raise ValueError(f"a {depth}x{width} ROM read in the same cycle cannot be in {storage} (its read is registered)")
         ram = memory(depth, width, storage, device, ports=1)
         return Cost(ram.resources, ram.formula.replace(f"{depth}x{width} RAM", name))
     if depth == 1:
@@ -150,7 +153,9 @@ def rom(depth: int, width: int, device: Device, storage: str | None = None) -> C
     else:
         per_bit = math.ceil(1.25 * math.ceil(depth / 64))
     luts = per_bit * width
-    return _cost(f"{name} in logic: {per_bit} LUT/bit x {width} = {luts} LUT + {width} FF", lut=luts, ff=width)
+    ff = width if registered else 0
+    return _cost(f"{name} in logic: {per_bit} LUT/bit x {width} = {luts} LUT" + (f" + {ff} FF" if ff else
+                 ", read unregistered"), lut=luts, ff=ff)
 
 
 def table_rom(entries: int, width: int, device: Device) -> Cost:
@@ -194,17 +199,22 @@ def fifo(depth: int, width: int, device: Device, style: str | None = None) -> Co
                        f"a {pointer + 1}-bit count + 2 flags")
 
 
-def table_lookup(index_width: int, entries: int, out_width: int, device: Device) -> Cost:
+def table_lookup(index_width: int, entries: int, out_width: int, device: Device, *, flow: str = "hls") -> Cost:
     """A non-linear function by table (hls4ml's sigmoid / tanh / exp / softmax tables): the input
     scaled by a power of two and offset by entries / 2, clamped to [0, entries - 1], then a
     ``rom(entries, out_width)`` read. The compares are against constants and fold into the
     select: LUT6: index_width + 1 LUT; LUT4: an ``adder(index_width)`` for the offset and
     index_width + 4 LUT4 for the clamp.
+    flow="hls": the ROM in its automatic storage (block RAM beyond 8 Kbit, Vitis's registered
+    read). flow="yosys": fpgalab's Verilog reads the table in the cycle its index is ready
+    (``backends/verilog.py``: ``rom_style = "logic"``), which only LUTs can do, so the ROM is
+    logic at any size, unregistered.
     Source: hls4ml ``nnet_activation.h`` (index = x * N / range + N / 2, clamped); Yosys run
     lookup16to1024x18 (11 LUT on xcup and xc7, 28 LUT4 on ecp5; CALIBRATION.md).
     """
     _check_width(index_width, entries, out_width)
-    table = rom(entries, out_width, device)
+    table = rom(entries, out_width, device) if flow == "hls" else rom(entries, out_width, device, "logic",
+                                                                        registered=False)
     if _lut4(device):
         index = adder(index_width, device) + Resources(lut=index_width + 4)
     else:

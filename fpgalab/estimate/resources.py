@@ -137,7 +137,7 @@ def _operator(op, device, flow: str) -> Cost:
         return price("mux", op.out, len(op.widths), device)
     if op.kind == "table":
         entries, table_width = op.table
-        return price("table_lookup", op.widths[0], entries, table_width, device)
+        return price("table_lookup", op.widths[0], entries, table_width, device, flow=flow)
     raise NotImplementedError(f"no cost model for operator kind {op.kind!r}")
 
 

@@ -9,7 +9,9 @@ here so the design owns its weights.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
+import logging
 import os
 import re
 import time
@@ -33,6 +35,18 @@ class Capture:
     reference: object = field(repr=False)  # float TensorFlow callable: arrays with a sample axis -> list of arrays
     seconds: float = 0.0
     hlo_text: object = ""  # a function giving XLA's HLO text: asked for only when shown (it costs a lowering)
+
+
+@contextlib.contextmanager
+def _quiet(tf):
+    """Silence TensorFlow's retracing warnings: each capture builds a new tf.function on purpose."""
+    logger = tf.get_logger()
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def _tensorflow():
@@ -111,6 +125,19 @@ def capture(fn, *args, input_names=None) -> Capture:
     target, name, layer_names, model = _callable(fn, len(arrays), tf)
     compiled = tf.function(target, jit_compile=True, autograph=True)
     specs = [tf.TensorSpec(a.shape, tf.float32) for a in arrays]
+    with _quiet(tf):
+        concrete, compiler_ir, serialized = _trace(compiled, specs, arrays, tf)
+    module = module_from_proto(serialized)
+    bindings, weight_names = _bind_parameters(module, concrete, len(arrays), model, tf)
+    if input_names is None:
+        input_names = _input_names(target, model, len(arrays))
+    reference = _reference(target, arrays, tf)
+    return Capture(module, bindings, len(arrays), input_names, weight_names, layer_names, name, reference,
+                   time.perf_counter() - start, lambda: compiler_ir(stage="hlo"))
+
+
+def _trace(compiled, specs, arrays, tf):
+    """Trace with XLA; every failure becomes a CompileError that says why, in the user's terms."""
     try:
         concrete = compiled.get_concrete_function(*specs)
         compiler_ir = compiled.experimental_get_compiler_ir(*[tf.constant(a) for a in arrays])
@@ -124,13 +151,7 @@ def capture(fn, *args, input_names=None) -> Capture:
         raise CompileError("TensorFlow/XLA could not compile the function with jit_compile=True, so fpgalab cannot "
                            "capture it (Python-side control flow on tensor values, unsupported TF ops, or shapes "
                            f"that depend on data are the usual causes): {_summarise(err)}") from None
-    module = module_from_proto(serialized)
-    bindings, weight_names = _bind_parameters(module, concrete, len(arrays), model, tf)
-    if input_names is None:
-        input_names = _input_names(target, model, len(arrays))
-    reference = _reference(target, arrays, tf)
-    return Capture(module, bindings, len(arrays), input_names, weight_names, layer_names, name, reference,
-                   time.perf_counter() - start, lambda: compiler_ir(stage="hlo"))
+    return concrete, compiler_ir, serialized
 
 
 def _input_names(target, model, count: int) -> list[str]:

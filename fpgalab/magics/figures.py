@@ -139,7 +139,7 @@ def layer_error_figure(accuracy) -> dict:
             {"type": "bar", "name": "mean |error|", "x": layers, "y": [e.mean_abs_error for e in accuracy.per_layer],
              "marker": {"color": COLORS[0]}}]
     return {"data": data, "layout": layout("Error per layer, fixed point vs float32", height=320, barmode="group",
-                                           yaxis={"type": "log", "tickformat": ".0e",
+                                           yaxis={"type": "log", "dtick": "D2", "tickformat": ".0e",
                                                   "title": {"text": "|hardware - float|"}})}
 
 

