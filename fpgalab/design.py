@@ -91,9 +91,9 @@ class Design:
         synthesis flow of ``options.flow`` builds it ("hls": Vitis HLS, "yosys": fpgalab's Verilog)."""
         cached = getattr(self, "_resources", None)
         if cached is None:
-            from .estimate import estimate_resources  # noqa: PLC0415
+            from .estimate import design_resources  # noqa: PLC0415
 
-            cached = self._resources = estimate_resources(self.schedule, self.device, flow=self.options.flow)
+            cached = self._resources = design_resources(self, self.options.flow)
         return cached
 
     @property

@@ -5,7 +5,19 @@ from __future__ import annotations
 from ..report import DesignReport, LayerReport, utilization
 from .resources import CostItem, LayerResources, ResourceReport, estimate_resources
 
-__all__ = ["CostItem", "LayerResources", "ResourceReport", "estimate_resources", "design_report"]
+__all__ = ["CostItem", "LayerResources", "ResourceReport", "estimate_resources", "design_resources", "design_report"]
+
+
+def design_resources(design, flow: str = "hls") -> ResourceReport:
+    """The resource estimate of a compiled ``Design`` as ``flow`` builds it: "hls" (Vitis HLS from
+    ``emit("hls")``) or "yosys" (fpgalab's Verilog through Yosys, ``Design.synthesize()``; priced
+    with what the kernel's constants, tables and reads say, ``rtl_costs.rtl_facts``)."""
+    from .rtl_costs import rtl_facts  # noqa: PLC0415
+
+    rtl = None
+    if flow == "yosys":
+        rtl = rtl_facts(design.kernel, design.schedule, dict(design.options.tables), design.options.table_type)
+    return estimate_resources(design.schedule, design.device, flow=flow, rtl=rtl)
 
 
 def design_report(name: str, schedule, timing, resources: ResourceReport, device=None) -> DesignReport:

@@ -129,10 +129,13 @@ def rom(depth: int, width: int, device: Device, storage: str | None = None, *, r
     logic: LUT6 truth tables, ceil(depth / 64) LUTs per output bit (MUXF7/F8 merge them up to 256
     words), beyond 256 words 1.25 x that (ABC's decomposition of the wider mux); LUT4:
     ceil(depth / 16) per bit (PFUMX/L6MUX21 up to 128 words), then an (n - 1) mux. Plus ``width``
-    FF. bram: ``device.bram_for`` blocks, no FF (the block's output register). Default storage:
-    ``auto_storage(read_only=True)``.
+    FF. Up to 4 words a bit column is one of 2^depth - 2 non-constant functions of the address
+    and equal columns share their LUT and register: min(width, 2^depth - 2) columns, no LUT with
+    2 words (a column is the address bit or its inverse). bram: ``device.bram_for`` blocks, no FF
+    (the block's output register). Default storage: ``auto_storage(read_only=True)``.
     Source: Yosys runs rom32x8, rom64x16, rom128x16, rom256x8, rom256x16, rom512x16, rom1024x8,
-    rom2048x4 (CALIBRATION.md); Xilinx UG474 (MUXF7/MUXF8).
+    rom2048x4 (CALIBRATION.md); Xilinx UG474 (MUXF7/MUXF8); the fidelity row dense_8 parallel
+    (bench/FIDELITY.md: four 2 x 16 weight ROMs, 0 LUT and 2 FF in all).
     """
     _check_width(depth, width)
     storage = auto_storage(depth, width, device, read_only=True) if storage in (None, "auto") else _storage(storage)
@@ -141,11 +144,18 @@ def rom(depth: int, width: int, device: Device, storage: str | None = None, *, r
     name = f"{depth}x{width} ROM"
     if storage in ("bram", "uram"):
         if not registered:
-            raise ValueError(f"a {depth}x{width} ROM read in the same cycle cannot be in {storage} (its read is registered)")
+            raise ValueError(f"a {depth}x{width} ROM read in the same cycle cannot be in {storage} "
+                             "(its read is registered)")
         ram = memory(depth, width, storage, device, ports=1)
         return Cost(ram.resources, ram.formula.replace(f"{depth}x{width} RAM", name))
     if depth == 1:
         return _cost(f"{name}: a constant, 0 LUT")
+    if depth <= 4:  # few words: a bit column is one of 2^depth - 2 non-constant functions; copies merge
+        columns = min(width, 2 ** depth - 2)
+        luts = 0 if depth <= 2 else columns  # with 2 words a column is the address bit or its inverse
+        ff = columns if registered else 0
+        return _cost(f"{name} in logic: at most {columns} distinct non-constant bit columns, {luts} LUT"
+                     + (f" + {ff} FF" if ff else ""), lut=luts, ff=ff)
     if _lut4(device):
         per_bit = math.ceil(depth / 16) + mux_luts_per_bit(math.ceil(depth / 128), device)
     elif depth <= 256:

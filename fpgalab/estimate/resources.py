@@ -16,6 +16,13 @@ are in ``fpgalab.estimate.costs``):
                    their storage (BRAM/URAM blocks, LUTRAM, registers; constants held in
                    registers are wired constants and cost nothing beyond their multiplexers)
 
+That is the ``flow="hls"`` estimate: the design as Vitis HLS builds it (a MAC's add and
+accumulator in the DSP, one-hot FSMs, function tables in block RAM). With ``flow="yosys"`` the
+control, addressing and memories are what fpgalab's own Verilog holds, as Yosys maps it
+(``rtl_costs``: binary-coded FSM, accumulators in fabric, a read port per distinct read, function
+tables as LUT ROMs priced by their words, ``table_roms``); its constants are fitted to Yosys's
+counts on bench/FIDELITY.md. Operators are priced by ``costs`` in the same flow either way.
+
 Totals are the sums over layers; utilisation divides by the part's capacities; a design fits
 when no resource exceeds 100%.
 """
@@ -29,7 +36,7 @@ from dataclasses import dataclass
 from ..parts import load_device
 from ..report import RESOURCE_KINDS, Utilization, utilization
 from ..schedule import BufferSchedule, LayerSchedule, Schedule
-from . import costs
+from . import costs, rtl_costs, table_roms
 from .costs import Cost, Resources
 
 ZERO = Resources(0, 0, 0, 0, 0)
@@ -141,19 +148,36 @@ def _operator(op, device, flow: str) -> Cost:
     raise NotImplementedError(f"no cost model for operator kind {op.kind!r}")
 
 
-def _operators(layer: LayerSchedule, device, flow: str) -> list[CostItem]:
-    """One item per kind of operator; a multiply feeding the accumulator directly (no adder tree)
-    is priced as a MAC, whose add and accumulator a DSP absorbs (``costs.mac``)."""
-    grouped: dict = {}
+def _table_items(layer: LayerSchedule, device, roms: dict) -> tuple[list[CostItem], list]:
+    """Items of the layer's table reads priced by their words (``table_roms``), and the other
+    operators. The k-th table operator of a node is the k-th table of its expression."""
+    items, rest, seen = [], [], {}
     for op in layer.operators:
+        node = layer.nodes[0] if op.stage == "core" else op.stage
+        if op.kind == "table" and not op.float and seen.get(node, 0) < len(roms.get(node, ())):
+            rom = roms[node][seen.get(node, 0)]
+            seen[node] = seen.get(node, 0) + 1
+            cost = table_roms.table_rom_cost(op.widths[0], rom, device)
+            items.append(_item("operators", f"table {rom.function} ({op.stage})", op.count, cost))
+        else:
+            rest.append(op)
+    return items, rest
+
+
+def _operators(layer: LayerSchedule, device, flow: str, roms: dict | None = None) -> list[CostItem]:
+    """One item per kind of operator; a multiply feeding the accumulator directly (no adder tree)
+    is priced as a MAC, whose add and accumulator a DSP absorbs (``costs.mac``). With ``roms``
+    (flow "yosys"), table reads are priced by their words."""
+    items, operators = _table_items(layer, device, roms) if roms is not None else ([], layer.operators)
+    grouped: dict = {}
+    for op in operators:
         key = (op.kind, op.widths, op.out, op.float, op.table, op.stage)
         grouped.setdefault(key, [op, 0])[1] += op.count
-    stages = {op.stage for op in layer.operators}
+    stages = {op.stage for op in operators}
     muls = [(op, n) for (kind, *_rest, stage), (op, n) in grouped.items() if kind == "mul" and stage == "core"]
     accs = [(op, n) for (kind, *_rest, stage), (op, n) in grouped.items() if stage == "acc"]
-    fold = (len(muls) == 1 and len(accs) == 1 and "tree" not in stages and not muls[0][0].float
-            and accs[0][1] == muls[0][1])
-    items = []
+    fold = (flow == "hls" and len(muls) == 1 and len(accs) == 1 and "tree" not in stages and not muls[0][0].float
+            and accs[0][1] == muls[0][1])  # fpgalab's RTL keeps the accumulator apart (rtl_costs.datapath)
     if fold:
         (mul, count), (acc_op, _) = muls[0], accs[0]
         cost = price("mac", *mul.widths, acc_op.out, device, flow=flow)
@@ -219,20 +243,36 @@ def _owned_buffers(schedule: Schedule) -> dict[str, list[BufferSchedule]]:
     return owned
 
 
-def estimate_resources(schedule: Schedule, device=None, flow: str = "hls") -> ResourceReport:
+def estimate_resources(schedule: Schedule, device=None, flow: str = "hls",
+                       rtl: rtl_costs.RtlFacts | None = None) -> ResourceReport:
     """Price every layer of ``schedule`` on ``device`` (default: the schedule's) and total them.
 
-    ``flow`` "hls" prices multipliers as Vitis HLS and Vivado map them, "yosys" as Yosys
-    ``synth_xilinx``/``synth_ecp5`` does (``fpgalab.estimate.costs``). Per-layer totals are
+    ``flow`` "hls": the design as Vitis HLS and Vivado build it; "yosys": fpgalab's Verilog as
+    Yosys ``synth_xilinx``/``synth_ecp5`` maps it (``rtl_costs``; multipliers by ``costs`` with
+    ``flow="yosys"``). ``rtl`` (``rtl_costs.rtl_facts`` of the kernel) prices the yosys flow's
+    LUT-ROM tables by their words and its reads as the RTL issues them; without it, tables by
+    their size and one read per distinct element. Per-layer totals are
     rounded to whole units (``Resources.rounded``) and the design total is their sum.
     """
     device = load_device(device or schedule.device)
+    costs._check_flow(flow)
     buffers = {buf.name: buf for buf in schedule.buffers}
     owned = _owned_buffers(schedule)
+    ports = rtl_costs.read_ports(schedule.layers, buffers, schedule.outputs) if flow == "yosys" else {}
     per_layer = []
-    for layer in schedule.layers:
-        items = _operators(layer, device, flow) + _control(layer, device) + _addressing(layer, buffers, device)
-        items += [_memory(buf, device) for buf in owned.get(layer.name, [])]
+    for k, layer in enumerate(schedule.layers):
+        items = _operators(layer, device, flow, rtl.tables if flow == "yosys" and rtl else None)
+        if flow == "yosys":
+            reads = rtl.reads.get(layer.name) if rtl else None
+            columns = rtl.rom_columns if rtl else {}
+            items += [_item("control", what, n, cost) for what, n, cost in rtl_costs.control(layer, buffers, k == 0)]
+            items += [_item("addressing", what, n, cost)
+                      for what, n, cost in rtl_costs.datapath(layer, buffers, device, reads, columns)]
+            items += [_item("memories", *rtl_costs.memory(buf, ports[buf.name], device, columns.get(buf.name)))
+                      for buf in owned.get(layer.name, [])]
+        else:
+            items += _control(layer, device) + _addressing(layer, buffers, device)
+            items += [_memory(buf, device) for buf in owned.get(layer.name, [])]
         total = _sum(items).rounded()
         per_layer.append(LayerResources(layer.name, layer.layer, total, tuple(items)))
     total = Resources(*(sum(getattr(layer.total, kind) for layer in per_layer) for kind in RESOURCE_KINDS))

@@ -54,6 +54,7 @@ class SynthesisResult:
     command: str = ""
     seconds: float = 0.0
     cached: bool = False
+    estimate: dict = field(default_factory=dict)  # fpgalab's estimate of the same RTL (flow "yosys"), to compare
 
 
 def find_yosys() -> list[str]:
@@ -136,7 +137,8 @@ def run_yosys(design, progress=None) -> SynthesisResult:
         key = content_hash(files, synth, runner[:1])
         cached = read_cached("yosys", key)
         if cached is not None:
-            return SynthesisResult(**{**cached, **count_cells(cached["cells"]), "cached": True})
+            return SynthesisResult(**{**cached, **count_cells(cached["cells"]), "cached": True,
+                                      "estimate": _estimate(design)})
         steps = [f"read_verilog {top}.v", synth, "tee -q -o stat.json stat -json"]
         command = runner + steps if runner[-1] != "-p" else runner + ["; ".join(steps)]
         progress = progress or (lambda m: None)
@@ -150,4 +152,13 @@ def run_yosys(design, progress=None) -> SynthesisResult:
     counts = count_cells(cells)
     result = {**counts, "cells": cells, "command": synth, "seconds": round(time.perf_counter() - start, 2)}
     write_cached("yosys", key, result)
-    return SynthesisResult(**result, cached=False)
+    return SynthesisResult(**result, cached=False, estimate=_estimate(design))
+
+
+def _estimate(design) -> dict:
+    """The estimate to set beside Yosys's counts: fpgalab's RTL as Yosys builds it (``flow="yosys"``),
+    whatever flow the design reports by default."""
+    from ..estimate import design_resources  # noqa: PLC0415
+
+    total = design.resources.total if design.options.flow == "yosys" else design_resources(design, "yosys").total
+    return {kind: getattr(total, kind) for kind in ("lut", "ff", "dsp", "bram", "uram")}

@@ -241,6 +241,21 @@ def test_rom(vu9p, ecp5):
     assert costs.table_rom(1024, 18, vu9p) == costs.rom(1024, 18, vu9p)
 
 
+def test_rom_of_a_few_words(vu9p):
+    # up to 4 words a bit column is one of 2^depth - 2 non-constant functions, and equal columns merge
+    assert res(costs.rom(2, 16, vu9p)) == (0, 2, 0, 0, 0)  # the address bit or its inverse: no LUT
+    assert res(costs.rom(4, 16, vu9p)) == (14, 14, 0, 0, 0)  # 2^4 - 2 = 14 functions of 2 address bits
+    assert res(costs.rom(4, 8, vu9p)) == (8, 8, 0, 0, 0)
+    assert res(costs.rom(8, 16, vu9p)) == (16, 16, 0, 0, 0)  # 8 words: one LUT per bit again
+
+
+def test_unregistered_rom(vu9p):
+    assert res(costs.rom(64, 16, vu9p, registered=False)) == (16, 0, 0, 0, 0)
+    assert res(costs.rom(1024, 16, vu9p, "logic", registered=False)) == (20 * 16, 0, 0, 0, 0)
+    with pytest.raises(ValueError, match="cannot be in bram"):
+        costs.rom(1024, 16, vu9p, "bram", registered=False)
+
+
 def test_fifo(vu9p, ecp5):
     srl = costs.fifo(16, 8, vu9p)
     assert res(srl) == (8 + 11, 6, 0, 0, 0) and "SRL" in srl.formula
@@ -289,6 +304,8 @@ def test_table_lookup(vu9p, ecp5):
     assert costs.table_lookup(10, 1024, 18, ecp5).lut == 10 + 14  # CCU2C offset + clamp
     small = costs.table_lookup(6, 64, 8, vu9p)
     assert res(small) == (7 + 8, 8, 0, 0, 0)  # 64 x 8 ROM in LUTs
+    # fpgalab's Verilog reads the table in the cycle its index is ready: LUTs at any size, no register
+    assert res(costs.table_lookup(10, 1024, 18, vu9p, flow="yosys")) == (11 + 20 * 18, 0, 0, 0, 0)
 
 
 # ----------------------------------------------------------------------------- sources

@@ -1,14 +1,22 @@
-"""The resource estimator on hand-computed cases (xcvu9p: DSP48E2 27x18, RAMB18E2, LUT6)."""
+"""The resource estimator on hand-computed cases (xcvu9p: DSP48E2 27x18, RAMB18E2, LUT6), in both flows."""
 
 from __future__ import annotations
 
+import math
+
 import pytest
 from conftest import case
-from hls_kernels import conv, dense, scheduled
+from hls_kernels import conv, dense, directed, scheduled, typed
 
-from fpgalab.estimate import costs, estimate_resources
+from fpgalab.estimate import costs, estimate_resources, rtl_costs, table_roms
+from fpgalab.estimate.rtl_reads import layer_reads
+from fpgalab.ir import nodes as ir
+from fpgalab.options import FLOWS, parse_options
 from fpgalab.parts import load_device
+from fpgalab.passes.quantize import DEFAULT_TABLE_TYPE
 from fpgalab.report import RESOURCE_KINDS
+from fpgalab.schedule import schedule_kernel
+from fpgalab.sim.tables import DEFAULT_TABLES
 
 VU9P = load_device("xcvu9p")
 OFF = {"dataflow": False}
@@ -124,3 +132,89 @@ def test_design_report_joins_schedule_timing_and_resources():
     assert "conv1" in str(report) and "fits" in str(report)
     frame = report.to_frame()
     assert list(frame["layer"])[:2] == ["conv1", "pool1"]
+
+
+# ---- flow="yosys": fpgalab's own Verilog as Yosys maps it ------------------------------------------------
+
+def yosys_estimate(kernel, **options):
+    schedule = scheduled(kernel, **options)
+    return estimate_resources(schedule, "xcvu9p", flow="yosys"), schedule
+
+
+def test_yosys_flow_keeps_the_accumulator_in_fabric():
+    report, _ = yosys_estimate(dense(), **OFF)
+    ops = {i.what: i for i in items(report, "fc", "operators")}
+    assert ops["mul (core)"].total.dsp == 1 and ops["mul (core)"].total.lut == 0  # no MAC: xcup packs nothing
+    assert ops["add (acc)"].total.lut == 30  # the 30-bit accumulator's adder in LUTs
+    acc = [i for i in items(report, "fc", "addressing") if i.what.startswith("accumulator")][0]
+    assert acc.total.ff == 30 and acc.total.lut == rtl_costs.RESTART_LUTS_PER_BIT * 30
+    # w, 2048 x 16, is a ROM: its bit columns pack into 2 RAMB18 (2K x 9 each, one row)
+    assert rtl_costs.block_count(2048, 16, VU9P, True) == (2, 1) and report.total.bram == 2
+
+
+def test_yosys_flow_control_counts_the_rtl_registers():
+    report, schedule = yosys_estimate(dense(), **OFF)
+    layer = schedule.layer("fc")
+    assert [lp.role for lp in layer.loops] == ["sequential", "pipelined"] and layer.depth == 6
+    fsm = [i for i in items(report, "fc", "control") if i.what.startswith("FSM")][0]
+    # states IDLE, DONE, one header, BODY, EPI: 3 bits; the body lasts 1 + 63 + 6 = 70 cycles: a 7-bit
+    # step counter; loop counters of 32 and 64 iterations: 5 + 6 bits
+    assert fsm.total.ff == 3 + 7 + 5 + 6 and fsm.total.lut == rtl_costs.CONTROL_LUTS_PER_BIT * 21
+    flags = [i for i in items(report, "fc", "control") if i.what.startswith("issue")][0]
+    assert flags.total.ff == 2 * 2  # issue and first, each delayed by R = 2 (w in block RAM)
+
+
+def test_yosys_flow_reads_follow_the_rtl():
+    kernel = directed(dense(), unroll={"fc": 4}, **OFF)
+    schedule = schedule_kernel(kernel, "xcvu9p", 200.0)
+    reads = layer_reads(kernel, schedule, dict(DEFAULT_TABLES), DEFAULT_TABLE_TYPE)["fc"]
+    # four copies read four banks of x and w, each its own bank in every iteration; the bias once
+    assert reads["x"].reads == reads["x"].reach == 4 and reads["w"].reads == reads["w"].reach == 4
+    assert reads["b"].reads == 1 and not reads["x"].guarded
+    report = estimate_resources(schedule, "xcvu9p", flow="yosys", rtl=rtl_costs.RtlFacts({}, {"fc": reads}, {}))
+    memories = {i.what.split(":")[0]: i for i in items(report, "fc", "memories")}
+    assert memories["input x [1, 64]"].count == 4 and "read ports" not in memories["input x [1, 64]"].what
+
+
+def test_block_count_packs_the_columns_of_a_rom():
+    # Yosys runs (bench/FIDELITY.md, lenet5_fc1): 30720 x 16 in 27 RAMB18 (2K x 9, 15 rows), 7680 x 16 in 7
+    assert rtl_costs.block_count(30720, 16, VU9P, True) == (27, 15)
+    assert rtl_costs.block_count(7680, 16, VU9P, True) == (7, 15)
+    assert rtl_costs.block_count(4096, 16, VU9P, False) == (VU9P.bram_for(4096, 16), 1)  # a RAM: as Vivado
+
+
+def test_logic_rom_luts_count_the_leaves_that_vary():
+    assert table_roms.logic_rom_luts([5] * 64, 8) == 0  # constant columns are wires
+    assert table_roms.logic_rom_luts(range(64), 6) == math.ceil(1.8 * 6)  # 6 columns, one 64-word leaf each
+    assert table_roms.logic_rom_luts([0, 3] * 32, 2) == 2  # bit 1 copies bit 0: one column, one leaf
+
+
+def test_tables_in_a_chain_become_one_rom():
+    x = ir.Input("x", (8,))
+    chain = ir.Op("logistic", (ir.Op("tanh", (ir.Arg(0),)),))
+    pair = ir.Op("mul", (ir.Op("tanh", (ir.Arg(0),)), ir.Op("exp", (ir.Arg(1),))))
+    nodes = (ir.Elementwise("a", ("x",), (8,), expr=chain, in_dims=((0,),)),
+             ir.Elementwise("b", ("x", "a"), (8,), expr=pair, in_dims=((0,), (0,))))
+    kernel = typed(ir.Kernel("k", (x,), (), nodes, ("b",)))
+    roms = table_roms.table_roms(kernel, dict(DEFAULT_TABLES), DEFAULT_TABLE_TYPE)
+    first, second = roms["a"]
+    assert second.absorbed and not first.absorbed and 1 < len(first.words) <= DEFAULT_TABLES["tanh"].size
+    assert [r.function for r in roms["b"]] == ["tanh", "exp"] and not any(r.absorbed for r in roms["b"])
+    assert len(roms["b"][1].words) == DEFAULT_TABLES["exp"].size  # two inputs: each table whole
+
+
+def test_flow_is_a_checked_option():
+    assert parse_options().flow == "hls" and parse_options(flow="yosys").to_dict()["flow"] == "yosys"
+    with pytest.raises(ValueError, match="flow must be one of hls, yosys"):
+        parse_options(flow="vitis")
+    with pytest.raises(ValueError, match="no synthesis script"):
+        parse_options(flow="yosys", device="1sx280")
+    assert FLOWS == costs.FLOWS
+
+
+def test_a_yosys_flow_design_prices_its_rtl():
+    design = case("softmax_8").design(flow="yosys", dataflow=False)
+    report = design.resources
+    text = "\n".join(report.breakdown(layer.name) for layer in report.per_layer)
+    assert "one-hot" not in text and "FSM: " in text and "exp table of 1024 x 16 in LUTs" in text
+    assert report.total.bram == 0 and case("softmax_8").design(dataflow=False).resources.total.bram == 2
