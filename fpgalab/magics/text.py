@@ -221,8 +221,10 @@ def synthesis_text(result, report) -> str:
     if not all(hasattr(result, k) for k in SHOWN_KINDS):
         return f"Yosys synthesis: {result!r}"
     measured = ", ".join(f"{k.upper()} {number(getattr(result, k))}" for k in SHOWN_KINDS)
-    estimate = ", ".join(f"{k.upper()} {number(getattr(report.resources, k))}" for k in SHOWN_KINDS)
-    return f"Yosys synthesis: {measured} (fpgalab's estimate: {estimate})"
+    # compare like with like: the estimate of fpgalab's own RTL as Yosys maps it (flow="yosys")
+    resources = getattr(result, "estimate", None) or report.resources
+    estimate = ", ".join(f"{k.upper()} {number(getattr(resources, k))}" for k in SHOWN_KINDS)
+    return f"Yosys synthesis: {measured} (fpgalab's estimate for this RTL: {estimate})"
 
 
 def config_text(defaults: dict) -> str:

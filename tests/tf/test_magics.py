@@ -418,7 +418,7 @@ def test_verify_and_synth_report_through_the_progress_callback(ip, session, monk
     assert result.success, captured.stderr
     assert seen == [("verify", True), ("synth", None)]
     assert "RTL verification: LLVM outputs equal, RTL outputs equal, RTL 42 cycles vs simulator 42" in captured.stdout
-    assert re.search(r"Yosys synthesis: LUT 10, FF 20, DSP 1, BRAM 0 \(fpgalab's estimate: LUT \d+", captured.stdout)
+    assert re.search(r"Yosys synthesis: LUT 10, FF 20, DSP 1, BRAM 0 \(fpgalab's estimate for this RTL: LUT \d+", captured.stdout)
 
 
 def test_missing_tool_is_a_note_and_interrupt_is_one_line(ip, session, monkeypatch):
