@@ -65,7 +65,7 @@ test-js: setup
 
 # Galata + Playwright drive Debian's chromium (never `playwright install`) against a JupyterLab it starts
 test-browser: setup $(UI_STAMP)
-	bash scripts/ensure-debian.sh chromium
+	bash scripts/ensure-debian.sh chromium fonts-dejavu-core
 	cd labextension/ui-tests && PATH=$(CURDIR)/$(VENV)/bin:$$PATH jlpm test
 
 test-unit: setup
