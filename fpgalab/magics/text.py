@@ -223,7 +223,8 @@ def synthesis_text(result, report) -> str:
     measured = ", ".join(f"{k.upper()} {number(getattr(result, k))}" for k in SHOWN_KINDS)
     # compare like with like: the estimate of fpgalab's own RTL as Yosys maps it (flow="yosys")
     resources = getattr(result, "estimate", None) or report.resources
-    estimate = ", ".join(f"{k.upper()} {number(getattr(resources, k))}" for k in SHOWN_KINDS)
+    figures = resources if isinstance(resources, dict) else {k: getattr(resources, k) for k in SHOWN_KINDS}
+    estimate = ", ".join(f"{k.upper()} {number(figures[k])}" for k in SHOWN_KINDS)
     return f"Yosys synthesis: {measured} (fpgalab's estimate for this RTL: {estimate})"
 
 
