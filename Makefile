@@ -12,7 +12,7 @@ LAB_SOURCES := $(wildcard labextension/src/*.ts labextension/style/*) labextensi
 	labextension/yarn.lock labextension/tsconfig.json scripts/build_labextension.sh
 UI_STAMP := labextension/ui-tests/node_modules/.fpgalab-installed
 
-.PHONY: setup lab test test-unit test-tf test-tools test-fast test-js test-browser test-notebooks notebooks \
+.PHONY: setup lab lint test test-unit test-tf test-tools test-fast test-js test-browser test-notebooks notebooks \
 	screenshots bench clean
 
 setup: $(STAMP) $(AP_TYPES) $(LAB_STAMP)
@@ -44,7 +44,14 @@ lab: setup
 # The panel's TypeScript (jest) and browser (Playwright) tests first, so that pytest's summary closes the run
 NBVAL := --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
+# The house: ruff (lint and format) and the import-linter contracts of pyproject.toml (docs/architecture.md)
+lint: setup
+	$(VENV)/bin/ruff check fpgalab tests bench scripts docs examples
+	$(VENV)/bin/ruff format --check fpgalab tests bench scripts docs examples
+	$(VENV)/bin/lint-imports
+
 test: setup
+	$(MAKE) lint
 	$(MAKE) test-js test-browser
 	$(PY) -m pytest $(PYTEST_ARGS) tests $(NBVAL) examples
 

@@ -1,6 +1,6 @@
-"""Calibrate fpgalab.estimate.costs against Yosys: synthesize small Verilog modules and compare.
+"""Calibrate fpgalab.costs.operators against Yosys: synthesize small Verilog modules and compare.
 
-    .venv/bin/python bench/calibrate_costs.py            # all cases, writes fpgalab/estimate/CALIBRATION.md
+    .venv/bin/python bench/calibrate_costs.py            # all cases, writes fpgalab/costs/CALIBRATION.md
     .venv/bin/python bench/calibrate_costs.py --raw mul  # print raw Yosys counts of cases matching "mul"
 
 Yosys results are cached in ``~/.cache/fpgalab/calibrate_costs.json`` (keyed by the Verilog,
@@ -49,6 +49,7 @@ for command in sys.argv[1:]:
 
 
 # ----------------------------------------------------------------------------- Verilog cases
+
 
 def binary_op(width: int, expr: str, out_width: int) -> str:
     """Registered inputs ``a``, ``b``; registered output ``y = expr``."""
@@ -112,8 +113,11 @@ def srl_fifo_v(depth: int, width: int) -> str:
     """Shift-register FIFO written per bit (what Yosys's ``xilinx_srl -variable`` turns into
     SRL16E/SRLC32E): data shift in at push, the pointer selects the oldest word."""
     ptr = max(1, math.ceil(math.log2(depth)))
-    chains = "\n".join(f"  reg [{depth - 1}:0] s{b}; always @(posedge clk) if (do_push) s{b} <= "
-                       f"{{s{b}[{depth - 2}:0], din[{b}]}}; assign dout[{b}] = s{b}[ptr];" for b in range(width))
+    chains = "\n".join(
+        f"  reg [{depth - 1}:0] s{b}; always @(posedge clk) if (do_push) s{b} <= "
+        f"{{s{b}[{depth - 2}:0], din[{b}]}}; assign dout[{b}] = s{b}[ptr];"
+        for b in range(width)
+    )
     return f"""
 module top (input clk, input reset, input push, pop, input [{width - 1}:0] din, output [{width - 1}:0] dout,
             output reg empty, output reg full);
@@ -216,6 +220,7 @@ endmodule
 
 # ----------------------------------------------------------------------------- running Yosys
 
+
 def yosys_version() -> str:
     code = "from pyosys import libyosys as ys; print(ys.yosys_maybe_version())"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
@@ -254,18 +259,41 @@ def group_counts(cells: dict[str, int], target: str) -> dict[str, float]:
     """Yosys cells summed as the vendors count them: Xilinx LUT = LUT1-6 + INV + SRL + the LUTs
     of LUTRAM cells (CARRY4 and MUXF7/F8 are not LUTs); ECP5 LUT = LUT4 + 2 per CCU2C + 4 per
     TRELLIS_DPR16X4 (PFUMX and L6MUX21 are not LUTs); BRAM in 18 Kb units (a RAMB36 is 2)."""
+
     def total(*prefixes: str) -> int:
         return sum(n for cell, n in cells.items() if cell.startswith(prefixes))
 
     if target == "ecp5":
-        return {"lut": total("LUT4") + 2 * total("CCU2C") + 4 * total("TRELLIS_DPR16X4"), "ff": total("TRELLIS_FF"),
-                "dsp": total("MULT18X18D"), "bram": total("DP16KD", "PDPW16KD"), "uram": 0}
-    lutram_luts = {"RAM32X1D": 2, "RAM64X1D": 2, "RAM128X1D": 4, "RAM256X1D": 8, "RAM32M": 4, "RAM64M": 4,
-                   "RAM32M16": 8, "RAM64M8": 8, "RAM32X1S": 1, "RAM64X1S": 1, "RAM128X1S": 2, "RAM256X1S": 4,
-                   "RAM512X1S": 8}
+        return {
+            "lut": total("LUT4") + 2 * total("CCU2C") + 4 * total("TRELLIS_DPR16X4"),
+            "ff": total("TRELLIS_FF"),
+            "dsp": total("MULT18X18D"),
+            "bram": total("DP16KD", "PDPW16KD"),
+            "uram": 0,
+        }
+    lutram_luts = {
+        "RAM32X1D": 2,
+        "RAM64X1D": 2,
+        "RAM128X1D": 4,
+        "RAM256X1D": 8,
+        "RAM32M": 4,
+        "RAM64M": 4,
+        "RAM32M16": 8,
+        "RAM64M8": 8,
+        "RAM32X1S": 1,
+        "RAM64X1S": 1,
+        "RAM128X1S": 2,
+        "RAM256X1S": 4,
+        "RAM512X1S": 8,
+    }
     lut = total("LUT", "INV", "SRL") + sum(n * lutram_luts.get(cell, 0) for cell, n in cells.items())
-    return {"lut": lut, "ff": total("FD"), "dsp": total("DSP48"), "bram": total("RAMB18") + 2 * total("RAMB36"),
-            "uram": total("URAM")}
+    return {
+        "lut": lut,
+        "ff": total("FD"),
+        "dsp": total("DSP48"),
+        "bram": total("RAMB18") + 2 * total("RAMB36"),
+        "uram": total("URAM"),
+    }
 
 
 def compact(cells: dict[str, int]) -> str:
@@ -275,6 +303,7 @@ def compact(cells: dict[str, int]) -> str:
 
 
 # ----------------------------------------------------------------------------- cases
+
 
 @dataclass(frozen=True)
 class Case:
@@ -287,8 +316,8 @@ class Case:
 
 
 def cases() -> list[Case]:
-    from fpgalab.estimate import costs  # noqa: PLC0415
-    from fpgalab.estimate.costs import Resources  # noqa: PLC0415
+    from fpgalab import costs  # noqa: PLC0415
+    from fpgalab.costs.operators import Resources  # noqa: PLC0415
 
     def reg(*bits: int) -> Resources:
         return Resources(ff=sum(bits))
@@ -298,72 +327,199 @@ def cases() -> list[Case]:
 
     out: list[Case] = []
     for w in (8, 16, 32):
-        out.append(Case(f"add{w}", binary_op(w, "ra + rb", w), lambda d, w=w: costs.adder(w, d) + reg(3 * w),
-                        "3 x register(w) + adder(w)"))
+        out.append(
+            Case(
+                f"add{w}",
+                binary_op(w, "ra + rb", w),
+                lambda d, w=w: costs.adder(w, d) + reg(3 * w),
+                "3 x register(w) + adder(w)",
+            )
+        )
     for w in (16, 32):
-        out.append(Case(f"sub{w}", binary_op(w, "ra - rb", w), lambda d, w=w: costs.subtractor(w, d) + reg(3 * w),
-                        "3 x register(w) + subtractor(w)"))
+        out.append(
+            Case(
+                f"sub{w}",
+                binary_op(w, "ra - rb", w),
+                lambda d, w=w: costs.subtractor(w, d) + reg(3 * w),
+                "3 x register(w) + subtractor(w)",
+            )
+        )
     for w in (8, 16, 32):
-        out.append(Case(f"lt{w}", binary_op(w, "ra < rb", 1), lambda d, w=w: costs.comparator(w, d) + reg(2 * w, 1),
-                        "registers + comparator(w)"))
+        out.append(
+            Case(
+                f"lt{w}",
+                binary_op(w, "ra < rb", 1),
+                lambda d, w=w: costs.comparator(w, d) + reg(2 * w, 1),
+                "registers + comparator(w)",
+            )
+        )
     for w in (8, 16, 32):
-        out.append(Case(f"eq{w}", binary_op(w, "ra == rb", 1),
-                        lambda d, w=w: costs.comparator(w, d, "eq") + reg(2 * w, 1), "registers + comparator(w, eq)"))
+        out.append(
+            Case(
+                f"eq{w}",
+                binary_op(w, "ra == rb", 1),
+                lambda d, w=w: costs.comparator(w, d, "eq") + reg(2 * w, 1),
+                "registers + comparator(w, eq)",
+            )
+        )
     for n in (2, 3, 4, 8, 16, 32):
         sel = max(1, math.ceil(math.log2(n)))
-        out.append(Case(f"mux{n}x16", mux_v(16, n), lambda d, n=n, sel=sel: costs.mux(16, n, d) + reg(16 * n, sel, 16),
-                        "registers + mux(16, n)"))
+        out.append(
+            Case(
+                f"mux{n}x16",
+                mux_v(16, n),
+                lambda d, n=n, sel=sel: costs.mux(16, n, d) + reg(16 * n, sel, 16),
+                "registers + mux(16, n)",
+            )
+        )
     for w in (4, 8, 10, 12, 16, 18, 24, 27, 32):
-        out.append(Case(f"mul{w}", multiplier_v(w, w, True),
-                        lambda d, w=w: costs.multiplier(w, w, True, d, flow="yosys", pipeline_registers=True),
-                        "multiplier(w, w, signed, flow=yosys, pipeline_registers)"))
+        out.append(
+            Case(
+                f"mul{w}",
+                multiplier_v(w, w, True),
+                lambda d, w=w: costs.multiplier(w, w, True, d, flow="yosys", pipeline_registers=True),
+                "multiplier(w, w, signed, flow=yosys, pipeline_registers)",
+            )
+        )
     for w1, w2, signed in ((16, 16, False), (18, 18, False), (16, 32, True), (3, 5, True), (4, 5, True)):
-        out.append(Case(f"mul{w1}x{w2}{'s' if signed else 'u'}", multiplier_v(w1, w2, signed),
-                        lambda d, a=w1, b=w2, s=signed: costs.multiplier(a, b, s, d, flow="yosys",
-                                                                        pipeline_registers=True),
-                        "multiplier(w1, w2, flow=yosys, pipeline_registers)"))
-    for w1, w2, signed in ((4, 4, True), (6, 6, True), (8, 8, True), (8, 8, False), (12, 12, True), (16, 16, True),
-                           (8, 16, True), (3, 12, False)):
-        out.append(Case(f"softmul{w1}x{w2}{'s' if signed else 'u'}", multiplier_v(w1, w2, signed),
-                        lambda d, a=w1, b=w2, s=signed: Resources(costs.soft_multiplier_luts(a, b, s, d), 2 * (a + b)),
-                        "soft_multiplier_luts + registers (-nodsp)", script=" -nodsp"))
+        out.append(
+            Case(
+                f"mul{w1}x{w2}{'s' if signed else 'u'}",
+                multiplier_v(w1, w2, signed),
+                lambda d, a=w1, b=w2, s=signed: costs.multiplier(a, b, s, d, flow="yosys", pipeline_registers=True),
+                "multiplier(w1, w2, flow=yosys, pipeline_registers)",
+            )
+        )
+    for w1, w2, signed in (
+        (4, 4, True),
+        (6, 6, True),
+        (8, 8, True),
+        (8, 8, False),
+        (12, 12, True),
+        (16, 16, True),
+        (8, 16, True),
+        (3, 12, False),
+    ):
+        out.append(
+            Case(
+                f"softmul{w1}x{w2}{'s' if signed else 'u'}",
+                multiplier_v(w1, w2, signed),
+                lambda d, a=w1, b=w2, s=signed: Resources(costs.soft_multiplier_luts(a, b, s, d), 2 * (a + b)),
+                "soft_multiplier_luts + registers (-nodsp)",
+                script=" -nodsp",
+            )
+        )
     for first in (False, True):
-        out.append(Case(f"mac16x16+40{'_first' if first else ''}", mac_v(16, 16, 40, first),
-                        lambda d, f=first: costs.mac(16, 16, 40, d, flow="yosys", clear=f) + dsp_regs(d, 32) + reg(f),
-                        f"mac(16, 16, 40, flow=yosys, clear={first}) + input registers"))
-    for depth, width in ((16, 16), (32, 16), (64, 16), (128, 16), (192, 16), (256, 16), (512, 16), (1024, 16),
-                         (2048, 16), (256, 32), (1024, 32), (4096, 8), (1024, 40), (32, 72)):
-        out.append(Case(f"ram{depth}x{width}", ram_v(depth, width),
-                        lambda d, a=depth, b=width: costs.memory(a, b, "auto", d), "memory(d, w, auto)"))
-    out.append(Case("ram1024x16_hls", ram_hls_v(1024, 16), lambda d: costs.memory(1024, 16, "auto", d),
-                    "memory(1024, 16, auto); write and read in separate processes"))
-    out.append(Case("regfile8x16", regfile_v(8, 16), lambda d: costs.memory(8, 16, "registers", d) + reg(16),
-                    "memory(8, 16, registers) + read register"))
-    for depth, width in ((32, 8), (64, 16), (128, 16), (256, 8), (256, 16), (512, 16), (1024, 8), (2048, 4),
-                         (1024, 16)):
+        out.append(
+            Case(
+                f"mac16x16+40{'_first' if first else ''}",
+                mac_v(16, 16, 40, first),
+                lambda d, f=first: costs.mac(16, 16, 40, d, flow="yosys", clear=f) + dsp_regs(d, 32) + reg(f),
+                f"mac(16, 16, 40, flow=yosys, clear={first}) + input registers",
+            )
+        )
+    for depth, width in (
+        (16, 16),
+        (32, 16),
+        (64, 16),
+        (128, 16),
+        (192, 16),
+        (256, 16),
+        (512, 16),
+        (1024, 16),
+        (2048, 16),
+        (256, 32),
+        (1024, 32),
+        (4096, 8),
+        (1024, 40),
+        (32, 72),
+    ):
+        out.append(
+            Case(
+                f"ram{depth}x{width}",
+                ram_v(depth, width),
+                lambda d, a=depth, b=width: costs.memory(a, b, "auto", d),
+                "memory(d, w, auto)",
+            )
+        )
+    out.append(
+        Case(
+            "ram1024x16_hls",
+            ram_hls_v(1024, 16),
+            lambda d: costs.memory(1024, 16, "auto", d),
+            "memory(1024, 16, auto); write and read in separate processes",
+        )
+    )
+    out.append(
+        Case(
+            "regfile8x16",
+            regfile_v(8, 16),
+            lambda d: costs.memory(8, 16, "registers", d) + reg(16),
+            "memory(8, 16, registers) + read register",
+        )
+    )
+    for depth, width in (
+        (32, 8),
+        (64, 16),
+        (128, 16),
+        (256, 8),
+        (256, 16),
+        (512, 16),
+        (1024, 8),
+        (2048, 4),
+        (1024, 16),
+    ):
         abits = math.ceil(math.log2(depth))
-        out.append(Case(f"rom{depth}x{width}", rom_v(depth, width),
-                        lambda d, a=depth, b=width, ab=abits: costs.rom(a, b, d) + reg(ab),
-                        "rom(d, w) + address register"))
+        out.append(
+            Case(
+                f"rom{depth}x{width}",
+                rom_v(depth, width),
+                lambda d, a=depth, b=width, ab=abits: costs.rom(a, b, d) + reg(ab),
+                "rom(d, w) + address register",
+            )
+        )
     for depth, width in ((16, 8), (64, 8)):
-        out.append(Case(f"srlfifo{depth}x{width}", srl_fifo_v(depth, width),
-                        lambda d, a=depth, b=width: costs.fifo(a, b, d), "fifo(d, w)", targets=("xcup", "xc7")))
+        out.append(
+            Case(
+                f"srlfifo{depth}x{width}",
+                srl_fifo_v(depth, width),
+                lambda d, a=depth, b=width: costs.fifo(a, b, d),
+                "fifo(d, w)",
+                targets=("xcup", "xc7"),
+            )
+        )
     for depth, width in ((64, 16), (512, 16)):
-        out.append(Case(f"ramfifo{depth}x{width}", ram_fifo_v(depth, width),
-                        lambda d, a=depth, b=width: costs.fifo(a, b, d, style="ram"), "fifo(d, w, style=ram)"))
+        out.append(
+            Case(
+                f"ramfifo{depth}x{width}",
+                ram_fifo_v(depth, width),
+                lambda d, a=depth, b=width: costs.fifo(a, b, d, style="ram"),
+                "fifo(d, w, style=ram)",
+            )
+        )
     for trips in ((28, 5), (3, 3, 16, 16)):
-        out.append(Case("loops" + "x".join(map(str, trips)), loops_v(trips),
-                        lambda d, t=trips: sum((costs.loop_counter(n, d) for n in t), reg(1)),
-                        "loop_counter per loop + done flag"))
-    out.append(Case("lookup16to1024x18", lookup_v(16, 10, 18),
-                    lambda d: costs.table_lookup(10, 1024, 18, d) + reg(12),
-                    "table_lookup(10, 1024, 18) + input register (12 bits used)"))
+        out.append(
+            Case(
+                "loops" + "x".join(map(str, trips)),
+                loops_v(trips),
+                lambda d, t=trips: sum((costs.loop_counter(n, d) for n in t), reg(1)),
+                "loop_counter per loop + done flag",
+            )
+        )
+    out.append(
+        Case(
+            "lookup16to1024x18",
+            lookup_v(16, 10, 18),
+            lambda d: costs.table_lookup(10, 1024, 18, d) + reg(12),
+            "table_lookup(10, 1024, 18) + input register (12 bits used)",
+        )
+    )
     return out
 
 
 # ----------------------------------------------------------------------------- report
 
-HEADER = """# Calibration of fpgalab.estimate.costs against Yosys
+HEADER = """# Calibration of fpgalab.costs.operators against Yosys
 
 Written by `bench/calibrate_costs.py` ({yosys}); rerun it to refresh. Each module has
 registered inputs and outputs, as an HLS pipeline stage has, and is synthesized with
@@ -393,7 +549,7 @@ def main() -> None:
     parser.add_argument("--raw", metavar="PATTERN", help="only print Yosys counts of cases whose name contains PATTERN")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--no-cache", action="store_true", help="synthesize again even if cached")
-    parser.add_argument("--out", default=str(ROOT / "fpgalab" / "estimate" / "CALIBRATION.md"))
+    parser.add_argument("--out", default=str(ROOT / "fpgalab" / "costs" / "CALIBRATION.md"))
     args = parser.parse_args()
     todo = [(case, target) for case in cases() if not args.raw or args.raw in case.name for target in case.targets]
     jobs = [(case.verilog, TARGETS[target][1] + case.script) for case, target in todo]
@@ -412,16 +568,19 @@ def main() -> None:
             ff_errors.append(abs(est["ff"] - got["ff"]) / got["ff"])
         total += 1
         exact += est["dsp"] == got["dsp"] and est["bram"] == got["bram"]
-        rows.append(f"| {case.name} | {target} | {compact(found)} | {fmt(got)} | {fmt(est)} | {100 * err:+.0f}% | "
-                    f"{case.what} |")
+        rows.append(
+            f"| {case.name} | {target} | {compact(found)} | {fmt(got)} | {fmt(est)} | {100 * err:+.0f}% | {case.what} |"
+        )
     if args.raw:
         return
     median = sorted(lut_errors)[len(lut_errors) // 2]
     median_ff = sorted(ff_errors)[len(ff_errors) // 2]
     within = sum(e <= 0.15 for e in lut_errors)
-    summary = (f"{total} runs; DSP and BRAM equal in {exact}; LUT within 15% in {within}, worst "
-               f"{100 * max(lut_errors):.0f}%; median |LUT error| {100 * median:.0f}%, median |FF error| "
-               f"{100 * median_ff:.0f}%, worst {100 * max(ff_errors):.0f}%.")
+    summary = (
+        f"{total} runs; DSP and BRAM equal in {exact}; LUT within 15% in {within}, worst "
+        f"{100 * max(lut_errors):.0f}%; median |LUT error| {100 * median:.0f}%, median |FF error| "
+        f"{100 * median_ff:.0f}%, worst {100 * max(ff_errors):.0f}%."
+    )
     text = HEADER.format(yosys=yosys_version(), summary=summary) + "\n".join(rows) + "\n" + NOTES
     Path(args.out).write_text(text)
     print(summary)

@@ -66,11 +66,16 @@ def main() -> None:
     median, _ = timed(lambda: fpgalab.compile(mobilenet.fn, *mobilenet.args), max(1, args.runs // 2))
     rows.append(("MobileNetV1 (224x224, alpha 1.0) compile", median, 10.0))
 
-    lines = [SECTION, "",
-             f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python "
-             f"{platform.python_version()}, NumPy {np.__version__}. Method: `bench/run_core.py --runs {args.runs}`: "
-             "median wall-clock time of the runs in one warm process (TensorFlow imported, one untimed warm-up run).",
-             "", "| what | median | target |", "| --- | --- | --- |"]
+    lines = [
+        SECTION,
+        "",
+        f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}, NumPy {np.__version__}. Method: `bench/run_core.py --runs {args.runs}`: "
+        "median wall-clock time of the runs in one warm process (TensorFlow imported, one untimed warm-up run).",
+        "",
+        "| what | median | target |",
+        "| --- | --- | --- |",
+    ]
     for what, seconds, target in rows:
         lines.append(f"| {what} | {seconds:.3f} s | ≤ {target:g} s |")
     table = "\n".join(lines) + "\n"
@@ -81,7 +86,7 @@ def main() -> None:
         if SECTION in text:
             start = text.index(SECTION)
             end = text.find("\n## ", start + len(SECTION))
-            text = text[:start] + table + (text[end + 1:] if end != -1 else "")
+            text = text[:start] + table + (text[end + 1 :] if end != -1 else "")
         else:
             text = text.rstrip("\n") + "\n\n" + table
         results.write_text(text)

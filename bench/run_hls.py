@@ -33,9 +33,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import fpgalab  # noqa: E402
 from examples import models  # noqa: E402
-from fpgalab import layer_schedule  # noqa: E402
+from fpgalab.schedule import layers as layer_schedule  # noqa: E402
 from fpgalab.schedule import schedule_kernel  # noqa: E402
-from fpgalab.sim.timing import simulate_timing  # noqa: E402
+from fpgalab.schedule.timing import simulate_timing  # noqa: E402
 
 SECTION = "## HLS design: schedule, timing, resources, exploration"
 DEVICE, CLOCK, MAX_UTIL = "xcvu9p", 200, 0.8
@@ -80,13 +80,17 @@ def speed(design, runs: int) -> dict:
 
     def report():
         layer_schedule.bank_counts.cache_clear()
-        fresh = fpgalab.Design(design.name, design.kernel, design.float_kernel, design.options,
-                               design.example_shapes)
+        fresh = fpgalab.Design(design.name, design.kernel, design.float_kernel, design.options, design.example_shapes)
         fresh.report()
 
-    return {"layers": len(schedule.layers), "loops": sum(len(layer.loops) for layer in schedule.layers),
-            "cycles": design.report().cycles, "timing": median_time(lambda: simulate_timing(schedule), runs),
-            "schedule+timing": median_time(rebuild, runs), "report": median_time(report, runs)}
+    return {
+        "layers": len(schedule.layers),
+        "loops": sum(len(layer.loops) for layer in schedule.layers),
+        "cycles": design.report().cycles,
+        "timing": median_time(lambda: simulate_timing(schedule), runs),
+        "schedule+timing": median_time(rebuild, runs),
+        "report": median_time(report, runs),
+    }
 
 
 def lenet_space() -> dict:
@@ -95,20 +99,31 @@ def lenet_space() -> dict:
     conv = [1, 5, 25, 150, 600]
     dense = [1, 8, 64, 512, 4096]
     parallelism = [{"default": d, "conv1": c, "conv2": c} for c, d in itertools.product(conv, dense)]
-    return {"parallelism": parallelism, "partition": ["auto", "none"],
-            "precision": ["ap_fixed<16,6>", "ap_fixed<8,3>"], "pipeline": [True, 2], "dataflow": [True, False]}
+    return {
+        "parallelism": parallelism,
+        "partition": ["auto", "none"],
+        "precision": ["ap_fixed<16,6>", "ap_fixed<8,3>"],
+        "pipeline": [True, 2],
+        "dataflow": [True, False],
+    }
 
 
 def small_space() -> dict:
-    return {"parallelism": [1, 2, 4, 8, 16, 32, 64, 128, 256, 1024, 4096], "partition": ["auto", "none"],
-            "dataflow": [True, False]}
+    return {
+        "parallelism": [1, 2, 4, 8, 16, 32, 64, 128, 256, 1024, 4096],
+        "partition": ["auto", "none"],
+        "dataflow": [True, False],
+    }
 
 
 def exploration(lenet, runs: int):
     """Exploration speed on two LeNet-5 spaces: the 200 points of tests/tf/test_explore.py and 400."""
-    lines = ["### Exploration speed (LeNet-5)", "",
-             "| space | points | failed | total, with the one capture | evaluation loop | per point |",
-             "|---|---|---|---|---|---|"]
+    lines = [
+        "### Exploration speed (LeNet-5)",
+        "",
+        "| space | points | failed | total, with the one capture | evaluation loop | per point |",
+        "|---|---|---|---|---|---|",
+    ]
     best = result = space = None
     for space in (test_space(), lenet_space()):
         totals, loops = [], []
@@ -118,12 +133,13 @@ def exploration(lenet, runs: int):
             totals.append(time.perf_counter() - start)
             loops.append(result.seconds)
         shape = " x ".join(str(len(v)) for v in space.values())
-        lines.append(f"| {shape}: {', '.join(space)} | {result.points} | {result.failed} | "
-                     f"{statistics.median(totals):.2f} s | {statistics.median(loops):.2f} s | "
-                     f"{1e3 * statistics.median(loops) / result.points:.1f} ms |")
+        lines.append(
+            f"| {shape}: {', '.join(space)} | {result.points} | {result.failed} | "
+            f"{statistics.median(totals):.2f} s | {statistics.median(loops):.2f} s | "
+            f"{1e3 * statistics.median(loops) / result.points:.1f} ms |"
+        )
         print("explore", result.points, totals, loops, flush=True)
-    lines += ["", "Target: >= 200 LeNet-5 points in <= 10 s (medians of 3 runs; each run captures the model once).",
-              ""]
+    lines += ["", "Target: >= 200 LeNet-5 points in <= 10 s (medians of 3 runs; each run captures the model once).", ""]
     return lines, best, result, space
 
 
@@ -135,8 +151,13 @@ def test_space() -> dict:
 
 
 def explore_best(example, space: dict):
-    result = fpgalab.explore(example.fn, *example.args, space=space, objective="latency",
-                             constraints={"device": DEVICE, "clock_mhz": CLOCK, "max_util": MAX_UTIL})
+    result = fpgalab.explore(
+        example.fn,
+        *example.args,
+        space=space,
+        objective="latency",
+        constraints={"device": DEVICE, "clock_mhz": CLOCK, "max_util": MAX_UTIL},
+    )
     if result.best is None:
         raise RuntimeError(f"{example.name}: no feasible point")
     return result, result.design(result.best)
@@ -144,8 +165,14 @@ def explore_best(example, space: dict):
 
 def design_row(name: str, naive, best, cpu_us: float) -> dict:
     rn, rb = naive.report(), best.report()
-    return {"name": name, "naive": rn, "best": rb, "speedup": rn.cycles / rb.cycles, "cpu_us": cpu_us,
-            "max_ii": max((layer.ii for layer in rb.per_layer), default=0)}
+    return {
+        "name": name,
+        "naive": rn,
+        "best": rb,
+        "speedup": rn.cycles / rb.cycles,
+        "cpu_us": cpu_us,
+        "max_ii": max((layer.ii for layer in rb.per_layer), default=0),
+    }
 
 
 def resources_text(report) -> str:
@@ -161,10 +188,14 @@ def main(argv=None) -> None:
     opts = parser.parse_args(argv)
 
     lines = [SECTION, ""]
-    machine = f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    machine = (
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    )
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    lines.append(f"Machine: {machine}; {platform.platform()}; load average at start {load} (other jobs shared the "
-                 f"machine). Method: see `bench/run_hls.py` (median of {opts.runs} warm runs, time.perf_counter).")
+    lines.append(
+        f"Machine: {machine}; {platform.platform()}; load average at start {load} (other jobs shared the "
+        f"machine). Method: see `bench/run_hls.py` (median of {opts.runs} warm runs, time.perf_counter)."
+    )
     lines.append("")
 
     # exploration speed first, in a process that holds nothing else yet
@@ -172,22 +203,31 @@ def main(argv=None) -> None:
     explore_lines, best_lenet, result, space = exploration(lenet, opts.runs)
 
     # timing simulator speed
-    lines += ["### Timing simulator speed", "",
-              "| model | layers | loops | latency (cycles) | timing | schedule + timing | full report |",
-              "|---|---|---|---|---|---|---|"]
+    lines += [
+        "### Timing simulator speed",
+        "",
+        "| model | layers | loops | latency (cycles) | timing | schedule + timing | full report |",
+        "|---|---|---|---|---|---|---|",
+    ]
     names = ["lenet5", "mobilenet_v1_small"] + ([] if opts.skip_mobilenet else ["mobilenet_v1"])
     for name in names:
         example = models.get(name)
         design = fpgalab.compile(example.fn, *example.args, device=DEVICE, clock_mhz=CLOCK)
         s = speed(design, opts.runs)
         print(name, s, flush=True)
-        lines.append(f"| {name} | {s['layers']} | {s['loops']} | {s['cycles']:,} | {1e3 * s['timing']:.2f} ms | "
-                     f"{1e3 * s['schedule+timing']:.1f} ms | {1e3 * s['report']:.1f} ms |")
+        lines.append(
+            f"| {name} | {s['layers']} | {s['loops']} | {s['cycles']:,} | {1e3 * s['timing']:.2f} ms | "
+            f"{1e3 * s['schedule+timing']:.1f} ms | {1e3 * s['report']:.1f} ms |"
+        )
         del design
-    lines += ["", "Targets: LeNet-5 <= 50 ms, MobileNetV1 <= 1 s. \"timing\" is the simulator alone on a scheduled "
-              "design; \"schedule + timing\" rebuilds the schedule with its memory-analysis cache cleared; \"full "
-              "report\" adds the resource estimate. The simulator works per layer and input, never per cycle "
-              "(MobileNetV1 simulates 639 M cycles in milliseconds).", ""]
+    lines += [
+        "",
+        'Targets: LeNet-5 <= 50 ms, MobileNetV1 <= 1 s. "timing" is the simulator alone on a scheduled '
+        'design; "schedule + timing" rebuilds the schedule with its memory-analysis cache cleared; "full '
+        'report" adds the resource estimate. The simulator works per layer and input, never per cycle '
+        "(MobileNetV1 simulates 639 M cycles in milliseconds).",
+        "",
+    ]
 
     lines += explore_lines
 
@@ -202,31 +242,42 @@ def main(argv=None) -> None:
         rows.append(design_row(example.name, naive, best, cpu_latency_us(example)))
         print(example.name, rows[-1]["naive"].cycles, rows[-1]["best"].cycles, flush=True)
     float_naive = fpgalab.compile(lenet.fn, *lenet.args, device=DEVICE, clock_mhz=CLOCK, precision="float32", **NAIVE)
-    lines += [f"### Naive (LeFlow-like) vs explored designs, {DEVICE} at {CLOCK} MHz", "",
-              "Naive: no pipelining, no unrolling, no partitioning, no dataflow. Explored: the lowest-latency point "
-              f"of `fpgalab.explore` under {int(100 * MAX_UTIL)}% utilisation. Precision ap_fixed<16,6> unless the "
-              "explored point chose otherwise. II: the design's interval (cycles between inputs) / largest loop II. "
-              "Resources: LUT / FF / DSP / BRAM18.", "",
-              "| model | naive cycles | naive II | naive LUT/FF/DSP/BRAM | explored cycles | explored II | "
-              "explored LUT/FF/DSP/BRAM | speed-up | FPGA latency | TF CPU latency |",
-              "|---|---|---|---|---|---|---|---|---|---|"]
+    lines += [
+        f"### Naive (LeFlow-like) vs explored designs, {DEVICE} at {CLOCK} MHz",
+        "",
+        "Naive: no pipelining, no unrolling, no partitioning, no dataflow. Explored: the lowest-latency point "
+        f"of `fpgalab.explore` under {int(100 * MAX_UTIL)}% utilisation. Precision ap_fixed<16,6> unless the "
+        "explored point chose otherwise. II: the design's interval (cycles between inputs) / largest loop II. "
+        "Resources: LUT / FF / DSP / BRAM18.",
+        "",
+        "| model | naive cycles | naive II | naive LUT/FF/DSP/BRAM | explored cycles | explored II | "
+        "explored LUT/FF/DSP/BRAM | speed-up | FPGA latency | TF CPU latency |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for row in rows:
         rn, rb = row["naive"], row["best"]
-        lines.append(f"| {row['name']} | {rn.cycles:,} | {rn.interval:,} | {resources_text(rn)} | {rb.cycles:,} | "
-                     f"{rb.interval:,} / {row['max_ii']} | {resources_text(rb)} | {row['speedup']:,.0f}x | "
-                     f"{rb.latency_us:.2f} us | {row['cpu_us']:.0f} us |")
+        lines.append(
+            f"| {row['name']} | {rn.cycles:,} | {rn.interval:,} | {resources_text(rn)} | {rb.cycles:,} | "
+            f"{rb.interval:,} / {row['max_ii']} | {resources_text(rb)} | {row['speedup']:,.0f}x | "
+            f"{rb.latency_us:.2f} us | {row['cpu_us']:.0f} us |"
+        )
     fr = float_naive.report()
     lenet_row = rows[-1]
     rb = lenet_row["best"]
-    lines += ["", f"LeNet-5: the explored design ({result.best and {k: result.best[k] for k in space}}) takes "
-              f"{rb.cycles:,} cycles = {rb.latency_us:.2f} us at {CLOCK} MHz against {lenet_row['naive'].cycles:,} "
-              f"for the naive design: {lenet_row['speedup']:,.0f}x (the TVM-to-OpenCL FPGA work reported up to 846x "
-              f"for its optimised kernels over its base kernels). In float32, LeFlow's arithmetic, the naive design "
-              f"takes {fr.cycles:,} cycles ({resources_text(fr)}), {fr.cycles / rb.cycles:,.0f}x the explored one. "
-              f"TensorFlow on this machine's CPU (XLA-compiled, batch 1, including the call overhead of a "
-              f"tf.function) takes {lenet_row['cpu_us']:.0f} us per input.",
-              "", "These are model figures (schedule and estimator of fpgalab), not synthesis results; the RTL "
-              "issue checks the cycles against Verilator and DSP/BRAM against Yosys.", ""]
+    lines += [
+        "",
+        f"LeNet-5: the explored design ({result.best and {k: result.best[k] for k in space}}) takes "
+        f"{rb.cycles:,} cycles = {rb.latency_us:.2f} us at {CLOCK} MHz against {lenet_row['naive'].cycles:,} "
+        f"for the naive design: {lenet_row['speedup']:,.0f}x (the TVM-to-OpenCL FPGA work reported up to 846x "
+        f"for its optimised kernels over its base kernels). In float32, LeFlow's arithmetic, the naive design "
+        f"takes {fr.cycles:,} cycles ({resources_text(fr)}), {fr.cycles / rb.cycles:,.0f}x the explored one. "
+        f"TensorFlow on this machine's CPU (XLA-compiled, batch 1, including the call overhead of a "
+        f"tf.function) takes {lenet_row['cpu_us']:.0f} us per input.",
+        "",
+        "These are model figures (schedule and estimator of fpgalab), not synthesis results; the RTL "
+        "issue checks the cycles against Verilator and DSP/BRAM against Yosys.",
+        "",
+    ]
     text = "\n".join(lines) + "\n"
     print(text)
     if opts.write:
@@ -237,7 +288,7 @@ def write_section(path: Path, text: str) -> None:
     old = path.read_text() if path.exists() else "# Benchmark results\n"
     if SECTION in old:
         before, rest = old.split(SECTION, 1)
-        after = rest[rest.find("\n## "):] if "\n## " in rest else ""
+        after = rest[rest.find("\n## ") :] if "\n## " in rest else ""
         new = before + text + after.lstrip("\n") if after else before + text
     else:
         new = old.rstrip("\n") + "\n\n" + text

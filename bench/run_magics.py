@@ -36,11 +36,14 @@ lenet_x = models.lenet5().args[0]
 
 CELLS = [  # (label, line, body, target)
     ("digits MLP 64-32-16-10", "--inputs x_test[:1]", "model = digits", 1.0),
-    ("digits MLP, with --data/--labels (450 test digits: Accuracy tab)", "--data x_test --labels y_test",
-     "model = digits", 1.0),
+    (
+        "digits MLP, with --data/--labels (450 test digits: Accuracy tab)",
+        "--data x_test --labels y_test",
+        "model = digits",
+        1.0,
+    ),
     ("LeNet-5", "--inputs lenet_x", "model = lenet", 1.0),
-    ("LeNet-5, the Keras model built anew in the cell each run", "--inputs lenet_x", "model = models.lenet5().fn",
-     1.0),
+    ("LeNet-5, the Keras model built anew in the cell each run", "--inputs lenet_x", "model = models.lenet5().fn", 1.0),
 ]
 
 
@@ -78,9 +81,11 @@ def time_controls(ip, line: str, body: str, runs: int, reuse: int) -> dict[str, 
     from fpgalab.magics.options import parse_cell_line
 
     view = run(ip, session_of(ip), parse_cell_line(line), body)
-    changes = {"precision": (view.precision, ["ap_fixed<8,3>", "ap_fixed<16,6>"]),
-               "reuse": (view.reuse, [reuse, "default"]),
-               "device": (view.device, ["xcu250", "xcvu9p"])}
+    changes = {
+        "precision": (view.precision, ["ap_fixed<8,3>", "ap_fixed<16,6>"]),
+        "reuse": (view.reuse, [reuse, "default"]),
+        "device": (view.device, ["xcu250", "xcvu9p"]),
+    }
     medians = {}
     for name, (control, values) in changes.items():
         times = []
@@ -99,12 +104,17 @@ def time_controls(ip, line: str, body: str, runs: int, reuse: int) -> dict[str, 
 def section(rows: list[tuple[str, float, float]], runs: int) -> str:
     import numpy
 
-    lines = [HEADING, "",
-             f"Machine: {platform.machine()}, {_cores()} cores, Python {platform.python_version()}, NumPy "
-             f"{numpy.__version__}. Method: `bench/run_magics.py --runs {runs}`: median wall-clock time of the runs "
-             "in one warm IPython shell (TensorFlow imported, one untimed warm-up per case), the cell driven through "
-             "`InteractiveShell.run_cell` including widget construction and display.", "",
-             "| what | median | target |", "| --- | --- | --- |"]
+    lines = [
+        HEADING,
+        "",
+        f"Machine: {platform.machine()}, {_cores()} cores, Python {platform.python_version()}, NumPy "
+        f"{numpy.__version__}. Method: `bench/run_magics.py --runs {runs}`: median wall-clock time of the runs "
+        "in one warm IPython shell (TensorFlow imported, one untimed warm-up per case), the cell driven through "
+        "`InteractiveShell.run_cell` including widget construction and display.",
+        "",
+        "| what | median | target |",
+        "| --- | --- | --- |",
+    ]
     lines += [f"| {label} | {seconds:.3f} s | ≤ {target:g} s |" for label, seconds, target in rows]
     return "\n".join(lines) + "\n"
 

@@ -28,14 +28,23 @@ from pathlib import Path
 import nbformat
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--no-first-run", "--hide-scrollbars", "--remote-allow-origins=*"]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--hide-scrollbars",
+    "--remote-allow-origins=*",
+]
 WIDTH, HEIGHT = 1280, 1800
 
 SETUP = f"""\
 import sys
-sys.path.insert(0, {str(ROOT / 'examples')!r})
+sys.path.insert(0, {str(ROOT / "examples")!r})
 import numpy as np
 import models
 %load_ext fpgalab
@@ -52,14 +61,18 @@ model = models.digits_mlp().fn"""
 COMPARE = "%fpga compare digits digits_best"
 
 # (file name, cell index, tab to click or None for the whole output, button to press in that tab or None)
-SHOTS = [("resources.png", 1, "Resources", None), ("latency.png", 1, "Latency", None),
-         ("accuracy.png", 1, "Accuracy", None), ("code.png", 1, "Code", "HLS C++"), ("sweep.png", 2, "Sweep", None),
-         ("compare.png", 3, None, None)]
+SHOTS = [
+    ("resources.png", 1, "Resources", None),
+    ("latency.png", 1, "Latency", None),
+    ("accuracy.png", 1, "Accuracy", None),
+    ("code.png", 1, "Code", "HLS C++"),
+    ("sweep.png", 2, "Sweep", None),
+    ("compare.png", 3, None, None),
+]
 
 SETTINGS = {  # quiet, unwindowed notebook: every cell is in the page, no news toast
     "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
-    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false",
-                                                                         "checkForUpdates": False},
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false", "checkForUpdates": False},
 }
 
 
@@ -88,8 +101,7 @@ class Page:
 
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=5) as answer:
             targets = [t for t in json.load(answer) if t["type"] == "page"]
-        self.ws = websocket.create_connection(targets[0]["webSocketDebuggerUrl"], timeout=120,
-                                              suppress_origin=True)
+        self.ws = websocket.create_connection(targets[0]["webSocketDebuggerUrl"], timeout=120, suppress_origin=True)
         self.next_id = 0
 
     def send(self, method: str, **params):
@@ -153,13 +165,17 @@ def click_tab(page: Page, index: int, title: str) -> None:
         raise RuntimeError(f"cell {index} has no tab {title!r}")
     page.click(center["x"], center["y"])
     time.sleep(0.4)
-    page.wait(f"""(() => {{
+    page.wait(
+        f"""(() => {{
         const panel = [...{CELL_NODE.format(index=index)}.querySelectorAll('.widget-tab-contents > .lm-Widget')]
             .find(p => !p.classList.contains('lm-mod-hidden'));
         if (!panel) return false;
         const plots = panel.querySelectorAll('.js-plotly-plot');
         return plots.length > 0 ? [...plots].every(p => p.querySelector('.main-svg')) : true;
-    }})()""", 30, f"tab {title} to render")
+    }})()""",
+        30,
+        f"tab {title} to render",
+    )
     time.sleep(0.8)
 
 
@@ -211,33 +227,66 @@ def main(argv=None) -> int:
     settings = write_settings(work)
     token, lab_port, cdp_port = secrets.token_hex(16), free_port(), free_port()
     env = {**os.environ, "JUPYTER_CONFIG_DIR": str(work / "config"), "JUPYTER_RUNTIME_DIR": str(work / "runtime")}
-    lab = subprocess.Popen([sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1",
-                            f"--port={lab_port}", f"--ServerApp.root_dir={work}", "--ServerApp.allow_root=True",
-                            f"--IdentityProvider.token={token}", "--LabApp.expose_app_in_browser=True",
-                            f"--LabApp.user_settings_dir={settings}", f"--LabApp.workspaces_dir={work / 'ws'}"],
-                           env=env, stdout=open(work / "lab.log", "w"), stderr=subprocess.STDOUT)
+    lab = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "jupyter",
+            "lab",
+            "--no-browser",
+            "--ip=127.0.0.1",
+            f"--port={lab_port}",
+            f"--ServerApp.root_dir={work}",
+            "--ServerApp.allow_root=True",
+            f"--IdentityProvider.token={token}",
+            "--LabApp.expose_app_in_browser=True",
+            f"--LabApp.user_settings_dir={settings}",
+            f"--LabApp.workspaces_dir={work / 'ws'}",
+        ],
+        env=env,
+        stdout=open(work / "lab.log", "w"),
+        stderr=subprocess.STDOUT,
+    )
     browser = None
     try:
         wait_http(f"http://127.0.0.1:{lab_port}/api/status?token={token}", 60)
-        browser = subprocess.Popen([chromium, *CHROMIUM_FLAGS, f"--remote-debugging-port={cdp_port}",
-                                    f"--user-data-dir={work / 'chromium'}", f"--window-size={WIDTH},{HEIGHT}",
-                                    "about:blank"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        browser = subprocess.Popen(
+            [
+                chromium,
+                *CHROMIUM_FLAGS,
+                f"--remote-debugging-port={cdp_port}",
+                f"--user-data-dir={work / 'chromium'}",
+                f"--window-size={WIDTH},{HEIGHT}",
+                "about:blank",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         wait_http(f"http://127.0.0.1:{cdp_port}/json/version", 30)
         page = Page(cdp_port)
         page.send("Page.enable")
         page.send("Emulation.setDeviceMetricsOverride", width=WIDTH, height=HEIGHT, deviceScaleFactor=1, mobile=False)
         page.send("Page.navigate", url=f"http://127.0.0.1:{lab_port}/doc/tree/{notebook.name}?token={token}")
-        page.wait(f"window.jupyterapp && ({NOTEBOOK})?.sessionContext.session?.kernel?.status === 'idle'", 120,
-                  "the notebook and its kernel")
-        page.js(f"window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        page.wait(
+            f"window.jupyterapp && ({NOTEBOOK})?.sessionContext.session?.kernel?.status === 'idle'",
+            120,
+            "the notebook and its kernel",
+        )
+        page.js("window.jupyterapp.commands.execute('notebook:run-all-cells')")
         count = len(nbformat.read(notebook, 4).cells)
-        page.wait(f"""(() => {{
+        page.wait(
+            f"""(() => {{
             const nb = {NOTEBOOK};
             const done = nb.content.widgets.every(c => c.model.type !== 'code' || c.model.executionCount);
             return done && nb.sessionContext.session.kernel.status === 'idle';
-        }})()""", 300, f"{count} cells to run")
-        errors = page.js(f"({NOTEBOOK}).node.querySelectorAll('.jp-OutputArea-output[data-mime-type="
-                         f"\"application/vnd.jupyter.stderr\"]').length")
+        }})()""",
+            300,
+            f"{count} cells to run",
+        )
+        errors = page.js(
+            f"({NOTEBOOK}).node.querySelectorAll('.jp-OutputArea-output[data-mime-type="
+            f'"application/vnd.jupyter.stderr"]\').length'
+        )
         if errors:
             print(f"warning: {errors} stderr outputs in the notebook", file=sys.stderr)
         args.out.mkdir(parents=True, exist_ok=True)

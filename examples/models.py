@@ -19,9 +19,10 @@ from __future__ import annotations
 import argparse
 import io
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -122,9 +123,7 @@ def maxpool(n: int, seed: int = 0) -> Example:
     def fn(x):
         return tf.nn.max_pool2d(x, ksize=3, strides=3, padding="VALID")
 
-    return _function(
-        f"maxpool_{n}", fn, (_normal(rng, 1, n, n, 1),), f"3x3 max pool, stride 3, VALID, on 1x{n}x{n}x1"
-    )
+    return _function(f"maxpool_{n}", fn, (_normal(rng, 1, n, n, 1),), f"3x3 max pool, stride 3, VALID, on 1x{n}x{n}x1")
 
 
 def chain_8(seed: int = 0) -> Example:
@@ -204,9 +203,7 @@ def train_digits_mlp(seed: int = 0, epochs: int = 60) -> tuple[dict[str, np.ndar
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
     )
-    history = model.fit(
-        x_train, y_train, batch_size=32, epochs=epochs, validation_data=(x_test, y_test), verbose=0
-    )
+    history = model.fit(x_train, y_train, batch_size=32, epochs=epochs, validation_data=(x_test, y_test), verbose=0)
     params = {}
     for name in DIGITS_LAYERS:
         kernel, bias = model.get_layer(name).get_weights()
@@ -238,9 +235,7 @@ def digits_mlp() -> Example:
         for name in DIGITS_LAYERS:
             model.get_layer(name).set_weights([params[f"{name}/kernel"], params[f"{name}/bias"]])
     x = digits_data()[1][:1]  # the first test image
-    return Example(
-        "digits_mlp", model, (x,), "sklearn 8x8 digits MLP 64-32-16-10 (relu, softmax), trained", "keras"
-    )
+    return Example("digits_mlp", model, (x,), "sklearn 8x8 digits MLP 64-32-16-10 (relu, softmax), trained", "keras")
 
 
 def jet_mlp(seed: int = 0) -> Example:
@@ -293,9 +288,7 @@ def _mobilenet(name: str, alpha: float, size: int, classes: int, seed: int, desc
     import keras
 
     keras.utils.set_random_seed(seed)
-    model = keras.applications.MobileNet(
-        input_shape=(size, size, 3), alpha=alpha, weights=None, classes=classes
-    )
+    model = keras.applications.MobileNet(input_shape=(size, size, 3), alpha=alpha, weights=None, classes=classes)
     rng = np.random.default_rng(seed)
     for layer in model.layers:
         if isinstance(layer, keras.layers.BatchNormalization):

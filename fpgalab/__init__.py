@@ -8,24 +8,33 @@
 Importing fpgalab does not import TensorFlow; ``compile`` does, when it captures.
 """
 
-from .design import Design, compile  # noqa: A004
-from .explore import explore
-from .parts import list_devices as devices
-from .errors import CompileError
-from .kernel import kernel
+from fpgalab.design import Design, compile  # noqa: A004
+from fpgalab.errors import CompileError
+from fpgalab.explore import explore
+from fpgalab.kernel import kernel
+from fpgalab.parts import list_devices as devices
+from fpgalab.version import __version__
 
-__all__ = ["CompileError", "Design", "compile", "devices", "explore", "kernel", "load_ipython_extension",
-           "unload_ipython_extension"]
-__version__ = "0.1.0"
+__all__ = [
+    "__version__",
+    "CompileError",
+    "Design",
+    "compile",
+    "devices",
+    "explore",
+    "kernel",
+    "load_ipython_extension",
+    "unload_ipython_extension",
+]
 
 
 def load_ipython_extension(ipython):  # %load_ext fpgalab
-    from .magics import load_ipython_extension as load  # noqa: PLC0415
+    from fpgalab.magics import load_ipython_extension as load  # noqa: PLC0415
 
     load(ipython)
 
 
 def unload_ipython_extension(ipython):  # %unload_ext fpgalab: closes the side panel's comm
-    from .magics import unload_ipython_extension as unload  # noqa: PLC0415
+    from fpgalab.magics import unload_ipython_extension as unload  # noqa: PLC0415
 
     unload(ipython)

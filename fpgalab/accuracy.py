@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .ir import nodes as ir
-from .ir.types import FixedType
-from .sim.functional import to_exact
+from fpgalab.ir import nodes as ir
+from fpgalab.ir.types import FixedType
+from fpgalab.sim.values import to_exact
 
 
 @dataclass(frozen=True)
@@ -25,13 +25,13 @@ class LayerError:
 @dataclass(frozen=True)
 class AccuracyReport:
     samples: int
-    reference: str                     # "tensorflow" or "float32 simulation"
+    reference: str  # "tensorflow" or "float32 simulation"
     max_abs_error: float
     mean_abs_error: float
-    max_rel_error: float               # normalised by the largest reference magnitude
-    top1_agreement: float | None       # share of samples whose argmax equals the reference's
-    accuracy: float | None             # hardware top-1 against labels, when given
-    float_accuracy: float | None       # reference top-1 against labels, when given
+    max_rel_error: float  # normalised by the largest reference magnitude
+    top1_agreement: float | None  # share of samples whose argmax equals the reference's
+    accuracy: float | None  # hardware top-1 against labels, when given
+    float_accuracy: float | None  # reference top-1 against labels, when given
     per_layer: tuple[LayerError, ...]
 
     @property
@@ -40,15 +40,19 @@ class AccuracyReport:
         return tuple(e for e in self.per_layer if e.overflow > 0)
 
     def summary(self) -> str:
-        parts = [f"{self.samples} samples vs {self.reference}: max |err| {self.max_abs_error:.3g}, "
-                 f"mean |err| {self.mean_abs_error:.3g}"]
+        parts = [
+            f"{self.samples} samples vs {self.reference}: max |err| {self.max_abs_error:.3g}, "
+            f"mean |err| {self.mean_abs_error:.3g}"
+        ]
         if self.top1_agreement is not None:
             parts.append(f"top-1 agreement {100 * self.top1_agreement:.1f}%")
         if self.accuracy is not None:
             parts.append(f"accuracy {100 * self.accuracy:.1f}% (float {100 * self.float_accuracy:.1f}%)")
         for layer in self.overflowing_layers:
-            parts.append(f"warning: {layer.layer} overflows its type on {100 * layer.overflow:.2g}% of values "
-                         f"(float range {layer.float_range[0]:.3g} to {layer.float_range[1]:.3g})")
+            parts.append(
+                f"warning: {layer.layer} overflows its type on {100 * layer.overflow:.2g}% of values "
+                f"(float range {layer.float_range[0]:.3g} to {layer.float_range[1]:.3g})"
+            )
         return ", ".join(parts)
 
 
@@ -76,8 +80,9 @@ def _labels(y, samples: int) -> np.ndarray:
     return labels.astype(np.int64)
 
 
-def compare_outputs(kernel: ir.Kernel, hardware: dict, twin: dict, reference: list[np.ndarray], source: str,
-                    y, samples: int) -> AccuracyReport:
+def compare_outputs(
+    kernel: ir.Kernel, hardware: dict, twin: dict, reference: list[np.ndarray], source: str, y, samples: int
+) -> AccuracyReport:
     """Build the report from every buffer of the hardware run and of its float32 twin."""
     out_name = kernel.outputs[0]
     hw = np.broadcast_to(to_exact(hardware[out_name]), (samples,) + tuple(kernel.buffers()[out_name].shape))
@@ -104,7 +109,15 @@ def compare_outputs(kernel: ir.Kernel, hardware: dict, twin: dict, reference: li
     for layer, name in last_of_layer.items():
         float_values = to_exact(twin[name])
         errors = _errors(to_exact(hardware[name]), float_values)
-        per_layer.append(LayerError(layer, name, *errors, _overflow(float_values, nodes[name].dtype),
-                                    (float(np.min(float_values)), float(np.max(float_values)))))
-    return AccuracyReport(samples, source, max_abs, mean_abs, max_rel, agreement, accuracy, float_accuracy,
-                          tuple(per_layer))
+        per_layer.append(
+            LayerError(
+                layer,
+                name,
+                *errors,
+                _overflow(float_values, nodes[name].dtype),
+                (float(np.min(float_values)), float(np.max(float_values))),
+            )
+        )
+    return AccuracyReport(
+        samples, source, max_abs, mean_abs, max_rel, agreement, accuracy, float_accuracy, tuple(per_layer)
+    )

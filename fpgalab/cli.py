@@ -24,14 +24,23 @@ class UsageError(Exception):
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="fpgalab", description="See the FPGA accelerator a TensorFlow function "
-                                     "or Keras model would become.")
+    parser = argparse.ArgumentParser(
+        prog="fpgalab", description="See the FPGA accelerator a TensorFlow function or Keras model would become."
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     comp = commands.add_parser("compile", help="compile FILE.py:NAME and print the design summary")
-    comp.add_argument("target", help="FILE.py:NAME — a function of tensors, a tf.function, a keras.Model, an "
-                      "@fpgalab.kernel, or a no-argument builder returning an object with .fn and .args")
-    comp.add_argument("--input-shape", action="append", default=[], metavar="D0,D1,...",
-                      help="shape of an example input (repeat for several inputs), e.g. 1,64")
+    comp.add_argument(
+        "target",
+        help="FILE.py:NAME — a function of tensors, a tf.function, a keras.Model, an "
+        "@fpgalab.kernel, or a no-argument builder returning an object with .fn and .args",
+    )
+    comp.add_argument(
+        "--input-shape",
+        action="append",
+        default=[],
+        metavar="D0,D1,...",
+        help="shape of an example input (repeat for several inputs), e.g. 1,64",
+    )
     comp.add_argument("--precision", default=None, help="'float32' or 'ap_fixed<W,I[,Q[,O]]>' (default ap_fixed<16,6>)")
     comp.add_argument("--device", default=None, help="FPGA part, e.g. xcvu9p (see `fpgalab devices`)")
     comp.add_argument("--clock", type=float, default=None, metavar="MHZ", help="clock in MHz (default 200)")
@@ -91,7 +100,7 @@ def resolve(obj, shapes: list[tuple[int, ...]]):
         return obj, [np.zeros(s, dtype=np.float32) for s in shapes]
     if getattr(obj, "__fpgalab_options__", None) and obj.__fpgalab_options__["example_args"] is not None:
         return obj, []
-    from .frontend.tf_capture import is_keras_model  # noqa: PLC0415
+    from fpgalab.frontend.tf.capture import is_keras_model  # noqa: PLC0415
 
     if not is_keras_model(obj) and callable(obj) and _zero_arg_builder(obj) and not hasattr(obj, "python_function"):
         built = obj()
@@ -106,8 +115,8 @@ def resolve(obj, shapes: list[tuple[int, ...]]):
 
 
 def summary_dict(design) -> dict:
-    from .ir import nodes as ir  # noqa: PLC0415
-    from .ir.loops import kernel_shapes, macs  # noqa: PLC0415
+    from fpgalab.ir import nodes as ir  # noqa: PLC0415
+    from fpgalab.ir.loops import kernel_shapes, macs  # noqa: PLC0415
 
     shapes = kernel_shapes(design.kernel)
     layers: dict[str, dict] = {}
@@ -117,12 +126,16 @@ def summary_dict(design) -> dict:
         entry["macs"] += macs(node, shapes)
         entry["output"] = f"{node.dtype}{list(node.shape)}"
     report = design.report()
-    hardware = {"cycles": report.cycles, "interval": report.interval, "latency_us": round(report.latency_us, 3),
-                "throughput_per_s": round(report.throughput, 1), "fits": report.fits,
-                "resources": {k: getattr(report.resources, k) for k in ("lut", "ff", "dsp", "bram", "uram")},
-                "utilization": {k: round(getattr(report.utilization, k), 4)
-                                for k in ("lut", "ff", "dsp", "bram", "uram")},
-                "warnings": list(report.warnings)}
+    hardware = {
+        "cycles": report.cycles,
+        "interval": report.interval,
+        "latency_us": round(report.latency_us, 3),
+        "throughput_per_s": round(report.throughput, 1),
+        "fits": report.fits,
+        "resources": {k: getattr(report.resources, k) for k in ("lut", "ff", "dsp", "bram", "uram")},
+        "utilization": {k: round(getattr(report.utilization, k), 4) for k in ("lut", "ff", "dsp", "bram", "uram")},
+        "warnings": list(report.warnings),
+    }
     for row in report.rows():
         entry = layers.get(row["layer"].split("/")[0])
         if entry is not None:
@@ -130,27 +143,38 @@ def summary_dict(design) -> dict:
     weights = sum(int(c.value.size) for c in design.kernel.constants)
     weight_bits = sum(int(c.value.size) * c.dtype.bits for c in design.kernel.constants)
     return {
-        "name": design.name, "device": design.options.device, "clock_mhz": design.options.clock_mhz,
+        "name": design.name,
+        "device": design.options.device,
+        "clock_mhz": design.options.clock_mhz,
         "precision": design.options.precision_text,
         "inputs": [f"{i.dtype}{list(i.shape)}" for i in design.kernel.inputs],
         "outputs": [f"{shapes[o]}" for o in design.kernel.outputs],
-        "nodes": len(design.kernel.nodes), "macs": sum(e["macs"] for e in layers.values()),
-        "weights": weights, "weight_kbits": round(weight_bits / 1024, 1),
+        "nodes": len(design.kernel.nodes),
+        "macs": sum(e["macs"] for e in layers.values()),
+        "weights": weights,
+        "weight_kbits": round(weight_bits / 1024, 1),
         "compile_seconds": round(sum(t for _, t in design.timings), 3),
-        **hardware, "layers": list(layers.values()), "ops": sorted({type(n).__name__ for n in design.kernel.nodes
-                                                        if not isinstance(n, ir.Reshape)}),
+        **hardware,
+        "layers": list(layers.values()),
+        "ops": sorted({type(n).__name__ for n in design.kernel.nodes if not isinstance(n, ir.Reshape)}),
     }
 
 
 def format_summary(data: dict) -> str:
-    lines = [f"{data['name']}: {data['precision']} on {data['device']} at {data['clock_mhz']:g} MHz",
-             f"  inputs {', '.join(data['inputs'])}; {data['nodes']} nodes, {data['macs']:,} MACs, "
-             f"{data['weights']:,} weights ({data['weight_kbits']} Kbit); compiled in {data['compile_seconds']} s",
-             f"  latency {data['cycles']:,} cycles = {data['latency_us']:,} us, interval {data['interval']:,} cycles, "
-             f"{data['throughput_per_s']:,} inputs/s; {'fits' if data['fits'] else 'does NOT fit'} the part",
-             "  resources " + ", ".join(f"{k.upper()} {v:,} ({100 * data['utilization'][k]:.1f}%)"
-                                        for k, v in data["resources"].items() if k != "uram" or v),
-             f"  {'layer':<28}{'MACs':>12}{'cycles':>12}  output"]
+    lines = [
+        f"{data['name']}: {data['precision']} on {data['device']} at {data['clock_mhz']:g} MHz",
+        f"  inputs {', '.join(data['inputs'])}; {data['nodes']} nodes, {data['macs']:,} MACs, "
+        f"{data['weights']:,} weights ({data['weight_kbits']} Kbit); compiled in {data['compile_seconds']} s",
+        f"  latency {data['cycles']:,} cycles = {data['latency_us']:,} us, interval {data['interval']:,} cycles, "
+        f"{data['throughput_per_s']:,} inputs/s; {'fits' if data['fits'] else 'does NOT fit'} the part",
+        "  resources "
+        + ", ".join(
+            f"{k.upper()} {v:,} ({100 * data['utilization'][k]:.1f}%)"
+            for k, v in data["resources"].items()
+            if k != "uram" or v
+        ),
+        f"  {'layer':<28}{'MACs':>12}{'cycles':>12}  output",
+    ]
     for layer in data["layers"]:
         lines.append(f"  {layer['layer'][:27]:<28}{layer['macs']:>12,}{layer.get('cycles', 0):>12,}  {layer['output']}")
     lines.extend(f"  warning: {w}" for w in data["warnings"])
@@ -158,14 +182,17 @@ def format_summary(data: dict) -> str:
 
 
 def _compile(args) -> int:
-    import fpgalab  # noqa: PLC0415
+    from fpgalab.design import compile as compile_design  # noqa: PLC0415 - imports TensorFlow when it captures
 
     shapes = [_shape(s) for s in args.input_shape]
     obj = load_target(args.target)
     fn, examples = resolve(obj, shapes)
-    options = {k: v for k, v in (("precision", args.precision), ("device", args.device),
-                                 ("clock_mhz", args.clock)) if v is not None}
-    design = fpgalab.compile(fn, *examples, **options)
+    options = {
+        k: v
+        for k, v in (("precision", args.precision), ("device", args.device), ("clock_mhz", args.clock))
+        if v is not None
+    }
+    design = compile_design(fn, *examples, **options)
     data = summary_dict(design)
     print(json.dumps(data, indent=2) if args.json else format_summary(data))
     if args.ir:
@@ -174,16 +201,18 @@ def _compile(args) -> int:
 
 
 def _devices() -> int:
-    import fpgalab  # noqa: PLC0415
+    from fpgalab.parts import list_devices  # noqa: PLC0415
 
-    for device in fpgalab.devices():
-        print(f"{device.name:<12} {device.vendor:<8} {device.family:<28} {device.luts:>10,} LUT {device.dsps:>6,} DSP "
-              f"{device.bram:>6,} BRAM")
+    for device in list_devices():
+        print(
+            f"{device.name:<12} {device.vendor:<8} {device.family:<28} {device.luts:>10,} LUT {device.dsps:>6,} DSP "
+            f"{device.bram:>6,} BRAM"
+        )
     return EXIT_OK
 
 
 def main(argv=None) -> int:
-    from .errors import CompileError  # noqa: PLC0415
+    from fpgalab.errors import CompileError  # noqa: PLC0415
 
     parser = _parser()
     args = parser.parse_args(argv)

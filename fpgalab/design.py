@@ -8,18 +8,19 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .accuracy import AccuracyReport, compare_outputs
-from .errors import CompileError
-from .ir import nodes as ir
-from .ir.printer import format_kernel
-from .ir.serialize import kernel_from_dict, kernel_to_dict
-from .ir.verify import verify_kernel
-from .options import Options, parse_options
-from .passes import hls_passes, run_pipeline
-from .passes.fold_bias import FoldBias
-from .passes.fuse import FuseElementwise
-from .passes.quantize import AssignPrecision, parse_precision
-from .sim.functional import SimContext, run_kernel, to_exact, to_float
+from fpgalab.accuracy import AccuracyReport, compare_outputs
+from fpgalab.errors import CompileError
+from fpgalab.ir import nodes as ir
+from fpgalab.ir.printer import format_kernel
+from fpgalab.ir.serialize import kernel_from_dict, kernel_to_dict
+from fpgalab.ir.verify import verify_kernel
+from fpgalab.options import Options, parse_options, parse_precision
+from fpgalab.passes import hls_passes, run_pipeline
+from fpgalab.passes.fold_bias import FoldBias
+from fpgalab.passes.fuse import FuseElementwise
+from fpgalab.passes.quantize import AssignPrecision
+from fpgalab.sim.functional import run_kernel
+from fpgalab.sim.values import SimContext, to_exact, to_float
 
 JSON_VERSION = 1
 
@@ -49,8 +50,10 @@ class Design:
         return format_kernel(self.kernel, loops)
 
     def __repr__(self) -> str:
-        return (f"<Design {self.name}: {len(self.kernel.nodes)} nodes, precision {self.options.precision_text}, "
-                f"{self.options.device} at {self.options.clock_mhz:g} MHz>")
+        return (
+            f"<Design {self.name}: {len(self.kernel.nodes)} nodes, precision {self.options.precision_text}, "
+            f"{self.options.device} at {self.options.clock_mhz:g} MHz>"
+        )
 
     # ---- HLS: schedule, timing, resources
     @property
@@ -58,7 +61,7 @@ class Design:
         """The part (``fpgalab.parts.Device``) the design is estimated against."""
         cached = getattr(self, "_device", None)
         if cached is None:
-            from .parts import load_device  # noqa: PLC0415
+            from fpgalab.parts import load_device  # noqa: PLC0415
 
             cached = self._device = load_device(self.options.device)
         return cached
@@ -68,19 +71,20 @@ class Design:
         """The scheduled design (``fpgalab.schedule.Schedule``): loops, II, depth, operators, buffers."""
         cached = getattr(self, "_schedule", None)
         if cached is None:
-            from .schedule import schedule_kernel  # noqa: PLC0415
+            from fpgalab.schedule import schedule_kernel  # noqa: PLC0415
 
-            cached = schedule_kernel(self.kernel, self.device, self.options.clock_mhz,
-                                     dict(self.options.tables), self.options.table_type)
+            cached = schedule_kernel(
+                self.kernel, self.device, self.options.clock_mhz, dict(self.options.tables), self.options.table_type
+            )
             self._schedule = cached
         return cached
 
     @property
     def timing(self):
-        """Cycle-approximate timing (``fpgalab.sim.timing.TimingReport``)."""
+        """Cycle-approximate timing (``fpgalab.schedule.timing.TimingReport``)."""
         cached = getattr(self, "_timing", None)
         if cached is None:
-            from .sim.timing import simulate_timing  # noqa: PLC0415
+            from fpgalab.schedule.timing import simulate_timing  # noqa: PLC0415
 
             cached = self._timing = simulate_timing(self.schedule)
         return cached
@@ -91,7 +95,7 @@ class Design:
         synthesis flow of ``options.flow`` builds it ("hls": Vitis HLS, "yosys": fpgalab's Verilog)."""
         cached = getattr(self, "_resources", None)
         if cached is None:
-            from .estimate import design_resources  # noqa: PLC0415
+            from fpgalab.estimate import design_resources  # noqa: PLC0415
 
             cached = self._resources = design_resources(self, self.options.flow)
         return cached
@@ -103,7 +107,7 @@ class Design:
 
     def report(self):
         """Cycles, interval, latency, throughput, resources, utilisation and fit, per layer and total."""
-        from .estimate import design_report  # noqa: PLC0415
+        from fpgalab.estimate import design_report  # noqa: PLC0415
 
         return design_report(self.name, self.schedule, self.timing, self.resources, self.device)
 
@@ -130,8 +134,10 @@ class Design:
                 arrays.append(x)
                 modes.add("stacked")
             else:
-                raise ValueError(f"input {k} has shape {x.shape}; this design takes {shape}, a batch of samples "
-                                 f"{('(N,) + ' + str(shape[1:])) if shape[0] == 1 else ''} or a stack (N,) + {shape}")
+                raise ValueError(
+                    f"input {k} has shape {x.shape}; this design takes {shape}, a batch of samples "
+                    f"{('(N,) + ' + str(shape[1:])) if shape[0] == 1 else ''} or a stack (N,) + {shape}"
+                )
         if len({a.shape[0] for a in arrays}) != 1:
             raise ValueError(f"inputs have different sample counts: {[a.shape[0] for a in arrays]}")
         return arrays, ("batch" if "batch" in modes else "stacked" if "stacked" in modes else "single")
@@ -192,7 +198,7 @@ class Design:
     # ---- backends and ground truth (fpgalab.backends, fpgalab.verify)
     def emit(self, kind: str, path, overwrite: bool = False, **options):
         """Write the design as ``"hls"`` (Vitis HLS project), ``"llvm"`` (.ll) or ``"verilog"`` into folder ``path``."""
-        from .backends import emit  # noqa: PLC0415
+        from fpgalab.backends import emit  # noqa: PLC0415
 
         return emit(self, kind, path, overwrite=overwrite, **options)
 
@@ -200,54 +206,81 @@ class Design:
         """Check the backends against the simulator: LLVM JIT always, Verilator RTL when ``rtl``.
 
         Returns ``fpgalab.verify.VerifyReport`` (outputs equal, RTL cycles vs the simulator's)."""
-        from .verify import verify_design  # noqa: PLC0415
-        from .verify.tools import default_progress  # noqa: PLC0415
+        from fpgalab.verify import verify_design  # noqa: PLC0415
+        from fpgalab.verify.tools import default_progress  # noqa: PLC0415
 
         return verify_design(self, rtl=rtl, inputs=inputs, samples=samples, progress=progress or default_progress)
 
     def synthesize(self, progress=None):
         """Yosys synthesis of the generated Verilog for the design's part: LUT/FF/DSP/BRAM (cached)."""
-        from .verify.tools import default_progress  # noqa: PLC0415
-        from .verify.yosys import run_yosys  # noqa: PLC0415
+        from fpgalab.verify.tools import default_progress  # noqa: PLC0415
+        from fpgalab.verify.yosys import run_yosys  # noqa: PLC0415
 
         return run_yosys(self, progress=progress or default_progress)
 
     # ---- persistence
     def to_json(self) -> str:
-        return json.dumps({
-            "fpgalab_design": JSON_VERSION, "name": self.name, "options": self.options.to_dict(),
-            "example_shapes": [list(s) for s in self.example_shapes], "hlo_text": self.hlo_text,
-            "kernel": kernel_to_dict(self.kernel), "float_kernel": kernel_to_dict(self.float_kernel),
-            "timings": [list(t) for t in self.timings]})
+        return json.dumps(
+            {
+                "fpgalab_design": JSON_VERSION,
+                "name": self.name,
+                "options": self.options.to_dict(),
+                "example_shapes": [list(s) for s in self.example_shapes],
+                "hlo_text": self.hlo_text,
+                "kernel": kernel_to_dict(self.kernel),
+                "float_kernel": kernel_to_dict(self.float_kernel),
+                "timings": [list(t) for t in self.timings],
+            }
+        )
 
     @classmethod
-    def from_json(cls, text: str) -> "Design":
+    def from_json(cls, text: str) -> Design:
         try:
             data = json.loads(text)
         except json.JSONDecodeError as err:
             raise ValueError(f"not a design: invalid JSON ({err})") from None
         if not isinstance(data, dict) or data.get("fpgalab_design") != JSON_VERSION:
             raise ValueError(f"not an fpgalab design of format version {JSON_VERSION}")
-        return cls(data["name"], verify_kernel(kernel_from_dict(data["kernel"])),
-                   kernel_from_dict(data["float_kernel"]), parse_options(**data["options"]),
-                   tuple(tuple(s) for s in data["example_shapes"]), data["hlo_text"],
-                   tuple((s, t) for s, t in data["timings"]))
+        return cls(
+            data["name"],
+            verify_kernel(kernel_from_dict(data["kernel"])),
+            kernel_from_dict(data["float_kernel"]),
+            parse_options(**data["options"]),
+            tuple(tuple(s) for s in data["example_shapes"]),
+            data["hlo_text"],
+            tuple((s, t) for s, t in data["timings"]),
+        )
 
 
-def build_design(name: str, float_kernel: ir.Kernel, options: Options, example_shapes, hlo_text: object = "",
-                 timings=(), reference=None) -> Design:
+def build_design(
+    name: str,
+    float_kernel: ir.Kernel,
+    options: Options,
+    example_shapes,
+    hlo_text: object = "",
+    timings=(),
+    reference=None,
+) -> Design:
     """Run the pass pipeline on a float32 kernel and wrap the result."""
     steps = [FoldBias(), FuseElementwise(), AssignPrecision(options.precision), *hls_passes(options)]
     kernel, pass_timings = run_pipeline(float_kernel, steps)
     verify_kernel(kernel)
-    return Design(name, kernel, float_kernel, options, tuple(tuple(s) for s in example_shapes), hlo_text,
-                  tuple(timings) + tuple(pass_timings), reference)
+    return Design(
+        name,
+        kernel,
+        float_kernel,
+        options,
+        tuple(tuple(s) for s in example_shapes),
+        hlo_text,
+        tuple(timings) + tuple(pass_timings),
+        reference,
+    )
 
 
 def compile(fn, *example_args, **options) -> Design:  # noqa: A001 - the public name DESIGN.md gives
     """Capture ``fn`` (a function of tensors, a ``tf.function`` or a ``keras.Model``) and build its design."""
-    from .frontend.lower import lower_module  # noqa: PLC0415
-    from .frontend.tf_capture import capture  # noqa: PLC0415
+    from fpgalab.frontend.tf.capture import capture  # noqa: PLC0415
+    from fpgalab.frontend.tf.lower import lower_module  # noqa: PLC0415
 
     kernel_options = getattr(fn, "__fpgalab_options__", None)
     if kernel_options is not None:
@@ -260,13 +293,21 @@ def compile(fn, *example_args, **options) -> Design:  # noqa: A001 - the public 
     captured = capture(fn, *example_args)
     lower_start = time.perf_counter()
     try:
-        float_kernel = lower_module(captured.module, captured.bindings, captured.n_inputs, captured.input_names,
-                                    captured.weight_names, captured.layer_names, captured.name)
+        float_kernel = lower_module(
+            captured.module,
+            captured.bindings,
+            captured.n_inputs,
+            captured.input_names,
+            captured.weight_names,
+            captured.layer_names,
+            captured.name,
+        )
     except CompileError:
         raise
     except RecursionError:
         raise CompileError("the model is too deeply nested for fpgalab's lowering") from None
     timings = [("capture", lower_start - start), ("lower", time.perf_counter() - lower_start)]
     shapes = [tuple(np.shape(a)) for a in example_args]
-    return build_design(captured.name, verify_kernel(float_kernel), parsed, shapes, captured.hlo_text,
-                        timings, captured.reference)
+    return build_design(
+        captured.name, verify_kernel(float_kernel), parsed, shapes, captured.hlo_text, timings, captured.reference
+    )

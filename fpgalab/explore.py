@@ -28,17 +28,17 @@ import itertools
 import time
 from dataclasses import dataclass
 
-from .design import Design
-from .errors import CompileError
-from .ir.verify import verify_kernel
-from .options import ALLOWED, parse_options
-from .parts import load_device
-from .passes import hls_passes, run_pipeline
-from .passes.fold_bias import FoldBias
-from .passes.fuse import FuseElementwise
-from .passes.fuse_producer import FuseIntoProducer
-from .passes.quantize import AssignPrecision
-from .report import RESOURCE_KINDS
+from fpgalab.design import Design
+from fpgalab.errors import CompileError
+from fpgalab.estimate.report import RESOURCE_KINDS
+from fpgalab.ir.verify import verify_kernel
+from fpgalab.options import ALLOWED, parse_options
+from fpgalab.parts import load_device
+from fpgalab.passes import hls_passes, run_pipeline
+from fpgalab.passes.fold_bias import FoldBias
+from fpgalab.passes.fuse import FuseElementwise
+from fpgalab.passes.fuse_producer import FuseIntoProducer
+from fpgalab.passes.quantize import AssignPrecision
 
 OBJECTIVES = ("latency", "interval", "throughput", "resources") + RESOURCE_KINDS
 CONSTRAINTS = ("device", "clock_mhz", "max_util", "max_latency", "max_interval")
@@ -46,10 +46,10 @@ CONSTRAINTS = ("device", "clock_mhz", "max_util", "max_latency", "max_interval")
 
 @dataclass(frozen=True)
 class ExploreResult:
-    table: object            # DataFrame or list of dicts, one row per point
-    pareto: object           # the Pareto-optimal rows (same type)
-    best: dict | None        # the feasible row with the best objective
-    seconds: float           # wall-clock time of the evaluation
+    table: object  # DataFrame or list of dicts, one row per point
+    pareto: object  # the Pareto-optimal rows (same type)
+    best: dict | None  # the feasible row with the best objective
+    seconds: float  # wall-clock time of the evaluation
     points: int
     failed: int
     objective: str
@@ -106,7 +106,7 @@ class _Base:
         if isinstance(fn, Design):
             self.design = fn
         else:
-            from .design import compile as compile_design  # noqa: PLC0415
+            from fpgalab.design import compile as compile_design  # noqa: PLC0415
 
             self.design = compile_design(fn, *example_args, **options)
         self.prepared, _ = run_pipeline(self.design.float_kernel, [FoldBias(), FuseElementwise()])
@@ -126,8 +126,16 @@ class _Base:
 
     def build(self, options) -> Design:
         base = self.design
-        design = Design(base.name, self.kernel_for(options), base.float_kernel, options, base.example_shapes,
-                        base.hlo_source, (), base.reference)
+        design = Design(
+            base.name,
+            self.kernel_for(options),
+            base.float_kernel,
+            options,
+            base.example_shapes,
+            base.hlo_source,
+            (),
+            base.reference,
+        )
         if options.device not in self.devices:
             self.devices[options.device] = load_device(options.device)
         design._device = self.devices[options.device]
@@ -138,13 +146,16 @@ class _Base:
         if key not in self.accuracy:
             x, y = (data[0], data[1] if len(data) > 1 else None) if isinstance(data, tuple) else (data, None)
             report = design.accuracy(x, y)
-            self.accuracy[key] = {"accuracy": report.accuracy if report.accuracy is not None else report.top1_agreement,
-                                  "max_abs_error": report.max_abs_error}
+            self.accuracy[key] = {
+                "accuracy": report.accuracy if report.accuracy is not None else report.top1_agreement,
+                "max_abs_error": report.max_abs_error,
+            }
         return self.accuracy[key]
 
 
-def explore(fn, *example_args, space: dict, objective="latency", constraints: dict | None = None, data=None,
-            **options) -> ExploreResult:
+def explore(
+    fn, *example_args, space: dict, objective="latency", constraints: dict | None = None, data=None, **options
+) -> ExploreResult:
     """Evaluate every point of ``space``; see the module docstring."""
     constraints = dict(constraints or {})
     unknown = sorted(set(constraints) - set(CONSTRAINTS))
@@ -176,11 +187,19 @@ def explore(fn, *example_args, space: dict, objective="latency", constraints: di
     for row in rows:
         row["pareto"] = any(row is f for f in front)
     feasible = [row for row in ok if row["feasible"]]
-    best = min(feasible, key=lambda r: (_objective_value(objective, r), r["util_max"], r["cycles"])) \
-        if feasible else None
-    return ExploreResult(_as_table(rows), _as_table(front), best, seconds, len(rows), len(rows) - len(ok),
-                         objective if isinstance(objective, str) else getattr(objective, "__name__", "custom"),
-                         tuple(designs))
+    best = (
+        min(feasible, key=lambda r: (_objective_value(objective, r), r["util_max"], r["cycles"])) if feasible else None
+    )
+    return ExploreResult(
+        _as_table(rows),
+        _as_table(front),
+        best,
+        seconds,
+        len(rows),
+        len(rows) - len(ok),
+        objective if isinstance(objective, str) else getattr(objective, "__name__", "custom"),
+        tuple(designs),
+    )
 
 
 def _evaluate(points, base, base_options, max_util, constraints, data, rows, designs) -> None:
@@ -209,8 +228,12 @@ def _label(value):
 
 
 def _metrics(report, max_util: float, constraints: dict) -> dict:
-    row = {"cycles": report.cycles, "interval": report.interval, "latency_us": report.latency_us,
-           "throughput": report.throughput}
+    row = {
+        "cycles": report.cycles,
+        "interval": report.interval,
+        "latency_us": report.latency_us,
+        "throughput": report.throughput,
+    }
     row.update({kind: getattr(report.resources, kind) for kind in RESOURCE_KINDS})
     row["util_max"] = report.utilization.max
     row["fits"] = report.fits

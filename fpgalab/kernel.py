@@ -14,8 +14,10 @@ def _examples(input_signature):
         shape = getattr(spec, "shape", spec)
         dims = list(shape.as_list() if hasattr(shape, "as_list") else shape)
         if any(d is None or (isinstance(d, int) and d < 1) for d in dims):
-            raise ValueError(f"input_signature shape {dims} has an unknown or empty dimension; FPGA designs need "
-                             "static shapes, e.g. (1, 64)")
+            raise ValueError(
+                f"input_signature shape {dims} has an unknown or empty dimension; FPGA designs need "
+                "static shapes, e.g. (1, 64)"
+            )
         examples.append(np.zeros(dims, dtype=np.float32))
     return tuple(examples)
 
@@ -26,7 +28,7 @@ def kernel(function=None, *, input_signature=None, **options):
     The function still runs as before; ``fpgalab.compile(f)`` (and the ``%%fpga`` magic) then
     needs no example inputs and uses these options unless told otherwise.
     """
-    from .options import parse_options  # noqa: PLC0415
+    from fpgalab.options import parse_options  # noqa: PLC0415
 
     parse_options(**options)  # a bad option fails at decoration time, where it was written
     examples = _examples(input_signature) if input_signature is not None else None

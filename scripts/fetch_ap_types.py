@@ -35,12 +35,24 @@ def _find_ap_types_dir(names: list[str]) -> str:
 
 
 def _download_wheel(workdir: str) -> str:
-    cmd = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
-           f"hls4ml=={HLS4ML_VERSION}", "-d", workdir]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--quiet",
+        "--no-deps",
+        "--only-binary=:all:",
+        f"hls4ml=={HLS4ML_VERSION}",
+        "-d",
+        workdir,
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
-        raise SystemExit(f"fetch_ap_types: '{' '.join(cmd)}' failed (exit {proc.returncode}); "
-                         f"is PyPI reachable?\n{proc.stdout}{proc.stderr}")
+        raise SystemExit(
+            f"fetch_ap_types: '{' '.join(cmd)}' failed (exit {proc.returncode}); "
+            f"is PyPI reachable?\n{proc.stdout}{proc.stderr}"
+        )
     wheels = [f for f in os.listdir(workdir) if f.endswith(".whl")]
     if len(wheels) != 1:
         raise SystemExit(f"fetch_ap_types: expected one wheel in {workdir}, found {wheels}")
@@ -64,7 +76,7 @@ def fetch(dest: str) -> None:
                 for info in zf.infolist():
                     if info.is_dir() or not info.filename.startswith(prefix):
                         continue
-                    rel = PurePosixPath(info.filename[len(prefix):])
+                    rel = PurePosixPath(info.filename[len(prefix) :])
                     if ".." in rel.parts:
                         continue
                     target = os.path.join(staging, *rel.parts)

@@ -20,7 +20,7 @@ class Case:
     """One captured model: its HLO module, weight bindings, inputs and TensorFlow's outputs."""
 
     def __init__(self, name: str):
-        from fpgalab.frontend.hlo import module_from_json
+        from fpgalab.frontend.tf.hlo import module_from_json
 
         self.name = name
         self.module = module_from_json((DATA / f"{name}.hlo.json").read_text())
@@ -35,18 +35,23 @@ class Case:
         self.example_output = arrays["example_output"]
 
     def float_kernel(self):
-        from fpgalab.frontend.lower import lower_module
+        from fpgalab.frontend.tf.lower import lower_module
 
-        return lower_module(self.module, self.bindings, self.meta["n_inputs"], self.meta["input_names"],
-                            {int(k): v for k, v in self.meta["weight_names"].items()},
-                            frozenset(self.meta["layer_names"]), self.meta["name"])
+        return lower_module(
+            self.module,
+            self.bindings,
+            self.meta["n_inputs"],
+            self.meta["input_names"],
+            {int(k): v for k, v in self.meta["weight_names"].items()},
+            frozenset(self.meta["layer_names"]),
+            self.meta["name"],
+        )
 
     def design(self, **options):
         from fpgalab.design import build_design
         from fpgalab.options import parse_options
 
-        return build_design(self.name, self.float_kernel(), parse_options(**options),
-                            [e.shape for e in self.examples])
+        return build_design(self.name, self.float_kernel(), parse_options(**options), [e.shape for e in self.examples])
 
 
 _CACHE: dict[str, Case] = {}

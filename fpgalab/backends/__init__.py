@@ -18,19 +18,19 @@ from pathlib import Path
 
 
 def _hls(design, folder: Path, **options):
-    from .hls_cpp import write_project  # noqa: PLC0415
+    from fpgalab.backends.hls.project import write_project  # noqa: PLC0415
 
     return write_project(design, folder, **options)
 
 
 def _llvm(design, folder: Path, **options):
-    from .llvm import write_module  # noqa: PLC0415
+    from fpgalab.backends.llvm.module import write_module  # noqa: PLC0415
 
     return write_module(design, folder, **options)
 
 
 def _verilog(design, folder: Path, **options):
-    from .verilog import write_rtl  # noqa: PLC0415
+    from fpgalab.backends.verilog.rtl import write_rtl  # noqa: PLC0415
 
     return write_rtl(design, folder, **options)
 

@@ -1,9 +1,9 @@
 """A small text emitter with an indentation context, for generated C++ and Verilog.
 
-    out = Emitter()
-    with out.block("for (int i = 0; i < 8; i++) {", "}"):
-        out.line("y[i] = x[i];")
-    out.text()
+out = Emitter()
+with out.block("for (int i = 0; i < 8; i++) {", "}"):
+    out.line("y[i] = x[i];")
+out.text()
 """
 
 from __future__ import annotations

@@ -23,8 +23,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..ir.types import FixedType
-from ..sim.tables import _index_coefficients
+from fpgalab.ir.types import FixedType
+from fpgalab.sim.tables import _index_coefficients
 
 
 @dataclass(frozen=True)
@@ -121,6 +121,7 @@ def maximum(ops, a: Fx, b: Fx, kind: str = "max") -> Fx:
 
 # ---- assignment to a type --------------------------------------------------------------------------
 
+
 def _round_increment(ops, m, k: int, quant: str):
     """The 1-bit increment of ``floor(m / 2**k)`` under ``quant`` (``fixed._round_right``); None for AP_TRN."""
     if quant == "AP_TRN":
@@ -197,6 +198,7 @@ def to_type(ops, fx: Fx, t: FixedType) -> Fx:
 
 # ---- table index -----------------------------------------------------------------------------------
 
+
 def table_index(ops, fx: Fx, spec):
     """``fpgalab.sim.tables.table_index`` of ``fx``: an unsigned index of the table's bits."""
     p, q, r, m_lo, m_hi = _index_coefficients(spec, fx.frac)
@@ -210,6 +212,9 @@ def table_index(ops, fx: Fx, spec):
     else:
         index = ops.floor_div(t, r)
     size = spec.size
-    index = ops.select(ops.lt(index, ops.const(0, width)), ops.const(0, width),
-                       ops.select(ops.gt(index, ops.const(size - 1, width)), ops.const(size - 1, width), index))
+    index = ops.select(
+        ops.lt(index, ops.const(0, width)),
+        ops.const(0, width),
+        ops.select(ops.gt(index, ops.const(size - 1, width)), ops.const(size - 1, width), index),
+    )
     return ops.trunc(index, max(1, (size - 1).bit_length() + 1))

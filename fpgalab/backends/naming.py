@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 
-CPP_KEYWORDS = frozenset("""
+CPP_KEYWORDS = frozenset(
+    """
 alignas alignof and and_eq asm auto bitand bitor bool break case catch char char8_t char16_t char32_t class
 compl concept const consteval constexpr constinit const_cast continue co_await co_return co_yield decltype
 default delete do double dynamic_cast else enum explicit export extern false float for friend goto if inline
@@ -18,9 +19,11 @@ int long mutable namespace new noexcept not not_eq nullptr operator or or_eq pri
 reinterpret_cast requires return short signed sizeof static static_assert static_cast struct switch template
 this thread_local throw true try typedef typeid typename union unsigned using virtual void volatile wchar_t
 while xor xor_eq main std hls ap_int ap_uint ap_fixed ap_ufixed
-""".split())
+""".split()
+)
 
-VERILOG_KEYWORDS = frozenset("""
+VERILOG_KEYWORDS = frozenset(
+    """
 always and assign automatic begin buf bufif0 bufif1 case casex casez cell cmos config deassign default defparam
 design disable edge else end endcase endconfig endfunction endgenerate endmodule endprimitive endspecify
 endtable endtask event for force forever fork function generate genvar highz0 highz1 if ifnone incdir include
@@ -31,7 +34,8 @@ rtran rtranif0 rtranif1 scalared showcancelled signed small specify specparam st
 table task time tran tranif0 tranif1 tri tri0 tri1 triand trior trireg unsigned use uwire vectored wait wand
 weak0 weak1 while wire wor xnor xor logic bit byte int
 clk rst ap_start ap_done ap_idle ap_ready
-""".split())
+""".split()
+)
 
 RESERVED = CPP_KEYWORDS | VERILOG_KEYWORDS
 _BAD = re.compile(r"[^A-Za-z0-9_]+")

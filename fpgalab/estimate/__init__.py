@@ -1,9 +1,11 @@
-"""Resource estimation (``resources``) on top of the operator cost library (``costs``), and the design report."""
+"""Resource estimation of a whole design (``resources``), priced with ``fpgalab.costs``, and the design report."""
 
 from __future__ import annotations
 
-from ..report import DesignReport, LayerReport, utilization
-from .resources import CostItem, LayerResources, ResourceReport, estimate_resources
+from fpgalab.estimate.report import DesignReport, LayerReport, utilization
+from fpgalab.estimate.resources import CostItem, LayerResources, ResourceReport, estimate_resources
+from fpgalab.estimate.rtl_costs import rtl_facts
+from fpgalab.parts import load_device
 
 __all__ = ["CostItem", "LayerResources", "ResourceReport", "estimate_resources", "design_resources", "design_report"]
 
@@ -12,7 +14,6 @@ def design_resources(design, flow: str = "hls") -> ResourceReport:
     """The resource estimate of a compiled ``Design`` as ``flow`` builds it: "hls" (Vitis HLS from
     ``emit("hls")``) or "yosys" (fpgalab's Verilog through Yosys, ``Design.synthesize()``; priced
     with what the kernel's constants, tables and reads say, ``rtl_costs.rtl_facts``)."""
-    from .rtl_costs import rtl_facts  # noqa: PLC0415
 
     rtl = None
     if flow == "yosys":
@@ -22,17 +23,46 @@ def design_resources(design, flow: str = "hls") -> ResourceReport:
 
 def design_report(name: str, schedule, timing, resources: ResourceReport, device=None) -> DesignReport:
     """Join the schedule, the timing and the resources into one frozen report."""
-    from ..parts import load_device  # noqa: PLC0415
 
     device = load_device(device or schedule.device)
     times = {t.name: t for t in timing.layers}
     per_layer = []
     for layer, cost in zip(schedule.layers, resources.per_layer):
         t = times[layer.name]
-        per_layer.append(LayerReport(
-            layer.name, layer.layer, layer.kind, layer.nodes, layer.cycles, t.start, t.end, t.stall, layer.pipelined,
-            layer.ii, layer.ii_limit, layer.depth, layer.trip, layer.copies, layer.formula, cost.total,
-            utilization(cost.total, device), cost.items))
-    return DesignReport(name, schedule.device, schedule.clock_mhz, schedule.dataflow, timing.latency, timing.interval,
-                        timing.latency_us, timing.throughput, resources.total, resources.utilization, resources.fits,
-                        tuple(per_layer), tuple(schedule.warnings) + tuple(resources.warnings))
+        per_layer.append(
+            LayerReport(
+                layer.name,
+                layer.layer,
+                layer.kind,
+                layer.nodes,
+                layer.cycles,
+                t.start,
+                t.end,
+                t.stall,
+                layer.pipelined,
+                layer.ii,
+                layer.ii_limit,
+                layer.depth,
+                layer.trip,
+                layer.copies,
+                layer.formula,
+                cost.total,
+                utilization(cost.total, device),
+                cost.items,
+            )
+        )
+    return DesignReport(
+        name,
+        schedule.device,
+        schedule.clock_mhz,
+        schedule.dataflow,
+        timing.latency,
+        timing.interval,
+        timing.latency_us,
+        timing.throughput,
+        resources.total,
+        resources.utilization,
+        resources.fits,
+        tuple(per_layer),
+        tuple(schedule.warnings) + tuple(resources.warnings),
+    )

@@ -2,7 +2,7 @@
 
 Each layer is priced from what its schedule says the hardware holds, one ``CostItem`` per line
 with the formula and the operator cost it multiplies (the operator costs, each with its source,
-are in ``fpgalab.estimate.costs``):
+are in ``fpgalab.costs.operators``):
 
     operators      count x cost of each operator of the body (``OperatorUse``: every unrolled copy
                    has its own; DSP or LUT multipliers by ``Device.multiply_uses_dsp``)
@@ -33,11 +33,12 @@ import functools
 import math
 from dataclasses import dataclass
 
-from ..parts import load_device
-from ..report import RESOURCE_KINDS, Utilization, utilization
-from ..schedule import BufferSchedule, LayerSchedule, Schedule
-from . import costs, rtl_costs, table_roms
-from .costs import Cost, Resources
+from fpgalab import costs
+from fpgalab.costs.operators import Cost, Resources, check_flow
+from fpgalab.estimate import rtl_costs, table_roms
+from fpgalab.estimate.report import RESOURCE_KINDS, Utilization, utilization
+from fpgalab.parts import load_device
+from fpgalab.schedule import BufferSchedule, LayerSchedule, Schedule
 
 ZERO = Resources(0, 0, 0, 0, 0)
 STORAGE_NAMES = {"bram": "bram", "uram": "uram", "lutram": "lutram", "reg": "registers"}
@@ -47,7 +48,7 @@ STORAGE_NAMES = {"bram": "bram", "uram": "uram", "lutram": "lutram", "reg": "reg
 class CostItem:
     """One line of a layer's breakdown: ``count`` x ``each`` = ``total``, and how ``each`` was found."""
 
-    group: str        # operators | control | addressing | memories
+    group: str  # operators | control | addressing | memories
     what: str
     count: int
     formula: str
@@ -124,6 +125,7 @@ def _item(group: str, what: str, count: int, cost: Cost) -> CostItem:
 
 # ---- operators -------------------------------------------------------------------------------------------
 
+
 def _operator(op, device, flow: str) -> Cost:
     """The cost of one instance of an OperatorUse (costs.py names the formula and its source)."""
     width = max(op.widths + (op.out,)) if op.widths else op.out
@@ -176,8 +178,14 @@ def _operators(layer: LayerSchedule, device, flow: str, roms: dict | None = None
     stages = {op.stage for op in operators}
     muls = [(op, n) for (kind, *_rest, stage), (op, n) in grouped.items() if kind == "mul" and stage == "core"]
     accs = [(op, n) for (kind, *_rest, stage), (op, n) in grouped.items() if stage == "acc"]
-    fold = (flow == "hls" and len(muls) == 1 and len(accs) == 1 and "tree" not in stages and not muls[0][0].float
-            and accs[0][1] == muls[0][1])  # fpgalab's RTL keeps the accumulator apart (rtl_costs.datapath)
+    fold = (
+        flow == "hls"
+        and len(muls) == 1
+        and len(accs) == 1
+        and "tree" not in stages
+        and not muls[0][0].float
+        and accs[0][1] == muls[0][1]
+    )  # fpgalab's RTL keeps the accumulator apart (rtl_costs.datapath)
     if fold:
         (mul, count), (acc_op, _) = muls[0], accs[0]
         cost = price("mac", *mul.widths, acc_op.out, device, flow=flow)
@@ -191,14 +199,20 @@ def _operators(layer: LayerSchedule, device, flow: str, roms: dict | None = None
 
 # ---- control and addressing ----------------------------------------------------------------------------
 
+
 def _control(layer: LayerSchedule, device) -> list[CostItem]:
     items = []
     for loop in layer.loops:
         if loop.iterations > 1:
-            items.append(_item("control", f"counter of loop {loop.name}", 1,
-                               price("loop_counter", loop.iterations, device)))
-    states = 2 + sum(1 for lp in layer.loops if lp.role == "sequential") + (1 if layer.pipelined else layer.depth) \
+            items.append(
+                _item("control", f"counter of loop {loop.name}", 1, price("loop_counter", loop.iterations, device))
+            )
+    states = (
+        2
+        + sum(1 for lp in layer.loops if lp.role == "sequential")
+        + (1 if layer.pipelined else layer.depth)
         + (0 if layer.epilogue_in_pipeline else layer.epilogue)
+    )
     items.append(_item("control", "FSM", 1, price("fsm", states, device)))
     if layer.pipelined and layer.depth > 1:
         items.append(_item("control", "pipeline stage valid bits", 1, price("register", layer.depth)))
@@ -213,23 +227,27 @@ def _addressing(layer: LayerSchedule, buffers: dict, device) -> list[CostItem]:
             continue
         if buf.storage != "reg" and buf.bank_depth > 1:
             bits = max(1, math.ceil(math.log2(buf.bank_depth)))
-            items.append(_item("addressing", f"address of {buf.name} ({use.mode})", use.elements,
-                               price("adder", bits, device)))
+            items.append(
+                _item("addressing", f"address of {buf.name} ({use.mode})", use.elements, price("adder", bits, device))
+            )
         ways = math.ceil(buf.banks / max(1, use.elements)) if buf.banks > 1 else 1
         if ways > 1 and use.mode == "read":
-            items.append(_item("addressing", f"bank select of {buf.name}", use.elements,
-                               price("mux", buf.width, ways, device)))
+            items.append(
+                _item("addressing", f"bank select of {buf.name}", use.elements, price("mux", buf.width, ways, device))
+            )
     return items
 
 
 # ---- memories --------------------------------------------------------------------------------------------
 
+
 def _memory(buf: BufferSchedule, device) -> CostItem:
     if buf.channel == "fifo":
         return _item("memories", f"FIFO {buf.name}", 1, price("fifo", buf.depth, buf.width, device))
     copies = buf.depth if buf.channel == "pipo" else 1
-    what = (f"{buf.role} {buf.name} {list(buf.shape)}: {buf.banks} bank(s) of {buf.bank_depth} in {buf.storage}"
-            + (f", x{copies} ping-pong" if copies > 1 else ""))
+    what = f"{buf.role} {buf.name} {list(buf.shape)}: {buf.banks} bank(s) of {buf.bank_depth} in {buf.storage}" + (
+        f", x{copies} ping-pong" if copies > 1 else ""
+    )
     cost = price("memory", buf.bank_depth, buf.width, STORAGE_NAMES[buf.storage], device, rom=buf.channel == "rom")
     return _item("memories", what, buf.banks * copies, cost)
 
@@ -243,8 +261,9 @@ def _owned_buffers(schedule: Schedule) -> dict[str, list[BufferSchedule]]:
     return owned
 
 
-def estimate_resources(schedule: Schedule, device=None, flow: str = "hls",
-                       rtl: rtl_costs.RtlFacts | None = None) -> ResourceReport:
+def estimate_resources(
+    schedule: Schedule, device=None, flow: str = "hls", rtl: rtl_costs.RtlFacts | None = None
+) -> ResourceReport:
     """Price every layer of ``schedule`` on ``device`` (default: the schedule's) and total them.
 
     ``flow`` "hls": the design as Vitis HLS and Vivado build it; "yosys": fpgalab's Verilog as
@@ -255,7 +274,7 @@ def estimate_resources(schedule: Schedule, device=None, flow: str = "hls",
     rounded to whole units (``Resources.rounded``) and the design total is their sum.
     """
     device = load_device(device or schedule.device)
-    costs._check_flow(flow)
+    check_flow(flow)
     buffers = {buf.name: buf for buf in schedule.buffers}
     owned = _owned_buffers(schedule)
     ports = rtl_costs.read_ports(schedule.layers, buffers, schedule.outputs) if flow == "yosys" else {}
@@ -266,10 +285,14 @@ def estimate_resources(schedule: Schedule, device=None, flow: str = "hls",
             reads = rtl.reads.get(layer.name) if rtl else None
             columns = rtl.rom_columns if rtl else {}
             items += [_item("control", what, n, cost) for what, n, cost in rtl_costs.control(layer, buffers, k == 0)]
-            items += [_item("addressing", what, n, cost)
-                      for what, n, cost in rtl_costs.datapath(layer, buffers, device, reads, columns)]
-            items += [_item("memories", *rtl_costs.memory(buf, ports[buf.name], device, columns.get(buf.name)))
-                      for buf in owned.get(layer.name, [])]
+            items += [
+                _item("addressing", what, n, cost)
+                for what, n, cost in rtl_costs.datapath(layer, buffers, device, reads, columns)
+            ]
+            items += [
+                _item("memories", *rtl_costs.memory(buf, ports[buf.name], device, columns.get(buf.name)))
+                for buf in owned.get(layer.name, [])
+            ]
         else:
             items += _control(layer, device) + _addressing(layer, buffers, device)
             items += [_memory(buf, device) for buf in owned.get(layer.name, [])]
@@ -283,6 +306,8 @@ def estimate_resources(schedule: Schedule, device=None, flow: str = "hls",
         if getattr(used, kind) > 1.0:
             worst = max(per_layer, key=lambda layer: getattr(layer.total, kind))
             alone = getattr(utilization(worst.total, device), kind)
-            warnings.append(f"{kind.upper()} {100 * getattr(used, kind):.0f}% of {device.name}: layer "
-                            f"{worst.layer or worst.name} ({worst.name}) uses the most, {100 * alone:.0f}% on its own")
+            warnings.append(
+                f"{kind.upper()} {100 * getattr(used, kind):.0f}% of {device.name}: layer "
+                f"{worst.layer or worst.name} ({worst.name}) uses the most, {100 * alone:.0f}% on its own"
+            )
     return ResourceReport(device.name, total, tuple(per_layer), used, fits, tuple(warnings))

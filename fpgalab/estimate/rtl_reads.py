@@ -1,7 +1,7 @@
 """How fpgalab's Verilog reads each buffer: distinct reads per iteration, banks each can reach,
 padding guards. What ``rtl_costs`` needs beyond the schedule for ``flow="yosys"``.
 
-The Verilog backend (``fpgalab.backends.verilog_layer``) issues, per iteration, one read per
+The Verilog backend (``fpgalab.backends.verilog.layer``) issues, per iteration, one read per
 unrolled copy and operand, shares the reads of copies that address the same element, and gives a
 read whose bank depends on the iteration (a convolution window sliding over a partitioned image)
 a port on every bank it can reach and a multiplexer choosing the arriving word. This module works
@@ -17,8 +17,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..access import bank_of
-from ..schedule import Schedule
+from fpgalab.backends import program as prog
+from fpgalab.ir import nodes as ir
+from fpgalab.schedule import Schedule
+from fpgalab.schedule.access import bank_of
+from fpgalab.sim import fixed
 
 MAX_ITERATIONS = 1 << 21  # beyond this a read is taken to reach every bank (the backend does the same)
 
@@ -27,10 +30,10 @@ MAX_ITERATIONS = 1 << 21  # beyond this a read is taken to reach every bank (the
 class ReadFacts:
     """One layer's reads of one buffer in one iteration."""
 
-    reads: int        # distinct reads (copies addressing the same element share one)
-    reach: int        # banks the reads reach, summed over the reads (reads x 1 when every bank is static)
-    guarded: int      # reads with padding guards (an index test and a fill value)
-    dims: int         # dimensions of the buffer's index arithmetic (its shape without unit dimensions)
+    reads: int  # distinct reads (copies addressing the same element share one)
+    reach: int  # banks the reads reach, summed over the reads (reads x 1 when every bank is static)
+    guarded: int  # reads with padding guards (an index test and a fill value)
+    dims: int  # dimensions of the buffer's index arithmetic (its shape without unit dimensions)
     offsets: int = 0  # distinct offsets within a bank among the reads (equal address logic is shared)
 
 
@@ -57,7 +60,6 @@ def rom_columns(kernel, schedule: Schedule) -> dict[str, float]:
     """For each constant buffer, the distinct non-constant bit columns of a bank's words
     (averaged over its banks): what Yosys keeps of a ROM in logic (a constant column is a wire,
     equal columns share their logic and register; untrained biases are all zero)."""
-    from ..sim import fixed  # noqa: PLC0415
 
     buffers = {buf.name: buf for buf in schedule.buffers}
     result = {}
@@ -73,8 +75,11 @@ def rom_columns(kernel, schedule: Schedule) -> dict[str, float]:
         total = 0
         for bank in np.unique(banks):
             mine = words[banks == bank]
-            columns = {((mine >> bit) & 1).tobytes() for bit in range(buf.width)
-                       if ((mine >> bit) & 1).min() != ((mine >> bit) & 1).max()}
+            columns = {
+                ((mine >> bit) & 1).tobytes()
+                for bit in range(buf.width)
+                if ((mine >> bit) & 1).min() != ((mine >> bit) & 1).max()
+            }
             total += len(columns)
         result[constant.name] = total / max(1, len(np.unique(banks)))
     return result
@@ -82,8 +87,10 @@ def rom_columns(kernel, schedule: Schedule) -> dict[str, float]:
 
 def _copies(loops, kind: str) -> list[dict]:
     unrolled = [lp for lp in loops if lp.unroll > 1 and lp.kind == kind]
-    return [dict(zip([lp.name for lp in unrolled], combo)) for combo in
-            itertools.product(*[range(lp.unroll) for lp in unrolled])]
+    return [
+        dict(zip([lp.name for lp in unrolled], combo))
+        for combo in itertools.product(*[range(lp.unroll) for lp in unrolled])
+    ]
 
 
 def _env(loops, copy: dict):
@@ -91,8 +98,11 @@ def _env(loops, copy: dict):
     total = math.prod(lp.iterations for lp in counted)
     if total > MAX_ITERATIONS:
         return None
-    grids = np.indices([lp.iterations for lp in counted]).reshape(len(counted), -1) if counted else \
-        np.zeros((0, 1), dtype=np.int64)
+    grids = (
+        np.indices([lp.iterations for lp in counted]).reshape(len(counted), -1)
+        if counted
+        else np.zeros((0, 1), dtype=np.int64)
+    )
     env = {lp.name: grids[k] * lp.unroll + copy.get(lp.name, 0) for k, lp in enumerate(counted)}
     for lp in loops:
         env.setdefault(lp.name, np.full(grids.shape[1], copy.get(lp.name, 0)))
@@ -100,9 +110,8 @@ def _env(loops, copy: dict):
 
 
 def _args(expr) -> set[int]:
-    from ..backends import program as prog  # noqa: PLC0415
 
-    if isinstance(expr, (prog.ir.Arg, prog.Valid)):
+    if isinstance(expr, (ir.Arg, prog.Valid)):
         return {expr.index}
     return set().union(*(_args(a) for a in expr.args)) if getattr(expr, "args", None) else set()
 
@@ -119,7 +128,6 @@ def _sites(program, loops) -> list[tuple[int, dict]]:
 
 def _evaluate(read, buf, loops, copy, k: int):
     """(identity of the element read in every iteration, banks reached, offsets) of one read."""
-    from ..backends import program as prog  # noqa: PLC0415
 
     env = _env(loops, copy)
     if env is None:
@@ -139,7 +147,6 @@ def _evaluate(read, buf, loops, copy, k: int):
 
 def layer_reads(kernel, schedule: Schedule, tables: dict, table_type) -> dict[str, dict[str, ReadFacts]]:
     """``ReadFacts`` per layer (by name) and buffer read."""
-    from ..backends import program as prog  # noqa: PLC0415
 
     buffers = {buf.name: buf for buf in schedule.buffers}
     result = {}
@@ -158,7 +165,9 @@ def layer_reads(kernel, schedule: Schedule, tables: dict, table_type) -> dict[st
             reads, reach, guarded = counts.get(read.buffer, (0, 0, 0))
             counts[read.buffer] = (reads + 1, reach + max(1, banks), guarded + bool(read.guards))
         result[layer.name] = {
-            name: ReadFacts(reads, reach, guarded, sum(1 for size in buffers[name].shape if size > 1),
-                            len(offsets[name]))
-            for name, (reads, reach, guarded) in counts.items()}
+            name: ReadFacts(
+                reads, reach, guarded, sum(1 for size in buffers[name].shape if size > 1), len(offsets[name])
+            )
+            for name, (reads, reach, guarded) in counts.items()
+        }
     return result

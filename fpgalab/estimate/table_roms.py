@@ -20,8 +20,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..ir import nodes as ir
-from ..ir.types import FixedType
+from fpgalab.costs.memory import table_lookup
+from fpgalab.costs.operators import _cost, _lut4
+from fpgalab.ir import nodes as ir
+from fpgalab.ir.types import FixedType
+from fpgalab.sim.elementwise import evaluate_expr
+from fpgalab.sim.tables import table_index, table_mantissas
+from fpgalab.sim.values import SimContext, SimValue
 
 LEAF_WORDS = 64  # words one LUT6 holds for one output bit
 # LUTs per distinct non-constant 64-word leaf of a bit column, the mux tree above the leaves
@@ -71,7 +76,7 @@ def logic_rom_luts(words, width: int) -> int:
 
 
 def _table_ops(expr) -> list:
-    """The table operations of ``expr`` in the order ``fpgalab.operators.expression_ops`` lists them
+    """The table operations of ``expr`` in the order ``fpgalab.schedule.operators.expression_ops`` lists them
     (post-order; a division by a constant needs no table)."""
     if not isinstance(expr, ir.Op):
         return []
@@ -92,9 +97,6 @@ def _args(expr) -> set[int]:
 def _composed(node: ir.Elementwise, first, input_type, tables: dict, table_type):
     """The words of the chain from ``first``'s index to the node's output, or None when the output
     is not a function of that index alone."""
-    from ..sim.elementwise import evaluate_expr  # noqa: PLC0415
-    from ..sim.functional import SimContext, SimValue  # noqa: PLC0415
-    from ..sim.tables import table_index  # noqa: PLC0415
 
     count = 1 << input_type.width
     if count <= MAX_ENUMERATED:
@@ -151,15 +153,15 @@ def _node_roms(node, ops, input_types, tables, table_type) -> tuple[TableRom, ..
         composed = _composed(node, ops[0], input_types[next(iter(used))], tables, table_type)
         if composed is not None:
             words, width = composed
-            roms = [TableRom(roms[0].function, words, width)] + [TableRom(r.function, (), r.width, True)
-                                                                  for r in roms[1:]]
+            roms = [TableRom(roms[0].function, words, width)] + [
+                TableRom(r.function, (), r.width, True) for r in roms[1:]
+            ]
     return tuple(roms)
 
 
 @functools.lru_cache(maxsize=64)
 def _cached_words(function: str, spec, word_type) -> tuple[int, ...]:
     """The ROM words of ``spec`` in ``word_type`` (``sim.tables.table_mantissas``, as the RTL's .hex)."""
-    from ..sim.tables import table_mantissas  # noqa: PLC0415
 
     return tuple(int(w) for w in table_mantissas(spec, word_type))
 
@@ -169,16 +171,18 @@ def table_rom_cost(index_width: int, table: TableRom, device):
     and the index offset and clamp (``table_lookup``'s index_width + 1 LUT), or nothing when the
     ROM of an earlier table in the chain absorbed it. LUT4 parts: ``table_lookup(flow="yosys")``
     by size (the leaf model is calibrated on LUT6 only)."""
-    from .costs import _cost, _lut4  # noqa: PLC0415
-    from .memory_costs import table_lookup  # noqa: PLC0415
 
     if table.absorbed:
-        return _cost(f"{table.function} table: absorbed into the ROM of the chain it follows (one function of "
-                     "the first table's index)")
+        return _cost(
+            f"{table.function} table: absorbed into the ROM of the chain it follows (one function of "
+            "the first table's index)"
+        )
     if _lut4(device):
         return table_lookup(index_width, len(table.words), table.width, device, flow="yosys")
     rom = logic_rom_luts(table.words, table.width)
     luts = math.ceil(IN_CONTEXT * rom) + index_width + 1
-    return _cost(f"{table.function} table of {len(table.words)} x {table.width} in LUTs: {IN_CONTEXT:g} x {rom} "
-                 f"(its words: {LUTS_PER_LEAF:g} LUT per distinct 64-word leaf) + {index_width + 1} LUT index",
-                 lut=luts)
+    return _cost(
+        f"{table.function} table of {len(table.words)} x {table.width} in LUTs: {IN_CONTEXT:g} x {rom} "
+        f"(its words: {LUTS_PER_LEAF:g} LUT per distinct 64-word leaf) + {index_width + 1} LUT index",
+        lut=luts,
+    )

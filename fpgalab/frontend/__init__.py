@@ -1,1 +1,1 @@
-"""From TensorFlow to the IR: capture (XLA HLO), the HLO reader and the lowering rules."""
+"""Front ends: a model in, the loop-nest IR out. ``tf/`` for TensorFlow (through XLA HLO); ``lowering.py`` is shared."""

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import nodes as ir
+from fpgalab.ir import nodes as ir
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,9 @@ def _conv(node: ir.Conv, shapes) -> list[Loop]:
     kernel = shapes[node.inputs[1]]
     spatial = len(node.strides)
     out_names = ["n"] + [f"o{d}" for d in range(spatial)] + ["f"]
-    red = [Loop(f"k{d}", int(kernel[d]), "reduce") for d in range(spatial)] + [Loop("c", int(kernel[spatial]), "reduce")]
+    red = [Loop(f"k{d}", int(kernel[d]), "reduce") for d in range(spatial)] + [
+        Loop("c", int(kernel[spatial]), "reduce")
+    ]
     return _spatial(node.shape, out_names) + red
 
 
@@ -58,9 +60,17 @@ def _reshape(node, shapes) -> list[Loop]:
 
 
 LOOP_NESTS = {
-    ir.Elementwise: _elementwise, ir.Dot: _dot, ir.Conv: _conv, ir.Pool: _pool, ir.Reduce: _reduce,
-    ir.Transpose: _elementwise, ir.Reshape: _reshape, ir.Broadcast: _elementwise, ir.Slice: _elementwise,
-    ir.Pad: _elementwise, ir.Concat: _elementwise,
+    ir.Elementwise: _elementwise,
+    ir.Dot: _dot,
+    ir.Conv: _conv,
+    ir.Pool: _pool,
+    ir.Reduce: _reduce,
+    ir.Transpose: _elementwise,
+    ir.Reshape: _reshape,
+    ir.Broadcast: _elementwise,
+    ir.Slice: _elementwise,
+    ir.Pad: _elementwise,
+    ir.Concat: _elementwise,
 }
 
 

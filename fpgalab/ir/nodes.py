@@ -29,7 +29,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from .types import FLOAT32, NumType
+from fpgalab.ir.types import FLOAT32, NumType
 
 # ---- elementwise expressions ----------------------------------------------------------------------
 
@@ -75,6 +75,7 @@ def expr_ops(expr) -> list[Op]:
 
 
 # ---- buffers that are not produced by a node ------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Input:
@@ -155,11 +156,12 @@ class BufferSpec:
     channel: str = "auto"
     depth: int = 0
 
-    def replace(self, **changes) -> "BufferSpec":
+    def replace(self, **changes) -> BufferSpec:
         return replace(self, **changes)
 
 
 # ---- layer nodes ----------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Node:
@@ -167,7 +169,7 @@ class Node:
     inputs: tuple[str, ...]
     shape: tuple[int, ...]
     dtype: NumType = FLOAT32
-    layer: str = ""    # Keras layer or TF name scope the node came from (for overrides and reports)
+    layer: str = ""  # Keras layer or TF name scope the node came from (for overrides and reports)
     op_name: str = ""  # TensorFlow op_name from the HLO metadata
     directives: Directives = DEFAULT_DIRECTIVES  # HLS loop directives (see Directives)
 
@@ -288,9 +290,9 @@ class Kernel:
     nodes: tuple[Node, ...]
     outputs: tuple[str, ...]
     buffer_specs: tuple[BufferSpec, ...] = ()  # per-buffer HLS directives; a buffer not listed has the defaults
-    dataflow: bool = False                # layers run concurrently, connected by FIFOs or ping-pong buffers
+    dataflow: bool = False  # layers run concurrently, connected by FIFOs or ping-pong buffers
 
-    def replace(self, **changes) -> "Kernel":
+    def replace(self, **changes) -> Kernel:
         return replace(self, **changes)
 
     def buffer_spec(self, name: str) -> BufferSpec:
@@ -300,7 +302,7 @@ class Kernel:
                 return spec
         return BufferSpec(name)
 
-    def with_buffer_spec(self, spec: BufferSpec) -> "Kernel":
+    def with_buffer_spec(self, spec: BufferSpec) -> Kernel:
         """This kernel with ``spec`` replacing the directives of its buffer."""
         others = [s for s in self.buffer_specs if s.name != spec.name]
         return self.replace(buffer_specs=tuple(sorted(others + [spec], key=lambda s: s.name)))

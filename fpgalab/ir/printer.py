@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from . import nodes as ir
-from .loops import kernel_shapes, loop_nest
+from fpgalab.ir import nodes as ir
+from fpgalab.ir.loops import kernel_shapes, loop_nest
 
 
 def _shape(shape) -> str:
@@ -30,8 +30,9 @@ def format_directives(directives: ir.Directives) -> str:
         parts.append("pipeline off")
     else:
         if directives.ii != 1 or directives.pipeline_loop:
-            parts.append(f"pipeline{' ' + directives.pipeline_loop if directives.pipeline_loop else ''} "
-                         f"ii={directives.ii}")
+            parts.append(
+                f"pipeline{' ' + directives.pipeline_loop if directives.pipeline_loop else ''} ii={directives.ii}"
+            )
         if directives.flatten != "auto":
             parts.append(f"flatten={directives.flatten}")
     parts += [f"unroll {loop}={factor}" for loop, factor in directives.unroll if factor != 1]
@@ -40,8 +41,11 @@ def format_directives(directives: ir.Directives) -> str:
 
 def format_buffer_spec(spec: ir.BufferSpec) -> str:
     parts = []
-    partition = [f"{d}:{p.kind}" + (f"/{p.factor}" if p.kind in ("cyclic", "block") else "")
-                 for d, p in enumerate(spec.partition) if p.kind != "none"]
+    partition = [
+        f"{d}:{p.kind}" + (f"/{p.factor}" if p.kind in ("cyclic", "block") else "")
+        for d, p in enumerate(spec.partition)
+        if p.kind != "none"
+    ]
     if partition:
         parts.append("partition " + " ".join(partition))
     if spec.storage != "auto":
@@ -71,22 +75,28 @@ def _attributes(node: ir.Node) -> str:
 def format_kernel(kernel: ir.Kernel, loops: bool = True) -> str:
     shapes = kernel_shapes(kernel)
     args = ", ".join(f"{i.name}: {i.dtype}{_shape(i.shape)}" for i in kernel.inputs)
-    lines = [f"kernel {kernel.name}({args}) -> ({', '.join(kernel.outputs)})" + ("  # dataflow" if kernel.dataflow else "")]
+    lines = [
+        f"kernel {kernel.name}({args}) -> ({', '.join(kernel.outputs)})" + ("  # dataflow" if kernel.dataflow else "")
+    ]
     for c in kernel.constants:
         lines.append(f"  rom {c.name}: {c.dtype}{_shape(c.shape)}  # {c.role}")
     for node in kernel.nodes:
         kind = type(node).__name__.lower()
         attributes = _attributes(node)
-        lines.append(f"  {node.name}: {node.dtype}{_shape(node.shape)} = {kind}({', '.join(node.inputs)})"
-                     + (f" {attributes}" if attributes else "") + (f"  # {node.layer}" if node.layer else ""))
+        lines.append(
+            f"  {node.name}: {node.dtype}{_shape(node.shape)} = {kind}({', '.join(node.inputs)})"
+            + (f" {attributes}" if attributes else "")
+            + (f"  # {node.layer}" if node.layer else "")
+        )
         directives = format_directives(node.directives)
         if directives:
             lines.append(f"      #pragma {directives}")
         if loops:
             nest = loop_nest(node, shapes)
             if nest:
-                lines.append("      loops " + " ".join(f"{lp.name}{'*' if lp.kind == 'reduce' else ''}:{lp.trip}"
-                                                      for lp in nest))
+                lines.append(
+                    "      loops " + " ".join(f"{lp.name}{'*' if lp.kind == 'reduce' else ''}:{lp.trip}" for lp in nest)
+                )
     for spec in kernel.buffer_specs:
         text = format_buffer_spec(spec)
         if text:

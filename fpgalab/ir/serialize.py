@@ -6,8 +6,8 @@ from dataclasses import fields
 
 import numpy as np
 
-from . import nodes as ir
-from .types import BoolType, NumType, parse_type
+from fpgalab.ir import nodes as ir
+from fpgalab.ir.types import BoolType, NumType, parse_type
 
 _CLASSES = {cls.__name__: cls for cls in ir.NODE_CLASSES}
 
@@ -54,8 +54,11 @@ def expr_from_dict(data: dict):
 
 def directives_to_dict(directives: ir.Directives) -> dict:
     """Only the fields that differ from the defaults (an undirected node stays compact)."""
-    return {f.name: _plain(getattr(directives, f.name)) for f in fields(directives)
-            if getattr(directives, f.name) != getattr(ir.DEFAULT_DIRECTIVES, f.name)}
+    return {
+        f.name: _plain(getattr(directives, f.name))
+        for f in fields(directives)
+        if getattr(directives, f.name) != getattr(ir.DEFAULT_DIRECTIVES, f.name)
+    }
 
 
 def directives_from_dict(data: dict) -> ir.Directives:
@@ -63,13 +66,23 @@ def directives_from_dict(data: dict) -> ir.Directives:
 
 
 def buffer_spec_to_dict(spec: ir.BufferSpec) -> dict:
-    return {"name": spec.name, "partition": [[p.kind, p.factor] for p in spec.partition],
-            "storage": spec.storage, "channel": spec.channel, "depth": spec.depth}
+    return {
+        "name": spec.name,
+        "partition": [[p.kind, p.factor] for p in spec.partition],
+        "storage": spec.storage,
+        "channel": spec.channel,
+        "depth": spec.depth,
+    }
 
 
 def buffer_spec_from_dict(data: dict) -> ir.BufferSpec:
-    return ir.BufferSpec(data["name"], tuple(ir.PartitionSpec(kind, factor) for kind, factor in data["partition"]),
-                         data["storage"], data["channel"], data["depth"])
+    return ir.BufferSpec(
+        data["name"],
+        tuple(ir.PartitionSpec(kind, factor) for kind, factor in data["partition"]),
+        data["storage"],
+        data["channel"],
+        data["depth"],
+    )
 
 
 def node_to_dict(node: ir.Node) -> dict:
@@ -108,11 +121,21 @@ def node_from_dict(data: dict) -> ir.Node:
 def kernel_to_dict(kernel: ir.Kernel) -> dict:
     return {
         "name": kernel.name,
-        "inputs": [{"name": i.name, "shape": list(i.shape), "dtype": type_to_str(i.dtype), "op_name": i.op_name}
-                   for i in kernel.inputs],
-        "constants": [{"name": c.name, "shape": list(c.shape), "dtype": type_to_str(c.dtype), "role": c.role,
-                       "op_name": c.op_name, "value": np.asarray(c.value, dtype=np.float32).reshape(-1).tolist()}
-                      for c in kernel.constants],
+        "inputs": [
+            {"name": i.name, "shape": list(i.shape), "dtype": type_to_str(i.dtype), "op_name": i.op_name}
+            for i in kernel.inputs
+        ],
+        "constants": [
+            {
+                "name": c.name,
+                "shape": list(c.shape),
+                "dtype": type_to_str(c.dtype),
+                "role": c.role,
+                "op_name": c.op_name,
+                "value": np.asarray(c.value, dtype=np.float32).reshape(-1).tolist(),
+            }
+            for c in kernel.constants
+        ],
         "nodes": [node_to_dict(n) for n in kernel.nodes],
         "outputs": list(kernel.outputs),
         "buffer_specs": [buffer_spec_to_dict(b) for b in kernel.buffer_specs],
@@ -121,15 +144,22 @@ def kernel_to_dict(kernel: ir.Kernel) -> dict:
 
 
 def kernel_from_dict(data: dict) -> ir.Kernel:
-    inputs = tuple(ir.Input(i["name"], tuple(i["shape"]), type_from_str(i["dtype"]), i.get("op_name", ""))
-                   for i in data["inputs"])
-    constants = tuple(ir.Constant(c["name"], tuple(c["shape"]),
-                                  np.array(c["value"], dtype=np.float32).reshape(c["shape"]),
-                                  type_from_str(c["dtype"]), c["role"], c.get("op_name", ""))
-                      for c in data["constants"])
+    inputs = tuple(
+        ir.Input(i["name"], tuple(i["shape"]), type_from_str(i["dtype"]), i.get("op_name", "")) for i in data["inputs"]
+    )
+    constants = tuple(
+        ir.Constant(
+            c["name"],
+            tuple(c["shape"]),
+            np.array(c["value"], dtype=np.float32).reshape(c["shape"]),
+            type_from_str(c["dtype"]),
+            c["role"],
+            c.get("op_name", ""),
+        )
+        for c in data["constants"]
+    )
     nodes = tuple(node_from_dict(n) for n in data["nodes"])
     buffers = tuple(buffer_spec_from_dict(b) for b in data.get("buffer_specs", ()))
-    return ir.Kernel(data["name"], inputs, constants, nodes, tuple(data["outputs"]), buffers,
-                     bool(data.get("dataflow", False)))
-
-
+    return ir.Kernel(
+        data["name"], inputs, constants, nodes, tuple(data["outputs"]), buffers, bool(data.get("dataflow", False))
+    )

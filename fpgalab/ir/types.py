@@ -57,7 +57,7 @@ class FixedType:
 
     @property
     def lsb(self) -> float:
-        return 2.0 ** -self.frac
+        return 2.0**-self.frac
 
     @property
     def min_value(self) -> float:
@@ -113,7 +113,7 @@ _PRECISION_HELP = (
 )
 
 
-def parse_type(text: "str | NumType") -> NumType:
+def parse_type(text: str | NumType) -> NumType:
     """Read a precision string; raises ``ValueError`` saying what was wrong and what is allowed."""
     if isinstance(text, (FixedType, FloatType, BoolType)):
         return text
@@ -128,10 +128,13 @@ def parse_type(text: "str | NumType") -> NumType:
     kind, body = match.groups()
     parts = [p.strip() for p in body.split(",")]
     if len(parts) < 2 or len(parts) > 5:
-        raise ValueError(f"malformed precision {text!r}: expected 2 to 5 template arguments (W, I[, Q[, O[, 0]]]); "
-                         f"{_PRECISION_HELP}")
+        raise ValueError(
+            f"malformed precision {text!r}: expected 2 to 5 template arguments (W, I[, Q[, O[, 0]]]); {_PRECISION_HELP}"
+        )
     if not (_INT_RE.match(parts[0]) and _INT_RE.match(parts[1])):
-        raise ValueError(f"malformed precision {text!r}: width and integer bits must be whole numbers; {_PRECISION_HELP}")
+        raise ValueError(
+            f"malformed precision {text!r}: width and integer bits must be whole numbers; {_PRECISION_HELP}"
+        )
     width, integer = int(parts[0]), int(parts[1])
     quant = parts[2] if len(parts) > 2 else "AP_TRN"
     overflow = parts[3] if len(parts) > 3 else "AP_WRAP"

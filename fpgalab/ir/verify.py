@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import nodes as ir
+from fpgalab.ir import nodes as ir
 
 
 class IRError(Exception):
@@ -49,7 +49,9 @@ def verify_kernel(kernel: ir.Kernel) -> ir.Kernel:
             for name, dims in zip(node.inputs, node.in_dims):
                 source = defined[name]
                 if len(dims) != len(source) or any(source[i] not in (1, node.shape[d]) for i, d in enumerate(dims)):
-                    raise IRError(f"{node.name}: input {name}{list(source)} does not map onto {list(node.shape)} by {dims}")
+                    raise IRError(
+                        f"{node.name}: input {name}{list(source)} does not map onto {list(node.shape)} by {dims}"
+                    )
         defined[node.name] = tuple(node.shape)
     for name in kernel.outputs:
         if name not in defined:

@@ -18,9 +18,9 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class
 from IPython.display import display
 
-from . import text
-from .options import CELL_HELP, LINE_HELP, MagicUsageError, parse_cell_line, parse_line
-from .session import Entry, Session
+from fpgalab.magics import text
+from fpgalab.magics.options import CELL_HELP, LINE_HELP, MagicUsageError, parse_cell_line, parse_line
+from fpgalab.magics.session import Entry, Session
 
 __all__ = ["Entry", "FpgaMagics", "Session", "load_ipython_extension", "session_of", "unload_ipython_extension"]
 
@@ -50,7 +50,7 @@ class FpgaMagics(Magics):
 
     # ---- %%fpga
     def _cell(self, line: str, cell: str):
-        from .cell import run  # noqa: PLC0415
+        from fpgalab.magics.cell import run  # noqa: PLC0415
 
         args = parse_cell_line(line)
         if args.help:
@@ -77,7 +77,7 @@ class FpgaMagics(Magics):
         return None
 
     def _config(self, args) -> None:
-        from ..options import parse_options  # noqa: PLC0415
+        from fpgalab.options import parse_options  # noqa: PLC0415
 
         if args.reset:
             self.session.set_defaults({})
@@ -91,8 +91,8 @@ class FpgaMagics(Magics):
         print(text.config_text(self.session.defaults))
 
     def _list(self):
-        from . import html  # noqa: PLC0415
-        from .widgets import Table  # noqa: PLC0415
+        from fpgalab.magics import html  # noqa: PLC0415
+        from fpgalab.magics.widgets import Table  # noqa: PLC0415
 
         if not self.session.entries:
             return Table(text.list_text(self.session))
@@ -100,9 +100,9 @@ class FpgaMagics(Magics):
         return Table(text.table(rows), html.table(rows, f"{len(rows) - 1} designs in this session"))
 
     def _devices(self):
-        from .. import devices  # noqa: PLC0415
-        from . import html  # noqa: PLC0415
-        from .widgets import Table  # noqa: PLC0415
+        from fpgalab.magics import html  # noqa: PLC0415
+        from fpgalab.magics.widgets import Table  # noqa: PLC0415
+        from fpgalab.parts import list_devices as devices  # noqa: PLC0415
 
         rows = text.devices_rows(devices())
         return Table(text.table(rows), html.table(rows, "Device library"))
@@ -110,7 +110,7 @@ class FpgaMagics(Magics):
     def _design_named(self, name: str):
         if name in self.session.entries:
             return self.session.entries[name].design
-        from ..design import Design  # noqa: PLC0415
+        from fpgalab.design import Design  # noqa: PLC0415
 
         value = self.shell.user_ns.get(name)
         if isinstance(value, Design):
@@ -119,16 +119,33 @@ class FpgaMagics(Magics):
         raise UsageError(f"%fpga compare: no design named {name!r}; designs in this session: {known}")
 
     def _compare(self, first: str, second: str) -> None:
-        from . import figures, html, panels  # noqa: PLC0415
+        from fpgalab.magics import compare_figures, figures, html, panels  # noqa: PLC0415
 
         named = [(n, d, d.report()) for n in (first, second) for d in [self._design_named(n)]]
         rows = text.compare_rows(named)
         display(panels.html_bundle(html.table(rows, f"{first} vs {second}"), text.table(rows)), raw=True)
-        display(figures.bundle(figures.compare_figure(named), "Utilisation: " + "; ".join(
-            f"{n} " + ", ".join(f"{k.upper()} {text.percent(getattr(r.utilization, k))}" for k in text.SHOWN_KINDS)
-            for n, _, r in named)), raw=True)
-        display(figures.bundle(figures.compare_latency_figure(named), "Cycles: " + "; ".join(
-            f"{n} latency {text.number(r.cycles)}, interval {text.number(r.interval)}" for n, _, r in named)), raw=True)
+        display(
+            figures.bundle(
+                compare_figures.compare_figure(named),
+                "Utilisation: "
+                + "; ".join(
+                    f"{n} "
+                    + ", ".join(f"{k.upper()} {text.percent(getattr(r.utilization, k))}" for k in text.SHOWN_KINDS)
+                    for n, _, r in named
+                ),
+            ),
+            raw=True,
+        )
+        display(
+            figures.bundle(
+                compare_figures.compare_latency_figure(named),
+                "Cycles: "
+                + "; ".join(
+                    f"{n} latency {text.number(r.cycles)}, interval {text.number(r.interval)}" for n, _, r in named
+                ),
+            ),
+            raw=True,
+        )
 
 
 def session_of(shell) -> Session | None:
@@ -146,7 +163,7 @@ def load_ipython_extension(ipython) -> None:
         session = Session()
     ipython.register_magics(FpgaMagics(ipython, session))
     try:
-        from . import comm  # noqa: PLC0415 - the side panel's comm, when that part is installed
+        from fpgalab.magics import comm  # noqa: PLC0415 - the side panel's comm, when that part is installed
     except ImportError:
         return
     try:
@@ -158,7 +175,7 @@ def load_ipython_extension(ipython) -> None:
 def unload_ipython_extension(ipython) -> None:
     """``%unload_ext``: close the side panel's comm; the designs stay in the namespace."""
     try:
-        from . import comm  # noqa: PLC0415
+        from fpgalab.magics import comm  # noqa: PLC0415
     except ImportError:
         return
     unregister = getattr(comm, "unregister", None)

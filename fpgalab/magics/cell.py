@@ -12,11 +12,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import CompileError
-from . import text
-from .options import CELL_USAGE, CellArgs
-from .session import Entry, current_cell_id, now_iso
-
+from fpgalab.errors import CompileError
+from fpgalab.magics import text
+from fpgalab.magics.options import CELL_USAGE, CellArgs
+from fpgalab.magics.session import Entry, current_cell_id, now_iso
 
 KERAS_MODELS = ("Model", "Functional", "Sequential")
 
@@ -41,6 +40,7 @@ class CellFailed(FpgaError):
 
 # ---- finding the function ---------------------------------------------------------------------------------
 
+
 def kind_of(obj) -> str | None:
     """'kernel', 'tf.function', 'keras model', 'function', or None for anything %%fpga cannot compile."""
     if getattr(obj, "__fpgalab_options__", None) is not None:
@@ -48,8 +48,10 @@ def kind_of(obj) -> str | None:
     module = type(obj).__module__ or ""
     if module.startswith("tensorflow") and hasattr(obj, "get_concrete_function"):
         return "tf.function"
-    if any(cls.__name__ in KERAS_MODELS and (cls.__module__ or "").startswith(("keras", "tf_keras"))
-           for cls in type(obj).__mro__):
+    if any(
+        cls.__name__ in KERAS_MODELS and (cls.__module__ or "").startswith(("keras", "tf_keras"))
+        for cls in type(obj).__mro__
+    ):
         return "keras model"
     if inspect.isfunction(obj):
         return "function"
@@ -93,14 +95,17 @@ def find_target(namespace: dict, names: list[str], changed: list[str]) -> tuple[
     if not candidates:
         candidates = [n for n in changed if kind_of(namespace[n])]
     if not candidates:
-        raise FpgaError("the cell defines no function, tf.function or Keras model to compile; "
-                        "define one (def f(x): ...) or decorate it with @fpgalab.kernel")
+        raise FpgaError(
+            "the cell defines no function, tf.function or Keras model to compile; "
+            "define one (def f(x): ...) or decorate it with @fpgalab.kernel"
+        )
     kernels = [n for n in candidates if kind_of(namespace[n]) == "kernel"]
     name = (kernels or candidates)[-1]
     return name, namespace[name], kind_of(namespace[name])
 
 
 # ---- inputs -------------------------------------------------------------------------------------------------
+
 
 def evaluate(expr: str, option: str, namespace: dict):
     try:
@@ -133,11 +138,15 @@ def example_inputs(obj, kind: str, args: CellArgs, namespace: dict) -> tuple:
         data = evaluate(args.data, "--data", namespace)
         batches = data if isinstance(data, (tuple, list)) else (data,)
         return tuple(np.asarray(batch)[:1] for batch in batches)
-    raise FpgaError(f"give example inputs: --inputs EXPR (for instance --inputs \"np.zeros((1, 64), np.float32)\")\n"
-                    f"usage: {CELL_USAGE}", "usage")
+    raise FpgaError(
+        f'give example inputs: --inputs EXPR (for instance --inputs "np.zeros((1, 64), np.float32)")\n'
+        f"usage: {CELL_USAGE}",
+        "usage",
+    )
 
 
 # ---- the cell -----------------------------------------------------------------------------------------------
+
 
 def run_cell_body(shell, cell: str) -> tuple[list[str], list[str]]:
     """Run the cell in the user's namespace; returns (names it binds, names whose value changed)."""
@@ -174,7 +183,7 @@ def quiet_tensorflow():
 
 
 def compile_design(obj, inputs: tuple, options: dict):
-    from .. import compile as compile_model  # noqa: PLC0415
+    from fpgalab.design import compile as compile_model  # noqa: PLC0415
 
     try:
         with quiet_tensorflow():
@@ -189,7 +198,7 @@ def compile_design(obj, inputs: tuple, options: dict):
 
 def emit_design(shell, design, targets: list[tuple[str, str]]) -> list[str]:
     """Write the design with each backend; returns the lines to print."""
-    from .progress import Progress  # noqa: PLC0415
+    from fpgalab.magics.progress import Progress  # noqa: PLC0415
 
     if not callable(getattr(design, "emit", None)):
         return ["--emit: this fpgalab has no code generators yet (Design.emit is missing)"]
@@ -202,20 +211,25 @@ def emit_design(shell, design, targets: list[tuple[str, str]]) -> list[str]:
             except (NotImplementedError, ImportError, ValueError, OSError) as err:
                 lines.append(f"--emit {kind}: {type(err).__name__}: {err}")
             else:
-                files = sorted(p.relative_to(path).as_posix() for p in path.rglob("*") if p.is_file()) \
-                    if path.is_dir() else [path.name]
-                lines.append(f"wrote {kind} to {directory}: {', '.join(files[:8])}"
-                             + (f" and {len(files) - 8} more" if len(files) > 8 else ""))
+                files = (
+                    sorted(p.relative_to(path).as_posix() for p in path.rglob("*") if p.is_file())
+                    if path.is_dir()
+                    else [path.name]
+                )
+                lines.append(
+                    f"wrote {kind} to {directory}: {', '.join(files[:8])}"
+                    + (f" and {len(files) - 8} more" if len(files) > 8 else "")
+                )
             progress.step(kind)
     return lines
 
 
 def tool_steps(shell, design, args: CellArgs) -> list[str]:
     """--verify and --synth: run the external tools with a progress bar; a missing tool is a note, not an error."""
-    from .progress import Activity  # noqa: PLC0415
+    from fpgalab.magics.progress import Activity  # noqa: PLC0415
 
     try:
-        from ..verify.tools import ToolError, ToolMissing  # noqa: PLC0415
+        from fpgalab.verify.tools import ToolError, ToolMissing  # noqa: PLC0415
     except ImportError:  # an fpgalab without the tools tier
         ToolError = ToolMissing = ()  # noqa: N806 - catch nothing
     steps = [("RTL verification", "verify", {"rtl": True})] if args.verify else []
@@ -241,7 +255,7 @@ def tool_steps(shell, design, args: CellArgs) -> list[str]:
 
 def run(shell, session, args: CellArgs, cell: str):
     """The whole %%fpga cell; returns the view to display (None with --quiet)."""
-    from . import panels  # noqa: PLC0415
+    from fpgalab.magics import panels  # noqa: PLC0415
 
     started = time.perf_counter()
     names, changed = run_cell_body(shell, cell)
@@ -257,7 +271,7 @@ def run(shell, session, args: CellArgs, cell: str):
     name = args.name or f"{variable}_design"
     sweep = None
     if args.sweep:
-        from .sweep import run_sweep  # noqa: PLC0415
+        from fpgalab.magics.sweep import run_sweep  # noqa: PLC0415
 
         base = {k: v for k, v in design.options.to_dict().items() if k not in args.sweep}
         try:
@@ -268,8 +282,7 @@ def run(shell, session, args: CellArgs, cell: str):
         if sweep.best is not None:
             design = sweep.design(sweep.best)
     namespace[name] = design
-    entry = Entry(name, design, current_cell_id(shell), shell.execution_count, now_iso(),
-                  f"{kind} {variable}", data)
+    entry = Entry(name, design, current_cell_id(shell), shell.execution_count, now_iso(), f"{kind} {variable}", data)
     session.add(entry)
     for line in emit_design(shell, design, args.emit) if args.emit else []:
         print(line, file=sys.stderr if line.startswith("--emit") else sys.stdout)
@@ -282,7 +295,7 @@ def run(shell, session, args: CellArgs, cell: str):
             evaluation = panels.evaluate(name, design, data, sweep)
     except (CompileError, ValueError, NotImplementedError) as err:  # e.g. labels that do not fit the data
         raise FpgaError(str(err), type(err).__name__) from None
-    from .widgets import DesignView  # noqa: PLC0415
+    from fpgalab.magics.widgets import DesignView  # noqa: PLC0415
 
     def stored(stored_name, new_design):
         namespace[stored_name] = new_design

@@ -11,22 +11,28 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import text
+from fpgalab.magics import text
 
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
-COLORS = ("#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2", "#eeca3b", "#b279a2", "#ff9da6", "#9d755d",
-          "#bab0ac")
+COLORS = ("#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2", "#eeca3b", "#b279a2", "#ff9da6", "#9d755d", "#bab0ac")
 FONT = {"family": "Inter, Helvetica, Arial, sans-serif", "size": 12, "color": "#333"}
 CONFIG = {"displaylogo": False, "responsive": True}
 
 
 def layout(title: str, height: int = 300, **extra) -> dict:
-    base = {"title": {"text": title, "x": 0, "xanchor": "left", "font": {"size": 14}}, "height": height,
-            "margin": {"l": 10, "r": 10, "t": 40, "b": 40}, "font": FONT, "plot_bgcolor": "white",
-            "paper_bgcolor": "white", "colorway": list(COLORS), "hoverlabel": {"align": "left"},
-            "xaxis": {"gridcolor": "#e5e5e5", "zerolinecolor": "#cccccc", "automargin": True},
-            "yaxis": {"gridcolor": "#e5e5e5", "zerolinecolor": "#cccccc", "automargin": True},
-            "legend": {"orientation": "h", "y": -0.2}}
+    base = {
+        "title": {"text": title, "x": 0, "xanchor": "left", "font": {"size": 14}},
+        "height": height,
+        "margin": {"l": 10, "r": 10, "t": 40, "b": 40},
+        "font": FONT,
+        "plot_bgcolor": "white",
+        "paper_bgcolor": "white",
+        "colorway": list(COLORS),
+        "hoverlabel": {"align": "left"},
+        "xaxis": {"gridcolor": "#e5e5e5", "zerolinecolor": "#cccccc", "automargin": True},
+        "yaxis": {"gridcolor": "#e5e5e5", "zerolinecolor": "#cccccc", "automargin": True},
+        "legend": {"orientation": "h", "y": -0.2},
+    }
     for key, value in extra.items():
         if isinstance(value, dict) and isinstance(base.get(key), dict):
             base[key] = {**base[key], **value}
@@ -46,6 +52,7 @@ def _layer_names(report) -> list[str]:
 
 # ---- resources ------------------------------------------------------------------------------------------
 
+
 def utilization_figure(report, device) -> dict:
     """One bar per resource: percent of the part used, with the 100% line."""
     kinds = text.kinds_of(device)
@@ -55,21 +62,51 @@ def utilization_figure(report, device) -> dict:
     colors = ["#e45756" if p > 100 else "#4c78a8" for p in pct]
     labels = [text.label(k, device) for k in kinds]
     hover = [f"{text.number(u)} of {text.number(cap[k])}" for u, k in zip(used, kinds)]
-    bars = {"type": "bar", "orientation": "h", "x": pct, "y": labels, "marker": {"color": colors},
-            "text": [f"{text.number(u)} ({text.percent(p / 100)})" for u, p in zip(used, pct)],
-            "textposition": "outside", "cliponaxis": False, "hovertext": hover, "hoverinfo": "text+y",
-            "name": "used"}
+    bars = {
+        "type": "bar",
+        "orientation": "h",
+        "x": pct,
+        "y": labels,
+        "marker": {"color": colors},
+        "text": [f"{text.number(u)} ({text.percent(p / 100)})" for u, p in zip(used, pct)],
+        "textposition": "outside",
+        "cliponaxis": False,
+        "hovertext": hover,
+        "hoverinfo": "text+y",
+        "name": "used",
+    }
     largest = max(pct, default=0)
     zoomed = largest < 40  # a small design: zoom in rather than show slivers against 100%
     top = max(largest * 1.35, 0.01) if zoomed else max(110.0, largest * 1.25)
     title = f"Utilisation of {device.name} ({'fits' if report.fits else 'does not fit'})"
     if zoomed:
         title += "; axis zoomed, the part is 100%"
-    shapes = [] if zoomed else [{"type": "line", "x0": 100, "x1": 100, "yref": "paper", "y0": 0, "y1": 1,
-                                 "line": {"color": "#e45756", "dash": "dash", "width": 1}}]
-    return {"data": [bars], "layout": layout(title, height=60 + 45 * len(kinds),
-                                             xaxis={"title": {"text": "% of the part"}, "range": [0, top]},
-                                             yaxis={"autorange": "reversed"}, showlegend=False, shapes=shapes)}
+    shapes = (
+        []
+        if zoomed
+        else [
+            {
+                "type": "line",
+                "x0": 100,
+                "x1": 100,
+                "yref": "paper",
+                "y0": 0,
+                "y1": 1,
+                "line": {"color": "#e45756", "dash": "dash", "width": 1},
+            }
+        ]
+    )
+    return {
+        "data": [bars],
+        "layout": layout(
+            title,
+            height=60 + 45 * len(kinds),
+            xaxis={"title": {"text": "% of the part"}, "range": [0, top]},
+            yaxis={"autorange": "reversed"},
+            showlegend=False,
+            shapes=shapes,
+        ),
+    }
 
 
 def layer_resources_figure(report, device) -> dict:
@@ -80,29 +117,57 @@ def layer_resources_figure(report, device) -> dict:
     data = []
     for index, (name, layer) in enumerate(zip(_layer_names(report), report.per_layer)):
         values = [getattr(layer.resources, k) for k in kinds]
-        data.append({"type": "bar", "name": name, "x": labels,
-                     "y": [100 * v / cap[k] if cap[k] else 0 for v, k in zip(values, kinds)],
-                     "hovertext": [f"{name}: {text.number(v)} {k.upper()}"
-                                   for v, k in zip(values, kinds)],
-                     "hoverinfo": "text", "marker": {"color": COLORS[index % len(COLORS)]}})
-    return {"data": data, "layout": layout("Per layer (stacked)", height=340, barmode="stack",
-                                           yaxis={"title": {"text": "% of the part"}})}
+        data.append(
+            {
+                "type": "bar",
+                "name": name,
+                "x": labels,
+                "y": [100 * v / cap[k] if cap[k] else 0 for v, k in zip(values, kinds)],
+                "hovertext": [f"{name}: {text.number(v)} {k.upper()}" for v, k in zip(values, kinds)],
+                "hoverinfo": "text",
+                "marker": {"color": COLORS[index % len(COLORS)]},
+            }
+        )
+    return {
+        "data": data,
+        "layout": layout(
+            "Per layer (stacked)", height=340, barmode="stack", yaxis={"title": {"text": "% of the part"}}
+        ),
+    }
 
 
 # ---- latency --------------------------------------------------------------------------------------------
 
+
 def layer_cycles_figure(report) -> dict:
     names = _layer_names(report)
-    hover = [f"{name}: {text.number(layer.cycles)} cycles<br>"
-             f"{'II ' + str(layer.ii) if layer.pipelined else 'not pipelined'} ({layer.ii_limit}), "
-             f"depth {layer.depth}, trip {text.number(layer.trip)}<br>{layer.formula}"
-             for name, layer in zip(names, report.per_layer)]
-    bars = {"type": "bar", "orientation": "h", "x": [layer.cycles for layer in report.per_layer], "y": names,
-            "hovertext": hover, "hoverinfo": "text", "marker": {"color": COLORS[0]},
-            "text": [text.number(layer.cycles) for layer in report.per_layer], "textposition": "auto"}
-    return {"data": [bars], "layout": layout("Cycles per layer", height=80 + 28 * len(names),
-                                             xaxis={"title": {"text": "cycles"}}, yaxis={"autorange": "reversed"},
-                                             showlegend=False)}
+    hover = [
+        f"{name}: {text.number(layer.cycles)} cycles<br>"
+        f"{'II ' + str(layer.ii) if layer.pipelined else 'not pipelined'} ({layer.ii_limit}), "
+        f"depth {layer.depth}, trip {text.number(layer.trip)}<br>{layer.formula}"
+        for name, layer in zip(names, report.per_layer)
+    ]
+    bars = {
+        "type": "bar",
+        "orientation": "h",
+        "x": [layer.cycles for layer in report.per_layer],
+        "y": names,
+        "hovertext": hover,
+        "hoverinfo": "text",
+        "marker": {"color": COLORS[0]},
+        "text": [text.number(layer.cycles) for layer in report.per_layer],
+        "textposition": "auto",
+    }
+    return {
+        "data": [bars],
+        "layout": layout(
+            "Cycles per layer",
+            height=80 + 28 * len(names),
+            xaxis={"title": {"text": "cycles"}},
+            yaxis={"autorange": "reversed"},
+            showlegend=False,
+        ),
+    }
 
 
 def gantt_figure(report) -> dict:
@@ -113,34 +178,73 @@ def gantt_figure(report) -> dict:
         frames.append((report.interval, "input 2", 0.45))
     data = []
     for offset, name, opacity in frames:
-        data.append({"type": "bar", "orientation": "h", "name": name, "y": names, "opacity": opacity,
-                     "base": [layer.start + offset for layer in report.per_layer],
-                     "x": [max(1, layer.end - layer.start) for layer in report.per_layer],
-                     "hovertext": [_span_hover(n, name, layer, offset) for n, layer in zip(names, report.per_layer)],
-                     "hoverinfo": "text", "marker": {"color": COLORS[0]}})
-    title = (f"Schedule: latency {text.number(report.cycles)} cycles, a new input every "
-             f"{text.number(report.interval)}" + (" (dataflow)" if report.dataflow else " (layers in sequence)"))
-    return {"data": data, "layout": layout(title, height=100 + 28 * len(names), barmode="overlay",
-                                           xaxis={"title": {"text": "cycle"}}, yaxis={"autorange": "reversed"})}
+        data.append(
+            {
+                "type": "bar",
+                "orientation": "h",
+                "name": name,
+                "y": names,
+                "opacity": opacity,
+                "base": [layer.start + offset for layer in report.per_layer],
+                "x": [max(1, layer.end - layer.start) for layer in report.per_layer],
+                "hovertext": [_span_hover(n, name, layer, offset) for n, layer in zip(names, report.per_layer)],
+                "hoverinfo": "text",
+                "marker": {"color": COLORS[0]},
+            }
+        )
+    title = (
+        f"Schedule: latency {text.number(report.cycles)} cycles, a new input every "
+        f"{text.number(report.interval)}" + (" (dataflow)" if report.dataflow else " (layers in sequence)")
+    )
+    return {
+        "data": data,
+        "layout": layout(
+            title,
+            height=100 + 28 * len(names),
+            barmode="overlay",
+            xaxis={"title": {"text": "cycle"}},
+            yaxis={"autorange": "reversed"},
+        ),
+    }
 
 
 def _span_hover(layer_name: str, frame: str, layer, offset: int) -> str:
     stall = f", {layer.stall} stalled" if layer.stall else ""
-    return (f"{layer_name} ({frame}): cycles {text.number(layer.start + offset)}-{text.number(layer.end + offset)}"
-            f"{stall}")
+    return (
+        f"{layer_name} ({frame}): cycles {text.number(layer.start + offset)}-{text.number(layer.end + offset)}{stall}"
+    )
 
 
 # ---- accuracy -------------------------------------------------------------------------------------------
 
+
 def layer_error_figure(accuracy) -> dict:
     layers = [e.layer for e in accuracy.per_layer]
-    data = [{"type": "bar", "name": "max |error|", "x": layers, "y": [e.max_abs_error for e in accuracy.per_layer],
-             "marker": {"color": COLORS[3]}},
-            {"type": "bar", "name": "mean |error|", "x": layers, "y": [e.mean_abs_error for e in accuracy.per_layer],
-             "marker": {"color": COLORS[0]}}]
-    return {"data": data, "layout": layout("Error per layer, fixed point vs float32", height=320, barmode="group",
-                                           yaxis={"type": "log", "dtick": "D2", "tickformat": ".0e",
-                                                  "title": {"text": "|hardware - float|"}})}
+    data = [
+        {
+            "type": "bar",
+            "name": "max |error|",
+            "x": layers,
+            "y": [e.max_abs_error for e in accuracy.per_layer],
+            "marker": {"color": COLORS[3]},
+        },
+        {
+            "type": "bar",
+            "name": "mean |error|",
+            "x": layers,
+            "y": [e.mean_abs_error for e in accuracy.per_layer],
+            "marker": {"color": COLORS[0]},
+        },
+    ]
+    return {
+        "data": data,
+        "layout": layout(
+            "Error per layer, fixed point vs float32",
+            height=320,
+            barmode="group",
+            yaxis={"type": "log", "dtick": "D2", "tickformat": ".0e", "title": {"text": "|hardware - float|"}},
+        ),
+    }
 
 
 def histogram_figure(diffs: np.ndarray, bins: int = 40) -> dict:
@@ -153,84 +257,26 @@ def histogram_figure(diffs: np.ndarray, bins: int = 40) -> dict:
     else:
         counts, edges = np.histogram(diffs, bins=bins)
     centers = (edges[:-1] + edges[1:]) / 2
-    bar = {"type": "bar", "x": [float(c) for c in centers], "y": [int(c) for c in counts],
-           "width": float(edges[1] - edges[0]), "marker": {"color": COLORS[0]}, "name": "outputs",
-           "hovertemplate": "%{x:.3g}: %{y} outputs<extra></extra>"}
-    return {"data": [bar], "layout": layout("Output differences, hardware - float32", height=300, showlegend=False,
-                                            bargap=0.02, xaxis={"title": {"text": "difference"}},
-                                            yaxis={"title": {"text": "outputs"}})}
+    bar = {
+        "type": "bar",
+        "x": [float(c) for c in centers],
+        "y": [int(c) for c in counts],
+        "width": float(edges[1] - edges[0]),
+        "marker": {"color": COLORS[0]},
+        "name": "outputs",
+        "hovertemplate": "%{x:.3g}: %{y} outputs<extra></extra>",
+    }
+    return {
+        "data": [bar],
+        "layout": layout(
+            "Output differences, hardware - float32",
+            height=300,
+            showlegend=False,
+            bargap=0.02,
+            xaxis={"title": {"text": "difference"}},
+            yaxis={"title": {"text": "outputs"}},
+        ),
+    }
 
 
 # ---- sweep and comparison -------------------------------------------------------------------------------
-
-def pareto_figure(sweep) -> dict:
-    """Every point of a sweep: cycles against the largest utilisation; hover shows its options.
-
-    Without data the Pareto front is a red staircase; with data accuracy is a third objective,
-    so the points are coloured by accuracy and the front is marked by larger diamonds.
-    """
-    ok = [row for row in sweep.rows if row["status"] == "ok"]
-    with_accuracy = any(row.get("accuracy") is not None for row in ok)
-    groups = (("Pareto front", lambda r: r["pareto"], COLORS[3], 12, "diamond"),
-              ("feasible", lambda r: not r["pareto"] and r["feasible"], COLORS[0], 8, "circle"),
-              ("over the limit", lambda r: not r["pareto"] and not r["feasible"], "#bab0ac", 8, "x"))
-    data = []
-    for name, keep, color, size, symbol in groups:
-        rows = sorted((row for row in ok if keep(row)), key=lambda r: (r["cycles"], r["util_max"]))
-        if not rows:
-            continue
-        marker = {"color": color, "size": size, "symbol": symbol, "line": {"width": 1, "color": "white"}}
-        if with_accuracy:
-            marker.update(color=[100 * row["accuracy"] for row in rows], colorscale="Viridis", cmin=0, cmax=100,
-                          showscale=not data, colorbar={"title": {"text": "accuracy %"}, "thickness": 12})
-        trace = {"type": "scatter", "mode": "markers", "name": name, "marker": marker,
-                 "x": [row["cycles"] for row in rows], "y": [100 * row["util_max"] for row in rows],
-                 "hoverinfo": "text", "hovertext": [_point_hover(row, sweep.keys) for row in rows]}
-        if name == "Pareto front" and not with_accuracy:
-            trace.update(mode="lines+markers", line={"shape": "hv", "color": color, "width": 1})
-        data.append(trace)
-    best = sweep.best
-    annotations = []
-    if best is not None:
-        annotations.append({"x": best["cycles"], "y": 100 * best["util_max"], "text": "best", "showarrow": True,
-                            "arrowhead": 2, "ax": 30, "ay": -30, "xref": "x", "yref": "y"})
-    xs = [row["cycles"] for row in ok]
-    log = bool(xs) and max(xs) > 20 * max(1, min(xs))
-    if log:  # plotly places annotations on a log axis by the exponent
-        for note in annotations:
-            note["x"] = float(np.log10(note["x"]))
-    return {"data": data, "layout": layout(f"Design space: {sweep.points} points", height=380,
-                                           annotations=annotations,
-                                           xaxis={"title": {"text": "latency (cycles)"},
-                                                  "type": "log" if log else "linear"},
-                                           yaxis={"title": {"text": "largest utilisation (%)"}})}
-
-
-def _point_hover(row: dict, keys) -> str:
-    lines = [f"point {row['point']}: " + text.options_text(row, keys),
-             f"{text.number(row['cycles'])} cycles, interval {text.number(row['interval'])}",
-             " ".join(f"{k.upper()} {text.number(row[k])}" for k in text.SHOWN_KINDS),
-             f"largest utilisation {text.percent(row['util_max'])}"]
-    if row.get("accuracy") is not None:
-        lines.append(f"accuracy {text.percent(row['accuracy'])}")
-    return "<br>".join(lines)
-
-
-def compare_figure(named: list[tuple[str, object, object]]) -> dict:
-    """Grouped bars: utilisation per resource for each design; named is [(name, design, report)]."""
-    kinds = text.SHOWN_KINDS
-    data = [{"type": "bar", "name": name, "x": [k.upper() for k in kinds],
-             "y": [100 * getattr(report.utilization, k) for k in kinds],
-             "hovertext": [f"{name}: {text.number(getattr(report.resources, k))} {k.upper()}" for k in kinds],
-             "hoverinfo": "text", "marker": {"color": COLORS[i]}}
-            for i, (name, _design, report) in enumerate(named)]
-    return {"data": data, "layout": layout("Utilisation", height=300, barmode="group",
-                                           yaxis={"title": {"text": "% of the part"}})}
-
-
-def compare_latency_figure(named: list[tuple[str, object, object]]) -> dict:
-    data = [{"type": "bar", "name": metric, "x": [name for name, _, _ in named],
-             "y": [getattr(report, attr) for _, _, report in named], "marker": {"color": COLORS[i]}}
-            for i, (metric, attr) in enumerate((("latency", "cycles"), ("interval", "interval")))]
-    return {"data": data, "layout": layout("Cycles", height=300, barmode="group",
-                                           yaxis={"title": {"text": "cycles"}})}

@@ -11,17 +11,28 @@ import shlex
 from dataclasses import dataclass, field
 
 EMIT_KINDS = ("hls", "llvm", "verilog")
-COMPILE_FLAGS = {"device": "device", "clock": "clock_mhz", "precision": "precision", "unroll": "unroll",
-                 "reuse": "reuse", "pipeline": "pipeline", "dataflow": "dataflow"}
+COMPILE_FLAGS = {
+    "device": "device",
+    "clock": "clock_mhz",
+    "precision": "precision",
+    "unroll": "unroll",
+    "reuse": "reuse",
+    "pipeline": "pipeline",
+    "dataflow": "dataflow",
+}
 SWEEP_ALIASES = {"clock": "clock_mhz", "reuse_factor": "reuse"}
 
-CELL_USAGE = ("%%fpga [--device PART] [--clock MHZ] [--precision P] [--unroll N|full] [--reuse N] "
-              "[--pipeline|--no-pipeline] [--dataflow|--no-dataflow] [--inputs EXPR] [--data EXPR] [--labels EXPR] "
-              "[--name NAME] [--sweep KEY=V1,V2,... ...] [--emit hls|llvm|verilog DIR] [--verify] [--synth] "
-              "[--quiet]")
-LINE_USAGE = ("%fpga config [--device PART] [--clock MHZ] [--precision P] [--unroll N|full] [--reuse N] "
-              "[--pipeline|--no-pipeline] [--dataflow|--no-dataflow] [--reset] | %fpga list | %fpga compare A B | "
-              "%fpga devices")
+CELL_USAGE = (
+    "%%fpga [--device PART] [--clock MHZ] [--precision P] [--unroll N|full] [--reuse N] "
+    "[--pipeline|--no-pipeline] [--dataflow|--no-dataflow] [--inputs EXPR] [--data EXPR] [--labels EXPR] "
+    "[--name NAME] [--sweep KEY=V1,V2,... ...] [--emit hls|llvm|verilog DIR] [--verify] [--synth] "
+    "[--quiet]"
+)
+LINE_USAGE = (
+    "%fpga config [--device PART] [--clock MHZ] [--precision P] [--unroll N|full] [--reuse N] "
+    "[--pipeline|--no-pipeline] [--dataflow|--no-dataflow] [--reset] | %fpga list | %fpga compare A B | "
+    "%fpga devices"
+)
 
 CELL_HELP = f"""usage: {CELL_USAGE}
 
@@ -68,17 +79,17 @@ class MagicUsageError(Exception):
 
 @dataclass
 class CellArgs:
-    options: dict = field(default_factory=dict)   # fpgalab.compile options given on the line
+    options: dict = field(default_factory=dict)  # fpgalab.compile options given on the line
     inputs: str | None = None
     data: str | None = None
     labels: str | None = None
     name: str | None = None
-    sweep: dict = field(default_factory=dict)     # option -> list of values
-    emit: list = field(default_factory=list)      # [(kind, directory)]
+    sweep: dict = field(default_factory=dict)  # option -> list of values
+    emit: list = field(default_factory=list)  # [(kind, directory)]
     quiet: bool = False
     help: bool = False
-    verify: bool = False                          # RTL verification with Verilator
-    synth: bool = False                           # Yosys synthesis
+    verify: bool = False  # RTL verification with Verilator
+    synth: bool = False  # Yosys synthesis
 
 
 class _Parser(argparse.ArgumentParser):
@@ -127,8 +138,9 @@ def _add_compile_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _compile_options(namespace) -> dict:
-    return {key: getattr(namespace, flag) for flag, key in COMPILE_FLAGS.items()
-            if getattr(namespace, flag) is not None}
+    return {
+        key: getattr(namespace, flag) for flag, key in COMPILE_FLAGS.items() if getattr(namespace, flag) is not None
+    }
 
 
 def split_line(line: str, usage: str) -> list[str]:
@@ -171,7 +183,7 @@ def sweep_value(text: str):
 
 
 def parse_sweep(items: list[str]) -> dict:
-    from ..options import ALLOWED  # noqa: PLC0415
+    from fpgalab.options import ALLOWED  # noqa: PLC0415
 
     space = {}
     for item in items:
@@ -180,8 +192,9 @@ def parse_sweep(items: list[str]) -> dict:
         if not sep or not key or not values.strip():
             raise MagicUsageError(f"usage: {CELL_USAGE}\n--sweep {item!r}: write KEY=V1,V2,... e.g. reuse=1,2,4")
         if key not in ALLOWED:
-            raise MagicUsageError(f"usage: {CELL_USAGE}\n--sweep {item!r}: {key!r} is not a compile option; "
-                                  f"options: {', '.join(ALLOWED)}")
+            raise MagicUsageError(
+                f"usage: {CELL_USAGE}\n--sweep {item!r}: {key!r} is not a compile option; options: {', '.join(ALLOWED)}"
+            )
         parsed = [sweep_value(v) for v in split_values(values)]
         if any(v == "" for v in parsed):
             raise MagicUsageError(f"usage: {CELL_USAGE}\n--sweep {item!r}: an empty value")
@@ -209,14 +222,24 @@ def parse_cell_line(line: str) -> CellArgs:
             parser.error(f"--emit {kind!r}: choose one of {', '.join(EMIT_KINDS)}")
     if args.labels is not None and args.data is None:
         parser.error("--labels needs --data (the samples they label)")
-    return CellArgs(_compile_options(args), args.inputs, args.data, args.labels, args.name,
-                    parse_sweep(args.sweep or []), [tuple(e) for e in args.emit], args.quiet, args.help,
-                    args.verify, args.synth)
+    return CellArgs(
+        _compile_options(args),
+        args.inputs,
+        args.data,
+        args.labels,
+        args.name,
+        parse_sweep(args.sweep or []),
+        [tuple(e) for e in args.emit],
+        args.quiet,
+        args.help,
+        args.verify,
+        args.synth,
+    )
 
 
 @dataclass
 class LineArgs:
-    command: str                                   # config | list | compare | devices | help
+    command: str  # config | list | compare | devices | help
     options: dict = field(default_factory=dict)
     names: list = field(default_factory=list)
     reset: bool = False
@@ -242,5 +265,4 @@ def parse_line(line: str) -> LineArgs:
         if len(args.names) != 2:
             parser.error(f"compare takes two design names, got {len(args.names)}")
         return LineArgs("compare", names=args.names)
-    raise MagicUsageError(f"usage: {LINE_USAGE}\nunknown command {command!r}; commands: config, list, compare, "
-                          "devices")
+    raise MagicUsageError(f"usage: {LINE_USAGE}\nunknown command {command!r}; commands: config, list, compare, devices")

@@ -9,20 +9,20 @@ from pathlib import Path
 
 import numpy as np
 
-from ..ir.printer import format_kernel
-from . import figures, html, text
+from fpgalab.ir.printer import format_kernel
+from fpgalab.magics import compare_figures, figures, html, text
 
 
 @dataclass
 class Evaluation:
     """A design with everything its views show, computed once."""
 
-    name: str                  # the variable it is stored under
+    name: str  # the variable it is stored under
     design: object
     report: object
     device: object
     accuracy: object = None
-    diffs: object = None       # hardware - float32 outputs over the data, flattened
+    diffs: object = None  # hardware - float32 outputs over the data, flattened
     sweep: object = None
 
     def summary(self) -> str:
@@ -31,7 +31,7 @@ class Evaluation:
 
 def evaluate(name: str, design, data=None, sweep=None) -> Evaluation:
     """Report the design, and when ``data`` = (x, y or None) is given, its accuracy and output differences."""
-    from ..parts import load_device  # noqa: PLC0415
+    from fpgalab.parts import load_device  # noqa: PLC0415
 
     report = design.report()
     accuracy = diffs = None
@@ -53,24 +53,38 @@ def html_bundle(markup: str, plain: str) -> dict:
 
 def resources(ev: Evaluation) -> list[dict]:
     rows = html.layer_rows(ev.report)
-    return [figures.bundle(figures.utilization_figure(ev.report, ev.device), text.resources_text(ev.report, ev.device)),
-            figures.bundle(figures.layer_resources_figure(ev.report, ev.device),
-                           "Per-layer resources, stacked: see the table below"),
-            html_bundle(html.table(rows, "Per layer"), text.table(rows))]
+    return [
+        figures.bundle(figures.utilization_figure(ev.report, ev.device), text.resources_text(ev.report, ev.device)),
+        figures.bundle(
+            figures.layer_resources_figure(ev.report, ev.device), "Per-layer resources, stacked: see the table below"
+        ),
+        html_bundle(html.table(rows, "Per layer"), text.table(rows)),
+    ]
 
 
 def latency(ev: Evaluation) -> list[dict]:
     summary = text.latency_text(ev.report)
-    return [figures.bundle(figures.gantt_figure(ev.report), summary),
-            figures.bundle(figures.layer_cycles_figure(ev.report), "Cycles per layer: "
-                           + ", ".join(f"{layer.layer or layer.name} {text.number(layer.cycles)}"
-                                       for layer in ev.report.per_layer))]
+    return [
+        figures.bundle(figures.gantt_figure(ev.report), summary),
+        figures.bundle(
+            figures.layer_cycles_figure(ev.report),
+            "Cycles per layer: "
+            + ", ".join(f"{layer.layer or layer.name} {text.number(layer.cycles)}" for layer in ev.report.per_layer),
+        ),
+    ]
 
 
 def accuracy(ev: Evaluation) -> list[dict]:
     if ev.accuracy is None:
-        return [html_bundle(html.message("Give --data EXPR (and --labels EXPR) to see the accuracy of the "
-                                         "fixed-point hardware against float."), "no accuracy: give --data")]
+        return [
+            html_bundle(
+                html.message(
+                    "Give --data EXPR (and --labels EXPR) to see the accuracy of the "
+                    "fixed-point hardware against float."
+                ),
+                "no accuracy: give --data",
+            )
+        ]
     acc = ev.accuracy
     rows = [("", "value")]
     rows.append(("samples", acc.samples))
@@ -82,9 +96,11 @@ def accuracy(ev: Evaluation) -> list[dict]:
         rows.append(("accuracy, float", text.percent(acc.float_accuracy)))
     rows.append(("max |error|", f"{acc.max_abs_error:.3g}"))
     rows.append(("mean |error|", f"{acc.mean_abs_error:.3g}"))
-    return [html_bundle(html.table(rows, "Fixed point vs float"), text.accuracy_line(acc)),
-            figures.bundle(figures.layer_error_figure(acc), text.layer_errors_text(acc)),
-            figures.bundle(figures.histogram_figure(ev.diffs), text.histogram_text(ev.diffs))]
+    return [
+        html_bundle(html.table(rows, "Fixed point vs float"), text.accuracy_line(acc)),
+        figures.bundle(figures.layer_error_figure(acc), text.layer_errors_text(acc)),
+        figures.bundle(figures.histogram_figure(ev.diffs), text.histogram_text(ev.diffs)),
+    ]
 
 
 def sweep(ev: Evaluation) -> list[dict]:
@@ -95,15 +111,25 @@ def sweep(ev: Evaluation) -> list[dict]:
     headers = {"util_max": "largest %", "lut": "LUT", "ff": "FF", "dsp": "DSP", "bram": "BRAM"}
     rows = [tuple(headers.get(c, c) for c in columns)]
     for row in result.pareto_rows:
-        rows.append(tuple(text.percent(row[c]) if c in ("util_max", "accuracy") else
-                          text.number(row[c]) if isinstance(row[c], (int, float)) and not isinstance(row[c], bool)
-                          else row[c] for c in columns))
+        rows.append(
+            tuple(
+                text.percent(row[c])
+                if c in ("util_max", "accuracy")
+                else text.number(row[c])
+                if isinstance(row[c], (int, float)) and not isinstance(row[c], bool)
+                else row[c]
+                for c in columns
+            )
+        )
     failed = [row for row in result.rows if row["status"] != "ok"]
-    items = [figures.bundle(figures.pareto_figure(result), text.sweep_line(result)),
-             html_bundle(html.table(rows, "Pareto front"), text.sweep_text(result))]
+    items = [
+        figures.bundle(compare_figures.pareto_figure(result), text.sweep_line(result)),
+        html_bundle(html.table(rows, "Pareto front"), text.sweep_text(result)),
+    ]
     if failed:
-        frows = [("point", *result.keys, "status")] + [(r["point"], *(r[k] for k in result.keys), r["status"])
-                                                        for r in failed]
+        frows = [("point", *result.keys, "status")] + [
+            (r["point"], *(r[k] for k in result.keys), r["status"]) for r in failed
+        ]
         items.append(html_bundle(html.table(frows, "Failed points"), text.table(frows)))
     return items
 
@@ -165,5 +191,4 @@ def read_tree(root: Path, max_chars: int = 200_000) -> str:
 
 def code(design, view: str) -> dict:
     body = code_text(design, view)
-    return html_bundle(html.pre(body), f"{view} of {design.name}: "
-                       f"{len(body.splitlines())} lines")
+    return html_bundle(html.pre(body), f"{view} of {design.name}: {len(body.splitlines())} lines")

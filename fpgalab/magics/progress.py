@@ -21,8 +21,9 @@ class _Bar:
         import ipywidgets as w  # noqa: PLC0415
 
         self.title = title
-        self.bar = w.IntProgress(value=0, min=0, max=max(1, total), description="", bar_style="info",
-                                 layout=w.Layout(width="320px"))
+        self.bar = w.IntProgress(
+            value=0, min=0, max=max(1, total), description="", bar_style="info", layout=w.Layout(width="320px")
+        )
         self.label = w.Label(value=f"{title}: starting")
         self.box = w.HBox([self.bar, self.label])
 

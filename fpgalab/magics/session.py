@@ -9,21 +9,21 @@ breaks the cell that changed the session.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Callable
 
-from ..design import Design
+from fpgalab.design import Design
 
 
 @dataclass
 class Entry:
-    name: str                  # the variable the design is stored under in the user's namespace
+    name: str  # the variable the design is stored under in the user's namespace
     design: Design
-    cell_id: str | None        # the front end's cell id ("cellId" in the execute request's metadata)
+    cell_id: str | None  # the front end's cell id ("cellId" in the execute request's metadata)
     execution_count: int
-    compiled_at: str           # ISO 8601, UTC
-    source: str = ""           # what was compiled: "function f", "keras model m", ...
+    compiled_at: str  # ISO 8601, UTC
+    source: str = ""  # what was compiled: "function f", "keras model m", ...
     data: object = field(default=None, repr=False)  # (x, y) given with --data/--labels, for the accuracy view
 
 
@@ -85,8 +85,9 @@ class Session:
             except Exception as err:  # noqa: BLE001 - a listener must never break the user's cell
                 if id(listener) not in self._failed_listeners:
                     self._failed_listeners.add(id(listener))
-                    print(f"fpgalab: session listener {listener!r} failed: {type(err).__name__}: {err}",
-                          file=sys.stderr)
+                    print(
+                        f"fpgalab: session listener {listener!r} failed: {type(err).__name__}: {err}", file=sys.stderr
+                    )
 
     def __len__(self) -> int:
         return len(self.entries)

@@ -11,12 +11,16 @@ import itertools
 import time
 from dataclasses import dataclass, field
 
-from ..explore import explore, pareto_front
-from .progress import Progress
+from fpgalab.explore import explore, pareto_front
+from fpgalab.magics.progress import Progress
 
 ACCURACY_SLACK = 0.01  # with data, the best point is within this of the most accurate point's accuracy
-OBJECTIVE_KEYS = {"latency": ("cycles", 1), "interval": ("interval", 1), "throughput": ("throughput", -1),
-                  "resources": ("util_max", 1)}
+OBJECTIVE_KEYS = {
+    "latency": ("cycles", 1),
+    "interval": ("interval", 1),
+    "throughput": ("throughput", -1),
+    "resources": ("util_max", 1),
+}
 
 
 @dataclass
@@ -26,7 +30,7 @@ class SweepResult:
     rows: list[dict]
     pareto_rows: list[dict]
     best: dict | None
-    keys: list[str]                 # the swept options, in the order given
+    keys: list[str]  # the swept options, in the order given
     planned: int
     failed: int
     interrupted: bool
@@ -56,7 +60,7 @@ class SweepResult:
         return pd.DataFrame(self.rows)
 
     def __repr__(self) -> str:
-        from . import text  # noqa: PLC0415
+        from fpgalab.magics import text  # noqa: PLC0415
 
         return text.sweep_text(self)
 
@@ -103,5 +107,15 @@ def run_sweep(shell, design, space: dict, options: dict, data=None, objective: s
         feasible = [row for row in feasible if row["accuracy"] >= top - ACCURACY_SLACK]
     best = min(feasible, key=lambda r: (sign * r[key], r["util_max"])) if feasible else None
     pareto_rows = sorted((row for row in rows if row["pareto"]), key=lambda r: (r["cycles"], r["util_max"]))
-    return SweepResult(rows, pareto_rows, best, keys, len(points), len(rows) - len(ok), interrupted, objective,
-                       time.perf_counter() - start, designs)
+    return SweepResult(
+        rows,
+        pareto_rows,
+        best,
+        keys,
+        len(points),
+        len(rows) - len(ok),
+        interrupted,
+        objective,
+        time.perf_counter() - start,
+        designs,
+    )

@@ -6,7 +6,7 @@ memory addresses and no timings, so an executed notebook compares equal run afte
 
 from __future__ import annotations
 
-from ..report import RESOURCE_KINDS
+from fpgalab.estimate.report import RESOURCE_KINDS
 
 SHOWN_KINDS = ("lut", "ff", "dsp", "bram")
 
@@ -42,8 +42,10 @@ def kinds_of(device) -> tuple[str, ...]:
 def layer_labels(report) -> list[str]:
     """A unique, readable name per layer of a report: its Keras layer, or its node where a layer has several."""
     names = [layer.layer or layer.name for layer in report.per_layer]
-    return [f"{n} · {layer.name}" if names.count(n) > 1 and n != layer.name else n
-            for n, layer in zip(names, report.per_layer)]
+    return [
+        f"{n} · {layer.name}" if names.count(n) > 1 and n != layer.name else n
+        for n, layer in zip(names, report.per_layer)
+    ]
 
 
 def label(kind: str, device=None) -> str:
@@ -57,13 +59,17 @@ def precision_text(design) -> str:
 
 
 def timing_line(report) -> str:
-    return (f"latency {number(report.cycles)} cycles = {microseconds(report.latency_us)}, "
-            f"interval {number(report.interval)} cycles, {report.throughput:,.0f} inputs/s")
+    return (
+        f"latency {number(report.cycles)} cycles = {microseconds(report.latency_us)}, "
+        f"interval {number(report.interval)} cycles, {report.throughput:,.0f} inputs/s"
+    )
 
 
 def resources_line(report, device) -> str:
-    parts = [f"{kind.upper()} {number(getattr(report.resources, kind))} ({percent(getattr(report.utilization, kind))})"
-             for kind in kinds_of(device)]
+    parts = [
+        f"{kind.upper()} {number(getattr(report.resources, kind))} ({percent(getattr(report.utilization, kind))})"
+        for kind in kinds_of(device)
+    ]
     return "resources: " + ", ".join(parts) + f" -> {'fits' if report.fits else 'DOES NOT FIT'} {device.name}"
 
 
@@ -78,8 +84,7 @@ def accuracy_line(accuracy) -> str:
 
 def header_line(name: str, design, report) -> str:
     flow = "dataflow" if report.dataflow else "sequential layers"
-    return (f"{name}: {design.name} on {report.device} at {report.clock_mhz:g} MHz, {precision_text(design)}, "
-            f"{flow}")
+    return f"{name}: {design.name} on {report.device} at {report.clock_mhz:g} MHz, {precision_text(design)}, {flow}"
 
 
 def design_summary(name: str, design, report, device, accuracy=None, sweep=None) -> str:
@@ -97,11 +102,17 @@ def resources_text(report, device) -> str:
     lines = [f"Resources on {device.name} ({device.part}):"]
     for kind in kinds_of(device):
         used = getattr(report.resources, kind)
-        lines.append(f"  {kind.upper():4s} {number(used):>10s} of {number(capacities(device)[kind]):>10s} "
-                     f"({percent(getattr(report.utilization, kind))})")
-    lines.append("Per layer: " + "; ".join(
-        f"{name} " + " ".join(f"{k.upper()} {number(getattr(layer.resources, k))}" for k in SHOWN_KINDS)
-        for name, layer in zip(layer_labels(report), report.per_layer)))
+        lines.append(
+            f"  {kind.upper():4s} {number(used):>10s} of {number(capacities(device)[kind]):>10s} "
+            f"({percent(getattr(report.utilization, kind))})"
+        )
+    lines.append(
+        "Per layer: "
+        + "; ".join(
+            f"{name} " + " ".join(f"{k.upper()} {number(getattr(layer.resources, k))}" for k in SHOWN_KINDS)
+            for name, layer in zip(layer_labels(report), report.per_layer)
+        )
+    )
     return "\n".join(lines)
 
 
@@ -109,8 +120,7 @@ def latency_text(report) -> str:
     lines = [f"Latency: {timing_line(report)}"]
     for name, layer in zip(layer_labels(report), report.per_layer):
         ii = f"II {layer.ii}" if layer.pipelined else "not pipelined"
-        lines.append(f"  {name}: {number(layer.cycles)} cycles, cycles {number(layer.start)}-"
-                     f"{number(layer.end)}, {ii}")
+        lines.append(f"  {name}: {number(layer.cycles)} cycles, cycles {number(layer.start)}-{number(layer.end)}, {ii}")
     return "\n".join(lines)
 
 
@@ -125,14 +135,15 @@ def histogram_text(diffs) -> str:
 
     if diffs.size == 0:
         return "Output differences: none"
-    return (f"Output differences (hardware - float32), {diffs.size} values: min {float(np.min(diffs)):.3g}, "
-            f"max {float(np.max(diffs)):.3g}, mean {float(np.mean(diffs)):.3g}, std {float(np.std(diffs)):.3g}")
+    return (
+        f"Output differences (hardware - float32), {diffs.size} values: min {float(np.min(diffs)):.3g}, "
+        f"max {float(np.max(diffs)):.3g}, mean {float(np.mean(diffs)):.3g}, std {float(np.std(diffs)):.3g}"
+    )
 
 
 def sweep_line(sweep) -> str:
     best = sweep.best
-    text = (f"sweep: {sweep.points} points, {len(sweep.pareto_rows)} on the Pareto front, "
-            f"{sweep.failed} failed")
+    text = f"sweep: {sweep.points} points, {len(sweep.pareto_rows)} on the Pareto front, {sweep.failed} failed"
     if sweep.interrupted:
         text += f", interrupted after {sweep.points} of {sweep.planned}"
     if best is not None:
@@ -149,8 +160,9 @@ def sweep_text(sweep) -> str:
     lines = [sweep_line(sweep), "Pareto front (cycles, largest utilisation, options):"]
     for row in sweep.pareto_rows:
         accuracy = f", accuracy {percent(row['accuracy'])}" if row.get("accuracy") is not None else ""
-        lines.append(f"  {number(row['cycles'])} cycles, {percent(row['util_max'])}{accuracy}: "
-                     f"{options_text(row, sweep.keys)}")
+        lines.append(
+            f"  {number(row['cycles'])} cycles, {percent(row['util_max'])}{accuracy}: {options_text(row, sweep.keys)}"
+        )
     return "\n".join(lines)
 
 
@@ -159,9 +171,19 @@ def list_rows(session) -> list[tuple]:
     for entry in session.entries.values():
         d = entry.design
         report = d.report()
-        rows.append((entry.name, d.name, d.options.device, f"{d.options.clock_mhz:g}", d.options.precision_text,
-                     number(report.cycles), microseconds(report.latency_us).removesuffix(" µs"),
-                     "yes" if report.fits else "NO", f"[{entry.execution_count}]"))
+        rows.append(
+            (
+                entry.name,
+                d.name,
+                d.options.device,
+                f"{d.options.clock_mhz:g}",
+                d.options.precision_text,
+                number(report.cycles),
+                microseconds(report.latency_us).removesuffix(" µs"),
+                "yes" if report.fits else "NO",
+                f"[{entry.execution_count}]",
+            )
+        )
     return rows
 
 
@@ -186,8 +208,15 @@ def compare_rows(named: list[tuple[str, object, object]]) -> list[tuple]:
     rows.append(("interval", *(f"{number(r.interval)} cycles" for _, _, r in named)))
     rows.append(("throughput", *(f"{r.throughput:,.0f}/s" for _, _, r in named)))
     for kind in RESOURCE_KINDS[:4]:
-        rows.append((kind.upper(), *(f"{number(getattr(r.resources, kind))} ({percent(getattr(r.utilization, kind))})"
-                                     for _, _, r in named)))
+        rows.append(
+            (
+                kind.upper(),
+                *(
+                    f"{number(getattr(r.resources, kind))} ({percent(getattr(r.utilization, kind))})"
+                    for _, _, r in named
+                ),
+            )
+        )
     rows.append(("fits", *("yes" if r.fits else "NO" for _, _, r in named)))
     return rows
 
@@ -195,8 +224,19 @@ def compare_rows(named: list[tuple[str, object, object]]) -> list[tuple]:
 def devices_rows(devices) -> list[tuple]:
     rows = [("name", "vendor", "family", "part", "LUT", "FF", "DSP", "BRAM", "URAM")]
     for d in devices:
-        rows.append((d.name, d.vendor, d.family, d.part, number(d.luts), number(d.ffs), number(d.dsps),
-                     f"{number(d.bram)} {d.bram_block.kind}", number(d.uram)))
+        rows.append(
+            (
+                d.name,
+                d.vendor,
+                d.family,
+                d.part,
+                number(d.luts),
+                number(d.ffs),
+                number(d.dsps),
+                f"{number(d.bram)} {d.bram_block.kind}",
+                number(d.uram),
+            )
+        )
     return rows
 
 

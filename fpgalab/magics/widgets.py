@@ -13,12 +13,19 @@ import time
 
 import ipywidgets as w
 
-from ..design import build_design
-from ..options import parse_options
-from . import html, panels
+from fpgalab.design import build_design
+from fpgalab.magics import html, panels
+from fpgalab.options import parse_options
 
-PRECISIONS = ("ap_fixed<16,6>", "ap_fixed<18,8>", "ap_fixed<12,4>", "ap_fixed<10,4>", "ap_fixed<8,3>",
-              "ap_fixed<24,10>", "float32")
+PRECISIONS = (
+    "ap_fixed<16,6>",
+    "ap_fixed<18,8>",
+    "ap_fixed<12,4>",
+    "ap_fixed<10,4>",
+    "ap_fixed<8,3>",
+    "ap_fixed<24,10>",
+    "float32",
+)
 UNROLLS = (1, 2, 4, 8, 16, "full")
 REUSES = ("default", 1, 2, 4, 8, 16, 32, 64)  # "default": no reuse factor (None)
 TAB_ORDER = ("Resources", "Latency", "Accuracy", "Code", "Sweep")
@@ -27,9 +34,9 @@ TAB_ORDER = ("Resources", "Latency", "Accuracy", "Code", "Sweep")
 def reuse_choices(design, most: int = 12) -> tuple:
     """The design-wide reuse factors every dense and convolution layer accepts (hls4ml's rule: whole copies)."""
     try:
-        from ..ir import nodes as ir  # noqa: PLC0415
-        from ..ir.loops import kernel_shapes  # noqa: PLC0415
-        from ..passes.reuse import valid_reuse_factors  # noqa: PLC0415
+        from fpgalab.ir import nodes as ir  # noqa: PLC0415
+        from fpgalab.ir.loops import kernel_shapes  # noqa: PLC0415
+        from fpgalab.passes.reuse import valid_reuse_factors  # noqa: PLC0415
 
         shapes = kernel_shapes(design.kernel)
         valid = None
@@ -73,8 +80,9 @@ class DesignView:
         self.outputs = {}
         self.controls = self._controls()
         self.tabs = self._tabs()
-        self.widget = w.VBox([self.header, self.controls, self.status, self.tabs],
-                             layout=w.Layout(width="100%", max_width="1100px"))
+        self.widget = w.VBox(
+            [self.header, self.controls, self.status, self.tabs], layout=w.Layout(width="100%", max_width="1100px")
+        )
         self.render()
 
     # ---- construction
@@ -87,31 +95,45 @@ class DesignView:
         return self.evaluation.report
 
     def _controls(self) -> w.Box:
-        from ..parts import list_devices  # noqa: PLC0415
+        from fpgalab.parts import list_devices  # noqa: PLC0415
 
         opts = self.design.options
         spec = opts.precision_spec
         precision = spec if isinstance(spec, str) else repr(spec)
         style = {"description_width": "initial"}
         narrow = w.Layout(width="auto", margin="0 12px 4px 0")
-        self.precision = w.Dropdown(description="precision", style=style, layout=narrow,
-                                    options=_choices(PRECISIONS, precision, f"as compiled: {opts.precision_text}"),
-                                    value=precision)
+        self.precision = w.Dropdown(
+            description="precision",
+            style=style,
+            layout=narrow,
+            options=_choices(PRECISIONS, precision, f"as compiled: {opts.precision_text}"),
+            value=precision,
+        )
         unroll = opts.unroll if isinstance(opts.unroll, (int, str)) else repr(opts.unroll)
-        self.unroll = w.Dropdown(description="unroll", style=style, layout=narrow,
-                                 options=_choices(UNROLLS, unroll, f"as compiled: {unroll}"), value=unroll)
+        self.unroll = w.Dropdown(
+            description="unroll",
+            style=style,
+            layout=narrow,
+            options=_choices(UNROLLS, unroll, f"as compiled: {unroll}"),
+            value=unroll,
+        )
         reuse = "default" if opts.reuse is None else opts.reuse if isinstance(opts.reuse, int) else repr(opts.reuse)
         self.reuse_values = reuse_choices(self.design)
-        self.reuse = w.Dropdown(description="reuse", style=style, layout=narrow,
-                                options=_choices(self.reuse_values, reuse, f"as compiled: {reuse}"), value=reuse)
+        self.reuse = w.Dropdown(
+            description="reuse",
+            style=style,
+            layout=narrow,
+            options=_choices(self.reuse_values, reuse, f"as compiled: {reuse}"),
+            value=reuse,
+        )
         names = [d.name for d in list_devices()]
         part = self.evaluation.device.name
-        self.device = w.Dropdown(description="device", style=style, layout=narrow, options=_choices(names, part),
-                                 value=part)
+        self.device = w.Dropdown(
+            description="device", style=style, layout=narrow, options=_choices(names, part), value=part
+        )
         for control in (self.precision, self.unroll, self.reuse, self.device):
             control.observe(self._changed, names="value")
-        return w.HBox([self.precision, self.unroll, self.reuse, self.device],
-                      layout=w.Layout(flex_flow="row wrap"))
+        return w.HBox([self.precision, self.unroll, self.reuse, self.device], layout=w.Layout(flex_flow="row wrap"))
 
     def _tabs(self) -> w.Tab:
         children, titles = [], []
@@ -132,8 +154,9 @@ class DesignView:
         return tabs
 
     def _code_tab(self) -> w.VBox:
-        self.code_choice = w.ToggleButtons(options=panels.code_views(self.design), value="IR",
-                                           style={"button_width": "auto"})
+        self.code_choice = w.ToggleButtons(
+            options=panels.code_views(self.design), value="IR", style={"button_width": "auto"}
+        )
         self.code_output = w.Output()
         self.code_choice.observe(lambda change: self._render_code(), names="value")
         return w.VBox([self.code_choice, self.code_output])
@@ -142,8 +165,12 @@ class DesignView:
     def render(self) -> None:
         ev = self.evaluation
         self.header.value = html.header(ev.name, ev.design, ev.report, ev.device, ev.accuracy)
-        builders = {"Resources": panels.resources, "Latency": panels.latency, "Accuracy": panels.accuracy,
-                    "Sweep": panels.sweep}
+        builders = {
+            "Resources": panels.resources,
+            "Latency": panels.latency,
+            "Accuracy": panels.accuracy,
+            "Sweep": panels.sweep,
+        }
         for title, output in self.outputs.items():
             set_outputs(output, builders[title](ev))
         self._render_code()
@@ -173,12 +200,12 @@ class DesignView:
         old = self.design
         try:
             options = parse_options(**self.options_from_controls())
-            design = build_design(old.name, old.float_kernel, options, old.example_shapes, old.hlo_source,
-                                  old.timings[:2], old.reference)
+            design = build_design(
+                old.name, old.float_kernel, options, old.example_shapes, old.hlo_source, old.timings[:2], old.reference
+            )
             self.evaluation = panels.evaluate(self.evaluation.name, design, self.data, self.evaluation.sweep)
         except Exception as err:  # noqa: BLE001 - an impossible combination is shown, not raised
-            self.status.value = html.message(f"cannot build with these options: {type(err).__name__}: {err}",
-                                             "#c62828")
+            self.status.value = html.message(f"cannot build with these options: {type(err).__name__}: {err}", "#c62828")
             return time.perf_counter() - start
         self.render()
         seconds = time.perf_counter() - start
@@ -197,7 +224,8 @@ class DesignView:
         data["text/plain"] = self.summary()
         ev = self.evaluation
         data["text/html"] = html.header(ev.name, ev.design, ev.report, ev.device, ev.accuracy) + html.table(
-            html.layer_rows(ev.report), "Per layer")
+            html.layer_rows(ev.report), "Per layer"
+        )
         return data
 
     def __repr__(self) -> str:

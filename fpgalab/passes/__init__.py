@@ -8,22 +8,31 @@ from __future__ import annotations
 
 import time
 
-from .dataflow import Dataflow
-from .fold_bias import FoldBias
-from .fuse import FuseElementwise
-from .fuse_producer import FuseIntoProducer
-from .overrides import split
-from .partition import Partition
-from .pipeline import Pipeline
-from .quantize import AssignPrecision
-from .reuse import Parallelism, ReuseFactor
-from .storage import Storage
-from .unroll import Unroll
+from fpgalab.passes.dataflow import Dataflow
+from fpgalab.passes.fold_bias import FoldBias
+from fpgalab.passes.fuse import FuseElementwise
+from fpgalab.passes.fuse_producer import FuseIntoProducer
+from fpgalab.passes.overrides import split
+from fpgalab.passes.partition import Partition
+from fpgalab.passes.pipeline import Pipeline
+from fpgalab.passes.quantize import AssignPrecision
+from fpgalab.passes.reuse import Parallelism, ReuseFactor
+from fpgalab.passes.storage import Storage
+from fpgalab.passes.unroll import Unroll
 
-PASSES = {"fold_bias": FoldBias, "fuse_elementwise": FuseElementwise, "assign_precision": AssignPrecision,
-          "fuse_into_producer": FuseIntoProducer, "unroll": Unroll, "parallelism": Parallelism,
-          "reuse_factor": ReuseFactor, "pipeline": Pipeline, "partition": Partition, "storage": Storage,
-          "dataflow": Dataflow}
+PASSES = {
+    "fold_bias": FoldBias,
+    "fuse_elementwise": FuseElementwise,
+    "assign_precision": AssignPrecision,
+    "fuse_into_producer": FuseIntoProducer,
+    "unroll": Unroll,
+    "parallelism": Parallelism,
+    "reuse_factor": ReuseFactor,
+    "pipeline": Pipeline,
+    "partition": Partition,
+    "storage": Storage,
+    "dataflow": Dataflow,
+}
 
 
 def hls_passes(options) -> list:
@@ -37,10 +46,16 @@ def hls_passes(options) -> list:
     storage, storage_specs = split(options.storage, "auto")
     channel, channels = split(options.channel, "auto")
     fifo_depth, depths = split(options.fifo_depth, None)
-    return [FuseIntoProducer(options.fuse), Unroll(unroll, unroll_layers),
-            Parallelism(parallelism, parallelism_layers), ReuseFactor(reuse, reuse_layers),
-            Pipeline(pipeline, pipeline_layers, options.flatten), Partition(partition, partition_specs),
-            Storage(storage, storage_specs), Dataflow(options.dataflow, fifo_depth, None, channel, depths, channels)]
+    return [
+        FuseIntoProducer(options.fuse),
+        Unroll(unroll, unroll_layers),
+        Parallelism(parallelism, parallelism_layers),
+        ReuseFactor(reuse, reuse_layers),
+        Pipeline(pipeline, pipeline_layers, options.flatten),
+        Partition(partition, partition_specs),
+        Storage(storage, storage_specs),
+        Dataflow(options.dataflow, fifo_depth, None, channel, depths, channels),
+    ]
 
 
 def run_pipeline(kernel, passes) -> tuple[object, list[tuple[str, float]]]:

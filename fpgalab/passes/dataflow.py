@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..ir import nodes as ir
-from .overrides import check_keys, is_buffer_key, positive_int
-from .quantize import node_matches
+from fpgalab.ir import nodes as ir
+from fpgalab.ir.keys import node_matches
+from fpgalab.options import check_keys, positive_int
+from fpgalab.passes.overrides import is_buffer_key
 
 
 def _buffers_named(key: str, kernel: ir.Kernel) -> list[str]:
@@ -29,11 +30,11 @@ class Dataflow:
     """Set ``Kernel.dataflow`` and the channel kind and depth of every layer's output buffer."""
 
     enabled: bool = True
-    fifo_depth: object = None     # design default FIFO depth (elements); None: Vitis default 2
-    pipo_depth: object = None     # ping-pong buffers; None: 2
+    fifo_depth: object = None  # design default FIFO depth (elements); None: Vitis default 2
+    pipo_depth: object = None  # ping-pong buffers; None: 2
     channel: str = "auto"
-    depths: tuple = ()            # per layer / buffer FIFO depth
-    channels: tuple = ()          # per layer / buffer channel kind
+    depths: tuple = ()  # per layer / buffer FIFO depth
+    channels: tuple = ()  # per layer / buffer channel kind
     name: str = "dataflow"
 
     def run(self, kernel: ir.Kernel) -> ir.Kernel:

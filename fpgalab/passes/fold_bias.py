@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..ir import nodes as ir
+from fpgalab.ir import nodes as ir
 
 
 def _bias_add(node: ir.Node, producer: ir.Node, constants: dict):

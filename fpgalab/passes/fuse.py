@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..ir import nodes as ir
+from fpgalab.ir import nodes as ir
 
 
 def _substitute(expr, position: int, replacement_of):
@@ -54,8 +54,9 @@ def fuse_pair(producer: ir.Elementwise, consumer: ir.Elementwise) -> ir.Elementw
         return producer_expr if i == position else ir.Arg(consumer_slots[i])
 
     expr = _substitute(consumer.expr, position, replacement)
-    return consumer.replace(inputs=tuple(inputs), in_dims=tuple(in_dims), expr=expr,
-                            layer=consumer.layer or producer.layer)
+    return consumer.replace(
+        inputs=tuple(inputs), in_dims=tuple(in_dims), expr=expr, layer=consumer.layer or producer.layer
+    )
 
 
 @dataclass(frozen=True)

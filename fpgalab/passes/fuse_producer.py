@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from ..ir import nodes as ir
+from fpgalab.ir import nodes as ir
 
 
 def fusable_producer(node: ir.Node, kernel: ir.Kernel, position_of: dict, users: dict) -> str:

@@ -1,15 +1,16 @@
 """Per-design defaults with per-layer overrides, as the HLS passes take them.
 
 An option is a value for the whole design or a dict keyed by Keras layer name, TF op name or
-node name (``fpgalab.passes.quantize.node_matches``), with an optional ``"default"`` key:
+node name (``fpgalab.ir.keys.node_matches``), with an optional ``"default"`` key:
 ``unroll={"conv1": 5, "default": 1}``. Passes hold them as ``(key, value)`` tuples so that they
-stay frozen and hashable; the last matching key wins.
+stay frozen and hashable; the last matching key wins. Keys are checked against the model by
+``fpgalab.options.check_keys``.
 """
 
 from __future__ import annotations
 
-from ..ir import nodes as ir
-from .quantize import check_override_keys, node_matches
+from fpgalab.ir import nodes as ir
+from fpgalab.ir.keys import node_matches
 
 
 def freeze(value):
@@ -57,19 +58,6 @@ def is_buffer_key(key: str, kernel: ir.Kernel) -> bool:
     return key in names and not any(n.layer == key for n in kernel.nodes)
 
 
-def check_keys(overrides: tuple, kernel: ir.Kernel, option: str, buffers_allowed: bool = False) -> None:
-    """A key naming no layer (nor buffer, where allowed) is a ValueError listing the layers."""
-    names = {b.name for b in (*kernel.inputs, *kernel.constants)} | {n.name for n in kernel.nodes}
-    keys = [key for key, _ in overrides if not (buffers_allowed and key in names)]
-    check_override_keys(keys, kernel, option)
-
-
 def layer_constants(node: ir.Node, kernel: ir.Kernel) -> list[str]:
     constants = {c.name for c in kernel.constants}
     return [name for name in node.inputs if name in constants]
-
-
-def positive_int(value, what: str, allowed: str = "") -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{what} must be a positive integer{allowed}, got {value!r}")
-    return value

@@ -2,7 +2,7 @@
 
 ``partition="auto"`` (the default) partitions each buffer so that the unrolled copies of every
 layer's loop body reach their II: along each dimension the elements one iteration touches
-(first iteration, from the access patterns of ``fpgalab.access``, padding included since later
+(first iteration, from the access patterns of ``fpgalab.schedule.access``, padding included since later
 iterations shift the pattern inside the buffer) span ``s`` consecutive indices, and a cyclic
 factor ``s`` puts them in distinct banks (complete when ``s`` covers the dimension). ``partition="none"`` partitions nothing (Vitis without pragmas). Explicit specs
 override, keyed by buffer name, or by layer (its weights; or a dict of roles weight, bias,
@@ -23,19 +23,25 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..access import MAX_ENUMERATED_COPIES
-from ..ir import nodes as ir
-from ..ir.loops import kernel_shapes
-from .overrides import check_keys, is_buffer_key
-from .quantize import node_matches
+from fpgalab.ir import nodes as ir
+from fpgalab.ir.keys import node_matches
+from fpgalab.ir.loops import kernel_shapes
+from fpgalab.options import check_keys
+from fpgalab.passes.overrides import is_buffer_key
+from fpgalab.schedule import fusion_chains, plan_loops
+from fpgalab.schedule.access import MAX_ENUMERATED_COPIES
+from fpgalab.schedule.layers import access_key, iteration_indices
 
 ROLES = ("weight", "bias", "input", "output")
 
 
 def _is_dict(value, keys) -> bool:
     """A frozen dict (tuple of pairs) whose keys are all in ``keys``."""
-    return isinstance(value, tuple) and bool(value) and all(
-        isinstance(x, tuple) and len(x) == 2 and x[0] in keys for x in value)
+    return (
+        isinstance(value, tuple)
+        and bool(value)
+        and all(isinstance(x, tuple) and len(x) == 2 and x[0] in keys for x in value)
+    )
 
 
 def _items(spec) -> list:
@@ -58,17 +64,24 @@ def parse_spec(spec, buffer: str, shape: tuple) -> tuple[ir.PartitionSpec, ...]:
             continue
         if _is_dict(item, ("kind", "factor", "dim")):
             fields = dict(item)
-            item = ("complete", fields.get("dim", 0)) if fields.get("kind") == "complete" else \
-                (fields.get("kind"), fields.get("factor"), fields.get("dim", 0))
+            item = (
+                ("complete", fields.get("dim", 0))
+                if fields.get("kind") == "complete"
+                else (fields.get("kind"), fields.get("factor"), fields.get("dim", 0))
+            )
         if not isinstance(item, (list, tuple)) or not item or item[0] not in ir.PARTITION_KINDS[1:]:
-            raise ValueError(f"partition of {buffer}: {item!r} is not a spec; write 'none', 'complete', "
-                             "('complete', dim), ('cyclic', factor[, dim]) or ('block', factor[, dim])")
+            raise ValueError(
+                f"partition of {buffer}: {item!r} is not a spec; write 'none', 'complete', "
+                "('complete', dim), ('cyclic', factor[, dim]) or ('block', factor[, dim])"
+            )
         kind = item[0]
         factor = 1 if kind == "complete" else item[1] if len(item) > 1 else None
         dim = (item[1] if len(item) > 1 else 0) if kind == "complete" else (item[2] if len(item) > 2 else 0)
         if isinstance(dim, bool) or not isinstance(dim, int) or not -rank <= dim < rank:
-            raise ValueError(f"partition of {buffer}: dimension {dim!r} does not exist; it has {rank} "
-                             f"dimension(s), shape {list(shape)}, so dim must be 0..{rank - 1}")
+            raise ValueError(
+                f"partition of {buffer}: dimension {dim!r} does not exist; it has {rank} "
+                f"dimension(s), shape {list(shape)}, so dim must be 0..{rank - 1}"
+            )
         if kind != "complete" and (isinstance(factor, bool) or not isinstance(factor, int) or factor < 1):
             raise ValueError(f"partition of {buffer}: the {kind} factor must be a positive integer, got {factor!r}")
         size = shape[dim]
@@ -83,8 +96,6 @@ def parse_spec(spec, buffer: str, shape: tuple) -> tuple[ir.PartitionSpec, ...]:
 
 def auto_partitions(kernel: ir.Kernel) -> dict[str, tuple[ir.PartitionSpec, ...]]:
     """The partitioning each buffer needs for the unrolled copies of its readers and writer."""
-    from ..layer_schedule import access_key  # noqa: PLC0415
-    from ..schedule import fusion_chains, plan_loops  # noqa: PLC0415
 
     shapes = kernel_shapes(kernel)
     aliases = {n.name: n.inputs[0] for n in kernel.nodes if isinstance(n, ir.Reshape)}
@@ -111,8 +122,14 @@ def auto_partitions(kernel: ir.Kernel) -> dict[str, tuple[ir.PartitionSpec, ...]
     result = {}
     for name, span in spans.items():
         shape = shapes[name]
-        specs = tuple(ir.PartitionSpec() if s <= 1 else ir.PartitionSpec("complete", size) if s >= size
-                      else ir.PartitionSpec("cyclic", s) for s, size in zip(span, shape))
+        specs = tuple(
+            ir.PartitionSpec()
+            if s <= 1
+            else ir.PartitionSpec("complete", size)
+            if s >= size
+            else ir.PartitionSpec("cyclic", s)
+            for s, size in zip(span, shape)
+        )
         if any(p.kind != "none" for p in specs):
             result[name] = specs
     return result
@@ -121,13 +138,13 @@ def auto_partitions(kernel: ir.Kernel) -> dict[str, tuple[ir.PartitionSpec, ...]
 @functools.lru_cache(maxsize=8192)
 def _spans(owner: ir.Node, fused: tuple, unroll: tuple, shapes: tuple, aliases: tuple) -> tuple:
     """(storage buffer, span of indices per dimension) one iteration of a layer touches (cached)."""
-    from ..layer_schedule import iteration_indices  # noqa: PLC0415
 
     shape_of = dict(shapes)
     corners = math.prod(f for _, f in unroll) > MAX_ENUMERATED_COPIES
     spans: dict[str, list[int]] = {}
-    for (storage, _), indices in iteration_indices(owner, fused, dict(unroll), {}, shape_of, dict(aliases),
-                                                   corners).items():
+    for (storage, _), indices in iteration_indices(
+        owner, fused, dict(unroll), {}, shape_of, dict(aliases), corners
+    ).items():
         shape = shape_of[storage]
         current = spans.setdefault(storage, [1] * len(shape))
         for index in indices:

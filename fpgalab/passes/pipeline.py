@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from ..ir import nodes as ir
-from ..ir.loops import kernel_shapes, loop_nest
-from .overrides import check_keys, resolve
+from fpgalab.ir import nodes as ir
+from fpgalab.ir.loops import kernel_shapes, loop_nest
+from fpgalab.options import check_keys
+from fpgalab.passes.overrides import resolve
 
 
 def pipeline_fields(spec, node: ir.Node, shapes: dict) -> dict:
@@ -46,8 +47,9 @@ def pipeline_fields(spec, node: ir.Node, shapes: dict) -> dict:
         if "flatten" in fields:
             result["flatten"] = check_flatten(fields["flatten"], where)
         return result
-    raise ValueError(f"{where} must be True, False, a target II (int >= 1) or a dict with ii/loop/flatten, "
-                     f"got {spec!r}")
+    raise ValueError(
+        f"{where} must be True, False, a target II (int >= 1) or a dict with ii/loop/flatten, got {spec!r}"
+    )
 
 
 def check_flatten(value, where: str) -> str:

@@ -18,10 +18,11 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, replace
 
-from ..ir import nodes as ir
-from ..ir.loops import kernel_shapes, loop_nest
-from .overrides import check_keys, positive_int, resolve
-from .unroll import divisors
+from fpgalab.ir import nodes as ir
+from fpgalab.ir.loops import kernel_shapes, loop_nest
+from fpgalab.options import check_keys, positive_int
+from fpgalab.passes.overrides import resolve
+from fpgalab.passes.unroll import divisors
 
 
 @functools.lru_cache(maxsize=4096)
@@ -90,8 +91,11 @@ class Parallelism:
             if value is not None and not isinstance(node, ir.Reshape):
                 loops = [lp for lp in loop_nest(node, shapes) if lp.trip > 1]
                 trips = tuple(lp.trip for lp in loops)
-                target = _product(trips) if value == "full" else positive_int(
-                    value, f"parallelism of layer {node.layer or node.name}", " or 'full'")
+                target = (
+                    _product(trips)
+                    if value == "full"
+                    else positive_int(value, f"parallelism of layer {node.layer or node.name}", " or 'full'")
+                )
                 factors = best_factors(trips, target, False) or (1,) * len(loops)
                 node = _directives(node, [(lp.name, f) for lp, f in zip(loops, factors) if f > 1])
             nodes.append(node)
@@ -137,6 +141,8 @@ class ReuseFactor:
         factors = best_factors(tuple(lp.trip for lp in loops), total // reuse, True) if total % reuse == 0 else None
         if factors is None:
             valid = valid_reuse_factors(node, shapes)
-            raise ValueError(f"{where}: {reuse} does not split its {total} operations per output vector into equal "
-                             f"parallel copies; valid reuse factors: {', '.join(map(str, valid))}")
+            raise ValueError(
+                f"{where}: {reuse} does not split its {total} operations per output vector into equal "
+                f"parallel copies; valid reuse factors: {', '.join(map(str, valid))}"
+            )
         return _directives(node, [(lp.name, f) for lp, f in zip(loops, factors) if f > 1])

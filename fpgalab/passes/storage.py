@@ -3,7 +3,7 @@
 ``storage="bram"`` sets the weights and biases of every layer; a dict sets them per layer, or
 any buffer by its name: ``storage={"fc1": "lutram", "image": "reg", "default": "auto"}``.
 "auto" (the default) decides per bank in the schedule: registers for single-element banks, else
-what Yosys ``memory_libmap`` picks (``fpgalab.estimate.costs.auto_storage``): LUTRAM or LUT logic
+what Yosys ``memory_libmap`` picks (``fpgalab.costs.operators.auto_storage``): LUTRAM or LUT logic
 for small memories, BRAM for larger ones.
 """
 
@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..ir import nodes as ir
-from .overrides import check_keys, is_buffer_key, layer_constants
-from .quantize import node_matches
+from fpgalab.ir import nodes as ir
+from fpgalab.ir.keys import node_matches
+from fpgalab.options import check_keys
+from fpgalab.passes.overrides import is_buffer_key, layer_constants
 
 
 def check_storage(value, where: str) -> str:

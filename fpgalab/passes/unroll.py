@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from ..ir import nodes as ir
-from ..ir.loops import kernel_shapes, loop_nest
-from .overrides import check_keys, resolve
+from fpgalab.ir import nodes as ir
+from fpgalab.ir.loops import kernel_shapes, loop_nest
+from fpgalab.options import check_keys
+from fpgalab.passes.overrides import resolve
 
 
 def divisors(n: int) -> list[int]:
@@ -28,9 +29,11 @@ def _factor(value, loop, node) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ValueError(f"{where}: the factor must be a positive integer or 'full', got {value!r}")
     if loop.trip % value:
-        raise ValueError(f"{where}: factor {value} does not divide the trip count and fpgalab has no remainder "
-                         f"loop; allowed: {', '.join(map(str, divisors(loop.trip)))} or 'full' "
-                         "(or use parallelism=..., which picks dividing factors)")
+        raise ValueError(
+            f"{where}: factor {value} does not divide the trip count and fpgalab has no remainder "
+            f"loop; allowed: {', '.join(map(str, divisors(loop.trip)))} or 'full' "
+            "(or use parallelism=..., which picks dividing factors)"
+        )
     return value
 
 
@@ -43,8 +46,10 @@ def unroll_factors(node: ir.Node, spec, shapes: dict) -> tuple[tuple[str, int], 
         pairs = []
         for name, value in spec:
             if name not in by_name:
-                raise ValueError(f"unroll of layer {node.layer or node.name}: no loop {name!r}; its loops are "
-                                 f"{', '.join(f'{lp.name} (trip {lp.trip})' for lp in nest) or 'none'}")
+                raise ValueError(
+                    f"unroll of layer {node.layer or node.name}: no loop {name!r}; its loops are "
+                    f"{', '.join(f'{lp.name} (trip {lp.trip})' for lp in nest) or 'none'}"
+                )
             pairs.append((name, _factor(value, by_name[name], node)))
         return tuple(pairs)
     if spec in (1, None) or not loops:

@@ -1,1 +1,1 @@
-"""Functional (bit-accurate) and timing simulation of a design."""
+"""The bit-accurate functional simulator: exact ap_fixed arithmetic, tables, one row per node class, the driver."""

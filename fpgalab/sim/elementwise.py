@@ -11,19 +11,34 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..ir import nodes as ir
-from ..ir.types import BOOL, FLOAT32, MAX_INTERNAL_WIDTH, BoolType, FixedType, FloatType
-from . import fixed, tables
-from .functional import SimValue, constant_value, convert, to_exact, to_float
+from fpgalab.ir import nodes as ir
+from fpgalab.ir.types import BOOL, FLOAT32, MAX_INTERNAL_WIDTH, BoolType, FixedType, FloatType
+from fpgalab.sim import fixed, tables
+from fpgalab.sim.values import SimValue, constant_value, convert, to_exact, to_float
 
 _FLOAT_FUNCS = {
-    "neg": np.negative, "abs": np.abs, "exp": np.exp, "tanh": np.tanh, "sqrt": np.sqrt,
+    "neg": np.negative,
+    "abs": np.abs,
+    "exp": np.exp,
+    "tanh": np.tanh,
+    "sqrt": np.sqrt,
     "logistic": lambda x: (np.float32(1) / (np.float32(1) + np.exp(-x))).astype(np.float32),
     "rsqrt": lambda x: (np.float32(1) / np.sqrt(x)).astype(np.float32),
-    "add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.divide, "max": np.maximum, "min": np.minimum,
+    "add": np.add,
+    "sub": np.subtract,
+    "mul": np.multiply,
+    "div": np.divide,
+    "max": np.maximum,
+    "min": np.minimum,
 }
-_COMPARE = {"cmp_eq": np.equal, "cmp_ne": np.not_equal, "cmp_lt": np.less, "cmp_le": np.less_equal,
-            "cmp_gt": np.greater, "cmp_ge": np.greater_equal}
+_COMPARE = {
+    "cmp_eq": np.equal,
+    "cmp_ne": np.not_equal,
+    "cmp_lt": np.less,
+    "cmp_le": np.less_equal,
+    "cmp_gt": np.greater,
+    "cmp_ge": np.greater_equal,
+}
 
 
 def evaluate_expr(expr, operands: list[SimValue], ctx) -> SimValue:
@@ -73,8 +88,10 @@ def natural_type(op: str, types, ctx) -> FixedType:
         integer = max(t.integer for t in types) + int(mixed)
     width = integer + frac
     if width > MAX_INTERNAL_WIDTH:
-        raise ValueError(f"a fused '{op}' needs a {width}-bit intermediate, wider than the {MAX_INTERNAL_WIDTH} bits "
-                         "the exact simulator holds; narrow the types or disable elementwise fusion")
+        raise ValueError(
+            f"a fused '{op}' needs a {width}-bit intermediate, wider than the {MAX_INTERNAL_WIDTH} bits "
+            "the exact simulator holds; narrow the types or disable elementwise fusion"
+        )
     return FixedType(max(width, 1), integer, signed)
 
 
@@ -126,12 +143,12 @@ def _fixed_op(expr: ir.Op, args: list[SimValue], ctx) -> SimValue:
         else:
             mant = (np.maximum if op == "max" else np.minimum)(*aligned)
     elif op in ("neg", "abs"):
-        (a, frac), = exact
+        ((a, frac),) = exact
         mant = -a if op == "neg" else np.abs(a)
     elif op == "div":
         return _fixed_divide(expr, args, exact, ctx)
     elif op in ir.TABLE_OPS:
-        (a, fa), = exact
+        ((a, fa),) = exact
         spec = ctx.tables[ir.TABLE_OPS[op]]
         return SimValue(tables.lookup(a, fa, spec, dtype), dtype)
     else:

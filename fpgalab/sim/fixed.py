@@ -57,6 +57,7 @@ def _frac_of(t_or_frac) -> int:
 
 # --------------------------------------------------------------------------- quantization + overflow
 
+
 def _round_right(m: np.ndarray, k, quant: str) -> np.ndarray:
     """``m / 2**k`` (0 <= k <= 62, scalar or array) quantized to an integer (UG1399 "Quantization Modes").
 
@@ -195,6 +196,7 @@ def to_float(mant, t_or_frac) -> np.ndarray:
 
 # --------------------------------------------------------------------------- exact helpers
 
+
 def align(mant, frac_from: int, frac_to: int) -> np.ndarray:
     """Re-express mantissas with ``frac_to`` fractional bits, exactly.
 
@@ -208,8 +210,10 @@ def align(mant, frac_from: int, frac_to: int) -> np.ndarray:
         return m << shift
     drop = min(-shift, INT64_BITS)
     if np.any(m & ((1 << drop) - 1)):
-        raise ValueError(f"aligning from {frac_from} to {frac_to} fractional bits would drop non-zero bits; "
-                         f"use quantize() to round them")
+        raise ValueError(
+            f"aligning from {frac_from} to {frac_to} fractional bits would drop non-zero bits; "
+            f"use quantize() to round them"
+        )
     return m >> drop
 
 
@@ -249,6 +253,7 @@ def exact_matmul(a_mant, b_mant) -> np.ndarray:
     bound = _max_abs(a) * _max_abs(b) * k
     if bound < _FLOAT_EXACT:
         return np.matmul(a.astype(np.float64), b.astype(np.float64)).astype(np.int64)
-    fits_int64(bound, f"matmul of {_max_abs(a).bit_length()}-bit by {_max_abs(b).bit_length()}-bit "
-                      f"mantissas over {k} terms")
+    fits_int64(
+        bound, f"matmul of {_max_abs(a).bit_length()}-bit by {_max_abs(b).bit_length()}-bit mantissas over {k} terms"
+    )
     return np.matmul(a, b)

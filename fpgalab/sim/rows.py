@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..ir import nodes as ir
-from ..ir.types import FLOAT32, FixedType
-from . import fixed
-from .elementwise import evaluate_expr
-from .functional import SimValue, broadcast_in_dims, constant_value, convert, to_float
+from fpgalab.ir import nodes as ir
+from fpgalab.ir.types import FLOAT32, FixedType
+from fpgalab.sim import fixed
+from fpgalab.sim.elementwise import evaluate_expr
+from fpgalab.sim.values import SimValue, broadcast_in_dims, constant_value, convert, to_float
 
 ROWS: dict = {}
 
@@ -36,6 +36,7 @@ def row(cls):
     def register(fn):
         ROWS[cls] = fn
         return fn
+
     return register
 
 
@@ -76,10 +77,13 @@ def _sum_is_exact(acc_type: FixedType, product_frac: int, start_abs: int, terms_
 
 # ---- elementwise and data movement -----------------------------------------------------------------
 
+
 @row(ir.Elementwise)
 def _elementwise(node: ir.Elementwise, values, ctx):
-    operands = [SimValue(broadcast_in_dims(v.array, dims, node.shape, sample_axis=True), v.dtype)
-                for v, dims in zip(values, node.in_dims)]
+    operands = [
+        SimValue(broadcast_in_dims(v.array, dims, node.shape, sample_axis=True), v.dtype)
+        for v, dims in zip(values, node.in_dims)
+    ]
     result = evaluate_expr(node.expr, operands, ctx)
     return convert(result, node.dtype)
 
@@ -134,6 +138,7 @@ def _concat(node: ir.Concat, values, ctx):
 
 
 # ---- dot product -------------------------------------------------------------------------------------
+
 
 def _dot_operands(node: ir.Dot, lhs: np.ndarray, rhs: np.ndarray):
     """Arrange as lhs (S, B, M, K) and rhs (S or 1, B, K, N); returns them and the output shape order."""
@@ -197,7 +202,7 @@ def _dot(node: ir.Dot, values, ctx):
         acc = fixed.quantize(total, frac, acc_type)
     else:
         acc4 = acc.reshape(samples, l4.shape[1], l4.shape[2], r4.shape[3])
-        terms = ((l4[..., k:k + 1] * r4[:, :, k:k + 1, :], product_frac) for k in range(l4.shape[3]))
+        terms = ((l4[..., k : k + 1] * r4[:, :, k : k + 1, :], product_frac) for k in range(l4.shape[3]))
         acc = _accumulate_sequential(acc4, terms, acc_type).reshape(out_shape)
     return convert(SimValue(acc, acc_type), node.dtype)
 
@@ -213,6 +218,7 @@ def _initial_acc(node, values, acc_type: FixedType, out_shape) -> np.ndarray:
 
 # ---- convolution -------------------------------------------------------------------------------------
 
+
 def _patches(padded: np.ndarray, node: ir.Conv, kernel_spatial, out_spatial) -> np.ndarray:
     """im2col: (S, N, *out, K, C) where K runs over the kernel positions in loop order (row-major)."""
     spatial = len(kernel_spatial)
@@ -227,7 +233,7 @@ def _patches(padded: np.ndarray, node: ir.Conv, kernel_spatial, out_spatial) -> 
     rank = windows.ndim
     order = list(range(2 + spatial)) + list(range(rank - spatial, rank)) + [2 + spatial]
     moved = np.transpose(windows, order)  # (S, N, *out, *kernel, C)
-    return moved.reshape(moved.shape[:2 + spatial] + (-1, moved.shape[-1]))
+    return moved.reshape(moved.shape[: 2 + spatial] + (-1, moved.shape[-1]))
 
 
 def _conv_sum(patches: np.ndarray, kernel: np.ndarray, groups: int, exact: bool) -> np.ndarray:
@@ -237,13 +243,16 @@ def _conv_sum(patches: np.ndarray, kernel: np.ndarray, groups: int, exact: bool)
     lead = patches.shape[:-2]
     if cg == 1 and groups > 1:  # depthwise: output channel f reads input channel f // fg
         source = np.repeat(patches, fg, axis=-1) if fg > 1 else patches
-        return np.einsum("...kf,kf->...f", source, kernel[:, 0, :]) if not exact else \
-            np.sum(source * kernel[:, 0, :], axis=-2)
+        return (
+            np.einsum("...kf,kf->...f", source, kernel[:, 0, :])
+            if not exact
+            else np.sum(source * kernel[:, 0, :], axis=-2)
+        )
     product = fixed.exact_matmul if exact else np.matmul
     parts = []
     for g in range(groups):
-        block = patches[..., g * cg:(g + 1) * cg].reshape(-1, taps * cg)
-        weights = kernel[:, :, g * fg:(g + 1) * fg].reshape(taps * cg, fg)
+        block = patches[..., g * cg : (g + 1) * cg].reshape(-1, taps * cg)
+        weights = kernel[:, :, g * fg : (g + 1) * fg].reshape(taps * cg, fg)
         parts.append(product(block, weights).reshape(lead + (fg,)))
     return parts[0] if groups == 1 else np.concatenate(parts, axis=-1)
 
@@ -252,8 +261,8 @@ def _conv_sum(patches: np.ndarray, kernel: np.ndarray, groups: int, exact: bool)
 def _conv(node: ir.Conv, values, ctx):
     x, w = values[0], values[1]
     spatial = len(node.strides)
-    kernel_spatial = tuple(w.array.shape[1:1 + spatial])
-    out_spatial = tuple(node.shape[1:1 + spatial])
+    kernel_spatial = tuple(w.array.shape[1 : 1 + spatial])
+    out_spatial = tuple(node.shape[1 : 1 + spatial])
     widths = [(0, 0), (0, 0)] + list(node.padding) + [(0, 0)]
     out_shape = (x.array.shape[0],) + tuple(node.shape)
 
@@ -261,7 +270,7 @@ def _conv(node: ir.Conv, values, ctx):
         return _patches(np.pad(array, widths), node, kernel_spatial, out_spatial)
 
     def taps(array):  # (K, C/groups, F); constants carry a sample axis of 1
-        return array[0].reshape((-1,) + array.shape[1 + spatial:])
+        return array[0].reshape((-1,) + array.shape[1 + spatial :])
 
     if not isinstance(node.acc, FixedType):
         out = _conv_sum(patches_of(to_float(x)), taps(to_float(w)), node.groups, exact=False).reshape(out_shape)
@@ -278,8 +287,9 @@ def _conv(node: ir.Conv, values, ctx):
     terms_abs = kernel.shape[0] * kernel.shape[1] * _max_abs(x_arr) * _max_abs(w_arr)
     if _sum_is_exact(acc_type, product_frac, _max_abs(acc), terms_abs):
         if terms_abs < 1 << 53:  # integers stay exact in float64: im2col and BLAS in float64, one conversion back
-            total = _conv_sum(patches_of(x_arr.astype(np.float64)), kernel.astype(np.float64), node.groups,
-                              exact=False).astype(np.int64)
+            total = _conv_sum(
+                patches_of(x_arr.astype(np.float64)), kernel.astype(np.float64), node.groups, exact=False
+            ).astype(np.int64)
         else:
             total = _conv_sum(patches_of(x_arr), kernel, node.groups, exact=True)
         summed, frac = fixed.add(acc, acc_type.frac, total.reshape(out_shape), product_frac)
@@ -293,11 +303,13 @@ def _conv(node: ir.Conv, values, ctx):
         for k in range(kernel.shape[0]):
             for c in range(cg):
                 yield patches[..., k, channel + c].reshape(out_shape) * kernel[k, c], product_frac
+
     acc = _accumulate_sequential(acc, terms(), acc_type)
     return convert(SimValue(acc, acc_type), node.dtype)
 
 
 # ---- pooling and reductions ----------------------------------------------------------------------
+
 
 def _reduce_array(array: np.ndarray, kind: str, axes: tuple[int, ...]) -> np.ndarray:
     if kind == "max":
@@ -322,7 +334,7 @@ def _reduce_fixed_sum(array: np.ndarray, frac: int, acc_type: FixedType, axes, i
         total, total_frac = fixed.add(start, acc_type.frac, np.sum(array, axis=axes), frac)
         return fixed.quantize(total, total_frac, acc_type)
     moved = np.moveaxis(array, axes, tuple(range(array.ndim - len(axes), array.ndim)))
-    flat = moved.reshape(moved.shape[:array.ndim - len(axes)] + (-1,))
+    flat = moved.reshape(moved.shape[: array.ndim - len(axes)] + (-1,))
     return _accumulate_sequential(start, ((flat[..., k], frac) for k in range(flat.shape[-1])), acc_type)
 
 
@@ -372,5 +384,3 @@ def _reduce(node: ir.Reduce, values, ctx):
     elif node.kind in ("max", "min") and np.isfinite(node.init):
         out = (np.maximum if node.kind == "max" else np.minimum)(out, np.float32(node.init))
     return convert(SimValue(np.asarray(out, dtype=np.float32), FLOAT32), node.dtype)
-
-

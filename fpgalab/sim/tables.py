@@ -49,8 +49,12 @@ class TableSpec:
     def __post_init__(self):
         if self.function not in FUNCTIONS:
             raise ValueError(f"unknown table function {self.function!r}; allowed: {', '.join(FUNCTIONS)}")
-        if isinstance(self.size, bool) or not isinstance(self.size, int) or self.size < 2 \
-                or self.size & (self.size - 1):
+        if (
+            isinstance(self.size, bool)
+            or not isinstance(self.size, int)
+            or self.size < 2
+            or self.size & (self.size - 1)
+        ):
             raise ValueError(f"table size must be a power of two >= 2, got {self.size!r}")
         if not (math.isfinite(self.lo) and math.isfinite(self.hi) and self.lo < self.hi):
             raise ValueError(f"table range needs finite lo < hi, got [{self.lo}, {self.hi})")
@@ -84,8 +88,14 @@ def _rsqrt(x):
     return 1.0 / np.sqrt(x)
 
 
-_REFERENCE = {"exp": np.exp, "tanh": np.tanh, "sigmoid": _sigmoid, "reciprocal": _reciprocal,
-              "rsqrt": _rsqrt, "sqrt": np.sqrt}
+_REFERENCE = {
+    "exp": np.exp,
+    "tanh": np.tanh,
+    "sigmoid": _sigmoid,
+    "reciprocal": _reciprocal,
+    "rsqrt": _rsqrt,
+    "sqrt": np.sqrt,
+}
 
 
 def reference_function(name: str):
@@ -119,16 +129,18 @@ def _index_coefficients(spec: TableSpec, frac: int) -> tuple[int, int, int, int,
     """``(P, Q, R, m_lo, m_hi)`` of ``table_index`` for inputs with ``frac`` fractional bits."""
     lo, hi = Fraction(spec.lo), Fraction(spec.hi)
     scale = Fraction(spec.size) / ((hi - lo) * Fraction(2) ** frac)  # index per mantissa unit
-    offset = lo * spec.size / (hi - lo)                                # index of x = 0 is -offset
+    offset = lo * spec.size / (hi - lo)  # index of x = 0 is -offset
     r = math.lcm(scale.denominator, offset.denominator)
     p, q = int(scale * r), int(offset * r)
     int64_lo, int64_hi = -(1 << INT64_BITS), (1 << INT64_BITS) - 1
     m_lo = max(int64_lo, math.floor(lo * Fraction(2) ** frac))  # index(m_lo) <= 0
-    m_hi = min(int64_hi, math.ceil(hi * Fraction(2) ** frac))   # index(m_hi) >= size
+    m_hi = min(int64_hi, math.ceil(hi * Fraction(2) ** frac))  # index(m_hi) >= size
     bound = max(abs(m_lo * p), abs(m_hi * p), abs(q), abs(m_lo * p - q), abs(m_hi * p - q), r)
     if bound > int64_hi:
-        raise ValueError(f"table index of {spec.function} over [{spec.lo}, {spec.hi}) for inputs with {frac} "
-                         f"fractional bits needs {bound.bit_length() + 1}-bit integers, more than int64")
+        raise ValueError(
+            f"table index of {spec.function} over [{spec.lo}, {spec.hi}) for inputs with {frac} "
+            f"fractional bits needs {bound.bit_length() + 1}-bit integers, more than int64"
+        )
     return p, q, r, m_lo, m_hi
 
 

@@ -13,7 +13,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .tools import ToolError, ToolMissing
+from fpgalab.backends.llvm.jit import LlvmKernel
+from fpgalab.backends.stimulus import test_inputs
+from fpgalab.ir.types import FixedType
+from fpgalab.sim.functional import run_kernel
+from fpgalab.verify.tools import ToolError, ToolMissing
+from fpgalab.verify.verilator import run_verilator
 
 
 @dataclass(frozen=True)
@@ -22,7 +27,7 @@ class VerifyReport:
     llvm_compile_seconds: float
     rtl_equal: bool | None = None
     rtl_cycles: int | None = None
-    simulator_cycles: int | None = None   # sequential schedule: what the RTL implements
+    simulator_cycles: int | None = None  # sequential schedule: what the RTL implements
     rtl_mismatches: int | None = None
     rtl_cached: bool | None = None
     note: str = ""
@@ -33,10 +38,6 @@ class VerifyReport:
 
 
 def verify_design(design, rtl: bool = True, inputs=None, samples: int = 2, progress=None) -> VerifyReport:
-    from ..backends.hls_cpp import test_inputs  # noqa: PLC0415
-    from ..backends.llvm import LlvmKernel  # noqa: PLC0415
-    from ..ir.types import FixedType  # noqa: PLC0415
-    from ..sim.functional import run_kernel  # noqa: PLC0415
 
     arrays = inputs if inputs is not None else test_inputs(design, samples)
     kernel = LlvmKernel(design)
@@ -52,12 +53,19 @@ def verify_design(design, rtl: bool = True, inputs=None, samples: int = 2, progr
             equal &= bool(np.max(np.abs(array - expected)) <= 1e-6 * scale)
     if not rtl:
         return VerifyReport(equal, kernel.compile_seconds)
-    from .verilator import run_verilator  # noqa: PLC0415
 
     result = run_verilator(design, inputs=arrays, progress=progress)
     note = "dataflow designs are built with their layers in sequence" if design.kernel.dataflow else ""
-    return VerifyReport(equal, kernel.compile_seconds, result.mismatches == 0, result.cycles,
-                        design.schedule.sequential_cycles, result.mismatches, result.cached, note)
+    return VerifyReport(
+        equal,
+        kernel.compile_seconds,
+        result.mismatches == 0,
+        result.cycles,
+        design.schedule.sequential_cycles,
+        result.mismatches,
+        result.cached,
+        note,
+    )
 
 
 __all__ = ["ToolError", "ToolMissing", "VerifyReport", "verify_design"]

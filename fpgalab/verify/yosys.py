@@ -21,10 +21,15 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .tools import ToolMissing, content_hash, read_cached, run_tool, write_cached
+from fpgalab.backends.verilog.rtl import write_rtl
+from fpgalab.estimate import design_resources
+from fpgalab.parts import load_device
+from fpgalab.verify.tools import ToolMissing, content_hash, read_cached, run_tool, write_cached
 
-INSTALL = ("Yosys is not installed. Install the PyPI wheel into this environment (`pip install pyosys`) "
-           "or Debian's package (`apt-get install yosys`).")
+INSTALL = (
+    "Yosys is not installed. Install the PyPI wheel into this environment (`pip install pyosys`) "
+    "or Debian's package (`apt-get install yosys`)."
+)
 
 RUNNER = """import sys
 from pyosys import libyosys as ys
@@ -33,14 +38,40 @@ for command in sys.argv[1:]:
     ys.run_pass(command, design)
 """
 
-FAMILIES = {"Virtex UltraScale+": "xcup", "Zynq UltraScale+": "xcup", "Alveo": "xcup", "Kintex UltraScale+": "xcup",
-            "UltraScale": "xcu", "Virtex UltraScale": "xcu", "Zynq-7000": "xc7", "Artix-7": "xc7", "Kintex-7": "xc7",
-            "Virtex-7": "xc7"}
+FAMILIES = {
+    "Virtex UltraScale+": "xcup",
+    "Zynq UltraScale+": "xcup",
+    "Alveo": "xcup",
+    "Kintex UltraScale+": "xcup",
+    "UltraScale": "xcu",
+    "Virtex UltraScale": "xcu",
+    "Zynq-7000": "xc7",
+    "Artix-7": "xc7",
+    "Kintex-7": "xc7",
+    "Virtex-7": "xc7",
+}
 
 # LUTs of the distributed RAM and shift-register cells (the LUTs they occupy: a RAM32M is 4 LUT6).
-LUTRAM_LUTS = {"RAM16X1S": 1, "RAM32X1S": 1, "RAM64X1S": 1, "RAM128X1S": 2, "RAM256X1S": 4, "RAM512X1S": 8,
-               "RAM16X1D": 2, "RAM32X1D": 2, "RAM64X1D": 2, "RAM128X1D": 4, "RAM256X1D": 8, "RAM32M": 4,
-               "RAM64M": 4, "RAM32M16": 8, "RAM64M8": 8, "SRL16E": 1, "SRLC32E": 1, "TRELLIS_DPR16X4": 4}
+LUTRAM_LUTS = {
+    "RAM16X1S": 1,
+    "RAM32X1S": 1,
+    "RAM64X1S": 1,
+    "RAM128X1S": 2,
+    "RAM256X1S": 4,
+    "RAM512X1S": 8,
+    "RAM16X1D": 2,
+    "RAM32X1D": 2,
+    "RAM64X1D": 2,
+    "RAM128X1D": 4,
+    "RAM256X1D": 8,
+    "RAM32M": 4,
+    "RAM64M": 4,
+    "RAM32M16": 8,
+    "RAM64M8": 8,
+    "SRL16E": 1,
+    "SRLC32E": 1,
+    "TRELLIS_DPR16X4": 4,
+}
 
 
 @dataclass(frozen=True)
@@ -48,7 +79,7 @@ class SynthesisResult:
     lut: int
     ff: int
     dsp: int
-    bram: float           # block RAM units of the part (Xilinx RAMB18 = 1, RAMB36 = 2; ECP5 DP16KD = 1)
+    bram: float  # block RAM units of the part (Xilinx RAMB18 = 1, RAMB36 = 2; ECP5 DP16KD = 1)
     uram: int
     cells: dict = field(default_factory=dict)
     command: str = ""
@@ -77,13 +108,14 @@ def synth_command(device) -> str:
     if "xilinx" in vendor or "amd" in vendor:
         family = next((v for k, v in FAMILIES.items() if k.lower() in device.family.lower()), "xcup")
         return f"synth_xilinx -family {family} -noiopad -top {{top}}"
-    raise ValueError(f"no open synthesis flow for {device.name} ({device.vendor}); Yosys maps Xilinx and Lattice "
-                     "ECP5 parts here")
+    raise ValueError(
+        f"no open synthesis flow for {device.name} ({device.vendor}); Yosys maps Xilinx and Lattice ECP5 parts here"
+    )
 
 
 def count_cells(cells: dict) -> dict:
     """LUT/FF/DSP/BRAM/URAM of Yosys's cell counts, as the vendors count them (the same rules as
-    ``bench/calibrate_costs.py``, which calibrated ``fpgalab.estimate.costs``).
+    ``bench/calibrate_costs.py``, which calibrated ``fpgalab.costs.operators``).
 
     Xilinx: LUT1..LUT6 and INV (a LUT1) are LUTs; the LUTRAM and SRL cells count the LUTs they
     occupy (``LUTRAM_LUTS``); CARRY4/CARRY8 and MUXF7/F8/F9 are not LUTs; FDRE/FDSE/FDCE/FDPE are
@@ -119,8 +151,6 @@ def count_cells(cells: dict) -> dict:
 
 def run_yosys(design, progress=None) -> SynthesisResult:
     """Synthesize the design's Verilog for its part and count LUT/FF/DSP/BRAM."""
-    from ..backends.verilog import write_rtl  # noqa: PLC0415
-    from ..parts import load_device  # noqa: PLC0415
 
     device = load_device(design.options.device)
     runner = find_yosys()
@@ -137,8 +167,9 @@ def run_yosys(design, progress=None) -> SynthesisResult:
         key = content_hash(files, synth, runner[:1])
         cached = read_cached("yosys", key)
         if cached is not None:
-            return SynthesisResult(**{**cached, **count_cells(cached["cells"]), "cached": True,
-                                      "estimate": _estimate(design)})
+            return SynthesisResult(
+                **{**cached, **count_cells(cached["cells"]), "cached": True, "estimate": _estimate(design)}
+            )
         steps = [f"read_verilog {top}.v", synth, "tee -q -o stat.json stat -json"]
         command = runner + steps if runner[-1] != "-p" else runner + ["; ".join(steps)]
         progress = progress or (lambda m: None)
@@ -158,7 +189,6 @@ def run_yosys(design, progress=None) -> SynthesisResult:
 def _estimate(design) -> dict:
     """The estimate to set beside Yosys's counts: fpgalab's RTL as Yosys builds it (``flow="yosys"``),
     whatever flow the design reports by default."""
-    from ..estimate import design_resources  # noqa: PLC0415
 
     total = design.resources.total if design.options.flow == "yosys" else design_resources(design, "yosys").total
     return {kind: getattr(total, kind) for kind in ("lut", "ff", "dsp", "bram", "uram")}

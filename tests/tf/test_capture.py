@@ -10,7 +10,7 @@ from conftest import DATA, relative_error
 
 import fpgalab
 from examples import models
-from fpgalab.frontend.hlo import module_from_json, module_from_proto
+from fpgalab.frontend.tf.hlo import module_from_json, module_from_proto
 
 pytestmark = pytest.mark.tf
 
@@ -58,9 +58,11 @@ def test_plain_function_tf_function_and_kernel_decorator_agree():
         return tf.nn.relu(tf.matmul(a, w))
 
     decorated = fpgalab.kernel(input_signature=[(2, 4)], precision="ap_fixed<12,4>")(plain)
-    outputs = [fpgalab.compile(plain, x, precision="ap_fixed<12,4>").simulate(x),
-               fpgalab.compile(tf.function(plain), x, precision="ap_fixed<12,4>").simulate(x),
-               fpgalab.compile(decorated).simulate(x)]
+    outputs = [
+        fpgalab.compile(plain, x, precision="ap_fixed<12,4>").simulate(x),
+        fpgalab.compile(tf.function(plain), x, precision="ap_fixed<12,4>").simulate(x),
+        fpgalab.compile(decorated).simulate(x),
+    ]
     assert outputs[0].shape == (2, 3)
     np.testing.assert_array_equal(outputs[0], outputs[1])
     np.testing.assert_array_equal(outputs[0], outputs[2])
@@ -94,8 +96,9 @@ def test_serialized_proto_decodes_to_the_stored_module():
     proto = (DATA / "lenet5.hlo.pb").read_bytes()
     stored = module_from_json((DATA / "lenet5.hlo.json").read_text())
     decoded = module_from_proto(proto)
-    assert [i.opcode for i in decoded.entry_computation.instructions] == \
-        [i.opcode for i in stored.entry_computation.instructions]
+    assert [i.opcode for i in decoded.entry_computation.instructions] == [
+        i.opcode for i in stored.entry_computation.instructions
+    ]
 
 
 def test_design_json_round_trip_keeps_outputs():
@@ -107,6 +110,7 @@ def test_design_json_round_trip_keeps_outputs():
 
 
 # ---- bad input gets a clear error and loses nothing --------------------------------------------------
+
 
 def _raises(match, fn, *args, error=fpgalab.CompileError, **options):
     with pytest.raises(error, match=match) as info:
@@ -140,8 +144,9 @@ def test_python_control_flow_on_tensor_values():
 
 
 def test_data_dependent_shapes_are_refused():
-    _raises("s32 values at run time|could not compile|dynamic", lambda a: tf.boolean_mask(a, a > 0),
-            np.ones(4, np.float32))
+    _raises(
+        "s32 values at run time|could not compile|dynamic", lambda a: tf.boolean_mask(a, a > 0), np.ones(4, np.float32)
+    )
 
 
 def test_malformed_precision_and_unknown_options_are_value_errors():

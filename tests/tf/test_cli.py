@@ -13,8 +13,9 @@ pytestmark = pytest.mark.tf
 
 
 def run(*args, cwd=ROOT):
-    return subprocess.run([sys.executable, "-m", "fpgalab.cli", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "fpgalab.cli", *args], cwd=cwd, capture_output=True, text=True, timeout=300
+    )
 
 
 def test_compile_example_builder_prints_json_summary():
@@ -41,13 +42,16 @@ def test_compile_error_exits_1(tmp_path):
     assert "unsupported HLO op" in result.stderr and "Traceback" not in result.stderr
 
 
-@pytest.mark.parametrize("args, message", [
-    (("compile", "examples/models.py:nothing_here"), "has no 'nothing_here'"),
-    (("compile", "examples/models.py"), "FILE.py:NAME"),
-    (("compile", "examples/models.py:lenet5", "--precision", "ap_fixed<16>"), "malformed precision"),
-    (("compile", "examples/models.py:lenet5", "--input-shape", "1,x"), "whole numbers"),
-    (("compile", "examples/models.py:lenet5", "--device", "nope"), "nope"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("compile", "examples/models.py:nothing_here"), "has no 'nothing_here'"),
+        (("compile", "examples/models.py"), "FILE.py:NAME"),
+        (("compile", "examples/models.py:lenet5", "--precision", "ap_fixed<16>"), "malformed precision"),
+        (("compile", "examples/models.py:lenet5", "--input-shape", "1,x"), "whole numbers"),
+        (("compile", "examples/models.py:lenet5", "--device", "nope"), "nope"),
+    ],
+)
 def test_usage_errors_exit_2(args, message):
     result = run(*args)
     assert result.returncode == 2
@@ -55,7 +59,9 @@ def test_usage_errors_exit_2(args, message):
 
 
 def test_help_does_not_import_tensorflow():
-    code = ("import sys\nfrom fpgalab.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
-            "print('tensorflow' in sys.modules)")
+    code = (
+        "import sys\nfrom fpgalab.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "print('tensorflow' in sys.modules)"
+    )
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.stdout.strip().endswith("False")

@@ -16,8 +16,12 @@ from examples import models  # noqa: E402
 pytestmark = pytest.mark.tf
 
 LENET_SPACE = {  # 5 x 5 x 2 x 2 x 2 = 200 points
-    "parallelism": [{"default": d, "conv1": c, "conv2": c} for c in (1, 5, 25, 150, 600) for d in (1, 8, 64, 512, 4096)],
-    "partition": ["auto", "none"], "precision": ["ap_fixed<16,6>", "ap_fixed<8,3>"], "pipeline": [True, 2],
+    "parallelism": [
+        {"default": d, "conv1": c, "conv2": c} for c in (1, 5, 25, 150, 600) for d in (1, 8, 64, 512, 4096)
+    ],
+    "partition": ["auto", "none"],
+    "precision": ["ap_fixed<16,6>", "ap_fixed<8,3>"],
+    "pipeline": [True, 2],
 }
 
 
@@ -28,8 +32,9 @@ def lenet():
 
 def test_explore_lenet5_200_points_in_10_seconds(lenet):
     start = time.perf_counter()
-    result = fpgalab.explore(lenet.fn, *lenet.args, space=LENET_SPACE, objective="latency",
-                             constraints={"device": "xcvu9p", "max_util": 0.8})
+    result = fpgalab.explore(
+        lenet.fn, *lenet.args, space=LENET_SPACE, objective="latency", constraints={"device": "xcvu9p", "max_util": 0.8}
+    )
     elapsed = time.perf_counter() - start
     assert result.points == 200 and result.failed == 0
     assert elapsed <= 10.0, f"{result.points} points took {elapsed:.1f} s"
@@ -58,9 +63,12 @@ def test_a_failing_point_is_reported_and_exploration_goes_on(lenet):
 def test_accuracy_joins_the_front_when_data_is_given():
     digits = models.get("digits_mlp")
     _, x_test, _, y_test = models.digits_data()
-    result = fpgalab.explore(digits.fn, *digits.args, data=(x_test[:300], y_test[:300]),
-                             space={"precision": ["ap_fixed<16,6>", "ap_fixed<8,3>", "ap_fixed<6,2>"],
-                                    "reuse": [1, 4, 16]})
+    result = fpgalab.explore(
+        digits.fn,
+        *digits.args,
+        data=(x_test[:300], y_test[:300]),
+        space={"precision": ["ap_fixed<16,6>", "ap_fixed<8,3>", "ap_fixed<6,2>"], "reuse": [1, 4, 16]},
+    )
     table = result.table
     assert "accuracy" in table and table["accuracy"].between(0, 1).all()
     per_precision = table.groupby("precision")["accuracy"].nunique()
@@ -68,21 +76,31 @@ def test_accuracy_joins_the_front_when_data_is_given():
     assert table[table.precision == "ap_fixed<16,6>"]["accuracy"].iloc[0] > 0.9
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"space": {"speed": [1]}}, "not a compile option"),
-    ({"space": {"reuse": []}}, "non-empty list"),
-    ({"space": {"reuse": [1]}, "constraints": {"area": 1}}, "unknown constraint"),
-    ({"space": {"reuse": [1]}, "objective": "beauty"}, "objective must be one of"),
-    ({"space": {"reuse": [1]}, "constraints": {"device": "nope"}}, "unknown device"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"space": {"speed": [1]}}, "not a compile option"),
+        ({"space": {"reuse": []}}, "non-empty list"),
+        ({"space": {"reuse": [1]}, "constraints": {"area": 1}}, "unknown constraint"),
+        ({"space": {"reuse": [1]}, "objective": "beauty"}, "objective must be one of"),
+        ({"space": {"reuse": [1]}, "constraints": {"device": "nope"}}, "unknown device"),
+    ],
+)
 def test_explore_argument_errors(lenet, kwargs, message):
     with pytest.raises(ValueError, match=message):
         fpgalab.explore(lenet.fn, *lenet.args, **kwargs)
 
 
 def test_compile_takes_hls_options_per_layer(lenet):
-    d = fpgalab.compile(lenet.fn, *lenet.args, reuse={"fc1": 8}, unroll={"conv1": {"k0": 5, "k1": 5}},
-                        pipeline={"fc2": 2}, storage={"fc1": "lutram"}, fifo_depth=4)
+    d = fpgalab.compile(
+        lenet.fn,
+        *lenet.args,
+        reuse={"fc1": 8},
+        unroll={"conv1": {"k0": 5, "k1": 5}},
+        pipeline={"fc2": 2},
+        storage={"fc1": "lutram"},
+        fifo_depth=4,
+    )
     report = d.report()
     assert report.layer("conv1").copies == 25 and report.layer("fc2").ii == 2
     assert d.schedule.buffer("lenet5_fc1_kernel").storage == "lutram"

@@ -61,6 +61,7 @@ def views(captured):
 
 # ---- compiling a cell ----------------------------------------------------------------------------------------
 
+
 def test_cell_compiles_stores_and_shows_summary(ip, session):
     captured, result = cell(ip, "--inputs x16")
     assert result.success, captured.stderr
@@ -85,18 +86,25 @@ def test_summary_is_deterministic(ip, session):
 
 
 def test_options_reach_the_compiler(ip, session):
-    captured, result = cell(ip, "--inputs x16 --device xcu250 --clock 250 --precision ap_fixed<8,3> --no-dataflow "
-                                "--name small")
+    captured, result = cell(
+        ip, "--inputs x16 --device xcu250 --clock 250 --precision ap_fixed<8,3> --no-dataflow --name small"
+    )
     assert result.success, captured.stderr
     options = ip.user_ns["small"].options
-    assert (options.device, options.clock_mhz, options.precision_text, options.dataflow) == \
-        ("xcu250", 250.0, "ap_fixed<8,3>", False)
+    assert (options.device, options.clock_mhz, options.precision_text, options.dataflow) == (
+        "xcu250",
+        250.0,
+        "ap_fixed<8,3>",
+        False,
+    )
     assert "small: dense on xcu250 at 250 MHz, ap_fixed<8,3>, sequential layers" in plain(captured)
 
 
 def test_kernel_decorated_function_wins_and_needs_no_inputs(ip, session):
-    body = ("import fpgalab\n@fpgalab.kernel(input_signature=[(1, 16)], precision='ap_fixed<12,4>')\n"
-            "def scaled(x):\n    return tf.matmul(x, W) * 0.5\n" + DENSE)
+    body = (
+        "import fpgalab\n@fpgalab.kernel(input_signature=[(1, 16)], precision='ap_fixed<12,4>')\n"
+        "def scaled(x):\n    return tf.matmul(x, W) * 0.5\n" + DENSE
+    )
     captured, result = cell(ip, "", body)
     assert result.success, captured.stderr
     assert "scaled_design" in session.entries and "dense_design" not in session.entries
@@ -104,8 +112,10 @@ def test_kernel_decorated_function_wins_and_needs_no_inputs(ip, session):
 
 
 def test_last_definition_and_keras_model_inputs(ip, session):
-    body = ("import keras\nhelper = lambda x: x\n"
-            "net = keras.Sequential([keras.Input((16,)), keras.layers.Dense(4, name='out')], name='net')\n")
+    body = (
+        "import keras\nhelper = lambda x: x\n"
+        "net = keras.Sequential([keras.Input((16,)), keras.layers.Dense(4, name='out')], name='net')\n"
+    )
     captured, result = cell(ip, "", body)  # no --inputs: taken from the model's input shape
     assert result.success, captured.stderr
     assert "net_design" in ip.user_ns and session.get("net_design").source == "keras model net"
@@ -116,8 +126,11 @@ def test_accuracy_with_data_and_labels(ip, session):
     captured, result = cell(ip, "--data batch16 --labels labels16")  # inputs: one sample of the data
     assert result.success, captured.stderr
     text = plain(captured)
-    assert re.search(r"accuracy: 32 samples vs tensorflow: max \|err\| [\d.e-]+, top-1 agreement [\d.]+%, "
-                     r"accuracy [\d.]+% \(float [\d.]+%\)", text)
+    assert re.search(
+        r"accuracy: 32 samples vs tensorflow: max \|err\| [\d.e-]+, top-1 agreement [\d.]+%, "
+        r"accuracy [\d.]+% \(float [\d.]+%\)",
+        text,
+    )
     assert session.get("dense_design").data[0].shape == (32, 16)
 
 
@@ -128,6 +141,7 @@ def test_quiet_stores_without_output(ip, session):
 
 
 # ---- errors: one line, no traceback --------------------------------------------------------------------------
+
 
 def error_text(captured) -> str:
     return captured.stdout + captured.stderr
@@ -186,6 +200,7 @@ def test_help(ip, session):
 
 # ---- the widget ----------------------------------------------------------------------------------------------
 
+
 def _view(ip, line="--inputs x16"):
     from fpgalab.magics.cell import run
     from fpgalab.magics.options import parse_cell_line
@@ -195,8 +210,12 @@ def _view(ip, line="--inputs x16"):
 
 def test_widget_structure(ip, session):
     view = _view(ip, "--data batch16 --labels labels16")
-    assert [view.tabs.get_title(i) for i in range(len(view.tabs.children))] == \
-        ["Resources", "Latency", "Accuracy", "Code"]
+    assert [view.tabs.get_title(i) for i in range(len(view.tabs.children))] == [
+        "Resources",
+        "Latency",
+        "Accuracy",
+        "Code",
+    ]
     assert "latency" in view.header.value and "fits" in view.header.value
     for title in ("Resources", "Latency", "Accuracy"):
         outputs = view.outputs[title].outputs
@@ -254,6 +273,7 @@ def test_impossible_control_value_is_shown_not_raised(ip, session):
 
 # ---- sweep ---------------------------------------------------------------------------------------------------
 
+
 def test_sweep_shows_pareto_and_keeps_the_best(ip, session):
     captured, result = cell(ip, "--inputs x16 --sweep reuse=1,2,4 precision=ap_fixed<16,6>,ap_fixed<8,3>")
     assert result.success, captured.stderr
@@ -262,11 +282,15 @@ def test_sweep_shows_pareto_and_keeps_the_best(ip, session):
     best = ip.user_ns["dense_design"]
     assert best is sweep.design(sweep.best)
     text = plain(captured)
-    assert re.search(r"sweep: 6 points, \d+ on the Pareto front, 0 failed; best \(latency\): reuse=\d, precision=",
-                     text)
+    assert re.search(
+        r"sweep: 6 points, \d+ on the Pareto front, 0 failed; best \(latency\): reuse=\d, precision=", text
+    )
     [view_output] = views(captured)
-    hover = [h for trace in _sweep_view(ip).outputs["Sweep"].outputs[0]["data"][PLOTLY_MIME]["data"]
-             for h in trace["hovertext"]]
+    hover = [
+        h
+        for trace in _sweep_view(ip).outputs["Sweep"].outputs[0]["data"][PLOTLY_MIME]["data"]
+        for h in trace["hovertext"]
+    ]
     assert len(hover) == 6 and all("reuse=" in h and "precision=" in h for h in hover)
 
 
@@ -274,8 +298,12 @@ def _sweep_view(ip):
     from fpgalab.magics.cell import run
     from fpgalab.magics.options import parse_cell_line
 
-    view = run(ip, session_of(ip), parse_cell_line("--inputs x16 --sweep reuse=1,2,4 "
-                                                   "precision=ap_fixed<16,6>,ap_fixed<8,3>"), DENSE)
+    view = run(
+        ip,
+        session_of(ip),
+        parse_cell_line("--inputs x16 --sweep reuse=1,2,4 precision=ap_fixed<16,6>,ap_fixed<8,3>"),
+        DENSE,
+    )
     assert view.tabs.get_title(view.tabs.selected_index) == "Sweep"
     return view
 
@@ -301,6 +329,7 @@ def test_sweep_can_be_interrupted(ip, session, monkeypatch):
 
 
 # ---- %fpga ---------------------------------------------------------------------------------------------------
+
 
 def line(ip, text: str):
     with capture_output() as captured:
@@ -418,7 +447,9 @@ def test_verify_and_synth_report_through_the_progress_callback(ip, session, monk
     assert result.success, captured.stderr
     assert seen == [("verify", True), ("synth", None)]
     assert "RTL verification: LLVM outputs equal, RTL outputs equal, RTL 42 cycles vs simulator 42" in captured.stdout
-    assert re.search(r"Yosys synthesis: LUT 10, FF 20, DSP 1, BRAM 0 \(fpgalab's estimate for this RTL: LUT \d+", captured.stdout)
+    assert re.search(
+        r"Yosys synthesis: LUT 10, FF 20, DSP 1, BRAM 0 \(fpgalab's estimate for this RTL: LUT \d+", captured.stdout
+    )
 
 
 def test_missing_tool_is_a_note_and_interrupt_is_one_line(ip, session, monkeypatch):

@@ -10,7 +10,7 @@ import tensorflow as tf
 from conftest import relative_error
 
 import fpgalab
-from fpgalab.frontend.lower import SUPPORTED_OPS
+from fpgalab.frontend.tf.opcodes import SUPPORTED_OPS
 
 pytestmark = pytest.mark.tf
 
@@ -44,8 +44,10 @@ CASES = {
     "depthwise": (lambda a: tf.nn.depthwise_conv2d(a, DW, [1, 1, 1, 1], "SAME"), [_x(1, 6, 6, 4)]),
     "max_pool_same": (lambda a: tf.nn.max_pool2d(a, 3, 2, "SAME"), [_x(1, 7, 7, 2)]),
     "avg_pool_same": (lambda a: tf.nn.avg_pool2d(a, 3, 2, "SAME"), [_x(1, 7, 7, 2)]),
-    "reduce_sum_max_min": (lambda a: tf.reduce_sum(a, [1, 2]) + tf.reduce_max(a, [0, 2])[:3] - tf.reduce_min(a, 2)[:, 0],
-                           [_x(3, 4, 5)]),
+    "reduce_sum_max_min": (
+        lambda a: tf.reduce_sum(a, [1, 2]) + tf.reduce_max(a, [0, 2])[:3] - tf.reduce_min(a, 2)[:, 0],
+        [_x(3, 4, 5)],
+    ),
     "mean": (lambda a: tf.reduce_mean(a, axis=[1, 2]), [_x(1, 4, 4, 3)]),
     "softmax_tuple": (lambda a: (tf.nn.softmax(a), a * 2.0), [_x(2, 10)]),
 }

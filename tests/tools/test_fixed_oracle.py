@@ -32,8 +32,23 @@ from fpgalab.sim.fixed import add, from_float, mul, quantize
 pytestmark = pytest.mark.tools
 
 AP_TYPES = Path(__file__).resolve().parents[2] / ".cache" / "ap_types"
-SHAPES = [(1, 1), (2, 0), (3, 5), (8, 3), (16, 6), (18, -2), (24, 12), (32, 16), (5, 9), (12, -3),
-          (31, 1), (32, 33), (6, 6), (9, -7), (32, -3)]
+SHAPES = [
+    (1, 1),
+    (2, 0),
+    (3, 5),
+    (8, 3),
+    (16, 6),
+    (18, -2),
+    (24, 12),
+    (32, 16),
+    (5, 9),
+    (12, -3),
+    (31, 1),
+    (32, 33),
+    (6, 6),
+    (9, -7),
+    (32, -3),
+]
 
 
 def _oracle_types() -> list[FixedType]:
@@ -47,17 +62,22 @@ def _oracle_types() -> list[FixedType]:
                     w, integer = 2, 1
                 types.append(FixedType(w, integer, signed, quant, overflow))
     # internal (full-precision intermediate) widths up to MAX_INTERNAL_WIDTH
-    return types + [FixedType(48, 20, True, "AP_RND_CONV", "AP_SAT"),
-                    FixedType(62, 30, False, "AP_RND", "AP_WRAP"),
-                    FixedType(62, 2, True, "AP_TRN_ZERO", "AP_SAT_SYM"),
-                    FixedType(40, -5, True, "AP_RND_INF", "AP_SAT_ZERO")]
+    return types + [
+        FixedType(48, 20, True, "AP_RND_CONV", "AP_SAT"),
+        FixedType(62, 30, False, "AP_RND", "AP_WRAP"),
+        FixedType(62, 2, True, "AP_TRN_ZERO", "AP_SAT_SYM"),
+        FixedType(40, -5, True, "AP_RND_INF", "AP_SAT_ZERO"),
+    ]
 
 
 TYPES = _oracle_types()
 # Operand types (w, x) of products: type i gets w*x and acc += w*x with pair i % 3 (instantiating
 # every pair for every type would triple the compile time).
-PAIRS = [(FixedType(8, 3), FixedType(10, 2)), (FixedType(7, 2, False), FixedType(9, 5)),
-         (FixedType(16, -2), FixedType(12, 12))]
+PAIRS = [
+    (FixedType(8, 3), FixedType(10, 2)),
+    (FixedType(7, 2, False), FixedType(9, 5)),
+    (FixedType(16, -2), FixedType(12, 12)),
+]
 TABLE_NAMES = list(tables.DEFAULT_TABLES)
 
 
@@ -156,10 +176,13 @@ template <class T, bool S, class W, class X> void run(char op, std::istringstrea
 """
 
 # One translation unit per slice of TYPES (compiled in parallel), then main.
-CPP_PART = CPP_PRELUDE + """
+CPP_PART = (
+    CPP_PRELUDE
+    + """
 extern const Runner PART_$K[] = {
 $RUNNERS};
 """
+)
 
 CPP_MAIN = r"""
 #include <iostream>
@@ -190,19 +213,23 @@ def _cpp_type(t: FixedType) -> str:
 def _cpp_sources(parts: int) -> dict[str, str]:
     """File name -> C++ source: ``part<k>.cpp`` for each slice of TYPES and ``main.cpp``."""
     cpp_fn = {"exp": "exp_", "tanh": "tanh_", "sqrt": "sqrt_"}
-    rows = "".join(f"  {{{s.lo!r}, {s.hi!r}, {s.size}, {cpp_fn.get(name, name)}}},\n"
-                   for name, s in tables.DEFAULT_TABLES.items())
+    rows = "".join(
+        f"  {{{s.lo!r}, {s.hi!r}, {s.size}, {cpp_fn.get(name, name)}}},\n" for name, s in tables.DEFAULT_TABLES.items()
+    )
     per_part = -(-len(TYPES) // parts)
     files = {}
     for k in range(parts):
-        runners = "".join(f"  run<{_cpp_type(t)}, {str(t.signed).lower()}, {_cpp_type(_pair(i)[0])}, "
-                          f"{_cpp_type(_pair(i)[1])} >,\n"
-                          for i, t in enumerate(TYPES) if i // per_part == k)
-        files[f"part{k}.cpp"] = (CPP_PART.replace("$TABLES", rows).replace("$K", str(k))
-                                 .replace("$RUNNERS", runners))
-    files["main.cpp"] = (CPP_MAIN.replace("$DECLS", "".join(f"extern const Runner PART_{k}[];\n" for k in range(parts)))
-                         .replace("$PARTS", ", ".join(f"PART_{k}" for k in range(parts)))
-                         .replace("$PER_PART", str(per_part)))
+        runners = "".join(
+            f"  run<{_cpp_type(t)}, {str(t.signed).lower()}, {_cpp_type(_pair(i)[0])}, {_cpp_type(_pair(i)[1])} >,\n"
+            for i, t in enumerate(TYPES)
+            if i // per_part == k
+        )
+        files[f"part{k}.cpp"] = CPP_PART.replace("$TABLES", rows).replace("$K", str(k)).replace("$RUNNERS", runners)
+    files["main.cpp"] = (
+        CPP_MAIN.replace("$DECLS", "".join(f"extern const Runner PART_{k}[];\n" for k in range(parts)))
+        .replace("$PARTS", ", ".join(f"PART_{k}" for k in range(parts)))
+        .replace("$PER_PART", str(per_part))
+    )
     return files
 
 
@@ -254,6 +281,7 @@ def oracle():
 
 # --------------------------------------------------------------------------- cases and expectations
 
+
 def _double_bits(x: float) -> str:
     return f"{struct.unpack('<Q', struct.pack('<d', x))[0]:x}"
 
@@ -277,7 +305,7 @@ def _expected(case: str) -> str:
     if op == "a":
         w, x = _pair(int(tid))
         acc, n, rest = int(args[0]), int(args[1]), [int(v) for v in args[2:]]
-        for a, b in zip(rest[0:2 * n:2], rest[1:2 * n:2]):
+        for a, b in zip(rest[0 : 2 * n : 2], rest[1 : 2 * n : 2]):
             acc = int(quantize(*add(acc, t.frac, *mul(a, w.frac, b, x.frac)), t))
         return str(acc)
     spec = tables.DEFAULT_TABLES[TABLE_NAMES[int(args[0])]]
@@ -290,7 +318,8 @@ def _check(oracle, cases: list[str]) -> None:
     got = oracle(cases)
     bad = [(c, g, e) for c, g in zip(cases, got) if g != (e := _expected(c))]
     assert not bad, f"{len(bad)} of {len(cases)} cases disagree with ap_fixed.h; first: " + "; ".join(
-        f"[{c}] ap_fixed={g[:60]} python={e[:60]}" for c, g, e in bad[:5])
+        f"[{c}] ap_fixed={g[:60]} python={e[:60]}" for c, g, e in bad[:5]
+    )
 
 
 def _random_mantissa(rng: random.Random, t: FixedType) -> int:
@@ -312,25 +341,68 @@ def _random_value(rng: random.Random, t: FixedType) -> tuple[int, int]:
 def _edge_cases(tid: int, t: FixedType) -> list[str]:
     f = t.frac
     cases = []
-    for m, fr in [(t.max_int, f), (t.min_int, f), (t.max_int + 1, f), (t.min_int - 1, f),
-                  (2 * t.max_int + 1, f + 1), (2 * t.min_int - 1, f + 1), (2 * t.min_int + 1, f + 1),
-                  (1, f + 1), (-1, f + 1), (3, f + 1), (-3, f + 1), (-5, f + 1), (5, f + 1), (0, f),
-                  (1, f + 40), (-1, f + 40), (1 << 61, -33), (-(1 << 61), -33), (1, -33), (-1, -33)]:
+    for m, fr in [
+        (t.max_int, f),
+        (t.min_int, f),
+        (t.max_int + 1, f),
+        (t.min_int - 1, f),
+        (2 * t.max_int + 1, f + 1),
+        (2 * t.min_int - 1, f + 1),
+        (2 * t.min_int + 1, f + 1),
+        (1, f + 1),
+        (-1, f + 1),
+        (3, f + 1),
+        (-3, f + 1),
+        (-5, f + 1),
+        (5, f + 1),
+        (0, f),
+        (1, f + 40),
+        (-1, f + 40),
+        (1 << 61, -33),
+        (-(1 << 61), -33),
+        (1, -33),
+        (-1, -33),
+    ]:
         if -33 <= fr <= 96 and abs(m) < 1 << 62:
             cases.append(f"q {tid} {m} {fr}")
     for drop in (61, 62, 63, 64, 70):  # large mantissas shifted far below the LSB: ties and near-ties
         for m in (1 << 61, -(1 << 61), (1 << 61) + 1, -(1 << 61) - 1, 3 << 59, -(3 << 59), (1 << 62) - 1):
             if f + drop <= 96:
                 cases.append(f"q {tid} {m} {f + drop}")
-    lsb = 2.0 ** -f
-    doubles = [t.max_value, t.min_value, t.max_value + lsb / 2, t.min_value - lsb / 2, t.max_value + lsb,
-               t.min_value - lsb, lsb / 2, -lsb / 2, 1.5 * lsb, -1.5 * lsb, -2.5 * lsb, 1e30, -1e30, 3e300,
-               float("inf"), float("-inf"), float("nan"), -float("nan"), 5e-324, -5e-324, 0.0, -0.0,
-               2.0 ** 1023, -(2.0 ** 1023), 1.7976931348623157e308]
+    lsb = 2.0**-f
+    doubles = [
+        t.max_value,
+        t.min_value,
+        t.max_value + lsb / 2,
+        t.min_value - lsb / 2,
+        t.max_value + lsb,
+        t.min_value - lsb,
+        lsb / 2,
+        -lsb / 2,
+        1.5 * lsb,
+        -1.5 * lsb,
+        -2.5 * lsb,
+        1e30,
+        -1e30,
+        3e300,
+        float("inf"),
+        float("-inf"),
+        float("nan"),
+        -float("nan"),
+        5e-324,
+        -5e-324,
+        0.0,
+        -0.0,
+        2.0**1023,
+        -(2.0**1023),
+        1.7976931348623157e308,
+    ]
     cases += [f"d {tid} {_double_bits(x)}" for x in doubles]
     cases += [f"d {tid} {b:x}" for b in (0x7FF0000000000001, 0xFFF8000000000123, 0x000FFFFFFFFFFFFF)]
-    cases += [f"f {tid} {_float_bits(x)}" for x in (1e30, -1e30, float("inf"), float("nan"), t.max_value,
-                                                    t.min_value, 1e-45, -1e-45)]
+    cases += [
+        f"f {tid} {_float_bits(x)}"
+        for x in (1e30, -1e30, float("inf"), float("nan"), t.max_value, t.min_value, 1e-45, -1e-45)
+    ]
     return cases
 
 
@@ -355,6 +427,7 @@ def _random_cases(rng: random.Random, tid: int, t: FixedType, n: int) -> list[st
 
 # --------------------------------------------------------------------------- tests
 
+
 def test_edges_every_mode(oracle):
     cases = [c for tid, t in enumerate(TYPES) for c in _edge_cases(tid, t)]
     _check(oracle, cases)
@@ -374,8 +447,10 @@ def test_accumulate_saturating_sequences(oracle):
         w, x = _pair(tid)
         for _ in range(4 if t.width <= MAX_FIXED_WIDTH else 0):
             extreme = rng.choice([x.min_int, x.max_int])  # drive the sum one way, with random detours
-            pairs = [(w.max_int, extreme) if rng.random() < 0.8
-                     else (_random_mantissa(rng, w), _random_mantissa(rng, x)) for _ in range(20)]
+            pairs = [
+                (w.max_int, extreme) if rng.random() < 0.8 else (_random_mantissa(rng, w), _random_mantissa(rng, x))
+                for _ in range(20)
+            ]
             steps = " ".join(f"{a} {b}" for a, b in pairs)
             cases.append(f"a {tid} 0 {len(pairs)} {steps}")
     _check(oracle, cases)
@@ -389,21 +464,28 @@ def test_tables_and_lookups(oracle):
         for k, name in enumerate(TABLE_NAMES):
             spec = tables.DEFAULT_TABLES[name]
             for f in (0, 3, 7, 12, 20):
-                edges = [int(v * 2 ** f) for v in (spec.lo, spec.hi, spec.lo + spec.step, spec.hi - spec.step)]
+                edges = [int(v * 2**f) for v in (spec.lo, spec.hi, spec.lo + spec.step, spec.hi - spec.step)]
                 ms = [e + d for e in edges for d in (-1, 0, 1)]
-                ms += [rng.randint(int((spec.lo - 2) * 2 ** f), int((spec.hi + 2) * 2 ** f)) for _ in range(8)]
+                ms += [rng.randint(int((spec.lo - 2) * 2**f), int((spec.hi + 2) * 2**f)) for _ in range(8)]
                 cases += [f"l {tid} {k} {m} {f}" for m in ms]
     _check(oracle, cases)
 
 
 _case = st.one_of(
-    st.builds(lambda tid, m, df: f"q {tid} {m} {max(-33, min(96, TYPES[tid].frac + df))}",
-              st.integers(0, len(TYPES) - 1), st.integers(-(2 ** 61), 2 ** 61), st.integers(-40, 70)),
+    st.builds(
+        lambda tid, m, df: f"q {tid} {m} {max(-33, min(96, TYPES[tid].frac + df))}",
+        st.integers(0, len(TYPES) - 1),
+        st.integers(-(2**61), 2**61),
+        st.integers(-40, 70),
+    ),
     st.builds(lambda tid, x: f"d {tid} {_double_bits(x)}", st.integers(0, len(TYPES) - 1), st.floats(width=64)),
     st.builds(lambda tid, x: f"f {tid} {_float_bits(x)}", st.integers(0, len(TYPES) - 1), st.floats(width=32)),
-    st.builds(lambda tid, u, v: f"p {tid} {_into(_pair(tid)[0], u)} {_into(_pair(tid)[1], v)}",
-              st.integers(0, len(TYPES) - 1), st.integers(-(2 ** 16), 2 ** 16),
-              st.integers(-(2 ** 16), 2 ** 16)),
+    st.builds(
+        lambda tid, u, v: f"p {tid} {_into(_pair(tid)[0], u)} {_into(_pair(tid)[1], v)}",
+        st.integers(0, len(TYPES) - 1),
+        st.integers(-(2**16), 2**16),
+        st.integers(-(2**16), 2**16),
+    ),
 )
 
 

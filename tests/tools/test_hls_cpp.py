@@ -8,8 +8,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from conftest import case
+
 from fpgalab.backends import emit
 
 pytestmark = pytest.mark.tools
@@ -23,8 +23,9 @@ def _csim(design, folder: Path) -> str:
     if not (AP_TYPES / "ap_fixed.h").exists():
         pytest.skip("ap_types headers missing: run `make setup` (scripts/fetch_ap_types.py)")
     project = emit(design, "hls", folder)
-    result = subprocess.run(["make", "-s", "-C", str(project), "csim", f"AP_TYPES={AP_TYPES}"],
-                            capture_output=True, text=True, timeout=600)
+    result = subprocess.run(
+        ["make", "-s", "-C", str(project), "csim", f"AP_TYPES={AP_TYPES}"], capture_output=True, text=True, timeout=600
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "PASS" in result.stdout
     return (project / "kernel.cpp").read_text()
@@ -34,20 +35,40 @@ def test_hls_project_files(tmp_path):
     design = case("lenet5").design(unroll={"fc1": 4}, pipeline={"fc2": False})
     project = emit(design, "hls", tmp_path / "prj")
     names = sorted(p.name for p in project.iterdir())
-    assert names == ["Makefile", "fpgalab_support.h", "kernel.cpp", "kernel.h", "run_hls.tcl", "tb.cpp", "tb_data.h",
-                     "weights"]
+    assert names == [
+        "Makefile",
+        "fpgalab_support.h",
+        "kernel.cpp",
+        "kernel.h",
+        "run_hls.tcl",
+        "tb.cpp",
+        "tb_data.h",
+        "weights",
+    ]
     kernel = (project / "kernel.cpp").read_text()
-    for pragma in ("#pragma HLS PIPELINE II=1", "#pragma HLS UNROLL factor=4", "#pragma HLS DATAFLOW",
-                   "#pragma HLS INTERFACE mode=ap_memory", "#pragma HLS ARRAY_PARTITION", "#pragma HLS PIPELINE off"):
+    for pragma in (
+        "#pragma HLS PIPELINE II=1",
+        "#pragma HLS UNROLL factor=4",
+        "#pragma HLS DATAFLOW",
+        "#pragma HLS INTERFACE mode=ap_memory",
+        "#pragma HLS ARRAY_PARTITION",
+        "#pragma HLS PIPELINE off",
+    ):
         assert pragma in kernel, pragma
     tcl = (project / "run_hls.tcl").read_text()
     for step in ("csim_design", "csynth_design", "cosim_design", "export_design", "set_part {xcvu9p"):
         assert step in tcl
 
 
-@pytest.mark.parametrize("name,precision", [("softmax_8", "ap_fixed<16,6>"), ("conv2d_8", "ap_fixed<16,6>"),
-                                            ("chain_8", "ap_fixed<12,4,AP_RND_CONV,AP_SAT>"),
-                                            ("conv2d_8", "float32")])
+@pytest.mark.parametrize(
+    "name,precision",
+    [
+        ("softmax_8", "ap_fixed<16,6>"),
+        ("conv2d_8", "ap_fixed<16,6>"),
+        ("chain_8", "ap_fixed<12,4,AP_RND_CONV,AP_SAT>"),
+        ("conv2d_8", "float32"),
+    ],
+)
 def test_hls_csim_matches_simulator(tmp_path, name, precision):
     _csim(case(name).design(precision=precision), tmp_path / "prj")
 

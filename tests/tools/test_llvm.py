@@ -8,12 +8,12 @@ import time
 
 import numpy as np
 import pytest
-
 from conftest import case, relative_error
+
 from fpgalab.backends import emit
-from fpgalab.backends.hls_cpp import test_inputs as make_inputs
-from fpgalab.backends.llvm import LlvmKernel
+from fpgalab.backends.llvm.jit import LlvmKernel
 from fpgalab.backends.naming import Namer, sanitize
+from fpgalab.backends.stimulus import test_inputs as make_inputs
 from fpgalab.sim.functional import run_kernel
 
 FIXED_CASES = ["vecmul_8", "dense_8", "softmax_8", "conv2d_8", "maxpool_8", "chain_8", "mnist_softmax"]
@@ -26,7 +26,9 @@ def _check(design, samples=3):
     for name, array in got.items():
         expected = np.broadcast_to(want[name].array, array.shape)
         if want[name].is_fixed:
-            assert np.array_equal(array, expected), f"{design.name}/{name}: {np.sum(array != expected)} mantissas differ"
+            assert np.array_equal(array, expected), (
+                f"{design.name}/{name}: {np.sum(array != expected)} mantissas differ"
+            )
         else:
             assert relative_error(array, expected) <= 1e-6, f"{design.name}/{name}"
 
@@ -73,6 +75,7 @@ def test_llvm_module_has_loop_metadata(tmp_path):
 
 # ---- names and export -------------------------------------------------------------------------------
 
+
 def test_sanitize_tensorflow_names():
     assert sanitize("sequential_1/conv2d_1/BiasAdd:0") == "sequential_1_conv2d_1_BiasAdd_0"
     assert sanitize("1st.layer") == "v_1st_layer"
@@ -93,8 +96,11 @@ def test_colliding_names_stay_distinct(tmp_path):
 
     def rename(name):
         return renamed.get(name, name)
-    kernel = kernel.replace(inputs=tuple(i.__class__(rename(i.name), i.shape, i.dtype) for i in kernel.inputs),
-                            nodes=tuple(n.replace(inputs=tuple(rename(i) for i in n.inputs)) for n in kernel.nodes))
+
+    kernel = kernel.replace(
+        inputs=tuple(i.__class__(rename(i.name), i.shape, i.dtype) for i in kernel.inputs),
+        nodes=tuple(n.replace(inputs=tuple(rename(i) for i in n.inputs)) for n in kernel.nodes),
+    )
     design.kernel = kernel
     for attr in ("_schedule", "_timing", "_resources"):
         design.__dict__.pop(attr, None)

@@ -4,8 +4,8 @@ the schedule's, on small kernels; the generated files; and what happens without 
 from __future__ import annotations
 
 import pytest
-
 from conftest import case
+
 from fpgalab.backends import emit
 from fpgalab.verify.tools import ToolError, ToolMissing
 
@@ -31,13 +31,16 @@ def _check(design):
     return result
 
 
-@pytest.mark.parametrize("name,options", [
-    ("vecmul_8", {}),
-    ("conv2d_8", {}),                                         # padding guards, pipelined reduction
-    ("maxpool_8", {"unroll": "full"}),                        # unrolled window, partitioned input
-    ("softmax_8", {"precision": "ap_fixed<14,5,AP_RND,AP_SAT>"}),  # tables, reciprocal, rounding, saturation
-    ("dense_64", {"unroll": 8, "pipeline": False}),           # unrolled, not pipelined
-])
+@pytest.mark.parametrize(
+    "name,options",
+    [
+        ("vecmul_8", {}),
+        ("conv2d_8", {}),  # padding guards, pipelined reduction
+        ("maxpool_8", {"unroll": "full"}),  # unrolled window, partitioned input
+        ("softmax_8", {"precision": "ap_fixed<14,5,AP_RND,AP_SAT>"}),  # tables, reciprocal, rounding, saturation
+        ("dense_64", {"unroll": 8, "pipeline": False}),  # unrolled, not pipelined
+    ],
+)
 def test_rtl_equals_simulator(name, options):
     _check(case(name).design(dataflow=False, **options))
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import case
+
 from fpgalab.verify.tools import ToolMissing
 
 pytestmark = [pytest.mark.tools, pytest.mark.slow]
@@ -39,12 +39,34 @@ def test_yosys_counts_dsp_and_bram(monkeypatch, tmp_path):
 def test_count_cells_counts_as_the_vendors_do():
     from fpgalab.verify.yosys import count_cells
 
-    xilinx = {"LUT2": 10, "LUT6": 3, "INV": 2, "CARRY8": 3, "MUXF7": 4, "MUXF8": 1, "FDRE": 5, "FDSE": 1,
-              "RAM32M16": 2, "RAMB36E2": 1, "RAMB18E2": 1, "DSP48E2": 1, "BUFG": 1}
+    xilinx = {
+        "LUT2": 10,
+        "LUT6": 3,
+        "INV": 2,
+        "CARRY8": 3,
+        "MUXF7": 4,
+        "MUXF8": 1,
+        "FDRE": 5,
+        "FDSE": 1,
+        "RAM32M16": 2,
+        "RAMB36E2": 1,
+        "RAMB18E2": 1,
+        "DSP48E2": 1,
+        "BUFG": 1,
+    }
     # INV is a LUT1; a RAM32M16 occupies 8 LUTs; carry and wide-mux cells are not LUTs; a RAMB36 is 2 RAMB18
     assert count_cells(xilinx) == {"lut": 10 + 3 + 2 + 16, "ff": 6, "dsp": 1, "bram": 3.0, "uram": 0}
-    ecp5 = {"LUT4": 10, "CCU2C": 3, "PFUMX": 4, "L6MUX21": 1, "TRELLIS_FF": 5, "TRELLIS_DPR16X4": 2, "DP16KD": 2,
-            "PDPW16KD": 1, "MULT18X18D": 1}
+    ecp5 = {
+        "LUT4": 10,
+        "CCU2C": 3,
+        "PFUMX": 4,
+        "L6MUX21": 1,
+        "TRELLIS_FF": 5,
+        "TRELLIS_DPR16X4": 2,
+        "DP16KD": 2,
+        "PDPW16KD": 1,
+        "MULT18X18D": 1,
+    }
     # a CCU2C is 2 LUT4, a DPR16X4 4; LUT4 counted once; PDPW16KD is a block RAM like DP16KD
     assert count_cells(ecp5) == {"lut": 10 + 6 + 8, "ff": 5, "dsp": 1, "bram": 3.0, "uram": 0}
 

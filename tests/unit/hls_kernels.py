@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from fpgalab.ir import nodes as ir
-from fpgalab.options import parse_options
+from fpgalab.options import parse_options, parse_precision
 from fpgalab.passes import hls_passes, run_pipeline
-from fpgalab.passes.quantize import AssignPrecision, parse_precision
+from fpgalab.passes.quantize import AssignPrecision
 from fpgalab.schedule import schedule_kernel
 
 RELU = ir.Op("max", (ir.Arg(0), ir.Const(0.0)))
@@ -23,12 +23,23 @@ def dense(n_in=64, n_out=32, precision="ap_fixed<16,6>", relu=True) -> ir.Kernel
     x = ir.Input("x", (1, n_in))
     w = ir.Constant("w", (n_in, n_out), rng.uniform(-1, 1, (n_in, n_out)).astype(np.float32))
     b = ir.Constant("b", (n_out,), rng.uniform(-1, 1, n_out).astype(np.float32))
-    fc = ir.Dot("fc", ("x", "w", "b"), (1, n_out), layer="fc", op_name="model/fc/MatMul", lhs_contract=(1,),
-                rhs_contract=(0,), bias_dims=(1,))
+    fc = ir.Dot(
+        "fc",
+        ("x", "w", "b"),
+        (1, n_out),
+        layer="fc",
+        op_name="model/fc/MatMul",
+        lhs_contract=(1,),
+        rhs_contract=(0,),
+        bias_dims=(1,),
+    )
     nodes = [fc]
     if relu:
-        nodes.append(ir.Elementwise("relu", ("fc",), (1, n_out), layer="fc", op_name="model/fc/Relu", expr=RELU,
-                                    in_dims=((0, 1),)))
+        nodes.append(
+            ir.Elementwise(
+                "relu", ("fc",), (1, n_out), layer="fc", op_name="model/fc/Relu", expr=RELU, in_dims=((0, 1),)
+            )
+        )
     return typed(ir.Kernel("dense", (x,), (w, b), tuple(nodes), (nodes[-1].name,)), precision)
 
 
@@ -37,15 +48,33 @@ def conv(size=8, channels=2, filters=4, window=3, precision="ap_fixed<16,6>") ->
     rng = np.random.default_rng(1)
     out = size - window + 1
     x = ir.Input("x", (1, size, size, channels))
-    k = ir.Constant("k", (window, window, channels, filters),
-                    rng.uniform(-1, 1, (window, window, channels, filters)).astype(np.float32))
+    k = ir.Constant(
+        "k",
+        (window, window, channels, filters),
+        rng.uniform(-1, 1, (window, window, channels, filters)).astype(np.float32),
+    )
     b = ir.Constant("kb", (filters,), rng.uniform(-1, 1, filters).astype(np.float32))
-    c = ir.Conv("conv", ("x", "k", "kb"), (1, out, out, filters), layer="conv", strides=(1, 1),
-                padding=((0, 0), (0, 0)), dilation=(1, 1))
-    r = ir.Elementwise("crelu", ("conv",), (1, out, out, filters), layer="conv", expr=RELU,
-                       in_dims=((0, 1, 2, 3),))
-    p = ir.Pool("pool", ("crelu",), (1, out // 2, out // 2, filters), layer="pool", kind="max",
-                window=(1, 2, 2, 1), strides=(1, 2, 2, 1), padding=((0, 0),) * 4, init=-np.inf)
+    c = ir.Conv(
+        "conv",
+        ("x", "k", "kb"),
+        (1, out, out, filters),
+        layer="conv",
+        strides=(1, 1),
+        padding=((0, 0), (0, 0)),
+        dilation=(1, 1),
+    )
+    r = ir.Elementwise("crelu", ("conv",), (1, out, out, filters), layer="conv", expr=RELU, in_dims=((0, 1, 2, 3),))
+    p = ir.Pool(
+        "pool",
+        ("crelu",),
+        (1, out // 2, out // 2, filters),
+        layer="pool",
+        kind="max",
+        window=(1, 2, 2, 1),
+        strides=(1, 2, 2, 1),
+        padding=((0, 0),) * 4,
+        init=-np.inf,
+    )
     return typed(ir.Kernel("conv", (x,), (k, b), (c, r, p), ("pool",)), precision)
 
 

@@ -12,10 +12,11 @@ from types import SimpleNamespace
 import pytest
 
 from fpgalab.magics import comm as panel_comm
+from fpgalab.magics import protocol
 from fpgalab.magics.session import Entry, Session
 
-
 # ---------------------------------------------------------------- stand-ins
+
 
 class FakeComm:
     def __init__(self, comm_id="c1"):
@@ -54,8 +55,9 @@ class FakeManager:
         return self.targets.pop(name)
 
     def open(self, comm, data=None):
-        self.targets[panel_comm.TARGET](comm, {"content": {"data": data if data is not None else
-                                                          {"version": 1, "type": "hello"}}})
+        self.targets[panel_comm.TARGET](
+            comm, {"content": {"data": data if data is not None else {"version": 1, "type": "hello"}}}
+        )
 
 
 @dataclass(frozen=True)
@@ -93,8 +95,15 @@ class StandInDesign:
 
     def __init__(self, name="mlp", report=None, fail=None):
         self.name = name
-        self.options = SimpleNamespace(device="xcvu9p", clock_mhz=200.0, precision_text="ap_fixed<16,6>",
-                                       unroll=1, reuse=None, pipeline=True, partition={"dense": 4})
+        self.options = SimpleNamespace(
+            device="xcvu9p",
+            clock_mhz=200.0,
+            precision_text="ap_fixed<16,6>",
+            unroll=1,
+            reuse=None,
+            pipeline=True,
+            partition={"dense": 4},
+        )
         self._report, self._fail = report or Report(), fail
         self.reports = 0
         self.emitted = []
@@ -110,7 +119,7 @@ class StandInDesign:
         if path.exists() and not overwrite:
             raise FileExistsError(path)
         path.mkdir(parents=True, exist_ok=True)
-        (path / f"{self.name}.{ {'hls': 'cpp', 'llvm': 'll', 'verilog': 'v'}[kind]}").write_text("// made\n")
+        (path / f"{self.name}.{ {'hls': 'cpp', 'llvm': 'll', 'verilog': 'v'}[kind] }").write_text("// made\n")
         self.emitted.append((kind, str(path), overwrite))
         return path
 
@@ -125,11 +134,12 @@ def kernel_shell():
 
 # ---------------------------------------------------------------- snapshot
 
+
 def test_snapshot_lists_designs_in_order_with_figures():
     session = Session()
     session.add(entry("mlp"))
     session.add(entry("mlp_fast", StandInDesign("mlp_fast", Report(cycles=60, latency_us=0.3))))
-    message = panel_comm.snapshot(session)
+    message = protocol.snapshot(session)
     assert message["version"] == 1 and message["type"] == "snapshot"
     rows = message["designs"]
     assert [r["name"] for r in rows] == ["mlp", "mlp_fast"]
@@ -139,8 +149,14 @@ def test_snapshot_lists_designs_in_order_with_figures():
     assert first["utilization"]["dsp"] == pytest.approx(0.0094)
     assert first["resources"]["lut"] == 12000 and first["fits"] is True
     assert first["cell_id"] == "cell-1" and first["execution_count"] == 3
-    assert first["layers"] == [{"name": "dense", "kind": "dot", "cycles": 70,
-                                "resources": {"lut": 8000, "ff": 6000, "dsp": 64, "bram": 8, "uram": 0}}]
+    assert first["layers"] == [
+        {
+            "name": "dense",
+            "kind": "dot",
+            "cycles": 70,
+            "resources": {"lut": 8000, "ff": 6000, "dsp": 64, "bram": 8, "uram": 0},
+        }
+    ]
     assert rows[1]["cycles"] == 60
     json.dumps(message, allow_nan=False)
 
@@ -148,7 +164,7 @@ def test_snapshot_lists_designs_in_order_with_figures():
 def test_snapshot_of_a_design_whose_report_fails_keeps_it_with_the_reason():
     session = Session()
     session.add(entry("broken", StandInDesign("broken", fail=KeyError("no cost model for Gather"))))
-    row = panel_comm.snapshot(session)["designs"][0]
+    row = protocol.snapshot(session)["designs"][0]
     assert row["cycles"] is None and row["utilization"] is None and row["fits"] is None
     assert "no cost model for Gather" in row["error"]
 
@@ -157,39 +173,45 @@ def test_snapshot_turns_nan_and_infinity_into_null():
     report = Report(latency_us=math.nan, utilization=Res(math.inf, 0.1, 0, 0, 0))
     session = Session()
     session.add(entry("odd", StandInDesign("odd", report)))
-    row = panel_comm.snapshot(session)["designs"][0]
+    row = protocol.snapshot(session)["designs"][0]
     assert row["latency_us"] is None and row["utilization"]["lut"] is None and row["utilization"]["ff"] == 0.1
     json.dumps(row, allow_nan=False)
 
 
 def test_snapshot_rows_are_cached_per_compiled_design():
-    session, cache = Session(), panel_comm._SummaryCache()
+    session, cache = Session(), protocol._SummaryCache()
     design = StandInDesign("mlp")
     session.add(entry("mlp", design))
-    panel_comm.snapshot(session, cache)
-    panel_comm.snapshot(session, cache)
+    protocol.snapshot(session, cache)
+    protocol.snapshot(session, cache)
     assert design.reports == 1
     session.add(entry("mlp", StandInDesign("mlp", Report(cycles=7))))  # compiled again: a new row
-    assert panel_comm.snapshot(session, cache)["designs"][0]["cycles"] == 7
+    assert protocol.snapshot(session, cache)["designs"][0]["cycles"] == 7
 
 
 def test_validate_snapshot_rejects_malformed_rows():
     session = Session()
     session.add(entry("mlp"))
-    good = panel_comm.snapshot(session)
-    panel_comm.validate_snapshot(good)
-    for change in ({"cycles": "120"}, {"name": 3}, {"fits": "yes"}, {"latency_us": math.inf},
-                   {"utilization": {"lut": "1%"}}, {"options": {"unroll": 4}}):
+    good = protocol.snapshot(session)
+    protocol.validate_snapshot(good)
+    for change in (
+        {"cycles": "120"},
+        {"name": 3},
+        {"fits": "yes"},
+        {"latency_us": math.inf},
+        {"utilization": {"lut": "1%"}},
+        {"options": {"unroll": 4}},
+    ):
         bad = json.loads(json.dumps(good))
         bad["designs"][0].update(change)
-        with pytest.raises(panel_comm.ProtocolError):
-            panel_comm.validate_snapshot(bad)
-    with pytest.raises(panel_comm.ProtocolError):
-        panel_comm.validate_snapshot({**good, "version": 2})
+        with pytest.raises(protocol.ProtocolError):
+            protocol.validate_snapshot(bad)
+    with pytest.raises(protocol.ProtocolError):
+        protocol.validate_snapshot({**good, "version": 2})
     twice = json.loads(json.dumps(good))
     twice["designs"].append(twice["designs"][0])
-    with pytest.raises(panel_comm.ProtocolError, match="repeated"):
-        panel_comm.validate_snapshot(twice)
+    with pytest.raises(protocol.ProtocolError, match="repeated"):
+        protocol.validate_snapshot(twice)
 
 
 def test_snapshot_of_a_real_design():
@@ -198,7 +220,7 @@ def test_snapshot_of_a_real_design():
     design = case("dense_8").design(precision="ap_fixed<16,6>")
     session = Session()
     session.add(Entry("dense", design, None, 1, "2025-01-02T10:20:30+00:00"))
-    row = panel_comm.snapshot(session)["designs"][0]
+    row = protocol.snapshot(session)["designs"][0]
     report = design.report()
     assert row["cycles"] == report.cycles and row["interval"] == report.interval
     assert row["latency_us"] == pytest.approx(report.latency_us)
@@ -210,6 +232,7 @@ def test_snapshot_of_a_real_design():
 
 
 # ---------------------------------------------------------------- the link
+
 
 def test_register_is_a_no_op_outside_a_kernel():
     assert panel_comm.register(SimpleNamespace(), Session()) is None
@@ -277,15 +300,30 @@ def test_a_broken_comm_does_not_break_the_cell():
     session.add(entry("mlp"))  # no exception
 
 
-@pytest.mark.parametrize("data", [
-    None, "refresh", [], {"type": "refresh"}, {"version": 2, "type": "refresh"}, {"version": "1", "type": "refresh"},
-    {"version": 1, "type": "launch"},
-    {"version": 1, "type": "export", "request_id": "e1", "design": "mlp", "kind": "vhdl", "path": "x"},
-    {"version": 1, "type": "export", "request_id": "e1", "design": "mlp", "kind": "hls", "path": 3},
-    {"version": 1, "type": "export", "request_id": "<e1>", "design": "mlp", "kind": "hls", "path": "x"},
-    {"version": 1, "type": "export", "request_id": "e1", "design": "mlp", "kind": "hls", "path": "x",
-     "overwrite": "yes"},
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        None,
+        "refresh",
+        [],
+        {"type": "refresh"},
+        {"version": 2, "type": "refresh"},
+        {"version": "1", "type": "refresh"},
+        {"version": 1, "type": "launch"},
+        {"version": 1, "type": "export", "request_id": "e1", "design": "mlp", "kind": "vhdl", "path": "x"},
+        {"version": 1, "type": "export", "request_id": "e1", "design": "mlp", "kind": "hls", "path": 3},
+        {"version": 1, "type": "export", "request_id": "<e1>", "design": "mlp", "kind": "hls", "path": "x"},
+        {
+            "version": 1,
+            "type": "export",
+            "request_id": "e1",
+            "design": "mlp",
+            "kind": "hls",
+            "path": "x",
+            "overwrite": "yes",
+        },
+    ],
+)
 def test_malformed_requests_are_dropped_and_logged(data, caplog):
     shell, session = kernel_shell(), Session()
     session.add(entry("mlp"))
@@ -319,6 +357,7 @@ def test_refresh_sends_a_snapshot():
 
 # ---------------------------------------------------------------- export
 
+
 @pytest.fixture
 def exporting(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
@@ -329,8 +368,17 @@ def exporting(tmp_path, monkeypatch):
     shell.kernel.comm_manager.open(comm)
 
     def request(path, overwrite=False, design="mlp", kind="hls"):
-        comm.receive({"version": 1, "type": "export", "request_id": "e1", "design": design, "kind": kind,
-                      "path": path, "overwrite": overwrite})
+        comm.receive(
+            {
+                "version": 1,
+                "type": "export",
+                "request_id": "e1",
+                "design": design,
+                "kind": kind,
+                "path": path,
+                "overwrite": overwrite,
+            }
+        )
         return comm.sent[-1]
 
     return SimpleNamespace(root=tmp_path, request=request, design=session.get("mlp").design)
@@ -351,8 +399,25 @@ def test_export_never_overwrites_without_a_confirmation(exporting):
     assert reply["ok"] and exporting.design.emitted[-1] == ("verilog", str(exporting.root / "out"), True)
 
 
-@pytest.mark.parametrize("path", ["/tmp/evil", "../evil", "a/../../evil", "a/../..", "~/evil", "C:/evil",
-                                  "\\\\server\\share", "", " ", ".", "./", "a\x00b", "x" * 2000, " x"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/tmp/evil",
+        "../evil",
+        "a/../../evil",
+        "a/../..",
+        "~/evil",
+        "C:/evil",
+        "\\\\server\\share",
+        "",
+        " ",
+        ".",
+        "./",
+        "a\x00b",
+        "x" * 2000,
+        " x",
+    ],
+)
 def test_export_refuses_paths_outside_the_folder(exporting, path):
     reply = exporting.request(path)
     assert not reply["ok"] and reply["error"] and exporting.design.emitted == []
@@ -375,6 +440,7 @@ def test_export_of_an_unknown_design_or_a_failing_emit(exporting):
 
     def broken(kind, path, overwrite=False):
         raise NotImplementedError("Verilog of softmax")
+
     exporting.design.emit = broken
     reply = exporting.request("y", kind="verilog")
     assert not reply["ok"] and "Verilog of softmax" in reply["error"]

@@ -5,8 +5,8 @@ import math
 
 import pytest
 
-from fpgalab.estimate import costs
-from fpgalab.estimate.costs import Cost, Resources
+from fpgalab import costs
+from fpgalab.costs.operators import Cost, Resources
 from fpgalab.parts import load_device
 
 
@@ -36,6 +36,7 @@ def res(cost) -> tuple:
 
 
 # ----------------------------------------------------------------------------- Resources and Cost
+
 
 def test_resources_arithmetic():
     a, b = Resources(lut=10, ff=20, dsp=1), Resources(lut=5, bram=2, uram=1)
@@ -76,6 +77,7 @@ def test_cost_reads_like_resources(vu9p):
 
 # ----------------------------------------------------------------------------- logic
 
+
 def test_adder_and_subtractor(vu9p, ecp5, s10):
     assert res(costs.adder(16, vu9p)) == (16, 0, 0, 0, 0)
     assert costs.adder(7, ecp5).lut == 8  # 4 CCU2C of 2 LUT4
@@ -114,6 +116,7 @@ def test_register():
 
 # ----------------------------------------------------------------------------- multipliers
 
+
 def test_multiplier_hls_flow(vu9p, z7020, ecp5, s10):
     m = costs.multiplier(16, 16, True, vu9p)
     assert res(m) == (0, 0, 1, 0, 0)
@@ -141,6 +144,7 @@ def test_multiplier_legacy_call(vu9p):
 
 def test_multiplier_yosys_flow(vu9p, z7020, ecp5, s10):
     """Hand-derived from mul2dsp.v (CALIBRATION.md has the matching Yosys runs)."""
+
     def y(w1, w2, device, signed=True, **kw):
         return res(costs.multiplier(w1, w2, signed, device, flow="yosys", **kw))[:3]
 
@@ -181,6 +185,7 @@ def test_mac(vu9p, z7020, ecp5):
 
 
 # ----------------------------------------------------------------------------- memories
+
 
 def test_memory_ecp5_collision_logic(ecp5):
     # Yosys emulates read-old-data between the DP16KD's ports: W + log2(d) + 8 LUT4, 2W + log2(d) + 2 FF
@@ -269,6 +274,7 @@ def test_fifo(vu9p, ecp5):
 
 # ----------------------------------------------------------------------------- float, control, tables
 
+
 def test_float_op(vu9p, z7020, ecp5, s10):
     assert res(costs.float_op("add", z7020)) == (390, 205, 2, 0, 0)
     assert res(costs.float_op("add", vu9p)) == (226, 177, 2, 0, 0)
@@ -320,9 +326,20 @@ def test_every_cost_function_names_its_source(name):
 
 
 def test_formulas_carry_their_numbers(vu9p):
-    samples = [costs.adder(16, vu9p), costs.subtractor(16, vu9p), costs.comparator(16, vu9p), costs.mux(16, 4, vu9p),
-               costs.register(16), costs.multiplier(16, 16, True, vu9p), costs.mac(16, 16, 40, vu9p),
-               costs.memory(1024, 16, "bram", vu9p), costs.rom(64, 16, vu9p), costs.fifo(16, 8, vu9p),
-               costs.float_op("add", vu9p), costs.control([8], 2, vu9p), costs.table_lookup(10, 1024, 18, vu9p)]
+    samples = [
+        costs.adder(16, vu9p),
+        costs.subtractor(16, vu9p),
+        costs.comparator(16, vu9p),
+        costs.mux(16, 4, vu9p),
+        costs.register(16),
+        costs.multiplier(16, 16, True, vu9p),
+        costs.mac(16, 16, 40, vu9p),
+        costs.memory(1024, 16, "bram", vu9p),
+        costs.rom(64, 16, vu9p),
+        costs.fifo(16, 8, vu9p),
+        costs.float_op("add", vu9p),
+        costs.control([8], 2, vu9p),
+        costs.table_lookup(10, 1024, 18, vu9p),
+    ]
     for cost in samples:
         assert isinstance(cost, Cost) and any(ch.isdigit() for ch in cost.formula), cost

@@ -97,9 +97,18 @@ def test_latencies_leflow_stratix_iv():
 @pytest.mark.parametrize(
     "alias, name",
     [
-        ("xcvu9p", "xcvu9p"), ("vu9p", "xcvu9p"), ("aws-f1", "xcvu9p"), ("AWS-F1", "xcvu9p"),
-        ("pynq-z2", "xc7z020"), ("zcu102", "xczu9eg"), ("u250", "xcu250"), ("U250", "xcu250"),
-        ("1SX280", "1sx280"), ("de4", "ep4sgx530"), ("ecp5-85f", "lfe5u-85f"), ("  Zynq-7020 ", "xc7z020"),
+        ("xcvu9p", "xcvu9p"),
+        ("vu9p", "xcvu9p"),
+        ("aws-f1", "xcvu9p"),
+        ("AWS-F1", "xcvu9p"),
+        ("pynq-z2", "xc7z020"),
+        ("zcu102", "xczu9eg"),
+        ("u250", "xcu250"),
+        ("U250", "xcu250"),
+        ("1SX280", "1sx280"),
+        ("de4", "ep4sgx530"),
+        ("ecp5-85f", "lfe5u-85f"),
+        ("  Zynq-7020 ", "xc7z020"),
     ],
 )
 def test_aliases(alias, name):
@@ -219,7 +228,7 @@ def test_wrong_type_nested(tmp_path):
     assert "'dsp.modes[0].signed_widths' must be a pair of positive integers" in load_error(tmp_path, data)
     data = user_device()
     data["bram"]["shapes"][2]["mode"] = "dual"
-    assert "'bram.shapes[2].mode' must be \"tdp\" or \"sdp\"" in load_error(tmp_path, data)
+    assert '\'bram.shapes[2].mode\' must be "tdp" or "sdp"' in load_error(tmp_path, data)
     data = user_device()
     data["latency"]["float_add"] = True
     assert "'latency.float_add' must be a non-negative integer, got True" in load_error(tmp_path, data)
@@ -301,9 +310,14 @@ def test_dsps_for_multiply(device, w1, w2, signed, expected):
 @pytest.mark.parametrize(
     "device, w1, w2, expected",
     [
-        ("xcvu9p", 8, 8, False), ("xcvu9p", 10, 10, False), ("xcvu9p", 11, 10, True),
-        ("xcvu9p", 16, 16, True), ("xcvu9p", 32, 1, False), ("xc7z020", 4, 24, True),
-        ("lfe5u-85f", 2, 2, True), ("lfe5u-85f", 1, 18, False),
+        ("xcvu9p", 8, 8, False),
+        ("xcvu9p", 10, 10, False),
+        ("xcvu9p", 11, 10, True),
+        ("xcvu9p", 16, 16, True),
+        ("xcvu9p", 32, 1, False),
+        ("xc7z020", 4, 24, True),
+        ("lfe5u-85f", 2, 2, True),
+        ("lfe5u-85f", 1, 18, False),
     ],
 )
 def test_multiply_uses_dsp(device, w1, w2, expected):
@@ -323,8 +337,18 @@ def test_bad_widths():
 
 @pytest.mark.parametrize(
     "depth, width, expected",
-    [(1024, 16, 1), (2048, 16, 2), (512, 36, 1), (16384, 1, 1), (100, 8, 1), (4096, 32, 8),
-     (1024, 36, 2), (2048, 20, 3), (1, 1, 1), (32768, 1, 2)],
+    [
+        (1024, 16, 1),
+        (2048, 16, 2),
+        (512, 36, 1),
+        (16384, 1, 1),
+        (100, 8, 1),
+        (4096, 32, 8),
+        (1024, 36, 2),
+        (2048, 20, 3),
+        (1, 1, 1),
+        (32768, 1, 2),
+    ],
 )
 def test_bram18_xilinx(depth, width, expected):
     for name in ("xc7z020", "xcvu9p", "xcu250"):
@@ -340,10 +364,17 @@ def test_bram18_true_dual_port_excludes_512x36():
 @pytest.mark.parametrize(
     "device, depth, width, expected",
     [
-        ("1sx280", 2048, 10, 1), ("1sx280", 1024, 20, 1), ("1sx280", 512, 40, 1),
-        ("1sx280", 1024, 32, 2), ("1sx280", 4096, 32, 8),  # 8 x (512 x 40), or 4 columns of 2 x (2K x 10)
-        ("ep4sgx530", 1024, 9, 1), ("ep4sgx530", 256, 36, 1), ("ep4sgx530", 1024, 32, 4),
-        ("lfe5u-85f", 1024, 18, 1), ("lfe5u-85f", 512, 36, 1), ("lfe5u-85f", 4096, 32, 8),
+        ("1sx280", 2048, 10, 1),
+        ("1sx280", 1024, 20, 1),
+        ("1sx280", 512, 40, 1),
+        ("1sx280", 1024, 32, 2),
+        ("1sx280", 4096, 32, 8),  # 8 x (512 x 40), or 4 columns of 2 x (2K x 10)
+        ("ep4sgx530", 1024, 9, 1),
+        ("ep4sgx530", 256, 36, 1),
+        ("ep4sgx530", 1024, 32, 4),
+        ("lfe5u-85f", 1024, 18, 1),
+        ("lfe5u-85f", 512, 36, 1),
+        ("lfe5u-85f", 4096, 32, 8),
     ],
 )
 def test_bram_other_vendors(device, depth, width, expected):

@@ -25,6 +25,7 @@ ALL_MODES = [(q, o) for q in QUANT_MODES for o in OVERFLOW_MODES]
 
 # --------------------------------------------------------------------------- scalar reference
 
+
 def ref_round(scaled: Fraction, quant: str) -> int:
     """Integer result of a quantization mode applied to ``scaled`` (value in units of the LSB)."""
     floor = math.floor(scaled)
@@ -35,11 +36,13 @@ def ref_round(scaled: Fraction, quant: str) -> int:
     rem = scaled - floor
     if rem != Fraction(1, 2):  # not a tie: all rounding modes pick the nearest
         return floor + (rem > Fraction(1, 2))
-    return {"AP_RND": floor + 1,                         # ties toward +inf
-            "AP_RND_ZERO": floor + (scaled < 0),         # ties toward zero
-            "AP_RND_INF": floor + (scaled > 0),          # ties away from zero
-            "AP_RND_MIN_INF": floor,                     # ties toward -inf
-            "AP_RND_CONV": floor + (floor % 2 == 1)}[quant]  # ties to even
+    return {
+        "AP_RND": floor + 1,  # ties toward +inf
+        "AP_RND_ZERO": floor + (scaled < 0),  # ties toward zero
+        "AP_RND_INF": floor + (scaled > 0),  # ties away from zero
+        "AP_RND_MIN_INF": floor,  # ties toward -inf
+        "AP_RND_CONV": floor + (floor % 2 == 1),
+    }[quant]  # ties to even
 
 
 def ref_overflow(q: int, t: FixedType) -> int:
@@ -74,6 +77,7 @@ def ref_double_value(x: float) -> Fraction:
 
 # --------------------------------------------------------------------------- strategies
 
+
 @st.composite
 def fixed_types(draw, max_width: int = MAX_INTERNAL_WIDTH):
     width = draw(st.one_of(st.integers(1, 32), st.integers(1, max_width)))
@@ -90,10 +94,10 @@ def mantissas_near(draw, t: FixedType, frac: int):
     shift = frac - t.frac
     anchors = [t.max_int, t.min_int, t.max_int + 1, t.min_int - 1, 0]
     scaled = [a << shift if shift >= 0 else a >> -shift for a in anchors]
-    base = draw(st.one_of(st.sampled_from(scaled), st.integers(-(2 ** 61), 2 ** 61)))
+    base = draw(st.one_of(st.sampled_from(scaled), st.integers(-(2**61), 2**61)))
     half = (1 << (shift - 1)) if shift > 0 else 0
     m = base + draw(st.sampled_from([0, 1, -1, half, -half, half + 1, 3 * half, -3 * half]))
-    return max(-(2 ** 62) + 1, min(2 ** 62 - 1, m))
+    return max(-(2**62) + 1, min(2**62 - 1, m))
 
 
 @st.composite
@@ -104,6 +108,7 @@ def quantize_cases(draw):
 
 
 # --------------------------------------------------------------------------- quantize / from_float
+
 
 @settings(max_examples=400)
 @given(quantize_cases())
@@ -118,7 +123,7 @@ def test_quantize_matches_reference(case):
 @settings(max_examples=300)
 @given(fixed_types(), st.data())
 def test_from_float_matches_reference(t, data):
-    near = st.builds(lambda m, d: math.ldexp(m, -(t.frac + d)), st.integers(-(2 ** 53), 2 ** 53), st.integers(-60, 80))
+    near = st.builds(lambda m, d: math.ldexp(m, -(t.frac + d)), st.integers(-(2**53), 2**53), st.integers(-60, 80))
     xs = data.draw(st.lists(st.one_of(st.floats(), near), min_size=1, max_size=20))
     got = from_float(np.array(xs, dtype=np.float64), t)
     assert got.tolist() == [ref_quantize(ref_double_value(x), t) for x in xs]
@@ -136,8 +141,26 @@ def test_from_float32_is_exact_widening(t, xs):
 def test_edges_every_mode(quant, overflow, signed):
     """Values at +-max, one LSB beyond, half an LSB beyond (rounding that overflows), ties."""
     t = FixedType(8, 3, signed, quant, overflow)
-    quarter_lsbs = [4 * t.max_int, 4 * t.min_int, 4 * t.max_int + 4, 4 * t.min_int - 4, 4 * t.max_int + 2,
-                    4 * t.min_int - 2, 2, -2, 6, -6, 10, -10, 1, -1, 3, -3, 0, 4 * t.max_int + 1]
+    quarter_lsbs = [
+        4 * t.max_int,
+        4 * t.min_int,
+        4 * t.max_int + 4,
+        4 * t.min_int - 4,
+        4 * t.max_int + 2,
+        4 * t.min_int - 2,
+        2,
+        -2,
+        6,
+        -6,
+        10,
+        -10,
+        1,
+        -1,
+        3,
+        -3,
+        0,
+        4 * t.max_int + 1,
+    ]
     got = quantize(quarter_lsbs, t.frac + 2, t)
     assert got.tolist() == [ref_quantize(Fraction(q, 4) * t.lsb, t) for q in quarter_lsbs]
     doubles = [Fraction(q, 4) * t.lsb for q in quarter_lsbs]
@@ -148,21 +171,24 @@ def test_edges_every_mode(quant, overflow, signed):
 def test_large_mantissas_far_below_the_lsb(quant):
     """Shifts of 60..70 bits of mantissas near 2**62: ties and near-ties must not be misread."""
     t = FixedType(8, 8, True, quant, "AP_SAT")
-    ms = [2 ** 61, -(2 ** 61), 2 ** 61 + 1, -(2 ** 61) - 1, 2 ** 62 - 1, -(2 ** 62) + 1, 3 << 59, -(3 << 59), 1, -1]
+    ms = [2**61, -(2**61), 2**61 + 1, -(2**61) - 1, 2**62 - 1, -(2**62) + 1, 3 << 59, -(3 << 59), 1, -1]
     for frac in range(58, 72):
         got = quantize(ms, frac, t).tolist()
         assert got == [ref_quantize(Fraction(m) / Fraction(2) ** frac, t) for m in ms], frac
 
 
-@pytest.mark.parametrize("quant, values, expected", [
-    ("AP_TRN", [-0.25, 0.75, -1.5], [-1, 0, -2]),
-    ("AP_TRN_ZERO", [-0.25, 0.75, -1.5], [0, 0, -1]),
-    ("AP_RND", [0.5, -0.5, -1.5, 1.5], [1, 0, -1, 2]),
-    ("AP_RND_ZERO", [0.5, -0.5, -1.5, 1.5, 0.75], [0, 0, -1, 1, 1]),
-    ("AP_RND_INF", [0.5, -0.5, -1.5, 1.5], [1, -1, -2, 2]),
-    ("AP_RND_MIN_INF", [0.5, -0.5, -1.5, 1.5, -0.75], [0, -1, -2, 1, -1]),
-    ("AP_RND_CONV", [0.5, -0.5, -1.5, 1.5, 2.5, -2.5], [0, 0, -2, 2, 2, -2]),
-])
+@pytest.mark.parametrize(
+    "quant, values, expected",
+    [
+        ("AP_TRN", [-0.25, 0.75, -1.5], [-1, 0, -2]),
+        ("AP_TRN_ZERO", [-0.25, 0.75, -1.5], [0, 0, -1]),
+        ("AP_RND", [0.5, -0.5, -1.5, 1.5], [1, 0, -1, 2]),
+        ("AP_RND_ZERO", [0.5, -0.5, -1.5, 1.5, 0.75], [0, 0, -1, 1, 1]),
+        ("AP_RND_INF", [0.5, -0.5, -1.5, 1.5], [1, -1, -2, 2]),
+        ("AP_RND_MIN_INF", [0.5, -0.5, -1.5, 1.5, -0.75], [0, -1, -2, 1, -1]),
+        ("AP_RND_CONV", [0.5, -0.5, -1.5, 1.5, 2.5, -2.5], [0, 0, -2, 2, 2, -2]),
+    ],
+)
 def test_quantization_modes_by_hand(quant, values, expected):
     t = FixedType(8, 8, True, quant)  # integers: LSB = 1
     assert from_float(values, t).tolist() == expected
@@ -172,7 +198,8 @@ def test_quantization_modes_by_hand(quant, values, expected):
 def test_overflow_modes_by_hand():
     def q(overflow, values, signed=True):
         return from_float(values, FixedType(4, 4, signed, "AP_RND", overflow)).tolist()
-    assert q("AP_WRAP", [8, -9, 7.5, 100]) == [-8, 7, -8, 4]     # 7.5 rounds to 8, which wraps
+
+    assert q("AP_WRAP", [8, -9, 7.5, 100]) == [-8, 7, -8, 4]  # 7.5 rounds to 8, which wraps
     assert q("AP_SAT", [8, -9, 7.5, -8]) == [7, -8, 7, -8]
     assert q("AP_SAT_ZERO", [8, -9, 7.5, -8]) == [0, 0, 0, -8]
     assert q("AP_SAT_SYM", [8, -9, 7.5, -8, -7]) == [7, -7, 7, -7, -7]  # min itself becomes -max
@@ -181,8 +208,8 @@ def test_overflow_modes_by_hand():
 
 
 def test_unusual_shapes():
-    assert quantize([5], 0, FixedType(3, 5)).tolist() == [1]          # I > W: LSB is 4, 5 -> 1 (floor)
-    assert quantize([48], 0, FixedType(3, 5)).tolist() == [-4]        # 48 = 12 LSBs wraps to 0b100
+    assert quantize([5], 0, FixedType(3, 5)).tolist() == [1]  # I > W: LSB is 4, 5 -> 1 (floor)
+    assert quantize([48], 0, FixedType(3, 5)).tolist() == [-4]  # 48 = 12 LSBs wraps to 0b100
     t = FixedType(4, -2, True, "AP_RND")  # frac 6 > width: range [-1/8, 7/64]; 0.2 = 12.8 LSBs -> 13 wraps to -3
     assert to_float(from_float([0.1, -0.125, 0.2], t), t).tolist() == [0.09375, -0.125, -0.046875]
 
@@ -192,9 +219,9 @@ def test_special_doubles_follow_ap_fixed():
     neg_nan = struct.unpack("<d", struct.pack("<Q", 0xFFF8000000000000))[0]
     assert from_float([np.inf, -np.inf, np.nan, neg_nan, 1e30, -0.0], t).tolist() == [127, -128, 127, -128, 127, 0]
     wrap = FixedType(16, 6)
-    assert from_float([np.inf, np.nan, 1e30, 3.0 * 2 ** 40], wrap).tolist() == [0, 0, 0, 0]
+    assert from_float([np.inf, np.nan, 1e30, 3.0 * 2**40], wrap).tolist() == [0, 0, 0, 0]
     assert from_float(np.float32(np.inf), FixedType(8, 3, True, "AP_TRN", "AP_SAT_SYM")) == 127
-    assert from_float(2.0 ** 5 + 2.0 ** -10, wrap) == 32769 - 2 ** 16  # wraps modulo 2**16 exactly
+    assert from_float(2.0**5 + 2.0**-10, wrap) == 32769 - 2**16  # wraps modulo 2**16 exactly
 
 
 def test_scalars_keep_shape():
@@ -205,7 +232,7 @@ def test_scalars_keep_shape():
         quantize(np.array([1.5]), 0, t)
 
 
-@given(st.integers(-(2 ** 52), 2 ** 52), st.integers(-60, 60))
+@given(st.integers(-(2**52), 2**52), st.integers(-60, 60))
 def test_to_float_exact(m, frac):
     assert Fraction(float(to_float(np.int64(m), frac))) == Fraction(m) / Fraction(2) ** frac
     assert to_float([m], FixedType(8, 8 - frac if 1 <= 8 - frac else 1)).shape == (1,)
@@ -213,8 +240,13 @@ def test_to_float_exact(m, frac):
 
 # --------------------------------------------------------------------------- exact helpers
 
-@given(st.lists(st.integers(-(2 ** 31), 2 ** 31), min_size=1, max_size=8), st.integers(-12, 12),
-       st.integers(-(2 ** 31), 2 ** 31), st.integers(-12, 12))
+
+@given(
+    st.lists(st.integers(-(2**31), 2**31), min_size=1, max_size=8),
+    st.integers(-12, 12),
+    st.integers(-(2**31), 2**31),
+    st.integers(-12, 12),
+)
 def test_add_and_mul_are_exact(a, fa, b, fb):
     s, fs = add(a, fa, b, fb)
     p, fp = mul(a, fa, b, fb)
@@ -230,17 +262,17 @@ def test_align():
     with pytest.raises(ValueError, match="non-zero bits"):
         align([25], 5, 2)
     with pytest.raises(ValueError, match="needs 66 bits"):
-        align([2 ** 40], 0, 24)
+        align([2**40], 0, 24)
 
 
 def test_int64_guard_names_the_widths():
     with pytest.raises(ValueError, match="product of 41-bit and 30-bit mantissas.*71 bits"):
-        mul([2 ** 40], 0, [2 ** 29 + 1], 0)
+        mul([2**40], 0, [2**29 + 1], 0)
     with pytest.raises(ValueError, match="sum of 63-bit and 63-bit"):
-        add([2 ** 62], 0, [2 ** 62], 0)
-    fits_int64(2 ** 63 - 1, "ok")
+        add([2**62], 0, [2**62], 0)
+    fits_int64(2**63 - 1, "ok")
     with pytest.raises(ValueError, match="int64"):
-        fits_int64(2 ** 63, "x")
+        fits_int64(2**63, "x")
 
 
 def _int_matmul(a, b):
@@ -250,9 +282,9 @@ def _int_matmul(a, b):
 @pytest.mark.parametrize("bits, path", [(20, np.float64), (29, np.int64)])
 def test_exact_matmul_both_paths(bits, path, monkeypatch):
     rng = np.random.default_rng(bits)
-    a = rng.integers(-(2 ** bits), 2 ** bits, size=(5, 16), dtype=np.int64)
-    b = rng.integers(-(2 ** bits), 2 ** bits, size=(16, 3), dtype=np.int64)
-    a[0, 0] = b[0, 0] = 2 ** bits  # pin the bound: 2**40 * 16 < 2**53, 2**58 * 16 >= 2**53
+    a = rng.integers(-(2**bits), 2**bits, size=(5, 16), dtype=np.int64)
+    b = rng.integers(-(2**bits), 2**bits, size=(16, 3), dtype=np.int64)
+    a[0, 0] = b[0, 0] = 2**bits  # pin the bound: 2**40 * 16 < 2**53, 2**58 * 16 >= 2**53
     seen, real = [], np.matmul
     monkeypatch.setattr(np, "matmul", lambda x, y: seen.append(x.dtype) or real(x, y))
     got = exact_matmul(a, b)
@@ -268,12 +300,13 @@ def test_exact_matmul_batched_and_vector():
 
 
 def test_exact_matmul_refuses_overflow():
-    a = np.full((1, 4), 2 ** 31, dtype=np.int64)
+    a = np.full((1, 4), 2**31, dtype=np.int64)
     with pytest.raises(ValueError, match="matmul of 32-bit by 32-bit mantissas over 4 terms"):
         exact_matmul(a, a.T)
 
 
 # --------------------------------------------------------------------------- tables
+
 
 def test_table_spec_validation():
     with pytest.raises(ValueError, match="power of two"):
@@ -294,9 +327,18 @@ def _ref_index(m: int, frac: int, spec: tables.TableSpec) -> int:
 
 
 @settings(max_examples=200)
-@given(st.sampled_from([tables.TableSpec("exp", 4, -1.5, 1.5), tables.TableSpec("tanh", 8, -0.3125, 5.0),
-                        tables.TableSpec("reciprocal", 2, 0.75, 1.0), *tables.DEFAULT_TABLES.values()]),
-       st.integers(-8, 40), st.lists(st.integers(-(2 ** 45), 2 ** 45), min_size=1, max_size=30))
+@given(
+    st.sampled_from(
+        [
+            tables.TableSpec("exp", 4, -1.5, 1.5),
+            tables.TableSpec("tanh", 8, -0.3125, 5.0),
+            tables.TableSpec("reciprocal", 2, 0.75, 1.0),
+            *tables.DEFAULT_TABLES.values(),
+        ]
+    ),
+    st.integers(-8, 40),
+    st.lists(st.integers(-(2**45), 2**45), min_size=1, max_size=30),
+)
 def test_table_index_matches_fraction_reference(spec, frac, ms):
     got = tables.table_index(np.array(ms, dtype=np.int64), frac, spec)
     assert got.tolist() == [_ref_index(m, frac, spec) for m in ms]
@@ -306,12 +348,12 @@ def test_table_index_matches_fraction_reference(spec, frac, ms):
 def test_table_index_at_bin_edges_and_clamping(spec):
     frac = 20
     edges = [Fraction(spec.lo) + j * (Fraction(spec.hi) - Fraction(spec.lo)) / spec.size for j in range(spec.size + 1)]
-    exact = [e * 2 ** frac for e in edges]
+    exact = [e * 2**frac for e in edges]
     assert all(v.denominator == 1 for v in exact)
     m = np.array([int(v) for v in exact], dtype=np.int64)
     assert tables.table_index(m, frac, spec).tolist() == [*range(spec.size), spec.size - 1]
     assert tables.table_index(m[1:] - 1, frac, spec).tolist() == list(range(spec.size))  # one LSB below an edge
-    far = np.array([-(2 ** 61), 2 ** 61], dtype=np.int64)
+    far = np.array([-(2**61), 2**61], dtype=np.int64)
     assert tables.table_index(far, frac, spec).tolist() == [0, spec.size - 1]
 
 
@@ -330,7 +372,7 @@ def test_table_values_within_a_step_of_the_function(name):
     assert np.array_equal(rom, from_float(f(tables.bin_centres(spec)), out))
     frac = 16
     x = np.random.default_rng(0).uniform(spec.lo + spec.step, spec.hi, 2000)  # bin 0 of 1/x is unbounded
-    m = np.floor(x * 2 ** frac).astype(np.int64)
+    m = np.floor(x * 2**frac).astype(np.int64)
     got = to_float(tables.lookup(m, frac, spec, out), out)
     xv = to_float(m, frac)
     left = spec.lo + tables.table_index(m, frac, spec) * spec.step

@@ -7,11 +7,14 @@ import pytest
 from conftest import CASES, case, relative_error
 
 from fpgalab.errors import CompileError
-from fpgalab.frontend.hlo import Computation, Instruction, Module, Shape, module_from_json, module_to_json
-from fpgalab.frontend.lower import SUPPORTED_OPS, layer_of, lower_module
+from fpgalab.frontend.lowering import layer_of
+from fpgalab.frontend.tf.hlo import Computation, Instruction, Module, Shape, module_from_json, module_to_json
+from fpgalab.frontend.tf.lower import lower_module
+from fpgalab.frontend.tf.opcodes import SUPPORTED_OPS
 from fpgalab.ir import nodes as ir
 from fpgalab.ir.verify import verify_kernel
-from fpgalab.sim.functional import run_kernel, to_float
+from fpgalab.sim.functional import run_kernel
+from fpgalab.sim.values import to_float
 
 
 @pytest.mark.parametrize("name", CASES)
@@ -105,7 +108,7 @@ def test_integer_tensors_at_run_time_are_rejected():
 
 
 def test_every_supported_op_has_a_lowering_rule():
-    from fpgalab.frontend.lower_ops import RULES
+    from fpgalab.frontend.tf.rules import RULES
 
     assert set(SUPPORTED_OPS) == set(RULES)
 

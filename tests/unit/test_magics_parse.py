@@ -6,17 +6,26 @@ from types import SimpleNamespace
 
 import pytest
 
-from fpgalab.magics.cell import bound_names, find_target, kind_of, FpgaError
-from fpgalab.magics.options import (MagicUsageError, parse_cell_line, parse_line, split_values, sweep_value)
+from fpgalab.magics.cell import FpgaError, bound_names, find_target, kind_of
+from fpgalab.magics.options import MagicUsageError, parse_cell_line, parse_line, split_values, sweep_value
 from fpgalab.magics.session import Entry, Session, current_cell_id
 
 
 def test_cell_line_every_option():
-    args = parse_cell_line("--device xcu250 --clock 250 --precision 'ap_fixed<8,3>' --unroll full --reuse 4 "
-                           "--no-pipeline --dataflow --inputs x[:1] --data xs --labels ys --name d "
-                           "--sweep reuse=1,2 precision=ap_fixed<8,3>,ap_fixed<16,6> --emit hls out/hls --quiet")
-    assert args.options == {"device": "xcu250", "clock_mhz": 250.0, "precision": "ap_fixed<8,3>", "unroll": "full",
-                            "reuse": 4, "pipeline": False, "dataflow": True}
+    args = parse_cell_line(
+        "--device xcu250 --clock 250 --precision 'ap_fixed<8,3>' --unroll full --reuse 4 "
+        "--no-pipeline --dataflow --inputs x[:1] --data xs --labels ys --name d "
+        "--sweep reuse=1,2 precision=ap_fixed<8,3>,ap_fixed<16,6> --emit hls out/hls --quiet"
+    )
+    assert args.options == {
+        "device": "xcu250",
+        "clock_mhz": 250.0,
+        "precision": "ap_fixed<8,3>",
+        "unroll": "full",
+        "reuse": 4,
+        "pipeline": False,
+        "dataflow": True,
+    }
     assert (args.inputs, args.data, args.labels, args.name) == ("x[:1]", "xs", "ys", "d")
     assert args.sweep == {"reuse": [1, 2], "precision": ["ap_fixed<8,3>", "ap_fixed<16,6>"]}
     assert args.emit == [("hls", "out/hls")] and args.quiet and not args.help
@@ -31,19 +40,22 @@ def test_quoted_expression_with_spaces():
     assert parse_cell_line('--inputs "np.zeros((1, 64))"').inputs == "np.zeros((1, 64))"
 
 
-@pytest.mark.parametrize("line, wrong", [
-    ("--bogus", "unrecognized arguments: --bogus"),
-    ("--clock fast", "expected a number of MHz"),
-    ("--clock -5", "expected a positive number"),
-    ("--unroll 0", "expected a positive integer"),
-    ("--reuse two", "expected a positive integer"),
-    ("--emit vhdl out", "--emit 'vhdl'"),
-    ("--name 3d", "Python identifier"),
-    ("--labels y", "--labels needs --data"),
-    ("--sweep reuse", "write KEY=V1,V2"),
-    ("--sweep colour=red,blue", "'colour' is not a compile option"),
-    ("--inputs 'unclosed", "cannot split the line"),
-])
+@pytest.mark.parametrize(
+    "line, wrong",
+    [
+        ("--bogus", "unrecognized arguments: --bogus"),
+        ("--clock fast", "expected a number of MHz"),
+        ("--clock -5", "expected a positive number"),
+        ("--unroll 0", "expected a positive integer"),
+        ("--reuse two", "expected a positive integer"),
+        ("--emit vhdl out", "--emit 'vhdl'"),
+        ("--name 3d", "Python identifier"),
+        ("--labels y", "--labels needs --data"),
+        ("--sweep reuse", "write KEY=V1,V2"),
+        ("--sweep colour=red,blue", "'colour' is not a compile option"),
+        ("--inputs 'unclosed", "cannot split the line"),
+    ],
+)
 def test_bad_cell_line_gives_usage_and_reason(line, wrong):
     with pytest.raises(MagicUsageError) as err:
         parse_cell_line(line)
@@ -65,8 +77,11 @@ def test_line_commands():
     assert parse_line("config --reset").reset
     assert parse_line("list").command == "list" and parse_line("devices").command == "devices"
     assert parse_line("compare a b").names == ["a", "b"]
-    for bad, wrong in (("compare a", "two design names"), ("frobnicate", "unknown command"),
-                       ("list --all", "unrecognized arguments")):
+    for bad, wrong in (
+        ("compare a", "two design names"),
+        ("frobnicate", "unknown command"),
+        ("list --all", "unrecognized arguments"),
+    ):
         with pytest.raises(MagicUsageError, match=wrong):
             parse_line(bad)
 

@@ -25,12 +25,21 @@ def test_registry_and_pass_style():
     for name, cls in PASSES.items():
         assert cls.__dataclass_params__.frozen, name
     steps = hls_passes(parse_options())
-    assert [s.name for s in steps] == ["fuse_into_producer", "unroll", "parallelism", "reuse_factor", "pipeline",
-                                       "partition", "storage", "dataflow"]
+    assert [s.name for s in steps] == [
+        "fuse_into_producer",
+        "unroll",
+        "parallelism",
+        "reuse_factor",
+        "pipeline",
+        "partition",
+        "storage",
+        "dataflow",
+    ]
     assert all(s.name in PASSES for s in steps)
 
 
 # ---- fusion -----------------------------------------------------------------------------------------------
+
 
 def test_fuse_into_producer_marks_the_relu():
     kernel = FuseIntoProducer().run(conv())
@@ -58,6 +67,7 @@ def test_fused_nodes_keep_their_simulation():
 
 # ---- unroll, parallelism, reuse ---------------------------------------------------------------------------
 
+
 def test_unroll_innermost_loop_by_layer_name_and_per_loop():
     kernel = Unroll(1, (("fc", 8),)).run(dense())
     assert kernel.node("fc").directives.unroll == (("k", 8),)
@@ -66,12 +76,15 @@ def test_unroll_innermost_loop_by_layer_name_and_per_loop():
     assert Unroll("full").run(dense()).node("fc").directives.unroll == (("k", 64),)
 
 
-@pytest.mark.parametrize("spec, message", [
-    ((("fc", 3),), r"factor 3 does not divide .*allowed: 1, 2, 4, 8, 16, 32, 64 or 'full'"),
-    ((("fc", 0),), r"positive integer or 'full'"),
-    ((("fc", (("zz", 2),)),), r"no loop 'zz'; its loops are i0 \(trip 1\), i1 \(trip 32\), k \(trip 64\)"),
-    ((("nolayer", 2),), r"unroll override 'nolayer' names no layer of this design; layers: fc"),
-])
+@pytest.mark.parametrize(
+    "spec, message",
+    [
+        ((("fc", 3),), r"factor 3 does not divide .*allowed: 1, 2, 4, 8, 16, 32, 64 or 'full'"),
+        ((("fc", 0),), r"positive integer or 'full'"),
+        ((("fc", (("zz", 2),)),), r"no loop 'zz'; its loops are i0 \(trip 1\), i1 \(trip 32\), k \(trip 64\)"),
+        ((("nolayer", 2),), r"unroll override 'nolayer' names no layer of this design; layers: fc"),
+    ],
+)
 def test_unroll_errors(spec, message):
     with pytest.raises(ValueError, match=message):
         Unroll(1, spec).run(dense())
@@ -103,6 +116,7 @@ def test_invalid_reuse_lists_valid_ones():
 
 # ---- pipeline ---------------------------------------------------------------------------------------------
 
+
 def test_pipeline_options():
     assert not Pipeline(False).run(dense()).node("fc").directives.pipeline
     d = Pipeline(True, (("fc", 3),)).run(dense()).node("fc").directives
@@ -112,13 +126,16 @@ def test_pipeline_options():
     assert Pipeline(True, (), "full").run(dense()).node("fc").directives.flatten == "full"
 
 
-@pytest.mark.parametrize("spec, message", [
-    ((("fc", 0),), "at least 1"),
-    ((("fc", (("ii", 0),)),), "at least 1"),
-    ((("fc", (("loop", "zz"),)),), "no loop 'zz'"),
-    ((("fc", (("bogus", 1),)),), "unknown key"),
-    ((("fc", "fast"),), "must be True, False"),
-])
+@pytest.mark.parametrize(
+    "spec, message",
+    [
+        ((("fc", 0),), "at least 1"),
+        ((("fc", (("ii", 0),)),), "at least 1"),
+        ((("fc", (("loop", "zz"),)),), "no loop 'zz'"),
+        ((("fc", (("bogus", 1),)),), "unknown key"),
+        ((("fc", "fast"),), "must be True, False"),
+    ],
+)
 def test_pipeline_errors(spec, message):
     with pytest.raises(ValueError, match=message):
         Pipeline(True, spec).run(dense())
@@ -126,20 +143,29 @@ def test_pipeline_errors(spec, message):
 
 # ---- partition ----------------------------------------------------------------------------------------------
 
+
 def test_partition_specs():
     assert parse_spec("complete", "w", (4, 3)) == (ir.PartitionSpec("complete", 4), ir.PartitionSpec("complete", 3))
     assert parse_spec(("cyclic", 2), "w", (4, 3)) == (ir.PartitionSpec("cyclic", 2), ir.PartitionSpec())
     assert parse_spec(("block", 2, 1), "w", (4, 3)) == (ir.PartitionSpec(), ir.PartitionSpec("block", 2))
     assert parse_spec(("cyclic", 8, 0), "w", (4, 3))[0] == ir.PartitionSpec("complete", 4)
-    assert parse_spec([("cyclic", 2, 0), ("complete", 1)], "w", (4, 3)) == \
-        (ir.PartitionSpec("cyclic", 2), ir.PartitionSpec("complete", 3))
+    assert parse_spec([("cyclic", 2, 0), ("complete", 1)], "w", (4, 3)) == (
+        ir.PartitionSpec("cyclic", 2),
+        ir.PartitionSpec("complete", 3),
+    )
 
 
-@pytest.mark.parametrize("spec, message", [
-    (("cyclic", 2, 2), r"dimension 2 does not exist; it has 2 dimension\(s\), shape \[64, 32\], so dim must be 0..1"),
-    (("cyclic", 0), "factor must be a positive integer"),
-    (("diagonal", 2), "is not a spec"),
-])
+@pytest.mark.parametrize(
+    "spec, message",
+    [
+        (
+            ("cyclic", 2, 2),
+            r"dimension 2 does not exist; it has 2 dimension\(s\), shape \[64, 32\], so dim must be 0..1",
+        ),
+        (("cyclic", 0), "factor must be a positive integer"),
+        (("diagonal", 2), "is not a spec"),
+    ],
+)
 def test_partition_errors(spec, message):
     with pytest.raises(ValueError, match=message):
         Partition("none", (("w", spec),)).run(dense())
@@ -173,6 +199,7 @@ def test_auto_partition_counts_the_padding_so_every_iteration_reaches_its_ii():
 
 # ---- storage and dataflow ------------------------------------------------------------------------------------
 
+
 def test_storage_pass():
     kernel = Storage("lutram", (("x", "reg"),)).run(dense())
     assert kernel.buffer_spec("w").storage == "lutram" and kernel.buffer_spec("b").storage == "lutram"
@@ -198,9 +225,11 @@ def test_dataflow_pass():
 
 # ---- IR: printing and JSON --------------------------------------------------------------------------------
 
+
 def test_directives_round_trip_and_print():
-    kernel = directed(conv(), unroll={"conv": {"k1": 3}}, pipeline={"pool": False}, storage={"k": "lutram"},
-                      fifo_depth=8)
+    kernel = directed(
+        conv(), unroll={"conv": {"k1": 3}}, pipeline={"pool": False}, storage={"k": "lutram"}, fifo_depth=8
+    )
     assert kernel_from_dict(kernel_to_dict(kernel)) == kernel
     text = format_kernel(kernel)
     assert "#pragma unroll k1=3" in text and "#pragma pipeline off" in text and "#pragma fused into conv" in text

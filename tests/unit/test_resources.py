@@ -8,13 +8,13 @@ import pytest
 from conftest import case
 from hls_kernels import conv, dense, directed, scheduled, typed
 
-from fpgalab.estimate import costs, estimate_resources, rtl_costs, table_roms
+from fpgalab import costs
+from fpgalab.estimate import estimate_resources, rtl_costs, table_roms
+from fpgalab.estimate.report import RESOURCE_KINDS
 from fpgalab.estimate.rtl_reads import layer_reads
 from fpgalab.ir import nodes as ir
-from fpgalab.options import FLOWS, parse_options
+from fpgalab.options import DEFAULT_TABLE_TYPE, FLOWS, parse_options
 from fpgalab.parts import load_device
-from fpgalab.passes.quantize import DEFAULT_TABLE_TYPE
-from fpgalab.report import RESOURCE_KINDS
 from fpgalab.schedule import schedule_kernel
 from fpgalab.sim.tables import DEFAULT_TABLES
 
@@ -108,8 +108,9 @@ def test_totals_add_up_and_utilization_divides_by_the_part():
 
 
 def test_an_overflowing_design_is_reported_with_the_layer():
-    report = estimate(dense(), device="xc7z020", pipeline={"fc": {"loop": "i1", "flatten": "full"}},
-                      unroll={"fc": {"i1": 32}}, **OFF)
+    report = estimate(
+        dense(), device="xc7z020", pipeline={"fc": {"loop": "i1", "flatten": "full"}}, unroll={"fc": {"i1": 32}}, **OFF
+    )
     assert report.total.dsp == 64 * 32 and not report.fits
     assert report.utilization.dsp == pytest.approx(2048 / 220)
     assert any(w.startswith("DSP") and "layer fc (fc)" in w for w in report.warnings)
@@ -135,6 +136,7 @@ def test_design_report_joins_schedule_timing_and_resources():
 
 
 # ---- flow="yosys": fpgalab's own Verilog as Yosys maps it ------------------------------------------------
+
 
 def yosys_estimate(kernel, **options):
     schedule = scheduled(kernel, **options)
@@ -193,8 +195,10 @@ def test_tables_in_a_chain_become_one_rom():
     x = ir.Input("x", (8,))
     chain = ir.Op("logistic", (ir.Op("tanh", (ir.Arg(0),)),))
     pair = ir.Op("mul", (ir.Op("tanh", (ir.Arg(0),)), ir.Op("exp", (ir.Arg(1),))))
-    nodes = (ir.Elementwise("a", ("x",), (8,), expr=chain, in_dims=((0,),)),
-             ir.Elementwise("b", ("x", "a"), (8,), expr=pair, in_dims=((0,), (0,))))
+    nodes = (
+        ir.Elementwise("a", ("x",), (8,), expr=chain, in_dims=((0,),)),
+        ir.Elementwise("b", ("x", "a"), (8,), expr=pair, in_dims=((0,), (0,))),
+    )
     kernel = typed(ir.Kernel("k", (x,), (), nodes, ("b",)))
     roms = table_roms.table_roms(kernel, dict(DEFAULT_TABLES), DEFAULT_TABLE_TYPE)
     first, second = roms["a"]

@@ -135,12 +135,16 @@ def test_unroll_that_does_not_divide_is_refused_with_the_allowed_factors():
 
 def test_directives_that_bypass_the_passes_are_still_checked():
     kernel = directed(dense())
-    bad = kernel.replace(nodes=tuple(n.replace(directives=ir.Directives(ii=0)) if n.name == "fc" else n
-                                     for n in kernel.nodes))
+    bad = kernel.replace(
+        nodes=tuple(n.replace(directives=ir.Directives(ii=0)) if n.name == "fc" else n for n in kernel.nodes)
+    )
     with pytest.raises(ValueError, match="II .* at least 1"):
         schedule_kernel(bad)
-    bad = kernel.replace(nodes=tuple(n.replace(directives=ir.Directives(unroll=(("q", 2),))) if n.name == "fc" else n
-                                     for n in kernel.nodes))
+    bad = kernel.replace(
+        nodes=tuple(
+            n.replace(directives=ir.Directives(unroll=(("q", 2),))) if n.name == "fc" else n for n in kernel.nodes
+        )
+    )
     with pytest.raises(ValueError, match="no loop 'q'"):
         schedule_kernel(bad)
 
@@ -154,11 +158,11 @@ def test_unknown_device_and_bad_clock_are_value_errors():
 
 def test_auto_storage_follows_yosys_memory_libmap():
     s = scheduled(dense(), **OFF)
-    assert s.buffer("w").storage == "bram"      # a 2048 x 16 ROM (32 Kbit)
-    assert s.buffer("x").storage == "lutram"    # a 64 x 16 RAM
+    assert s.buffer("w").storage == "bram"  # a 2048 x 16 ROM (32 Kbit)
+    assert s.buffer("x").storage == "lutram"  # a 64 x 16 RAM
     assert s.buffer("w").channel == "rom" and s.buffer("x").role == "input"
     s = scheduled(dense(n_in=256, n_out=4), **OFF)
-    assert s.buffer("x").storage == "bram"      # a 256 x 16 RAM (4 Kbit) costs less as one RAMB18
+    assert s.buffer("x").storage == "bram"  # a 256 x 16 RAM (4 Kbit) costs less as one RAMB18
     assert scheduled(dense(), pipeline={"fc": {"loop": "i1"}}, **OFF).buffer("x").storage == "reg"  # 1-word banks
 
 
@@ -167,8 +171,8 @@ def test_dataflow_channels_fifo_when_read_in_order_else_pingpong():
     s = scheduled(chain(), fuse=False)
     assert s.dataflow and s.buffer("a").channel == "fifo" and s.buffer("a").depth == 2
     s = scheduled(conv(), fuse=False)
-    assert s.buffer("conv").channel == "fifo"      # relu reads conv's output once, in order
-    assert s.buffer("crelu").channel == "pipo"     # the pool reads windows
+    assert s.buffer("conv").channel == "fifo"  # relu reads conv's output once, in order
+    assert s.buffer("crelu").channel == "pipo"  # the pool reads windows
 
 
 def test_schedule_is_deterministic():

@@ -18,7 +18,8 @@ from test_fixed import ref_quantize
 
 from fpgalab.ir import nodes as ir
 from fpgalab.ir.types import OVERFLOW_MODES, QUANT_MODES, FixedType
-from fpgalab.sim.functional import SimContext, run_kernel, to_exact
+from fpgalab.sim.functional import run_kernel
+from fpgalab.sim.values import SimContext, to_exact
 
 QUICK = settings(max_examples=40, deadline=None)
 
@@ -34,7 +35,7 @@ def values_of(draw, t: FixedType, shape) -> np.ndarray:
     count = int(np.prod(shape))
     lowest = -t.max_int if t.overflow == "AP_SAT_SYM" else t.min_int  # SAT_SYM turns min into -max on input
     mants = draw(st.lists(st.integers(lowest, t.max_int), min_size=count, max_size=count))
-    return (np.array(mants, dtype=np.float64) * 2.0 ** -t.frac).reshape(shape)
+    return (np.array(mants, dtype=np.float64) * 2.0**-t.frac).reshape(shape)
 
 
 def q(value: Fraction, t: FixedType) -> Fraction:
@@ -58,19 +59,39 @@ def _kernel(node, inputs, constants):
 def dot_cases(draw):
     t_in, t_w, t_acc, t_out = draw(types()), draw(types()), draw(types(max_width=24)), draw(types())
     m, k, n = draw(st.integers(1, 3)), draw(st.integers(1, 6)), draw(st.integers(1, 3))
-    return t_in, t_w, t_acc, t_out, values_of(draw, t_in, (m, k)), values_of(draw, t_w, (k, n)), \
-        values_of(draw, t_w, (n,))
+    return (
+        t_in,
+        t_w,
+        t_acc,
+        t_out,
+        values_of(draw, t_in, (m, k)),
+        values_of(draw, t_w, (k, n)),
+        values_of(draw, t_w, (n,)),
+    )
 
 
 @QUICK
 @given(dot_cases())
 def test_dot_with_bias_matches_the_scalar_loop(case):
     t_in, t_w, t_acc, t_out, x, w, b = case
-    node = ir.Dot("y", ("x", "w", "b"), (x.shape[0], w.shape[1]), t_out, lhs_contract=(1,), rhs_contract=(0,),
-                  bias_dims=(1,), acc=t_acc)
-    kernel = _kernel(node, [ir.Input("x", x.shape, t_in)],
-                     [ir.Constant("w", w.shape, w.astype(np.float32), t_w), ir.Constant("b", b.shape,
-                                                                                      b.astype(np.float32), t_w, "bias")])
+    node = ir.Dot(
+        "y",
+        ("x", "w", "b"),
+        (x.shape[0], w.shape[1]),
+        t_out,
+        lhs_contract=(1,),
+        rhs_contract=(0,),
+        bias_dims=(1,),
+        acc=t_acc,
+    )
+    kernel = _kernel(
+        node,
+        [ir.Input("x", x.shape, t_in)],
+        [
+            ir.Constant("w", w.shape, w.astype(np.float32), t_w),
+            ir.Constant("b", b.shape, b.astype(np.float32), t_w, "bias"),
+        ],
+    )
     got = simulate(kernel, x)
     for i, j in itertools.product(range(x.shape[0]), range(w.shape[1])):
         acc = q(F(b[j]), t_acc)
@@ -81,8 +102,12 @@ def test_dot_with_bias_matches_the_scalar_loop(case):
 
 @st.composite
 def conv_cases(draw):
-    t_in, t_w, t_acc, t_out = draw(types(max_width=12)), draw(types(max_width=12)), draw(types(max_width=24)), \
-        draw(types())
+    t_in, t_w, t_acc, t_out = (
+        draw(types(max_width=12)),
+        draw(types(max_width=12)),
+        draw(types(max_width=24)),
+        draw(types()),
+    )
     groups = draw(st.sampled_from([1, 2]))
     channels = groups * draw(st.integers(1, 2))
     features = groups * draw(st.integers(1, 2))
@@ -102,9 +127,17 @@ def test_convolution_matches_the_scalar_loop(case):
     kh, kw, cg, features = kern.shape
     h, w = x.shape[1] + 2 * pad[0], x.shape[2] + 2 * pad[1]
     oh, ow = (h - (kh - 1) * dilation - 1) // stride + 1, (w - (kw - 1) * dilation - 1) // stride + 1
-    node = ir.Conv("y", ("x", "w"), (1, oh, ow, features), t_out, strides=(stride, stride),
-                   padding=((pad[0], pad[0]), (pad[1], pad[1])), dilation=(dilation, dilation), groups=groups,
-                   acc=t_acc)
+    node = ir.Conv(
+        "y",
+        ("x", "w"),
+        (1, oh, ow, features),
+        t_out,
+        strides=(stride, stride),
+        padding=((pad[0], pad[0]), (pad[1], pad[1])),
+        dilation=(dilation, dilation),
+        groups=groups,
+        acc=t_acc,
+    )
     kernel = _kernel(node, [ir.Input("x", x.shape, t_in)], [ir.Constant("w", kern.shape, kern.astype(np.float32), t_w)])
     got = simulate(kernel, x)
     padded = np.pad(x, [(0, 0), (pad[0], pad[0]), (pad[1], pad[1]), (0, 0)])
@@ -123,9 +156,18 @@ def test_max_and_sum_pooling_match_the_scalar_loop(data):
     t_in, t_acc, t_out = data.draw(types()), data.draw(types(max_width=20)), data.draw(types())
     x = values_of(data.draw, t_in, (1, 5, 4, 2))
     for kind in ("max", "sum"):
-        node = ir.Pool("y", ("x",), (1, 3, 2, 2), t_out, kind=kind, window=(1, 2, 2, 1), strides=(1, 2, 2, 1),
-                       padding=((0, 0), (0, 1), (0, 0), (0, 0)), init=float("-inf") if kind == "max" else 0.0,
-                       acc=t_acc if kind == "sum" else t_in)
+        node = ir.Pool(
+            "y",
+            ("x",),
+            (1, 3, 2, 2),
+            t_out,
+            kind=kind,
+            window=(1, 2, 2, 1),
+            strides=(1, 2, 2, 1),
+            padding=((0, 0), (0, 1), (0, 0), (0, 0)),
+            init=float("-inf") if kind == "max" else 0.0,
+            acc=t_acc if kind == "sum" else t_in,
+        )
         got = simulate(_kernel(node, [ir.Input("x", x.shape, t_in)], []), x)
         padded = np.pad(x, [(0, 0), (0, 1), (0, 0), (0, 0)], constant_values=t_in.min_value if kind == "max" else 0)
         for oy, ox, c in itertools.product(range(3), range(2), range(2)):
@@ -146,8 +188,11 @@ def test_fused_expression_keeps_inner_precision(data):
     """relu(a * b + c) with inner ops unrounded: only the stored result is quantized."""
     ta, tb, tout = data.draw(types()), data.draw(types()), data.draw(types())
     a, b = values_of(data.draw, ta, (2, 3)), values_of(data.draw, tb, (3,))
-    expr = ir.Op("max", (ir.Op("add", (ir.Op("mul", (ir.Arg(0), ir.Arg(1)), None), ir.Const(0.25, ta)), None),
-                         ir.Const(0.0, ta)), tout)
+    expr = ir.Op(
+        "max",
+        (ir.Op("add", (ir.Op("mul", (ir.Arg(0), ir.Arg(1)), None), ir.Const(0.25, ta)), None), ir.Const(0.0, ta)),
+        tout,
+    )
     node = ir.Elementwise("y", ("a", "b"), (2, 3), tout, expr=expr, in_dims=((0, 1), (1,)))
     kernel = _kernel(node, [ir.Input("a", a.shape, ta)], [ir.Constant("b", b.shape, b.astype(np.float32), tb)])
     got = simulate(kernel, a)

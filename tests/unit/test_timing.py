@@ -9,7 +9,7 @@ import pytest
 from conftest import case
 from hls_kernels import chain, conv, scheduled
 
-from fpgalab.sim.timing import simulate_timing
+from fpgalab.schedule.timing import simulate_timing
 
 
 def test_sequential_layers_add_up():
@@ -27,7 +27,7 @@ def test_pingpong_dataflow_overlaps_inputs_not_layers():
     assert s.buffer("crelu").channel == "pipo" and s.buffer("crelu").depth == 2
     report = simulate_timing(s)
     conv_cycles, pool_cycles = (layer.cycles for layer in s.layers)
-    assert report.latency == conv_cycles + pool_cycles      # one input still goes layer by layer
+    assert report.latency == conv_cycles + pool_cycles  # one input still goes layer by layer
     assert report.interval == max(conv_cycles, pool_cycles)  # but the next input enters the conv at once
 
 

@@ -1,0 +1,109 @@
+"""Integer index expressions over loop variables: what a layer program indexes its buffers with."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class IVar:
+    name: str
+
+
+@dataclass(frozen=True)
+class ILit:
+    value: int
+
+
+@dataclass(frozen=True)
+class IAdd:
+    terms: tuple
+
+
+@dataclass(frozen=True)
+class IMul:
+    arg: object
+    factor: int
+
+
+@dataclass(frozen=True)
+class IDiv:  # floor division by a positive constant (arguments are never negative)
+    arg: object
+    divisor: int
+
+
+@dataclass(frozen=True)
+class IMod:
+    arg: object
+    divisor: int
+
+
+def i_add(*parts):
+    terms, const = [], 0
+    for p in parts:
+        if isinstance(p, int):
+            const += p
+        elif isinstance(p, ILit):
+            const += p.value
+        elif isinstance(p, IAdd):
+            for t in p.terms:
+                if isinstance(t, ILit):
+                    const += t.value
+                else:
+                    terms.append(t)
+        else:
+            terms.append(p)
+    if const:
+        terms.append(ILit(const))
+    if not terms:
+        return ILit(0)
+    return terms[0] if len(terms) == 1 else IAdd(tuple(terms))
+
+
+def i_mul(a, factor: int):
+    if factor == 0 or (isinstance(a, ILit) and a.value == 0):
+        return ILit(0)
+    if isinstance(a, ILit):
+        return ILit(a.value * factor)
+    if factor == 1:
+        return a
+    if isinstance(a, IMul):
+        return i_mul(a.arg, a.factor * factor)
+    return IMul(a, factor)
+
+
+def i_div(a, divisor: int):
+    if divisor == 1:
+        return a
+    return ILit(a.value // divisor) if isinstance(a, ILit) else IDiv(a, divisor)
+
+
+def i_mod(a, divisor: int):
+    if divisor == 1:
+        return ILit(0)
+    return ILit(a.value % divisor) if isinstance(a, ILit) else IMod(a, divisor)
+
+
+def i_eval(expr, env: dict):
+    """Value of an index expression (``env`` values may be ints or NumPy arrays)."""
+    if isinstance(expr, ILit):
+        return expr.value
+    if isinstance(expr, IVar):
+        return env[expr.name]
+    if isinstance(expr, IAdd):
+        return sum(i_eval(t, env) for t in expr.terms)
+    if isinstance(expr, IMul):
+        return i_eval(expr.arg, env) * expr.factor
+    if isinstance(expr, IDiv):
+        return i_eval(expr.arg, env) // expr.divisor
+    return i_eval(expr.arg, env) % expr.divisor
+
+
+def i_vars(expr) -> set:
+    if isinstance(expr, IVar):
+        return {expr.name}
+    if isinstance(expr, IAdd):
+        return set().union(*(i_vars(t) for t in expr.terms))
+    if isinstance(expr, (IMul, IDiv, IMod)):
+        return i_vars(expr.arg)
+    return set()

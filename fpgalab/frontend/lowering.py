@@ -1,0 +1,154 @@
+"""What every front end shares while it lowers a graph to the loop-nest IR.
+
+A front end walks its graph (XLA's HLO, an ONNX graph) and gives each value one of these forms:
+``Known`` (a compile-time array: weights and everything computed only from them), ``Buffer`` (a
+run-time buffer of the kernel), ``View`` (a buffer or constant broadcast to a larger shape, kept as
+an index map rather than copied) or ``Tuple``. ``GraphBuilder`` holds the kernel being built:
+fresh names, nodes, ROM constants, and constant folding through the simulator's float32 rows, so
+the kernel keeps only the work the hardware does.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from fpgalab.errors import CompileError
+from fpgalab.ir import nodes as ir
+from fpgalab.sim.functional import evaluate_float
+from fpgalab.sim.values import broadcast_in_dims
+
+
+@dataclass(frozen=True)
+class Known:
+    """A compile-time value (float32 array); ``name`` names its ROM if it becomes one."""
+
+    array: np.ndarray
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class Buffer:
+    """A run-time buffer of the kernel."""
+
+    name: str
+    shape: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class View:
+    """``source`` broadcast to ``shape``; ``dims`` gives the output dimension of each source dimension."""
+
+    source: object  # Known | Buffer
+    dims: tuple[int, ...]
+    shape: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Tuple:
+    items: tuple
+
+
+def sanitize(name: str) -> str:
+    text = re.sub(r"[^0-9A-Za-z_]", "_", name).strip("_") or "v"
+    return "v_" + text if text[0].isdigit() else text
+
+
+def layer_of(op_name: str, layer_names: frozenset[str]) -> str:
+    """The Keras layer (or TF name scope) an HLO op came from, for per-layer options and reports."""
+    parts = [p for p in op_name.split("/") if p]
+    for part in parts:
+        if part in layer_names:
+            return part
+        base = re.sub(r"_\d+$", "", part)
+        if base in layer_names:
+            return base
+    if len(parts) >= 2:
+        return "/".join(parts[1:-1]) if len(parts) > 2 and layer_names else "/".join(parts[:-1])
+    return parts[0] if parts else ""
+
+
+class GraphBuilder:
+    """The kernel under construction: inputs, constants (ROMs) and nodes, with unique names."""
+
+    def __init__(self, layer_names: frozenset[str]):
+        self.layer_names = layer_names
+        self.inputs: list[ir.Input] = []
+        self.constants: dict[str, ir.Constant] = {}
+        self.nodes: list[ir.Node] = []
+        self.produced: dict[str, ir.Node] = {}
+        self.used_names: set[str] = set()
+        self.rom_of: dict[int, tuple] = {}  # id of a known value -> (value, its ROM buffer)
+
+    # -- naming and bookkeeping
+    def fresh(self, base: str) -> str:
+        name, k = sanitize(base), 1
+        while name in self.used_names:
+            k += 1
+            name = f"{sanitize(base)}_{k}"
+        self.used_names.add(name)
+        return name
+
+    def add_node(self, node: ir.Node) -> Buffer:
+        self.nodes.append(node)
+        self.produced[node.name] = node
+        return Buffer(node.name, node.shape)
+
+    def constant(self, array: np.ndarray, base: str, op_name: str = "") -> Buffer:
+        name = self.fresh(base)
+        value = np.asarray(array, dtype=np.float32)
+        self.constants[name] = ir.Constant(name, value.shape, value, op_name=op_name)
+        return Buffer(name, value.shape)
+
+    def buffer(self, value, base: str, op_name: str = "") -> Buffer:
+        """Materialise a value as a buffer (constants become ROMs, views become Broadcast nodes)."""
+        if isinstance(value, Buffer):
+            return value
+        if isinstance(value, Known):
+            if id(value) not in self.rom_of:
+                self.rom_of[id(value)] = (value, self.constant(value.array, value.name or base, op_name))
+            return self.rom_of[id(value)][1]
+        if isinstance(value, View):
+            if isinstance(value.source, Known):
+                return self.constant(self.known(value).array, base, op_name)
+            node = ir.Broadcast(
+                self.fresh(base),
+                (value.source.name,),
+                value.shape,
+                dims=value.dims,
+                op_name=op_name,
+                layer=layer_of(op_name, self.layer_names),
+            )
+            return self.add_node(node)
+        raise CompileError(f"a tuple cannot be used as an array operand here ({base})")
+
+    @staticmethod
+    def known(value) -> Known | None:
+        if isinstance(value, Known):
+            return value
+        if isinstance(value, View) and isinstance(value.source, Known):
+            return Known(broadcast_in_dims(value.source.array, value.dims, value.shape).astype(np.float32))
+        return None
+
+    def fold_or_add(self, node: ir.Node, operand_values: list) -> object:
+        """Evaluate a node now when all its inputs are compile-time values, else add it to the kernel."""
+        knowns = [self.known(v) for v in operand_values]
+        if all(k is not None for k in knowns):
+            arrays = [k.array[None] for k in knowns]
+            return Known(np.asarray(evaluate_float(node, arrays)[0], dtype=np.float32), node.name)
+        return self.add_node(node)
+
+
+def eliminate_dead_code(kernel: ir.Kernel) -> ir.Kernel:
+    """Drop nodes and constants that no output depends on."""
+    live = set(kernel.outputs)
+    nodes = []
+    for node in reversed(kernel.nodes):
+        if node.name in live:
+            nodes.append(node)
+            live.update(node.inputs)
+    nodes.reverse()
+    constants = tuple(c for c in kernel.constants if c.name in live)
+    return kernel.replace(nodes=tuple(nodes), constants=constants)

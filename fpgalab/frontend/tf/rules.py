@@ -1,0 +1,332 @@
+"""One lowering rule per HLO opcode: ``RULES[opcode](lowering, instruction, operand_values)``."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from fpgalab.errors import CompileError
+from fpgalab.frontend.lowering import Buffer, Known, Tuple, View
+from fpgalab.frontend.tf.opcodes import BINARY, COMPARE, REDUCERS, UNARY
+from fpgalab.ir import nodes as ir
+from fpgalab.ir.types import BOOL
+
+RULES: dict = {}
+
+
+def rule(*opcodes):
+    def register(fn):
+        for op in opcodes:
+            RULES[op] = fn
+        return fn
+
+    return register
+
+
+def _where(ins) -> str:
+    return f"'{ins.opcode}' ({ins.op_name or ins.name})"
+
+
+@rule("parameter")
+def _parameter(lw, ins, args):
+    raise CompileError(f"unbound HLO parameter {ins.name}: internal inputs must be bound before lowering")
+
+
+@rule("constant")
+def _constant(lw, ins, args):
+    literal = ins.attrs.get("literal")
+    if literal is None:
+        raise CompileError(f"constant {ins.name} of type {ins.shape} cannot be read; fpgalab takes float constants")
+    return Known(np.asarray(literal, dtype=np.float32).reshape(ins.shape.dims), lw.fresh(ins.name))
+
+
+@rule("copy")
+def _copy(lw, ins, args):
+    return args[0]
+
+
+@rule("tuple")
+def _tuple(lw, ins, args):
+    return Tuple(tuple(args))
+
+
+@rule("get-tuple-element")
+def _get_tuple_element(lw, ins, args):
+    return args[0].items[ins.attrs["tuple_index"]]
+
+
+@rule("call", "fusion")
+def _call(lw, ins, args):
+    return lw.call(ins.called[0], args)
+
+
+@rule("broadcast")
+def _broadcast(lw, ins, args):
+    value, dims, shape = args[0], tuple(ins.attrs.get("dimensions", ())), ins.shape.dims
+    if isinstance(value, View):
+        return View(value.source, tuple(dims[d] for d in value.dims), shape)
+    if dims == tuple(range(len(shape))) and _shape(value) == shape:
+        return value
+    return View(value, dims, shape)
+
+
+def _shape(value) -> tuple[int, ...]:
+    return value.array.shape if isinstance(value, Known) else value.shape
+
+
+def reshape(lw, value, shape, ins):
+    if isinstance(value, View):
+        known = lw.known(value)
+        if known is not None:
+            value = known
+        elif int(np.prod(value.source.shape)) == int(np.prod(shape)):
+            value = value.source  # a broadcast that only added size-1 dimensions
+        else:
+            value = lw.buffer(value, ins.name + "_bcast", ins.op_name)
+    if isinstance(value, Known):
+        return Known(value.array.reshape(shape), value.name)
+    if tuple(value.shape) == tuple(shape):
+        return value
+    producer = lw.produced.get(value.name)
+    source = producer.inputs[0] if isinstance(producer, ir.Reshape) else value.name
+    source_shape = lw.produced[source].shape if source in lw.produced else _buffer_shape(lw, source)
+    if tuple(source_shape) == tuple(shape):
+        return Buffer(source, tuple(shape))
+    return lw.add_node(ir.Reshape(lw.fresh(ins.name), (source,), tuple(shape), **lw.common(ins)))
+
+
+def _buffer_shape(lw, name):
+    for i in lw.inputs:
+        if i.name == name:
+            return i.shape
+    return lw.constants[name].shape
+
+
+@rule("reshape", "bitcast")
+def _reshape(lw, ins, args):
+    return reshape(lw, args[0], ins.shape.dims, ins)
+
+
+def transpose(lw, value, perm, ins):
+    if tuple(perm) == tuple(range(len(perm))):
+        return value
+    known = lw.known(value)
+    if known is not None:
+        return Known(np.ascontiguousarray(np.transpose(known.array, perm)), known.name)
+    source = lw.buffer(value, ins.name + "_src", ins.op_name)
+    shape = tuple(source.shape[p] for p in perm)
+    return lw.add_node(ir.Transpose(lw.fresh(ins.name), (source.name,), shape, perm=tuple(perm), **lw.common(ins)))
+
+
+@rule("transpose")
+def _transpose(lw, ins, args):
+    return transpose(lw, args[0], ins.attrs["dimensions"], ins)
+
+
+def _node_with_buffers(lw, ins, cls, args, **fields):
+    buffers = [lw.buffer(a, f"{ins.name}_in{k}", ins.op_name) for k, a in enumerate(args)]
+    node = cls(lw.fresh(ins.name), tuple(b.name for b in buffers), ins.shape.dims, **lw.common(ins), **fields)
+    return lw.fold_or_add(node, args)
+
+
+@rule("slice")
+def _slice(lw, ins, args):
+    starts, limits, strides = zip(*ins.attrs["slice"]) if ins.attrs.get("slice") else ((), (), ())
+    return _node_with_buffers(lw, ins, ir.Slice, args[:1], starts=starts, limits=limits, strides=strides)
+
+
+@rule("concatenate")
+def _concatenate(lw, ins, args):
+    return _node_with_buffers(lw, ins, ir.Concat, args, axis=ins.attrs["dimensions"][0])
+
+
+@rule("pad")
+def _pad(lw, ins, args):
+    value = lw.known(args[1])
+    if value is None:
+        raise CompileError(f"{_where(ins)}: the padding value must be a constant")
+    padding = ins.attrs["padding"]
+    if any(p[2] != 0 for p in padding) or any(p[0] < 0 or p[1] < 0 for p in padding):
+        raise CompileError(f"{_where(ins)}: interior or negative padding is not supported; only edge padding ≥ 0")
+    return _node_with_buffers(
+        lw,
+        ins,
+        ir.Pad,
+        args[:1],
+        low=tuple(p[0] for p in padding),
+        high=tuple(p[1] for p in padding),
+        value=float(value.array.reshape(-1)[0]),
+    )
+
+
+# ---- elementwise ----------------------------------------------------------------------------------
+
+
+def elementwise(lw, ins, op, args):
+    shape = ins.shape.dims
+    dtype = BOOL if ins.shape.dtype == "pred" else ir.FLOAT32
+    knowns = [lw.known(a) for a in args]
+    if all(k is not None for k in knowns):
+        node = ir.Elementwise(
+            lw.fresh(ins.name),
+            tuple(f"k{i}" for i in range(len(args))),
+            shape,
+            dtype,
+            expr=ir.Op(op, tuple(ir.Arg(i) for i in range(len(args))), dtype),
+            in_dims=tuple(tuple(range(len(shape))) for _ in args),
+        )
+        return lw.fold_or_add(node, [k for k in knowns])
+    inputs, in_dims, leaves = [], [], []
+    for k, value in enumerate(args):
+        source, dims = (value.source, value.dims) if isinstance(value, View) else (value, tuple(range(len(shape))))
+        if isinstance(source, Known) and source.array.size == 1:  # a scalar (relu's 0): a Const leaf
+            leaves.append(ir.Const(float(source.array.reshape(-1)[0])))
+            continue
+        buffer = lw.buffer(source, f"{ins.name}_in{k}", ins.op_name)
+        key = (buffer.name, tuple(dims))
+        if key not in zip(inputs, in_dims):
+            inputs.append(buffer.name)
+            in_dims.append(tuple(dims))
+        leaves.append(ir.Arg(list(zip(inputs, in_dims)).index(key)))
+    node = ir.Elementwise(
+        lw.fresh(ins.name),
+        tuple(inputs),
+        shape,
+        dtype,
+        expr=ir.Op(op, tuple(leaves), dtype),
+        in_dims=tuple(in_dims),
+        **lw.common(ins),
+    )
+    return lw.add_node(node)
+
+
+@rule(*UNARY)
+def _unary(lw, ins, args):
+    if ins.opcode == "convert" and ins.shape.dtype == "f32" and isinstance(args[0], (Known, Buffer, View)):
+        source_is_pred = (
+            isinstance(args[0], Buffer)
+            and lw.produced.get(args[0].name) is not None
+            and lw.produced[args[0].name].dtype == BOOL
+        )
+        if not source_is_pred:
+            return args[0]  # float to float32: nothing to do in a float32 or fixed-point design
+    return elementwise(lw, ins, UNARY[ins.opcode], args)
+
+
+@rule(*BINARY)
+def _binary(lw, ins, args):
+    return elementwise(lw, ins, BINARY[ins.opcode], args)
+
+
+@rule("compare")
+def _compare(lw, ins, args):
+    return elementwise(lw, ins, COMPARE[ins.attrs["comparison_direction"]], args)
+
+
+@rule("select")
+def _select(lw, ins, args):
+    return elementwise(lw, ins, "select", args)
+
+
+@rule("clamp")
+def _clamp(lw, ins, args):
+    return elementwise(lw, ins, "clamp", args)  # HLO operand order: min, x, max
+
+
+# ---- compute layers -------------------------------------------------------------------------------
+
+
+@rule("dot")
+def _dot(lw, ins, args):
+    d = ins.attrs["dot_dimension_numbers"]
+    return _node_with_buffers(
+        lw,
+        ins,
+        ir.Dot,
+        args,
+        lhs_contract=d["lhs_contracting"],
+        rhs_contract=d["rhs_contracting"],
+        lhs_batch=d["lhs_batch"],
+        rhs_batch=d["rhs_batch"],
+    )
+
+
+@rule("convolution")
+def _convolution(lw, ins, args):
+    dn, window = ins.attrs["convolution_dimension_numbers"], ins.attrs["window"]
+    if ins.attrs.get("batch_group_count", 1) != 1:
+        raise CompileError(f"{_where(ins)}: batch-grouped convolutions (weight gradients) are not supported")
+    if any(w["base_dilation"] != 1 for w in window):
+        raise CompileError(f"{_where(ins)}: transposed convolution (input dilation) is not supported")
+    if any(w["window_reversal"] for w in window):
+        raise CompileError(f"{_where(ins)}: window reversal is not supported")
+    x = transpose(lw, args[0], (dn["input_batch"], *dn["input_spatial"], dn["input_feature"]), ins)
+    k = transpose(lw, args[1], (*dn["kernel_spatial"], dn["kernel_input_feature"], dn["kernel_output_feature"]), ins)
+    out_order = (dn["output_batch"], *dn["output_spatial"], dn["output_feature"])
+    shape = tuple(ins.shape.dims[d] for d in out_order)
+    buffers = [lw.buffer(v, f"{ins.name}_in{i}", ins.op_name) for i, v in enumerate((x, k))]
+    node = ir.Conv(
+        lw.fresh(ins.name),
+        tuple(b.name for b in buffers),
+        shape,
+        **lw.common(ins),
+        strides=tuple(w["stride"] for w in window),
+        padding=tuple((w["padding_low"], w["padding_high"]) for w in window),
+        dilation=tuple(w["window_dilation"] for w in window),
+        groups=ins.attrs["feature_group_count"],
+    )
+    result = lw.fold_or_add(node, [x, k])
+    return transpose(lw, result, tuple(int(i) for i in np.argsort(out_order)), ins)
+
+
+def _reducer(lw, ins) -> str:
+    comp = lw.module.computations[ins.called[0]]
+    root = comp.by_id()[comp.root]
+    params = {p.id for p in comp.parameters()}
+    kind = REDUCERS.get(root.opcode)
+    if kind is None or set(root.operands) != params or len(params) != 2:
+        raise CompileError(
+            f"{_where(ins)}: only sum, max and min reductions are supported (the reducer here is '{root.opcode}')"
+        )
+    return kind
+
+
+def _init(lw, ins, value) -> float:
+    known = lw.known(value)
+    if known is None or known.array.size != 1:
+        raise CompileError(f"{_where(ins)}: the initial value of a reduction must be a scalar constant")
+    return float(known.array.reshape(-1)[0])
+
+
+@rule("reduce")
+def _reduce(lw, ins, args):
+    if len(args) != 2:
+        raise CompileError(f"{_where(ins)}: variadic reductions (argmax and the like) are not supported")
+    return _node_with_buffers(
+        lw,
+        ins,
+        ir.Reduce,
+        args[:1],
+        kind=_reducer(lw, ins),
+        dims=tuple(ins.attrs["dimensions"]),
+        init=_init(lw, ins, args[1]),
+    )
+
+
+@rule("reduce-window")
+def _reduce_window(lw, ins, args):
+    if len(args) != 2:
+        raise CompileError(f"{_where(ins)}: variadic reduce-window is not supported")
+    window = ins.attrs["window"]
+    if any(w["base_dilation"] != 1 or w["window_dilation"] != 1 for w in window):
+        raise CompileError(f"{_where(ins)}: dilated pooling windows are not supported")
+    return _node_with_buffers(
+        lw,
+        ins,
+        ir.Pool,
+        args[:1],
+        kind=_reducer(lw, ins),
+        window=tuple(w["size"] for w in window),
+        strides=tuple(w["stride"] for w in window),
+        padding=tuple((w["padding_low"], w["padding_high"]) for w in window),
+        init=_init(lw, ins, args[1]),
+    )

@@ -1,0 +1,60 @@
+"""``schedule_kernel``: the whole kernel's schedule, layer by layer and buffer by buffer.
+
+The hardware model and the formulas are in ``fpgalab.schedule.model``; per-layer loops, II and
+depth in ``layers``; banks, ports and channels in ``buffers``.
+"""
+
+from __future__ import annotations
+
+from fpgalab.ir import nodes as ir
+from fpgalab.ir.loops import kernel_shapes
+from fpgalab.options import DEFAULT_TABLE_TYPE
+from fpgalab.parts import load_device
+from fpgalab.schedule.buffers import schedule_buffers
+from fpgalab.schedule.layers import schedule_layer
+from fpgalab.schedule.loops import fusion_chains
+from fpgalab.schedule.model import Schedule, SchedulingContext, storage_name
+from fpgalab.schedule.operators import Latencies
+from fpgalab.sim.tables import DEFAULT_TABLES
+
+
+def schedule_kernel(
+    kernel: ir.Kernel, device="xcvu9p", clock_mhz: float = 200.0, tables: dict | None = None, table_type=None
+) -> Schedule:
+    """Schedule every layer of ``kernel`` (with its directives) on ``device`` at ``clock_mhz``."""
+    device = load_device(device)
+    if isinstance(clock_mhz, bool) or not isinstance(clock_mhz, (int, float)) or not clock_mhz > 0:
+        raise ValueError(f"clock_mhz must be a positive number of MHz, got {clock_mhz!r}")
+    shapes = kernel_shapes(kernel)
+    types = {name: buf.dtype for name, buf in kernel.buffers().items()}
+    aliases = {n.name: n.inputs[0] for n in kernel.nodes if isinstance(n, ir.Reshape)}
+    ctx = SchedulingContext(
+        kernel,
+        device,
+        Latencies(device, clock_mhz),
+        dict(tables or DEFAULT_TABLES),
+        table_type or DEFAULT_TABLE_TYPE,
+        shapes,
+        types,
+        aliases,
+    )
+    chains, owner_of = fusion_chains(kernel)
+    ctx.buffers, warnings = schedule_buffers(kernel, ctx, chains, owner_of)
+    nodes = {n.name: n for n in kernel.nodes}
+    layers = tuple(
+        schedule_layer(nodes[name], tuple(chain), ctx)
+        for name, chain in chains.items()
+        if not isinstance(nodes[name], ir.Reshape)
+    )
+    outputs = tuple(storage_name(name, aliases) for name in kernel.outputs)
+    return Schedule(
+        kernel.name,
+        device.name,
+        float(clock_mhz),
+        kernel.dataflow,
+        layers,
+        tuple(ctx.buffers.values()),
+        tuple(i.name for i in kernel.inputs),
+        outputs,
+        tuple(warnings),
+    )
