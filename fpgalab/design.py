@@ -15,9 +15,7 @@ from fpgalab.ir.printer import format_kernel
 from fpgalab.ir.serialize import kernel_from_dict, kernel_to_dict
 from fpgalab.ir.verify import verify_kernel
 from fpgalab.options import Options, parse_options, parse_precision
-from fpgalab.passes import hls_passes, run_pipeline
-from fpgalab.passes.fold_bias import FoldBias
-from fpgalab.passes.fuse import FuseElementwise
+from fpgalab.passes import graph_passes, hls_passes, run_pipeline
 from fpgalab.passes.quantize import AssignPrecision
 from fpgalab.sim.functional import run_kernel
 from fpgalab.sim.values import SimContext, to_exact, to_float
@@ -262,7 +260,7 @@ def build_design(
     reference=None,
 ) -> Design:
     """Run the pass pipeline on a float32 kernel and wrap the result."""
-    steps = [FoldBias(), FuseElementwise(), AssignPrecision(options.precision), *hls_passes(options)]
+    steps = [*graph_passes(), AssignPrecision(options.precision), *hls_passes(options)]
     kernel, pass_timings = run_pipeline(float_kernel, steps)
     verify_kernel(kernel)
     return Design(

@@ -34,9 +34,7 @@ from fpgalab.estimate.report import RESOURCE_KINDS
 from fpgalab.ir.verify import verify_kernel
 from fpgalab.options import ALLOWED, parse_options
 from fpgalab.parts import load_device
-from fpgalab.passes import hls_passes, run_pipeline
-from fpgalab.passes.fold_bias import FoldBias
-from fpgalab.passes.fuse import FuseElementwise
+from fpgalab.passes import graph_passes, hls_passes, run_pipeline
 from fpgalab.passes.fuse_producer import FuseIntoProducer
 from fpgalab.passes.quantize import AssignPrecision
 
@@ -109,7 +107,7 @@ class _Base:
             from fpgalab.design import compile as compile_design  # noqa: PLC0415
 
             self.design = compile_design(fn, *example_args, **options)
-        self.prepared, _ = run_pipeline(self.design.float_kernel, [FoldBias(), FuseElementwise()])
+        self.prepared, _ = run_pipeline(self.design.float_kernel, graph_passes())
         self.typed: dict = {}
         self.accuracy: dict = {}
         self.devices: dict = {}

@@ -49,6 +49,7 @@ def design_report(name: str, schedule, timing, resources: ResourceReport, device
                 cost.total,
                 utilization(cost.total, device),
                 cost.items,
+                layer.reuse,
             )
         )
     return DesignReport(

@@ -63,6 +63,7 @@ class LayerReport:
     resources: object  # fpgalab.costs.operators.Resources
     utilization: Utilization
     items: tuple  # fpgalab.estimate.resources.CostItem: the formula behind each figure
+    reuse: int = 0  # the reuse factor used (0: none given)
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,8 @@ class DesignReport:
                 "depth": layer.depth,
                 "copies": layer.copies,
             }
+            if any(other.reuse for other in self.per_layer):
+                row["reuse"] = layer.reuse or None
             row.update({kind: getattr(layer.resources, kind) for kind in RESOURCE_KINDS})
             rows.append(row)
         return rows

@@ -117,6 +117,8 @@ class Directives:
     flattens the perfect part of the nest around the pipelined loop (loops of the same kind,
     Vitis ``loop_flatten``), "full" the whole nest (init and write-back predicated), "none" nothing.
     ``fused_into``: this elementwise node runs inside the loop nest of that producer node.
+    ``reuse``: the reuse factor the layer was given (0: none), ``reuse_requested`` the one the user
+    asked for, when the closest valid factor was taken instead (``fpgalab.passes.reuse``).
     """
 
     unroll: tuple[tuple[str, int], ...] = ()
@@ -125,6 +127,8 @@ class Directives:
     pipeline_loop: str = ""
     flatten: str = "auto"
     fused_into: str = ""
+    reuse: int = 0
+    reuse_requested: int = 0
 
     def unroll_of(self, loop: str) -> int:
         return dict(self.unroll).get(loop, 1)

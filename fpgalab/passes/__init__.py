@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 
 from fpgalab.passes.dataflow import Dataflow
+from fpgalab.passes.fold_batchnorm import FoldBatchNorm
 from fpgalab.passes.fold_bias import FoldBias
 from fpgalab.passes.fuse import FuseElementwise
 from fpgalab.passes.fuse_producer import FuseIntoProducer
@@ -21,6 +22,7 @@ from fpgalab.passes.storage import Storage
 from fpgalab.passes.unroll import Unroll
 
 PASSES = {
+    "fold_batchnorm": FoldBatchNorm,
     "fold_bias": FoldBias,
     "fuse_elementwise": FuseElementwise,
     "assign_precision": AssignPrecision,
@@ -33,6 +35,12 @@ PASSES = {
     "storage": Storage,
     "dataflow": Dataflow,
 }
+
+
+def graph_passes() -> list:
+    """The passes that reshape the float32 graph before precision is assigned: BatchNorm and bias
+    folded into their layers, elementwise chains fused into one node."""
+    return [FoldBatchNorm(), FoldBias(), FuseElementwise()]
 
 
 def hls_passes(options) -> list:

@@ -58,10 +58,10 @@ class FoldBias:
         if not replaced:
             return kernel
         nodes = tuple(replaced.get(n.name, n) for n in kernel.nodes if n.name not in dropped)
-        return kernel.replace(nodes=_reorder(nodes, kernel))
+        return kernel.replace(nodes=reorder(nodes, kernel))
 
 
-def _reorder(nodes, kernel: ir.Kernel):
+def reorder(nodes, kernel: ir.Kernel):
     """Topological order again (a folded layer takes the place of its bias add)."""
     ready = {i.name for i in kernel.inputs} | {c.name for c in kernel.constants}
     pending, ordered = list(nodes), []

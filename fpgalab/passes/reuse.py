@@ -8,8 +8,13 @@ innermost loop first, each dividing its loop's trip count, for the largest produ
 "vector" of a layer is its innermost spatial loop and its reduction loops (a Dense layer: all its
 n_in x n_out multiplies; a convolution: the filter x window x channel multiplies of one pixel),
 so the body gets ``vector / R`` copies, exactly, and the flattened pipeline starts one vector
-every R cycles, as hls4ml's Latency strategy does (DSPs = multiplies / R). A reuse factor that
-does not give a whole, achievable number of copies is a ``ValueError`` listing the valid ones.
+every R cycles, as hls4ml's Latency strategy does (DSPs = multiplies / R).
+
+Like hls4ml, any positive integer is taken. Where R does not give a whole, achievable number of
+copies, the closest valid factor is used instead, by hls4ml's rule (``hls4ml_reuse_factors``: the
+divisors of N, and N times the divisors of M, for a layer of N inputs and M outputs per output
+vector; ties go to the smaller), and the layer's directives keep both the requested and the used
+value, so the schedule warns and the report shows the factor each layer really has.
 The design-wide value applies to dense and convolution layers; per-layer values to any layer.
 """
 
@@ -67,8 +72,23 @@ def valid_reuse_factors(node: ir.Node, shapes: dict) -> list[int]:
     return [r for r in divisors(total) if best_factors(trips, total // r, True) is not None]
 
 
-def _directives(node: ir.Node, pairs) -> ir.Node:
-    return node.replace(directives=replace(node.directives, unroll=tuple(pairs), flatten="full", pipeline=True))
+def hls4ml_reuse_factors(n_in: int, n_out: int) -> list[int]:
+    """The reuse factors hls4ml accepts for an n_in x n_out kernel: R divides n_in, or R = j * n_in
+    with j dividing n_out. Source: hls4ml ``FPGABackend._validate_reuse_factor`` and
+    ``get_valid_reuse_factors`` (hls4ml/backends/fpga/fpga_backend.py; HLS4ML_FACTS.md section 3)."""
+    return sorted(set(divisors(n_in)) | {j * n_in for j in divisors(n_out)})
+
+
+def closest_reuse_factor(requested: int, valid: list[int]) -> int:
+    """The valid factor nearest ``requested``; on a tie the smaller (hls4ml's ``get_closest_reuse_factor``)."""
+    return min(valid, key=lambda r: (abs(r - requested), r))
+
+
+def _directives(node: ir.Node, pairs, reuse: int = 0, requested: int = 0) -> ir.Node:
+    directives = replace(
+        node.directives, unroll=tuple(pairs), flatten="full", pipeline=True, reuse=reuse, reuse_requested=requested
+    )
+    return node.replace(directives=directives)
 
 
 @dataclass(frozen=True)
@@ -138,11 +158,14 @@ class ReuseFactor:
         positive_int(reuse, where)
         loops = reuse_loops(node, shapes)
         total = _product(lp.trip for lp in loops)
-        factors = best_factors(tuple(lp.trip for lp in loops), total // reuse, True) if total % reuse == 0 else None
+        trips = tuple(lp.trip for lp in loops)
+        used = reuse
+        factors = best_factors(trips, total // reuse, True) if total % reuse == 0 else None
         if factors is None:
-            valid = valid_reuse_factors(node, shapes)
-            raise ValueError(
-                f"{where}: {reuse} does not split its {total} operations per output vector into equal "
-                f"parallel copies; valid reuse factors: {', '.join(map(str, valid))}"
-            )
-        return _directives(node, [(lp.name, f) for lp, f in zip(loops, factors) if f > 1])
+            realisable = valid_reuse_factors(node, shapes)
+            n_in = _product(lp.trip for lp in loops if lp.kind == "reduce")
+            n_out = total // n_in
+            preferred = [r for r in hls4ml_reuse_factors(n_in, n_out) if r in realisable]
+            used = closest_reuse_factor(reuse, preferred or realisable)
+            factors = best_factors(trips, total // used, True)
+        return _directives(node, [(lp.name, f) for lp, f in zip(loops, factors) if f > 1], used, reuse)

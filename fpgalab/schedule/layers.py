@@ -284,4 +284,6 @@ def schedule_layer(owner: ir.Node, fused: tuple, ctx) -> LayerSchedule:
         last_read,
         first_write,
         last_write,
+        owner.directives.reuse,
+        owner.directives.reuse_requested,
     )

@@ -130,6 +130,8 @@ class LayerSchedule:
     last_read: int = 1
     first_write: int = 1
     last_write: int = 1
+    reuse: int = 0  # the reuse factor the layer was given (0: none); see fpgalab.passes.reuse
+    reuse_requested: int = 0  # what the user asked for, where the closest valid factor was taken
 
     @property
     def ii_limit(self) -> str:

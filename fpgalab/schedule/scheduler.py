@@ -46,6 +46,13 @@ def schedule_kernel(
         for name, chain in chains.items()
         if not isinstance(nodes[name], ir.Reshape)
     )
+    warnings += [
+        f"layer {layer.layer or layer.name}: reuse factor {layer.reuse_requested} does not split its multiplies "
+        f"into equal copies; using {layer.reuse}, the closest valid factor (hls4ml's rule: a divisor of the "
+        "inputs per output, or that many inputs times a divisor of the outputs)"
+        for layer in layers
+        if layer.reuse_requested and layer.reuse_requested != layer.reuse
+    ]
     outputs = tuple(storage_name(name, aliases) for name in kernel.outputs)
     return Schedule(
         kernel.name,

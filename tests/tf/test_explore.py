@@ -107,8 +107,17 @@ def test_compile_takes_hls_options_per_layer(lenet):
     assert report.fits and report.cycles < fpgalab.compile(lenet.fn, *lenet.args).report().cycles
     with pytest.raises(ValueError, match="reuse override 'dense_9' names no layer"):
         fpgalab.compile(lenet.fn, *lenet.args, reuse={"dense_9": 4})
-    with pytest.raises(ValueError, match="valid reuse factors"):
-        fpgalab.compile(lenet.fn, *lenet.args, reuse={"fc1": 7})
+
+
+def test_any_reuse_factor_compiles_with_the_closest_valid_one(lenet):
+    # LeNet-5's fc1 has 400 inputs per output: 7 is no divisor, 8 is the closest valid factor
+    report = fpgalab.compile(lenet.fn, *lenet.args, reuse={"fc1": 7}).report()
+    assert report.layer("fc1").reuse == 8
+    assert any("reuse factor 7" in w and "using 8" in w for w in report.warnings)
+    assert [row["reuse"] for row in report.rows() if row["node"] == report.layer("fc1").name] == [8]
+    # design-wide reuse=4: conv1 (25 taps) takes 5, fc1 (400 inputs) takes 4 as asked
+    report = fpgalab.compile(lenet.fn, *lenet.args, reuse=4).report()
+    assert report.layer("conv1").reuse == 5 and report.layer("fc1").reuse == 4
 
 
 def test_a_design_that_does_not_fit_is_reported_not_refused(lenet):

@@ -16,9 +16,17 @@ from fpgalab.passes.dataflow import Dataflow
 from fpgalab.passes.fuse_producer import FuseIntoProducer
 from fpgalab.passes.partition import Partition, parse_spec
 from fpgalab.passes.pipeline import Pipeline
-from fpgalab.passes.reuse import Parallelism, ReuseFactor, best_factors, valid_reuse_factors
+from fpgalab.passes.reuse import (
+    Parallelism,
+    ReuseFactor,
+    best_factors,
+    closest_reuse_factor,
+    hls4ml_reuse_factors,
+    valid_reuse_factors,
+)
 from fpgalab.passes.storage import Storage
 from fpgalab.passes.unroll import Unroll
+from fpgalab.schedule import schedule_kernel
 
 
 def test_registry_and_pass_style():
@@ -106,10 +114,25 @@ def test_reuse_factor_is_hls4ml_multipliers_per_vector():
     assert kernel.node("relu").directives.unroll == ()  # design-wide reuse: dense and conv layers only
 
 
-def test_invalid_reuse_lists_valid_ones():
+def test_hls4ml_reuse_rule():
+    # hls4ml's valid set for N=16 inputs, M=10 outputs (HLS4ML_FACTS.md section 3)
+    assert hls4ml_reuse_factors(16, 10) == [1, 2, 4, 8, 16, 32, 80, 160]
+    assert closest_reuse_factor(3, [1, 2, 4, 8]) == 2  # a tie goes to the smaller
+    assert closest_reuse_factor(100, hls4ml_reuse_factors(64, 32)) == 128
+
+
+def test_any_reuse_factor_takes_the_closest_valid_one_and_warns():
     assert valid_reuse_factors(dense().node("fc"), kernel_shapes(dense()))[:4] == [1, 2, 4, 8]
-    with pytest.raises(ValueError, match=r"valid reuse factors: 1, 2, 4, 8"):
-        ReuseFactor(None, (("fc", 3),)).run(dense())
+    kernel = ReuseFactor(None, (("fc", 3),)).run(dense())
+    directives = kernel.node("fc").directives
+    assert (directives.reuse, directives.reuse_requested) == (2, 3)
+    assert dict(directives.unroll) == {"k": 64, "i1": 16}  # 2048 multiplies / 2
+    schedule = schedule_kernel(kernel)
+    assert schedule.layer("fc").reuse == 2
+    assert any("reuse factor 3" in w and "using 2" in w for w in schedule.warnings)
+    exact = ReuseFactor(4).run(dense()).node("fc").directives
+    assert (exact.reuse, exact.reuse_requested) == (4, 4)
+    assert not any("reuse" in w for w in schedule_kernel(ReuseFactor(4).run(dense())).warnings)
     with pytest.raises(ValueError, match="positive integer"):
         ReuseFactor(None, (("fc", -1),)).run(dense())
 
