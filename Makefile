@@ -91,6 +91,7 @@ bench: setup
 	$(PY) bench/run_core.py
 	$(PY) bench/run_hls.py
 	$(PY) bench/run_magics.py
+	$(PY) bench/fidelity_hls.py
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache .hypothesis build dist fpgalab/labextension labextension/lib \

@@ -70,10 +70,17 @@ class Design:
         cached = getattr(self, "_schedule", None)
         if cached is None:
             from fpgalab.schedule import schedule_kernel  # noqa: PLC0415
+            from fpgalab.schedule.io_parallel import schedule_parallel  # noqa: PLC0415
 
-            cached = schedule_kernel(
-                self.kernel, self.device, self.options.clock_mhz, dict(self.options.tables), self.options.table_type
-            )
+            options = self.options
+            if options.io == "parallel":
+                cached = schedule_parallel(
+                    self.kernel, self.device, options.clock_mhz, options.clock_uncertainty, options.strategy
+                )
+            else:
+                cached = schedule_kernel(
+                    self.kernel, self.device, options.clock_mhz, dict(options.tables), options.table_type
+                )
             self._schedule = cached
         return cached
 

@@ -18,9 +18,12 @@ from pathlib import Path
 
 
 def _hls(design, folder: Path, **options):
+    """The Vitis HLS project, arranged as the architecture the design was estimated in."""
+    from fpgalab.backends.hls.parallel import ParallelCppKernel  # noqa: PLC0415
     from fpgalab.backends.hls.project import write_project  # noqa: PLC0415
 
-    return write_project(design, folder, **options)
+    kernel_class = ParallelCppKernel if design.options.io == "parallel" else None
+    return write_project(design, folder, kernel_class=kernel_class, **options)
 
 
 def _llvm(design, folder: Path, **options):

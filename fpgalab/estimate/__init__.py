@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fpgalab.estimate.io_parallel import estimate_parallel
 from fpgalab.estimate.report import DesignReport, LayerReport, utilization
 from fpgalab.estimate.resources import CostItem, LayerResources, ResourceReport, estimate_resources
 from fpgalab.estimate.rtl_costs import rtl_facts
@@ -15,6 +16,13 @@ def design_resources(design, flow: str = "hls") -> ResourceReport:
     ``emit("hls")``) or "yosys" (fpgalab's Verilog through Yosys, ``Design.synthesize()``; priced
     with what the kernel's constants, tables and reads say, ``rtl_costs.rtl_facts``)."""
 
+    if design.schedule.architecture == "parallel":
+        if flow != "hls":
+            raise ValueError(
+                "io='parallel' is estimated as Vitis HLS builds it (flow='hls'); "
+                "fpgalab's Verilog is generated for io='layered'"
+            )
+        return estimate_parallel(design.schedule, design.device)
     rtl = None
     if flow == "yosys":
         rtl = rtl_facts(design.kernel, design.schedule, dict(design.options.tables), design.options.table_type)

@@ -154,6 +154,12 @@ class Schedule:
     inputs: tuple[str, ...]
     outputs: tuple[str, ...]
     warnings: tuple[str, ...] = field(default=())
+    # hls4ml's architectures ("parallel", "stream") fix the timing statically: the whole design's
+    # latency and interval, and each layer's start cycle (fpgalab.schedule.io_parallel)
+    architecture: str = "layered"
+    latency: int = 0
+    interval: int = 0
+    starts: tuple[int, ...] = ()
 
     def layer(self, name: str) -> LayerSchedule:
         for layer in self.layers:

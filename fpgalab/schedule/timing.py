@@ -96,6 +96,8 @@ class _Edge:
 def simulate_timing(schedule: Schedule, frames: int | None = None) -> TimingReport:
     """Latency, interval and per-layer start/end of a scheduled design."""
     layers = schedule.layers
+    if schedule.architecture != "layered":
+        return _static(schedule)
     if not schedule.dataflow or len(layers) <= 1:
         return _sequential(schedule)
     return _dataflow(schedule, frames)
@@ -107,6 +109,15 @@ def _sequential(schedule: Schedule) -> TimingReport:
         timings.append(LayerTiming(layer.name, layer.layer, clock, clock + layer.cycles, layer.cycles, 0, layer.cycles))
         clock += layer.cycles
     return TimingReport(clock, clock, schedule.clock_mhz, False, 1, tuple(timings))
+
+
+def _static(schedule: Schedule) -> TimingReport:
+    """hls4ml's architectures: the scheduler fixed latency, interval and each layer's start cycle."""
+    timings = tuple(
+        LayerTiming(layer.name, layer.layer, start, start + layer.cycles + 1, layer.cycles, 0, max(1, layer.ii))
+        for layer, start in zip(schedule.layers, schedule.starts)
+    )
+    return TimingReport(schedule.latency, schedule.interval, schedule.clock_mhz, False, 1, timings)
 
 
 def _edges(schedule: Schedule) -> list[_Edge]:

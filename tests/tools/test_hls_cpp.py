@@ -77,3 +77,22 @@ def test_hls_csim_matches_simulator(tmp_path, name, precision):
 def test_hls_csim_lenet5_unrolled(tmp_path):
     kernel = _csim(case("lenet5").design(unroll={"conv1": {"k1": 5}, "fc1": 8}), tmp_path / "prj")
     assert "#pragma HLS UNROLL" in kernel
+
+
+@pytest.mark.parametrize(
+    "name, options",
+    [
+        ("jet_mlp", {"reuse": 1}),
+        ("jet_mlp", {"reuse": 4, "precision": {"default": "ap_fixed<16,6>", "accum": "ap_fixed<16,6>"}}),
+        ("lenet5", {"reuse": 2}),
+    ],
+)
+def test_io_parallel_project_builds_and_matches_the_simulator(tmp_path, name, options):
+    """hls4ml's io_parallel architecture: the C++ that was estimated, bit-exact under g++."""
+    design = case(name).design(io="parallel", **options)
+    kernel = _csim(design, tmp_path / "prj")
+    assert "#pragma HLS DATAFLOW" not in kernel
+    assert kernel.count("#pragma HLS UNROLL") >= len(design.kernel.nodes)
+    assert f"#pragma HLS PIPELINE II={options['reuse']}" in kernel
+    if options["reuse"] > 1:
+        assert "#pragma HLS ALLOCATION operation instances=mul limit=" in kernel

@@ -85,15 +85,18 @@ class CppKernel:
         directives = self.kernel.node(program.name).directives
         pipelined = [lp.name for lp in layer.loops if lp.role == "pipelined"]
         loop_names = {lp.name: lp.name for lp in program.loops}
-        expressions = CppExpressions(
-            program, self.buffer_types, self.buffer_names, loop_names, self.ctx, self.types, self.tables, self.raw
-        )
+        expressions = self.expressions(program, loop_names)
         out.line(f"// {', '.join(program.nodes)}: {layer.formula} cycles (fpgalab schedule)")
         with out.block(f"static void {self.layer_names[program.name]}({args}) {{"):
             if layer.pipelined and not pipelined:
                 out.raw(f"#pragma HLS PIPELINE II={layer.ii_target}")
             self.loop_level(program, 0, out, expressions, loops, pipelined, directives)
         out.line()
+
+    def expressions(self, program, loop_names: dict) -> CppExpressions:
+        return CppExpressions(
+            program, self.buffer_types, self.buffer_names, loop_names, self.ctx, self.types, self.tables, self.raw
+        )
 
     def loop_pragmas(self, loop, schedule_loop, pipelined: list, directives, out: Emitter) -> None:
         if schedule_loop is None:
@@ -183,13 +186,16 @@ class CppKernel:
         args += [self.declaration(n, False) for n in dict.fromkeys(self.outputs) if n not in self.inputs]
         return f"void {self.top}({', '.join(args)})"
 
+    def top_pragmas(self, out: Emitter) -> None:
+        for name in self.inputs + list(dict.fromkeys(self.outputs)):
+            out.raw(f"#pragma HLS INTERFACE mode=ap_memory port={self.buffer_names[name]}")
+        out.raw("#pragma HLS INTERFACE mode=ap_ctrl_hs port=return")
+        if self.kernel.dataflow:
+            out.raw("#pragma HLS DATAFLOW")
+
     def top_function(self, out: Emitter) -> None:
         with out.block(f"{self.top_signature()} {{"):
-            for name in self.inputs + list(dict.fromkeys(self.outputs)):
-                out.raw(f"#pragma HLS INTERFACE mode=ap_memory port={self.buffer_names[name]}")
-            out.raw("#pragma HLS INTERFACE mode=ap_ctrl_hs port=return")
-            if self.kernel.dataflow:
-                out.raw("#pragma HLS DATAFLOW")
+            self.top_pragmas(out)
             for name in self.inputs + list(dict.fromkeys(self.outputs)):
                 self.buffer_pragmas(name, out)
             for name in sorted(self.constants):
@@ -263,9 +269,10 @@ class CppKernel:
         return out.text()
 
 
-def write_project(design, folder: Path, inputs=None) -> dict:
-    """Write the Vitis HLS project of ``design`` into ``folder`` (which must exist). Returns file -> bytes written."""
-    cpp = CppKernel(design)
+def write_project(design, folder: Path, inputs=None, kernel_class=None) -> dict:
+    """Write the Vitis HLS project of ``design`` into ``folder`` (which must exist). Returns file -> bytes written.
+    ``kernel_class``: the arrangement of the C++ (``CppKernel``, or ``parallel.ParallelCppKernel``)."""
+    cpp = (kernel_class or CppKernel)(design)
     arrays = [np.asarray(a, dtype=np.float32) for a in (inputs if inputs is not None else test_inputs(design))]
     files = {"kernel.cpp": cpp.kernel_cpp(), "kernel.h": cpp.kernel_h(), "fpgalab_support.h": SUPPORT_HEADER}
     for const in design.kernel.constants:

@@ -36,6 +36,23 @@ The estimate follows one synthesis ``flow`` (``fpgalab.costs.operators.FLOWS``):
 
 The flow changes the resource estimate only; the schedule and its cycles are the same.
 
+The architecture (``io``) is what the design is built as:
+
+    io="layered"        fpgalab's own (the default): one FSM per layer with the directives above,
+                        layers overlapped by dataflow. It is the architecture all three backends
+                        generate and that Verilator and Yosys check cycle- and bit-exactly
+                        (bench/FIDELITY.md), and the one the HLS directives describe.
+    io="parallel"       hls4ml's io_parallel: the network as one pipelined function, each layer a
+                        fully unrolled call pipelined at II = its reuse factor, products simplified
+                        against the weights, operations chained at the clock
+                        (``fpgalab.schedule.io_parallel``). What Vitis HLS builds from hls4ml's
+                        designs (bench/FIDELITY_HLS.md); ``emit("hls")`` writes that C++.
+    strategy="latency"  hls4ml's Strategy for io="parallel": "latency" (any reuse factor, the
+                        multipliers limited to ceil(n_in x n_out / RF)) or "resource" (the closest
+                        valid reuse factor, weights read from a ROM).
+    clock_uncertainty   the part of the period HLS keeps free when it chains operations: 0.27
+                        (Vitis HLS's default, as hls4ml sets it) or e.g. "12.5%" for Vivado HLS.
+
 Without directives this is what Vitis HLS does with default settings (innermost loops pipelined
 at II=1, perfect loop nests flattened, no unrolling, no partitioning), plus dataflow between
 layers, as DESIGN.md's ``compile`` signature has it. ``pipeline=False, partition="none",
@@ -44,88 +61,40 @@ dataflow=False`` is the LeFlow-like naive design.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field
 
-from fpgalab.ir import nodes as ir
-from fpgalab.ir.keys import node_matches
+from fpgalab.costs.delays import delays_for
 from fpgalab.ir.nodes import CHANNEL_KINDS, FLATTEN_MODES, STORAGE_KINDS
-from fpgalab.ir.types import FLOAT32, FixedType, FloatType, NumType, parse_type
+from fpgalab.ir.types import FixedType, NumType
+from fpgalab.options.keys import check_keys, check_override_keys, positive_int
+from fpgalab.options.precision import DEFAULT_TABLE_TYPE, ROLES, PrecisionConfig, Roles, parse_precision
 from fpgalab.parts import load_device, yosys_family
 from fpgalab.sim.tables import DEFAULT_TABLES, TableSpec
+
+__all__ = [
+    "ALLOWED",
+    "DEFAULT_TABLE_TYPE",
+    "FLOWS",
+    "HLS_OPTIONS",
+    "ROLES",
+    "Options",
+    "PrecisionConfig",
+    "Roles",
+    "check_keys",
+    "check_override_keys",
+    "parse_options",
+    "parse_precision",
+    "positive_int",
+]
 
 DEFAULT_DEVICE = "xcvu9p"
 DEFAULT_CLOCK_MHZ = 200.0
 DEFAULT_PRECISION = "ap_fixed<16,6>"
 DEFAULT_FLOW = "hls"
+IO_TYPES = ("layered", "parallel")  # fpgalab's own architecture; hls4ml's io_parallel
+STRATEGIES = ("latency", "resource")
+DEFAULT_UNCERTAINTY = 0.27  # Vitis HLS's default clock uncertainty, as hls4ml sets it (27 %)
 FLOWS = ("hls", "yosys")  # the same as fpgalab.costs.operators.FLOWS (checked by a unit test)
-ROLES = ("input", "weight", "bias", "accum", "result", "table")
-DEFAULT_TABLE_TYPE = FixedType(18, 8, True, "AP_RND", "AP_SAT")
-
-
-# ---- precision: one type for everything, or roles and per-layer overrides
-
-
-@dataclass(frozen=True)
-class Roles:
-    """The types of one layer; ``accum=None`` means derived from the operands (see module doc)."""
-
-    input: NumType = FLOAT32
-    weight: NumType = FLOAT32
-    bias: NumType = FLOAT32
-    result: NumType = FLOAT32
-    accum: NumType | None = None
-    table: NumType = FLOAT32
-
-    def updated(self, spec, where: str) -> Roles:
-        if isinstance(spec, (str, FixedType, FloatType)):
-            kind = parse_type(spec)
-            return Roles(kind, kind, kind, kind, None, DEFAULT_TABLE_TYPE if isinstance(kind, FixedType) else FLOAT32)
-        if not isinstance(spec, dict):
-            raise ValueError(
-                f"precision for {where} must be a type string or a dict of roles ({', '.join(ROLES)}), "
-                f"got {type(spec).__name__}"
-            )
-        changes = {}
-        if "default" in spec:
-            base = self.updated(spec["default"], where)
-            changes = {f.name: getattr(base, f.name) for f in fields(Roles)}
-        for key, value in spec.items():
-            if key == "default":
-                continue
-            if key not in ROLES:
-                raise ValueError(f"unknown precision role {key!r} for {where}; allowed: default, {', '.join(ROLES)}")
-            changes[key] = parse_type(value)
-        return replace(self, **changes)
-
-
-@dataclass(frozen=True)
-class PrecisionConfig:
-    default: Roles
-    layers: dict = field(default_factory=dict, hash=False)  # override key -> Roles
-
-    @property
-    def is_float(self) -> bool:
-        return isinstance(self.default.result, FloatType) and not self.layers
-
-    def describe(self) -> str:
-        return str(self.default.result) + (f" (+{len(self.layers)} layer overrides)" if self.layers else "")
-
-
-def parse_precision(precision) -> PrecisionConfig:
-    """Read the user's ``precision`` option; ``ValueError`` says which part is wrong."""
-    if precision is None:
-        precision = "ap_fixed<16,6>"
-    if not isinstance(precision, dict):
-        return PrecisionConfig(Roles().updated(precision, "the design"))
-    design_keys = {k: v for k, v in precision.items() if k in ROLES or k == "default"}
-    default = Roles().updated(design_keys.get("default", "ap_fixed<16,6>"), "the design")
-    default = default.updated({k: v for k, v in design_keys.items() if k != "default"}, "the design")
-    layers = {}
-    for key, spec in precision.items():
-        if key in design_keys:
-            continue
-        layers[key] = default.updated(spec, f"layer {key!r}")
-    return PrecisionConfig(default, layers)
 
 
 @dataclass(frozen=True)
@@ -148,6 +117,9 @@ class Options:
     fifo_depth: object = field(default=None, hash=False)
     channel: object = field(default="auto", hash=False)
     flow: str = DEFAULT_FLOW  # whose synthesis the resource estimate describes: "hls" | "yosys"
+    io: str = "layered"  # the architecture: fpgalab's layered one, or hls4ml's io_parallel ("parallel")
+    strategy: str = "latency"  # hls4ml's Strategy for io="parallel": "latency" | "resource"
+    clock_uncertainty: float = DEFAULT_UNCERTAINTY  # fraction of the period HLS keeps free when chaining
 
     @property
     def precision_text(self) -> str:
@@ -166,6 +138,8 @@ class Options:
             "tables": {k: [t.size, t.lo, t.hi] for k, t in self.tables.items()},
             **{name: getattr(self, name) for name in HLS_OPTIONS},
             "flow": self.flow,
+            **({"io": self.io, "strategy": self.strategy} if self.io != "layered" else {}),
+            **({"clock_uncertainty": self.clock_uncertainty} if self.clock_uncertainty != DEFAULT_UNCERTAINTY else {}),
         }
 
 
@@ -182,7 +156,11 @@ HLS_OPTIONS = (
     "fifo_depth",
     "channel",
 )
-ALLOWED = ("device", "clock_mhz", "precision", "tables") + HLS_OPTIONS + ("reuse_factor", "flow")
+ALLOWED = (
+    ("device", "clock_mhz", "precision", "tables")
+    + HLS_OPTIONS
+    + ("reuse_factor", "flow", "io", "strategy", "clock_uncertainty")
+)
 
 
 def _layer_dict(value, option: str, check) -> None:
@@ -305,7 +283,37 @@ def parse_options(**options) -> Options:
         _tables(options.get("tables")),
         **_hls_options(dict(options)),
         flow=_flow(options.get("flow", DEFAULT_FLOW), part),
+        **_architecture(options, part),
     )
+
+
+def _architecture(options: dict, part) -> dict:
+    """``io``, ``strategy`` and ``clock_uncertainty``: hls4ml's architecture and how HLS chains in it."""
+    io = options.get("io", "layered")
+    if io not in IO_TYPES:
+        raise ValueError(
+            f"io must be one of {', '.join(IO_TYPES)} (fpgalab's layered design, or hls4ml's io_parallel), got {io!r}"
+        )
+    strategy = options.get("strategy", "latency")
+    if isinstance(strategy, str):
+        strategy = strategy.lower()
+    if strategy not in STRATEGIES:
+        raise ValueError(f"strategy must be one of {', '.join(STRATEGIES)} (hls4ml's Strategy), got {strategy!r}")
+    if io == "layered" and strategy != "latency":
+        raise ValueError("strategy applies to hls4ml's architecture: give it with io='parallel'")
+    uncertainty = options.get("clock_uncertainty", DEFAULT_UNCERTAINTY)
+    if isinstance(uncertainty, str) and uncertainty.strip().endswith("%"):
+        try:
+            uncertainty = float(uncertainty.strip()[:-1]) / 100
+        except ValueError:
+            pass
+    if isinstance(uncertainty, bool) or not isinstance(uncertainty, (int, float)) or not 0 <= uncertainty < 1:
+        raise ValueError(
+            f"clock_uncertainty must be a fraction of the period in [0, 1) such as 0.27 or '27%', got {uncertainty!r}"
+        )
+    if io == "parallel":
+        delays_for(part)  # refuses a part whose HLS operator delays fpgalab has not read
+    return {"io": io, "strategy": strategy, "clock_uncertainty": float(uncertainty)}
 
 
 def _flow(flow, part) -> str:
@@ -321,27 +329,3 @@ def _flow(flow, part) -> str:
                 "it maps Xilinx 7-series/UltraScale+ and Lattice ECP5 parts. Use flow='hls'"
             )
     return flow
-
-
-# ---- per-layer keys, checked against the model once it is lowered (the passes call these)
-
-
-def check_override_keys(keys, kernel: ir.Kernel, option: str) -> None:
-    """An override naming no layer is a ValueError listing the layers there are."""
-    for key in keys:
-        if not any(node_matches(key, n) for n in kernel.nodes):
-            layers = sorted({n.layer for n in kernel.nodes if n.layer})
-            raise ValueError(f"{option} override {key!r} names no layer of this design; layers: {', '.join(layers)}")
-
-
-def check_keys(overrides: tuple, kernel: ir.Kernel, option: str, buffers_allowed: bool = False) -> None:
-    """A key naming no layer (nor buffer, where allowed) is a ValueError listing the layers."""
-    names = {b.name for b in (*kernel.inputs, *kernel.constants)} | {n.name for n in kernel.nodes}
-    keys = [key for key, _ in overrides if not (buffers_allowed and key in names)]
-    check_override_keys(keys, kernel, option)
-
-
-def positive_int(value, what: str, allowed: str = "") -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{what} must be a positive integer{allowed}, got {value!r}")
-    return value

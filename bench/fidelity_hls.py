@@ -1,0 +1,278 @@
+"""fpgalab's io="parallel" estimate against published Vivado/Vitis HLS reports of hls4ml designs.
+
+Rebuilds each design of ``DESIGNS`` as a Keras model with its published weights (or, where the
+authors did not publish them and the multiplier limit makes the figures independent of them,
+the hls4ml example model of the same architecture), compiles it with the configuration the report
+was made with (precision, reuse factor, strategy, part, clock, the tool's clock uncertainty) and
+writes bench/FIDELITY_HLS.md: estimate / published for latency, interval, DSP, LUT, FF and BRAM,
+and where every published number comes from (bench/hls_reports/published.json, SOURCES.md).
+
+    .venv/bin/python bench/fidelity_hls.py          # about a minute (TensorFlow captures)
+
+The model's constants are not fitted to these rows: operator delays come from HLS's own verbose
+schedule reports (fpgalab/costs/delays.py), the constant-multiply rule from its expression tables
+(fpgalab/costs/constants.py). Every third row is still reported apart as the held-out set.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+REPORTS = ROOT / "bench" / "hls_reports"
+SHARED = ROOT.parent / "shared" / "data" / "example-models"
+sys.path.insert(0, str(ROOT))
+
+import fpgalab  # noqa: E402
+
+HLS4ML_16_6 = {"default": "ap_fixed<16,6>", "accum": "ap_fixed<16,6>"}  # hls4ml: accum_t = the layer type
+QKERAS_6 = {  # hls4ml_config.yml of the QKeras projects (tutorial part 4): weights <6,1>, ReLU ufixed<6,0>
+    **HLS4ML_16_6,
+    **{layer: {"weight": "ap_fixed<6,1>", "bias": "ap_fixed<6,1>"} for layer in ("fc1", "fc2", "fc3", "output")},
+    **{relu: {"result": "ap_ufixed<6,0,AP_RND_CONV,AP_SAT>"} for relu in ("relu1", "relu2", "relu3")},
+}
+UNCERTAINTY = {"vivado": 0.125, "vitis": 0.27}  # hls4ml's defaults per tool
+METRICS = ("latency", "interval", "dsp", "lut", "ff", "bram")
+
+
+@dataclass(frozen=True)
+class Row:
+    id: str  # the record in published.json
+    weights: str  # bench/hls_reports/weights/<name>.npz, or "example:KERAS_3layer"
+    precision: dict
+    reuse: int
+    part: str  # fpgalab's part (the same family and speed grade as the published one)
+    tool: str = "vivado"
+    instance: str = ""  # compare with this instance of the report (the core inside an AXI wrapper)
+    note: str = ""
+    strategy: str = "latency"
+    options: dict = field(default_factory=dict)
+
+
+_SWEEP = ("example:KERAS_3layer", HLS4ML_16_6)
+_SWEEP_NOTE = (
+    "weights not published; example-models KERAS_3layer (same architecture) stands in: "
+    "at this reuse factor the multiplier limit binds, so DSPs do not depend on them"
+)
+DESIGNS = [
+    Row("hp-run1-p1-rf1", "hp_run1_model1", HLS4ML_16_6, 1, "xcu250"),
+    Row("hp-run1-p2-rf2", "hp_run1_model1", HLS4ML_16_6, 2, "xcu250"),
+    Row("hp-run1-p3-pruned75", "hp_run1_model2", HLS4ML_16_6, 1, "xcu250", note="75 % pruned"),
+    Row("hp-run1-p4-qkeras6-pruned", "hp_run1_model3", QKERAS_6, 1, "xcu250", note="QKeras 6-bit, pruned"),
+    Row(
+        "hp-run1-p7a-pynqz2-rf64",
+        "hp_run1_model3",
+        QKERAS_6,
+        64,
+        "xc7z020",
+        instance="core",
+        note="QKeras 6-bit; the network core inside the AXI wrapper",
+    ),
+    Row("hp-run2-p1-rf1", "hp_run2_model1", HLS4ML_16_6, 1, "xcu250"),
+    Row("hp-run2-p2-rf2", "hp_run2_model1_rf2", HLS4ML_16_6, 2, "xcu250"),
+    Row("hp-run2-p4-qkeras6-pruned", "hp_run2_model3", QKERAS_6, 1, "xcu250", note="QKeras 6-bit, pruned"),
+    Row(
+        "hp-run2-p7a-pynqz2-rf64",
+        "hp_run2_model3",
+        QKERAS_6,
+        64,
+        "xc7z020",
+        instance="core",
+        note="QKeras 6-bit; the network core inside the AXI wrapper",
+    ),
+    *[
+        Row(f"tut-csee-p2b-sweepA-rf{rf}", *_SWEEP, rf, "xczu9eg", note=_SWEEP_NOTE + "; xczu7ev estimated as xczu9eg")
+        for rf in (4, 8, 16, 32, 64, 128, 256)
+    ],
+]
+
+
+def _weights(name: str) -> dict:
+    if name.startswith("example:"):
+        import h5py  # noqa: PLC0415
+
+        stem = name.split(":", 1)[1]
+        out = {}
+        with h5py.File(SHARED / f"{stem}_weights.h5", "r") as f:
+            for keras_name, ours in (
+                ("fc1_relu", "fc1"),
+                ("fc2_relu", "fc2"),
+                ("fc3_relu", "fc3"),
+                ("output_softmax", "output"),
+            ):
+                out[f"{ours}/kernel"] = np.array(f[keras_name][keras_name]["kernel:0"])
+                out[f"{ours}/bias"] = np.array(f[keras_name][keras_name]["bias:0"])
+        return out
+    with np.load(REPORTS / "weights" / f"{name}.npz") as data:
+        return {k: data[k] for k in data.files}
+
+
+def jet_mlp(weights: dict):
+    """hls4ml's tutorial jet tagger: 16-64-32-32-5, ReLU, softmax, with the given weights."""
+    import keras  # noqa: PLC0415
+
+    layers = [keras.Input((16,))]
+    for name, units, act in (
+        ("fc1", 64, "relu1"),
+        ("fc2", 32, "relu2"),
+        ("fc3", 32, "relu3"),
+        ("output", 5, "softmax"),
+    ):
+        layers.append(keras.layers.Dense(units, name=name))
+        layers.append(keras.layers.Activation("softmax" if act == "softmax" else "relu", name=act))
+    model = keras.Sequential(layers)
+    for name in ("fc1", "fc2", "fc3", "output"):
+        model.get_layer(name).set_weights([weights[f"{name}/kernel"], weights[f"{name}/bias"]])
+    return model
+
+
+def published(record: dict, instance: str) -> dict:
+    source = record["core_instance"] if instance == "core" else record
+    lut = record.get("vsynth_lut") if not instance and record.get("vsynth_lut") else source["lut"]
+    ff = record.get("vsynth_ff") if not instance and record.get("vsynth_ff") else source["ff"]
+    return {
+        "latency": source["latency_min"],
+        "interval": source["interval_min"],
+        "dsp": source["dsp"],
+        "lut": lut,
+        "ff": ff,
+        "bram": source["bram_18k"],
+        "lutff_kind": "post-synthesis" if not instance and record.get("vsynth_lut") else "csynth",
+    }
+
+
+def estimate(row: Row) -> dict:
+    model = jet_mlp(_weights(row.weights))
+    example = np.zeros((1, 16), dtype=np.float32)
+    design = fpgalab.compile(
+        model,
+        example,
+        io="parallel",
+        strategy=row.strategy,
+        precision=row.precision,
+        reuse=row.reuse,
+        device=row.part,
+        clock_mhz=200.0,
+        clock_uncertainty=UNCERTAINTY[row.tool],
+        **row.options,
+    )
+    report = design.report()
+    total = report.resources
+    return {
+        "latency": report.cycles,
+        "interval": report.interval,
+        "dsp": total.dsp,
+        "lut": total.lut,
+        "ff": total.ff,
+        "bram": total.bram,
+    }
+
+
+def _ratio(est, pub):
+    if pub in (None, 0):
+        return None
+    return est / pub
+
+
+def _median(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def _spread(values):
+    values = [v for v in values if v is not None]
+    return max(values, key=lambda r: max(r, 1 / r)) if values else None
+
+
+def main() -> None:
+    records = {r["id"]: r for r in json.loads((REPORTS / "published.json").read_text())}
+    rows = []
+    for k, row in enumerate(DESIGNS):
+        record = records[row.id]
+        pub, est = published(record, row.instance), estimate(row)
+        ratios = {m: _ratio(est[m], pub[m]) for m in METRICS}
+        rows.append((k, row, record, pub, est, ratios))
+        print(row.id, {m: f"{est[m]}/{pub[m]}" for m in METRICS}, flush=True)
+    write(rows)
+
+
+def _fmt(r):
+    return "-" if r is None else f"{r:.2f}"
+
+
+def write(rows) -> None:
+    lines = [
+        '# fpgalab\'s io="parallel" estimate against published hls4ml synthesis reports',
+        "",
+        "Written by `bench/fidelity_hls.py` (run it to regenerate). Each row rebuilds a published hls4ml "
+        "design (io_parallel, Latency strategy) from its Keras model and configuration and divides "
+        "fpgalab's estimate by the published figure: latency and interval in cycles, DSP, LUT, FF, "
+        "BRAM_18K. Latency, interval, DSP and BRAM are C-synthesis (csynth) figures; LUT and FF are "
+        "post-synthesis (Vivado `synth_design`) where the source has them, csynth otherwise (column "
+        "`LUT/FF from`). Every published number, its repository, commit, file and the report text "
+        "are in `bench/hls_reports/published.json`; the sources are listed in `bench/hls_reports/SOURCES.md`.",
+        "",
+        "No constant of the model was fitted to these rows: operator delays come from HLS's verbose "
+        "schedule reports (`fpgalab/costs/delays.py`), the constant-multiply rule from its expression "
+        "tables (`fpgalab/costs/constants.py`). Every third row (marked *held out*) is still summarised "
+        "apart.",
+        "",
+    ]
+    head = "| design | config | " + " | ".join(f"{m} est/pub" for m in METRICS) + " | LUT/FF from | set |"
+    lines += [head, "|" + "---|" * (len(METRICS) + 4)]
+    for k, row, record, pub, est, ratios in rows:
+        config = (
+            f"{record['precision'][:24]}, RF {row.reuse}, {record['part']}, "
+            f"{record['tool']} {record['tool_version'].split()[0]}" + (f"; {row.note}" if row.note else "")
+        )
+        cells = " | ".join(f"{_fmt(ratios[m])} ({est[m]}/{pub[m]})" for m in METRICS)
+        lines.append(
+            f"| {row.id} | {config} | {cells} | {pub['lutff_kind']} | {'held out' if k % 3 == 2 else 'seen'} |"
+        )
+    lines += [
+        "",
+        "| rows | " + " | ".join(f"{m} median (worst)" for m in METRICS) + " |",
+        "|---|" + "---|" * len(METRICS),
+    ]
+    for label, subset in (
+        ("all", rows),
+        ("seen", [r for r in rows if r[0] % 3 != 2]),
+        ("held out", [r for r in rows if r[0] % 3 == 2]),
+    ):
+        cells = " | ".join(
+            f"{_fmt(_median([r[5][m] for r in subset]))} ({_fmt(_spread([r[5][m] for r in subset]))})" for m in METRICS
+        )
+        lines.append(f"| {label} ({len(subset)}) | {cells} |")
+    lines += [
+        "",
+        "## Where the model is off, and why",
+        "",
+        "- The two PYNQ-Z2 designs (`*-p7a-*`, reuse 64, 6-bit weights, xc7z020) are the worst rows: "
+        "Vivado HLS reports latencies of 9-14 cycles per dense layer and an interval of 15, where the "
+        "chained schedule gives 3-5 and 6. With an II target far above what the layer needs, HLS "
+        "shares operators well below the ALLOCATION limit (9 DSPs in all) and spreads the layer over "
+        "more states; fpgalab shares only down to the limit. Not modelled yet.",
+        "- The reuse-factor sweep was built by hls4ml 0.4 (Vivado HLS 2019.1), whose `nnet::product` "
+        "was a separate function (`inline off`): every product held its own registered output, so FF "
+        "runs below fpgalab's estimate at reuse 4-8 and its softmax used 2 BRAM_18K, not the 4 of "
+        "hls4ml 0.7's stable softmax that fpgalab models. Its DSPs equal the multiplier limit, "
+        "which fpgalab reproduces exactly.",
+        "- Latency runs about 15 % low on the sweep: hls4ml 0.4's non-inlined products add a register "
+        "stage per round of shared multipliers that the inlined products of later versions do not have.",
+        "",
+        f"Machine: {os.cpu_count()} cores; fpgalab {fpgalab.__version__}.",
+        "",
+    ]
+    (ROOT / "bench" / "FIDELITY_HLS.md").write_text("\n".join(lines))
+    print("wrote bench/FIDELITY_HLS.md")
+
+
+if __name__ == "__main__":
+    main()
