@@ -12,6 +12,7 @@ each line with the operator library (``fpgalab.costs``), one ``CostItem`` per li
     negate          a negative power of two: one subtractor
     adder           the balanced adder tree of each output, one accumulator-width adder per product
     mux             a shared multiplier's operand multiplexer (reuse factor > 1 when the limit binds)
+    rom             the Resource strategy's weight ROM (RF words of block_factor x weight bits)
     register        the pipeline registers at the layer's state boundaries (bits)
     table           a function-table read (block RAM ROM of table_size x 18 bits, two reads per
                     RAMB18 port pair, so ``ceil(reads / 2)`` copies)
@@ -51,6 +52,9 @@ def _price(op, device) -> Cost:
     if kind == "table":
         entries, width = op.table
         return costs.rom(entries, width, device, "bram")
+    if kind == "rom":  # the Resource strategy's weights: RF words of block_factor x weight bits
+        depth, width = op.widths
+        return costs.rom(depth, width, device, "bram" if depth > 1 else "reg")
     if kind == "select":
         return costs.mux(op.widths[0], 2, device)
     if kind == "compare":

@@ -55,10 +55,54 @@ def _activation_steps(kind: str, bits: int, d: Delays) -> list[Step]:
     return []
 
 
+def _resource_layer(layer: NetLayer, device, d: Delays, period: float):
+    """hls4ml's Resource strategy (``nnet_dense_resource.h``, HLS4ML_FACTS.md section 2): the weights
+    reshaped into an RF-deep ROM of ``block_factor = ceil(n_in x n_out / RF)`` words each, read once
+    per step of a ``ReuseLoop`` of RF iterations pipelined at II=1; ``block_factor`` multipliers of
+    two variables (weights are data now: zeros are not skipped), each behind an RF:1 input
+    multiplexer; the function is not pipelined, so its interval is its latency."""
+    products = constant_products(layer.weights, layer.in_bits, device)
+    reuse = layer.reuse_valid
+    block = math.ceil(layer.n_in * layer.n_out / reuse)
+    dsp = device.multiply_uses_dsp(layer.in_bits, layer.weight_bits)
+    steps = [
+        Step(d.rom_read, latency=1, name="weights"),
+        Step(d.select, name="operand"),
+        Step(d.mul, name="product"),
+        Step(d.add(layer.accum_bits), name="accumulate"),
+    ]
+    packed = chain(steps, period)
+    latency = (reuse - 1) + packed.states + (layer.pixels - 1) * reuse  # RF loop starts, then its depth
+    operators = (
+        OperatorUse(
+            "mul" if dsp else "const_mul_lut",
+            (layer.in_bits, layer.weight_bits),
+            layer.accum_bits,
+            block,
+            packed.latency,
+            "core",
+        ),
+        OperatorUse("adder", (layer.accum_bits, layer.accum_bits), layer.accum_bits, block, 0, "accumulate"),
+        OperatorUse("mux", (layer.in_bits, reuse), layer.in_bits, block if reuse > 1 else 0, 0, "sharing"),
+        OperatorUse("rom", (reuse, block * layer.weight_bits), 0, 1, 1, "weights"),
+        OperatorUse(
+            "register",
+            (block * (layer.weight_bits + layer.in_bits) + layer.n_out * layer.accum_bits,),
+            0,
+            1,
+            0,
+            "pipeline",
+        ),
+    )
+    return latency, latency + 1, packed.first, packed.last, operators, products
+
+
 def _weight_layer(layer: NetLayer, device, d: Delays, period: float, strategy: str):
     """(latency, interval, first, last, operators) of a dense / convolution layer."""
+    if strategy == "resource":
+        return _resource_layer(layer, device, d, period)
     products = constant_products(layer.weights, layer.in_bits, device)
-    reuse = layer.reuse_valid if strategy == "resource" else layer.reuse
+    reuse = layer.reuse
     limit = math.ceil(layer.n_in * layer.n_out / reuse)
     multipliers = products.multipliers
     rounds = math.ceil(multipliers / limit) if multipliers > limit else 1
@@ -67,8 +111,6 @@ def _weight_layer(layer: NetLayer, device, d: Delays, period: float, strategy: s
     steps = [Step(product, name="product")] + [Step(d.add(layer.accum_bits), name="tree")] * _levels(
         products.terms_per_output + 1
     )
-    if strategy == "resource":  # the ROM word is read, then multiplied and accumulated, RF times
-        steps = [Step(d.rom_read, latency=1, name="weights")] + steps
     packed = chain(steps, period)
     latency = packed.latency + (rounds - 1) + (layer.pixels - 1) * reuse
     # a function pipelined at an II above its own latency is ready again once it is done

@@ -41,6 +41,7 @@ class NetLayer:
     accum_bits: int = 16
     out_bits: int = 16
     weights: np.ndarray | None = field(default=None, repr=False, compare=False)  # mantissas, [n_in, n_out]
+    weight_name: str = ""  # the constant holding them
     reuse: int = 1  # the reuse factor given (requested for the Latency strategy)
     reuse_valid: int = 1  # the closest valid one (hls4ml's rule), what the Resource strategy uses
     activation: str = ""  # relu | table | "" for a dense/conv with its activation inside the Keras layer
@@ -92,6 +93,7 @@ def _weight_layer(node, kernel: ir.Kernel, shapes: dict, types: dict, constants:
         pixels = math.prod(out[1:-1]) if len(out) > 2 else 1
     directives = node.directives
     return dict(
+        weight_name=weights.name,
         kind=kind,
         n_in=n_in,
         n_out=n_out,

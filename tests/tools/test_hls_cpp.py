@@ -96,3 +96,9 @@ def test_io_parallel_project_builds_and_matches_the_simulator(tmp_path, name, op
     assert f"#pragma HLS PIPELINE II={options['reuse']}" in kernel
     if options["reuse"] > 1:
         assert "#pragma HLS ALLOCATION operation instances=mul limit=" in kernel
+
+
+def test_io_parallel_resource_strategy_puts_weights_in_block_ram(tmp_path):
+    design = case("jet_mlp").design(io="parallel", strategy="resource", reuse=4)
+    kernel = _csim(design, tmp_path / "prj")
+    assert kernel.count("type=rom_np impl=bram") == 4  # the four dense layers' weights

@@ -150,3 +150,14 @@ def test_pruned_weights_remove_multipliers_and_adders():
 def test_resource_strategy_uses_the_closest_valid_reuse_and_warns():
     report = case("jet_mlp").design(io="parallel", strategy="resource", reuse=3, precision=HLS4ML).report()
     assert any("reuse factor 3 is not valid for the Resource strategy" in w for w in report.warnings)
+
+
+def test_resource_strategy_reads_weights_from_rom_and_keeps_every_multiply():
+    design = case("jet_mlp").design(io="parallel", strategy="resource", reuse=16, precision=HLS4ML, device="xcu250")
+    report = design.report()
+    # block_factor = ceil(n_in * n_out / 16) two-variable multiplies per layer, zeros included
+    assert report.resources.dsp == 64 + 128 + 64 + 10 + 5
+    assert report.resources.bram > 4  # weight ROMs besides the softmax tables
+    dense = [layer for layer in design.schedule.layers if layer.kind == "dense"]
+    assert all(layer.cycles >= 16 and layer.ii == layer.cycles + 1 for layer in dense)  # not pipelined
+    assert report.interval == max(layer.ii for layer in design.schedule.layers)

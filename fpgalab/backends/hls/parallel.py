@@ -7,7 +7,11 @@ simulator's bits), arranged as hls4ml arranges io_parallel (HLS4ML_FACTS.md sect
 * every loop is fully unrolled;
 * each layer function is pipelined at ``II = reuse factor``, and a dense or convolution layer with
   a reuse factor above 1 limits its multipliers to ``ceil(n_in * n_out / RF)`` with ``ALLOCATION``;
-* the top function is one pipeline (no DATAFLOW): the layers are its calls.
+* the top function is one pipeline (no DATAFLOW): the layers are its calls;
+* with ``strategy="resource"`` the weights of dense and convolution layers are a block-RAM ROM
+  (``BIND_STORAGE``) read by ``ceil(n_in * n_out / RF)`` shared multipliers, the layer pipelined at
+  II = RF: the arrangement of hls4ml's ``resource_unrolled`` dense (its standard Resource kernel
+  reorders the loops into a ReuseLoop, which this C++ leaves to the scheduler).
 """
 
 from __future__ import annotations
@@ -51,8 +55,13 @@ class ParallelCppKernel(CppKernel):
 
     def buffer_pragmas(self, name: str, out: Emitter) -> None:
         if name in self.constants:
-            return  # weights are constants indexed by constants once unrolled: HLS folds them in
+            if self.design.options.strategy == "resource" and self._is_weight_rom(name):
+                out.raw(f"#pragma HLS BIND_STORAGE variable={self.buffer_names[name]} type=rom_np impl=bram")
+            return  # Latency: weights are constants indexed by constants once unrolled, HLS folds them in
         out.raw(f"#pragma HLS ARRAY_PARTITION variable={self.buffer_names[name]} type=complete dim=0")
+
+    def _is_weight_rom(self, name: str) -> bool:
+        return name in {layer.weight_name for layer in self.net.values()}
 
     def top_pragmas(self, out: Emitter) -> None:
         out.raw("#pragma HLS INTERFACE mode=ap_ctrl_hs port=return")
