@@ -469,3 +469,18 @@ def test_missing_tool_is_a_note_and_interrupt_is_one_line(ip, session, monkeypat
     captured, result = cell(ip, "--inputs x16 --synth --quiet")
     assert not result.success and "Yosys synthesis interrupted; the kernel is fine" in error_text(captured)
     assert "Traceback" not in error_text(captured)
+
+
+def test_cell_with_hls4ml_io_parallel_shows_its_architecture(ip, session):
+    captured, result = cell(ip, "--inputs x16 --io parallel --reuse 2")
+    assert result.success, captured.stderr
+    design = ip.user_ns["dense_design"]
+    assert design.options.io == "parallel" and design.schedule.architecture == "parallel"
+    [output] = captured.outputs
+    text = output.data["text/plain"]
+    assert re.search(r"latency [\d,]+ cycles = [\d.]+ µs, interval 2 cycles", text), text
+    view = views(captured)
+    assert view  # the widget renders with the io_parallel schedule (Latency tab, Gantt, per-layer table)
+    captured, result = cell(ip, "--inputs x16 --strategy resource")
+    text = error_text(captured)
+    assert not result.success and "strategy applies to hls4ml's architecture" in text and "Traceback" not in text
