@@ -254,18 +254,19 @@ def write(rows) -> None:
         "",
         "## Where the model is off, and why",
         "",
-        "- The two PYNQ-Z2 designs (`*-p7a-*`, reuse 64, 6-bit weights, xc7z020) are the worst rows: "
-        "Vivado HLS reports latencies of 9-14 cycles per dense layer and an interval of 15, where the "
-        "chained schedule gives 3-5 and 6. With an II target far above what the layer needs, HLS "
-        "shares operators well below the ALLOCATION limit (9 DSPs in all) and spreads the layer over "
-        "more states; fpgalab shares only down to the limit. Not modelled yet.",
-        "- The reuse-factor sweep was built by hls4ml 0.4 (Vivado HLS 2019.1), whose `nnet::product` "
-        "was a separate function (`inline off`): every product held its own registered output, so FF "
-        "runs below fpgalab's estimate at reuse 4-8 and its softmax used 2 BRAM_18K, not the 4 of "
-        "hls4ml 0.7's stable softmax that fpgalab models. Its DSPs equal the multiplier limit, "
-        "which fpgalab reproduces exactly.",
-        "- Latency runs about 15 % low on the sweep: hls4ml 0.4's non-inlined products add a register "
-        "stage per round of shared multipliers that the inlined products of later versions do not have.",
+        "- FF on the reuse-factor sweep (hls4ml 0.4, Vivado HLS 2019.1) runs low at reuse 8 and above "
+        "(0.19-0.66): hls4ml 0.4 kept each product a separate function (`nnet::product`, `inline off`) "
+        "whose registered result stays live until the adder tree, where the inlined products of hls4ml "
+        "0.5 on, which fpgalab models, only keep the partial sums. Its softmax used 2 BRAM_18K, not the 4 "
+        "of hls4ml 0.7's stable softmax. Its DSPs equal the multiplier limit, which fpgalab reproduces.",
+        "- Latency runs 10-25 % low on the same sweep: the non-inlined products add a register stage per "
+        "round of shared multipliers.",
+        "- DSP on the QKeras 6-bit designs at reuse 1 (1.2-1.5x, a few tens of DSPs): the first layer "
+        "multiplies 16-bit inputs by 6-bit weights, and Vivado puts some of those three-digit constant "
+        "multiplies in LUTs; fpgalab's width rule puts all of them in DSPs.",
+        "- The PYNQ-Z2 designs (reuse 64, 75 % pruned) follow hls4ml's multiplier limit, which subtracts "
+        "the pruned zeros (`DIV_ROUNDUP(n_in*n_out, RF) - n_zeros/RF`): 4 shared multipliers for 51 "
+        "products give the 13 rounds and the interval of 15 that Vivado reports.",
         "",
         f"Machine: {os.cpu_count()} cores; fpgalab {fpgalab.__version__}.",
         "",

@@ -103,7 +103,7 @@ def _weight_layer(layer: NetLayer, device, d: Delays, period: float, strategy: s
         return _resource_layer(layer, device, d, period)
     products = constant_products(layer.weights, layer.in_bits, device)
     reuse = layer.reuse
-    limit = math.ceil(layer.n_in * layer.n_out / reuse)
+    limit = layer.multiplier_limit
     multipliers = products.multipliers
     rounds = math.ceil(multipliers / limit) if multipliers > limit else 1
     counts = products.counts
@@ -148,16 +148,17 @@ def _weight_layer(layer: NetLayer, device, d: Delays, period: float, strategy: s
             "sharing",
         ),
         OperatorUse("register", (_live_bits(layer, products, steps, packed),), 0, 1, 0, "pipeline"),
-        OperatorUse("register", (_held_bits(layer, products, rounds),), 0, 1, 0, "sharing"),
+        OperatorUse("register", (_held_bits(layer, products, rounds, shared),), 0, 1, 0, "sharing"),
     )
     return latency, interval, packed.first, packed.last, operators, products
 
 
 def _live_bits(layer: NetLayer, products, steps: list[Step], packed) -> int:
     """Bits registered at the layer's state boundaries: after the products, every nonzero product of
-    an output; after k adder-tree levels, ``ceil(terms / 2^k)`` partial sums per output; at the
-    accumulator's width. (A ROM word read by the Resource strategy is counted as its product.)"""
-    terms, bits = products.terms_per_output + 1, 0
+        an output; after k adder-tree levels, ``ceil(terms / 2^k)`` partial sums per output (terms: the
+    nonzero products of an output on average, plus its bias); at the
+        accumulator's width. (A ROM word read by the Resource strategy is counted as its product.)"""
+    terms, bits = products.nonzero / max(1, layer.n_out) + 1, 0  # an output's terms, on average
     for state in range(packed.states - 1):
         done = [k for k, start in enumerate(packed.starts) if start <= state]
         levels = sum(1 for k in done if steps[k].name == "tree")
@@ -165,12 +166,13 @@ def _live_bits(layer: NetLayer, products, steps: list[Step], packed) -> int:
     return bits
 
 
-def _held_bits(layer: NetLayer, products, rounds: int) -> int:
-    """Products held in registers while shared multipliers compute the rest: all but the last
-    round's share of the nonzero products, at the accumulator width."""
+def _held_bits(layer: NetLayer, products, rounds: int, units: int) -> int:
+    """Registers of a layer whose multipliers are shared over ``rounds`` states: each output's partial
+    sum at the accumulator width, and each shared multiplier's registered operands (the data and
+    the weight it is given in that state)."""
     if rounds <= 1:
         return 0
-    return math.ceil(products.nonzero * (rounds - 1) / rounds) * layer.accum_bits
+    return layer.n_out * layer.accum_bits + units * (layer.in_bits + layer.weight_bits)
 
 
 def _top_registers(layers: list, nets: list, packed, positions: list[int], top: list) -> list:

@@ -42,6 +42,14 @@ class NetLayer:
     out_bits: int = 16
     weights: np.ndarray | None = field(default=None, repr=False, compare=False)  # mantissas, [n_in, n_out]
     weight_name: str = ""  # the constant holding them
+    exact_zeros: int = 0  # weights that are exactly zero as given (pruned), which hls4ml counts
+
+    @property
+    def multiplier_limit(self) -> int:
+        """hls4ml's ALLOCATION limit on multiplies: ``DIV_ROUNDUP(n_in * n_out, RF) - n_zeros / RF``
+        (``DenseConfigTemplate``, hls4ml/backends/vivado/passes/core_templates.py)."""
+        return max(1, math.ceil(self.n_in * self.n_out / self.reuse) - self.exact_zeros // self.reuse)
+
     reuse: int = 1  # the reuse factor given (requested for the Latency strategy)
     reuse_valid: int = 1  # the closest valid one (hls4ml's rule), what the Resource strategy uses
     activation: str = ""  # relu | table | "" for a dense/conv with its activation inside the Keras layer
@@ -104,6 +112,7 @@ def _weight_layer(node, kernel: ir.Kernel, shapes: dict, types: dict, constants:
         accum_bits=_bits(node.acc, f"the accumulator of {node.layer or node.name}"),
         reuse=directives.reuse_requested or directives.reuse or 1,
         reuse_valid=directives.reuse or 1,
+        exact_zeros=int(np.count_nonzero(np.asarray(weights.value) == 0)),
     )
 
 

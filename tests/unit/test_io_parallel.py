@@ -161,3 +161,12 @@ def test_resource_strategy_reads_weights_from_rom_and_keeps_every_multiply():
     dense = [layer for layer in design.schedule.layers if layer.kind == "dense"]
     assert all(layer.cycles >= 16 and layer.ii == layer.cycles + 1 for layer in dense)  # not pipelined
     assert report.interval == max(layer.ii for layer in design.schedule.layers)
+
+
+def test_multiplier_limit_subtracts_pruned_zeros_like_hls4ml():
+    from fpgalab.schedule.network import NetLayer  # noqa: PLC0415
+
+    # a 32 x 32 layer pruned to 75 % zeros at reuse 64: DIV_ROUNDUP(1024, 64) - 768 / 64 = 16 - 12 = 4
+    layer = NetLayer("fc", "fc", "dense", ("fc",), n_in=32, n_out=32, reuse=64, exact_zeros=768)
+    assert layer.multiplier_limit == 4
+    assert NetLayer("fc", "fc", "dense", ("fc",), n_in=16, n_out=10, reuse=200, exact_zeros=0).multiplier_limit == 1

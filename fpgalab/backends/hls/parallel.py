@@ -45,7 +45,11 @@ class ParallelCppKernel(CppKernel):
             reuse = layer.ii_target if net is not None and net.kind in ("dense", "conv", "depthwise") else 1
             out.raw(f"#pragma HLS PIPELINE II={reuse}")
             if reuse > 1:
-                limit = math.ceil(net.n_in * net.n_out / reuse)
+                limit = (
+                    net.multiplier_limit
+                    if self.design.options.strategy == "latency"
+                    else math.ceil(net.n_in * net.n_out / reuse)
+                )
                 out.raw(f"#pragma HLS ALLOCATION operation instances=mul limit={limit}")
             self.loop_level(program, 0, out, expressions, {}, [], self.kernel.node(program.name).directives)
         out.line()
