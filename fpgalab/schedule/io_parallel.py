@@ -189,6 +189,19 @@ def _top_registers(layers: list, nets: list, packed, positions: list[int], top: 
     return out
 
 
+def _elementwise_operators(kind: str, layer: NetLayer, latency: int) -> tuple:
+    """An activation's operators, one per element: ReLU a compare-and-select, a table function a
+    ROM read, any other elementwise expression counted as one adder of the data width."""
+    if not kind:
+        return ()
+    operator = {"relu": "select", "table": "table"}.get(kind, "adder")
+    bits = layer.out_bits if layer.kind in ("dense", "conv", "depthwise") else layer.in_bits  # what it compares
+    widths = (bits,) if operator != "adder" else (bits, bits)
+    count = layer.elements * max(1, layer.tables)
+    table = (TABLE_SIZE, TABLE_BITS) if operator == "table" else ()
+    return (OperatorUse(operator, widths, layer.out_bits, count, latency, "elementwise", table=table),)
+
+
 def _softmax_steps(layer: NetLayer, d: Delays) -> list[Step]:
     n, bits = layer.n_in, layer.in_bits
     return (
@@ -219,6 +232,7 @@ def schedule_parallel(
                 f"nonzero weights of {products.total}; tree of {products.terms_per_output + 1} terms"
             )
             extra = _activation_steps(layer.activation, layer.out_bits, d)
+            operators += _elementwise_operators(layer.activation, layer, 0)
         elif layer.kind == "softmax":
             packed = chain(_softmax_steps(layer, d), period)
             latency, first, last, extra = packed.latency, packed.first, packed.last, []
@@ -249,18 +263,7 @@ def schedule_parallel(
             steps = _activation_steps(layer.kind, layer.in_bits, d)
             packed = chain(steps, period) if steps else chain([Step(0.0)], period)
             latency, first, last, extra = packed.latency, packed.first, packed.last, []
-            kind = "table" if layer.kind == "table" else "select"
-            operators = (
-                OperatorUse(
-                    kind,
-                    (layer.in_bits,),
-                    layer.out_bits,
-                    layer.elements * max(1, layer.tables),
-                    latency,
-                    "elementwise",
-                    table=(TABLE_SIZE, TABLE_BITS) if kind == "table" else (),
-                ),
-            )
+            operators = _elementwise_operators(layer.kind, layer, latency)
             formula = f"{layer.kind} on {layer.elements} values"
         positions.append(len(top))
         nets.append(layer)
