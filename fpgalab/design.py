@@ -71,10 +71,15 @@ class Design:
         if cached is None:
             from fpgalab.schedule import schedule_kernel  # noqa: PLC0415
             from fpgalab.schedule.io_parallel import schedule_parallel  # noqa: PLC0415
+            from fpgalab.schedule.io_stream import schedule_stream  # noqa: PLC0415
 
             options = self.options
             if options.io == "parallel":
                 cached = schedule_parallel(
+                    self.kernel, self.device, options.clock_mhz, options.clock_uncertainty, options.strategy
+                )
+            elif options.io == "stream":
+                cached = schedule_stream(
                     self.kernel, self.device, options.clock_mhz, options.clock_uncertainty, options.strategy
                 )
             else:

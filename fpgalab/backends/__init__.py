@@ -21,8 +21,9 @@ def _hls(design, folder: Path, **options):
     """The Vitis HLS project, arranged as the architecture the design was estimated in."""
     from fpgalab.backends.hls.parallel import ParallelCppKernel  # noqa: PLC0415
     from fpgalab.backends.hls.project import write_project  # noqa: PLC0415
+    from fpgalab.backends.hls.stream import StreamCppKernel  # noqa: PLC0415
 
-    kernel_class = ParallelCppKernel if design.options.io == "parallel" else None
+    kernel_class = {"parallel": ParallelCppKernel, "stream": StreamCppKernel}.get(design.options.io)
     return write_project(design, folder, kernel_class=kernel_class, **options)
 
 

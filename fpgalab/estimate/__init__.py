@@ -16,10 +16,10 @@ def design_resources(design, flow: str = "hls") -> ResourceReport:
     ``emit("hls")``) or "yosys" (fpgalab's Verilog through Yosys, ``Design.synthesize()``; priced
     with what the kernel's constants, tables and reads say, ``rtl_costs.rtl_facts``)."""
 
-    if design.schedule.architecture == "parallel":
+    if design.schedule.architecture in ("parallel", "stream"):
         if flow != "hls":
             raise ValueError(
-                "io='parallel' is estimated as Vitis HLS builds it (flow='hls'); "
+                f"io={design.options.io!r} is estimated as Vitis HLS builds it (flow='hls'); "
                 "fpgalab's Verilog is generated for io='layered'"
             )
         return estimate_parallel(design.schedule, design.device)

@@ -13,6 +13,8 @@ each line with the operator library (``fpgalab.costs``), one ``CostItem`` per li
     adder           the balanced adder tree of each output, one accumulator-width adder per product
     mux             a shared multiplier's operand multiplexer (reuse factor > 1 when the limit binds)
     rom             the Resource strategy's weight ROM (RF words of block_factor x weight bits)
+    fifo            io_stream: the stream into a process (a whole frame deep, hls4ml's default)
+    line_buffer     io_stream: the rows a window spans, as shift registers (SRL)
     register        the pipeline registers at the layer's state boundaries (bits)
     table           a function-table read (block RAM ROM of table_size x 18 bits, two reads per
                     RAMB18 port pair, so ``ceil(reads / 2)`` copies)
@@ -52,6 +54,12 @@ def _price(op, device) -> Cost:
     if kind == "table":
         entries, width = op.table
         return costs.rom(entries, width, device, "bram")
+    if kind == "fifo":  # io_stream: a stream between processes, depth x word bits
+        depth, width = op.widths
+        return costs.fifo(depth, width, device)
+    if kind == "line_buffer":  # io_stream: the rows a window spans, words of all channels, shifted in
+        depth, width = op.widths
+        return costs.fifo(depth, width, device, "srl")
     if kind == "rom":  # the Resource strategy's weights: RF words of block_factor x weight bits
         depth, width = op.widths
         return costs.rom(depth, width, device, "bram" if depth > 1 else "reg")

@@ -26,14 +26,14 @@ SWEEP_ALIASES = {"clock": "clock_mhz", "reuse_factor": "reuse"}
 
 CELL_USAGE = (
     "%%fpga [--device PART] [--clock MHZ] [--precision P] [--unroll N|full] [--reuse N] "
-    "[--pipeline|--no-pipeline] [--dataflow|--no-dataflow] [--io layered|parallel] [--strategy latency|resource] "
+    "[--pipeline|--no-pipeline] [--dataflow|--no-dataflow] [--io layered|parallel|stream] [--strategy latency|resource] "
     "[--inputs EXPR] [--data EXPR] [--labels EXPR] "
     "[--name NAME] [--sweep KEY=V1,V2,... ...] [--emit hls|llvm|verilog DIR] [--verify] [--synth] "
     "[--quiet]"
 )
 LINE_USAGE = (
     "%fpga config [--device PART] [--clock MHZ] [--precision P] [--unroll N|full] [--reuse N] "
-    "[--pipeline|--no-pipeline] [--dataflow|--no-dataflow] [--io layered|parallel] [--strategy latency|resource] "
+    "[--pipeline|--no-pipeline] [--dataflow|--no-dataflow] [--io layered|parallel|stream] [--strategy latency|resource] "
     "[--reset] | %fpga list | %fpga compare A B | "
     "%fpga devices"
 )
@@ -51,7 +51,7 @@ or Keras model the cell defines.
   --reuse N            hls4ml-style reuse factor of dense and convolution layers
   --pipeline / --no-pipeline    pipeline the loops (default on)
   --dataflow / --no-dataflow    overlap the layers as dataflow processes (default on)
-  --io layered|parallel        fpgalab's own architecture (default) or hls4ml's io_parallel
+  --io layered|parallel|stream fpgalab's own architecture (default), hls4ml's io_parallel or io_stream
   --strategy latency|resource  hls4ml's Strategy, with --io parallel
   --inputs EXPR        example inputs, evaluated in the notebook (a tuple for several inputs)
   --data EXPR          samples to measure accuracy on, evaluated in the notebook
@@ -141,7 +141,7 @@ def _add_compile_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--reuse", type=_positive_int, metavar="N")
     parser.add_argument("--pipeline", action=argparse.BooleanOptionalAction, default=None)
     parser.add_argument("--dataflow", action=argparse.BooleanOptionalAction, default=None)
-    parser.add_argument("--io", choices=("layered", "parallel"))
+    parser.add_argument("--io", choices=("layered", "parallel", "stream"))
     parser.add_argument("--strategy", choices=("latency", "resource"))
 
 

@@ -47,7 +47,9 @@ The architecture (``io``) is what the design is built as:
                         against the weights, operations chained at the clock
                         (``fpgalab.schedule.io_parallel``). What Vitis HLS builds from hls4ml's
                         designs (bench/FIDELITY_HLS.md); ``emit("hls")`` writes that C++.
-    strategy="latency"  hls4ml's Strategy for io="parallel": "latency" (any reuse factor, the
+    io="stream"         hls4ml's io_stream: each layer a dataflow process over a stream of pixels
+                        (convolutions and pooling with line buffers), ``fpgalab.schedule.io_stream``.
+    strategy="latency"  hls4ml's Strategy for io="parallel" or "stream": "latency" (any reuse factor, the
                         multipliers limited to ceil(n_in x n_out / RF)) or "resource" (the closest
                         valid reuse factor, weights read from a ROM).
     clock_uncertainty   the part of the period HLS keeps free when it chains operations: 0.27
@@ -91,7 +93,7 @@ DEFAULT_DEVICE = "xcvu9p"
 DEFAULT_CLOCK_MHZ = 200.0
 DEFAULT_PRECISION = "ap_fixed<16,6>"
 DEFAULT_FLOW = "hls"
-IO_TYPES = ("layered", "parallel")  # fpgalab's own architecture; hls4ml's io_parallel
+IO_TYPES = ("layered", "parallel", "stream")  # fpgalab's own architecture; hls4ml's io_parallel, io_stream
 STRATEGIES = ("latency", "resource")
 DEFAULT_UNCERTAINTY = 0.27  # Vitis HLS's default clock uncertainty, as hls4ml sets it (27 %)
 FLOWS = ("hls", "yosys")  # the same as fpgalab.costs.operators.FLOWS (checked by a unit test)
@@ -292,7 +294,7 @@ def _architecture(options: dict, part) -> dict:
     io = options.get("io", "layered")
     if io not in IO_TYPES:
         raise ValueError(
-            f"io must be one of {', '.join(IO_TYPES)} (fpgalab's layered design, or hls4ml's io_parallel), got {io!r}"
+            f"io must be one of {', '.join(IO_TYPES)} (fpgalab's layered design, or hls4ml's io_parallel or io_stream), got {io!r}"
         )
     strategy = options.get("strategy", "latency")
     if isinstance(strategy, str):
@@ -311,7 +313,7 @@ def _architecture(options: dict, part) -> dict:
         raise ValueError(
             f"clock_uncertainty must be a fraction of the period in [0, 1) such as 0.27 or '27%', got {uncertainty!r}"
         )
-    if io == "parallel":
+    if io != "layered":
         delays_for(part)  # refuses a part whose HLS operator delays fpgalab has not read
     return {"io": io, "strategy": strategy, "clock_uncertainty": float(uncertainty)}
 

@@ -190,6 +190,14 @@ def _layer(nodes, kernel: ir.Kernel, shapes: dict, types: dict, constants: dict)
         )
     elif all(isinstance(n, (ir.Reshape, ir.Transpose)) for n in nodes):
         fields.update(kind="reshape")
+    elif any(isinstance(n, ir.DATA_MOVEMENT) for n in nodes):  # pad, concat, slice, broadcast
+        mover = next(n for n in nodes if isinstance(n, ir.DATA_MOVEMENT))
+        fields.update(
+            kind=type(mover).__name__.lower(),
+            n_in=1,
+            n_out=1,
+            in_bits=_bits(types[nodes[0].inputs[0]], f"the input of {fields['layer']}"),
+        )
     else:
         kind, tables = _elementwise_kind(nodes)
         fields.update(
@@ -200,3 +208,57 @@ def _layer(nodes, kernel: ir.Kernel, shapes: dict, types: dict, constants: dict)
             in_bits=_bits(types[nodes[0].inputs[0]], f"the input of {fields['layer']}"),
         )
     return NetLayer(**fields)
+
+
+# ---- io_stream: how each layer runs as a process over a stream of pixels
+
+
+def window_geometry(kernel: ir.Kernel, node, shapes: dict) -> list[tuple[int, int, int, int]]:
+    """Per spatial dimension of a convolution's or pooling's input: (window span, stride, low
+    padding, size with padding). The process walks the padded input, pixel by pixel."""
+    spatial = shapes[node.inputs[0]][1:-1]
+    if isinstance(node, ir.Conv):
+        window = tuple(shapes[node.inputs[1]][: len(spatial)])
+        strides, dilation, padding = node.strides, node.dilation or (1,) * len(spatial), node.padding
+    else:
+        window, strides = node.window[1:-1], node.strides[1:-1]
+        dilation, padding = (1,) * len(spatial), node.padding[1:-1]
+    spans = [(w - 1) * d + 1 for w, d in zip(window, dilation)]
+    sizes = [n + lo + hi for n, (lo, hi) in zip(spatial, padding)]
+    return [(span, s, lo, size) for span, s, (lo, _), size in zip(spans, strides, padding, sizes)]
+
+
+def process_kind(layer: NetLayer, kernel: ir.Kernel, shapes: dict) -> str:
+    """How hls4ml's io_stream runs ``layer``: "window" (a convolution or pooling over a stream of
+    pixels, with line buffers), "pixelwise" (an elementwise layer of one input: a word in, a word
+    out) or "frame" (the words read into an array, computed, written: dense, softmax, the rest)."""
+    nodes = [kernel.node(name) for name in layer.nodes]
+    constants = {c.name for c in kernel.constants}
+    aliases = {n.name for n in kernel.nodes if isinstance(n, ir.Reshape)}
+    own = set(layer.nodes)
+    external = {i for n in nodes for i in n.inputs if i not in own and i not in constants}
+    if layer.kind in ("conv", "depthwise", "pool") and len(external) == 1:
+        main = nodes[0]
+        source = main.inputs[0]
+        if source not in aliases and len(shapes[source]) >= 3:
+            return "window"
+    if len(external) == 1 and all(isinstance(n, ir.Elementwise) for n in nodes):
+        source = next(iter(external))
+        same = all(tuple(shapes[n.name]) == tuple(shapes[source]) for n in nodes)
+        identity = all(
+            dims == tuple(range(len(n.shape)))
+            for n in nodes
+            for i, dims in zip(n.inputs, n.in_dims)
+            if i not in constants
+        )
+        if same and identity and source not in aliases:
+            return "pixelwise"
+    return "frame"
+
+
+def stream_words(shape) -> tuple[int, int]:
+    """(words, values per word) of a tensor streamed pixel by pixel: the last dimension is a word."""
+    shape = tuple(shape)
+    if len(shape) <= 1:
+        return 1, int(shape[0]) if shape else 1
+    return math.prod(shape[1:-1]), int(shape[-1])

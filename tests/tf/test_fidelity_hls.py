@@ -27,3 +27,22 @@ def test_estimate_is_close_to_the_published_report(record):
     assert published["dsp"] * 0.95 - 2 <= estimate["dsp"] <= published["dsp"] * 1.3 + 2
     assert 0.67 <= estimate["lut"] / published["lut"] <= 1.5
     assert estimate["bram"] == published["bram_18k"]
+
+
+def test_io_stream_timing_of_the_svhn_cnn():
+    """hls4ml's SVHN CNN in io_stream (tutorial part 6, Vivado HLS 2020.1): 1044 cycles, interval 1028."""
+    import fidelity_hls  # noqa: PLC0415
+    import numpy as np  # noqa: PLC0415
+
+    import fpgalab  # noqa: PLC0415
+
+    design = fpgalab.compile(
+        fidelity_hls.svhn_cnn(),
+        np.zeros((1, 32, 32, 3), np.float32),
+        io="stream",
+        precision=fidelity_hls.HLS4ML_16_6,
+        device="xcu250",
+        clock_uncertainty=0.125,
+    )
+    report = design.report()
+    assert abs(report.cycles - 1044) <= 0.1 * 1044 and abs(report.interval - 1028) <= 10

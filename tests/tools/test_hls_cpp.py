@@ -102,3 +102,14 @@ def test_io_parallel_resource_strategy_puts_weights_in_block_ram(tmp_path):
     design = case("jet_mlp").design(io="parallel", strategy="resource", reuse=4)
     kernel = _csim(design, tmp_path / "prj")
     assert kernel.count("type=rom_np impl=bram") == 4  # the four dense layers' weights
+
+
+@pytest.mark.parametrize("name", ["jet_mlp", "lenet5", "conv2d_8", "maxpool_32", "mobilenet_v1_small"])
+def test_io_stream_project_builds_and_matches_the_simulator(tmp_path, name):
+    """hls4ml's io_stream architecture: dataflow processes over pixel streams (line-buffered
+    convolutions and pooling, padding inserted as pixels arrive), bit-exact under g++."""
+    design = case(name).design(io="stream")
+    kernel = _csim(design, tmp_path / "prj")
+    assert "#pragma HLS DATAFLOW" in kernel and "hls::stream<word_" in kernel
+    if name in ("lenet5", "conv2d_8", "mobilenet_v1_small"):
+        assert "static fixed_16_6_t lb[" in kernel  # a line buffer

@@ -170,3 +170,24 @@ def test_multiplier_limit_subtracts_pruned_zeros_like_hls4ml():
     layer = NetLayer("fc", "fc", "dense", ("fc",), n_in=32, n_out=32, reuse=64, exact_zeros=768)
     assert layer.multiplier_limit == 4
     assert NetLayer("fc", "fc", "dense", ("fc",), n_in=16, n_out=10, reuse=200, exact_zeros=0).multiplier_limit == 1
+
+
+def test_io_stream_processes_follow_the_pixels():
+    from fpgalab.ir.loops import kernel_shapes  # noqa: PLC0415
+    from fpgalab.schedule.network import network_layers, process_kind  # noqa: PLC0415
+
+    lenet = case("lenet5").design(io="stream")
+    kernel = lenet.kernel
+    kinds = {layer.layer: process_kind(layer, kernel, kernel_shapes(kernel)) for layer in network_layers(kernel)}
+    assert kinds["conv1"] == "window" and kinds["pool1"] == "window" and kinds["fc1"] == "frame"
+    schedule = lenet.schedule
+    conv1 = schedule.layer("conv1")
+    # one 28 x 28 input pixel per cycle at reuse 1, then the depth of one window
+    assert 28 * 28 < conv1.ii <= 28 * 28 + 8
+    assert schedule.interval == max(layer.ii for layer in schedule.layers) + 1
+    assert schedule.latency > conv1.ii  # the first input flows through every process
+    slower = case("lenet5").design(io="stream", reuse=2).schedule
+    assert 2 * 28 * 28 <= slower.layer("conv1").ii and slower.interval > schedule.interval
+    report = lenet.report()
+    assert report.resources.bram >= 4  # the softmax tables, and the deep pixel FIFOs
+    assert any(item.what.startswith("line_buffer") for item in lenet.resources.layer("conv1").items)

@@ -44,6 +44,8 @@ STORAGE_PRAGMA = {"bram": "impl=bram", "uram": "impl=uram", "lutram": "impl=lutr
 class CppKernel:
     """The C++ of one design: names, types, tables and every layer function."""
 
+    label_prefix = ""  # loop labels are L_<prefix><loop>: unique where several layers share a function
+
     def __init__(self, design):
         self.design = design
         self.kernel = design.kernel
@@ -124,7 +126,8 @@ class CppKernel:
                 self.epilogue(program, expressions, out)
             return
         loop = program.loops[depth]
-        with out.block(f"L_{loop.name}: for (int {loop.name} = 0; {loop.name} < {loop.trip}; {loop.name}++) {{"):
+        label = f"L_{self.label_prefix}{loop.name}"
+        with out.block(f"{label}: for (int {loop.name} = 0; {loop.name} < {loop.trip}; {loop.name}++) {{"):
             self.loop_pragmas(loop, loops.get(loop.name), pipelined, directives, out)
             self.loop_level(program, depth + 1, out, expressions, loops, pipelined, directives)
         if depth == spatial and program.acc_kind:
