@@ -311,6 +311,7 @@ def compile(fn, *example_args, **options) -> Design:  # noqa: A001 - the public 
             captured.weight_names,
             captured.layer_names,
             captured.name,
+            captured.layer_scopes,
         )
     except CompileError:
         raise

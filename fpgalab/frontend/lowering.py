@@ -17,6 +17,7 @@ import numpy as np
 
 from fpgalab.errors import CompileError
 from fpgalab.ir import nodes as ir
+from fpgalab.ir.keys import LAYER_SCOPE
 from fpgalab.sim.functional import evaluate_float
 from fpgalab.sim.values import broadcast_in_dims
 
@@ -56,9 +57,22 @@ def sanitize(name: str) -> str:
     return "v_" + text if text[0].isdigit() else text
 
 
-def layer_of(op_name: str, layer_names: frozenset[str]) -> str:
-    """The Keras layer (or TF name scope) an HLO op came from, for per-layer options and reports."""
+_SCOPE_PART = re.compile(rf"^({LAYER_SCOPE}\d+)(?:_\d+)?$")  # TF uniquifies a scope entered twice: _1, _2 ...
+
+
+def layer_of(op_name: str, layer_names: frozenset[str], scopes: dict | None = None) -> str:
+    """The Keras layer (or TF name scope) an HLO op came from, for per-layer options and reports.
+
+    A Keras model is captured with each layer's call inside a name scope of its own (``scopes``:
+    scope -> the layer's name as ``model.layers`` has it); the innermost one names the layer, so
+    Keras's call-name suffixes (``dense_1`` for a layer named ``dense``) cannot mislead. Without
+    scopes (plain TF functions), the op's name scopes are matched against ``layer_names``."""
     parts = [p for p in op_name.split("/") if p]
+    if scopes:
+        for part in reversed(parts):
+            match = _SCOPE_PART.match(part)
+            if match and match.group(1) in scopes:
+                return scopes[match.group(1)]
     for part in parts:
         if part in layer_names:
             return part
@@ -73,8 +87,9 @@ def layer_of(op_name: str, layer_names: frozenset[str]) -> str:
 class GraphBuilder:
     """The kernel under construction: inputs, constants (ROMs) and nodes, with unique names."""
 
-    def __init__(self, layer_names: frozenset[str]):
+    def __init__(self, layer_names: frozenset[str], layer_scopes: dict | None = None):
         self.layer_names = layer_names
+        self.layer_scopes = dict(layer_scopes or {})
         self.inputs: list[ir.Input] = []
         self.constants: dict[str, ir.Constant] = {}
         self.nodes: list[ir.Node] = []
@@ -119,7 +134,7 @@ class GraphBuilder:
                 value.shape,
                 dims=value.dims,
                 op_name=op_name,
-                layer=layer_of(op_name, self.layer_names),
+                layer=layer_of(op_name, self.layer_names, self.layer_scopes),
             )
             return self.add_node(node)
         raise CompileError(f"a tuple cannot be used as an array operand here ({base})")

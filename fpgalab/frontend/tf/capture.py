@@ -21,6 +21,7 @@ import numpy as np
 
 from fpgalab.errors import CompileError
 from fpgalab.frontend.tf.hlo import Module, module_from_proto
+from fpgalab.ir.keys import LAYER_SCOPE
 
 
 @dataclass
@@ -35,6 +36,7 @@ class Capture:
     reference: object = field(repr=False)  # float TensorFlow callable: arrays with a sample axis -> list of arrays
     seconds: float = 0.0
     hlo_text: object = ""  # a function giving XLA's HLO text: asked for only when shown (it costs a lowering)
+    layer_scopes: dict = field(default_factory=dict)  # the name scope of each Keras layer's call -> its name
 
 
 @contextlib.contextmanager
@@ -70,6 +72,35 @@ def _layers(model) -> list:
         found.append(layer)
         found.extend(_layers(layer))
     return found
+
+
+@contextlib.contextmanager
+def _scoped_layers(layers: list, tf):
+    """While tracing, run each Keras layer's ``call`` inside a name scope of its own (``LAYER_SCOPE``
+    + its position), so every HLO op names the layer object that made it: Keras 3 scopes ops by
+    call name (a layer named ``dense`` runs under ``dense_1`` when another is named ``dense_1``).
+    Yields scope -> layer name; the layers are left as they were."""
+    scopes, patched = {}, []
+    try:
+        for k, layer in enumerate(layers):
+            scope = f"{LAYER_SCOPE}{k}"
+            scopes[scope] = layer.name
+            original = layer.call
+            had_own = "call" in vars(layer)
+
+            def scoped_call(*args, _call=original, _scope=scope, **kwargs):
+                with tf.name_scope(_scope):
+                    return _call(*args, **kwargs)
+
+            layer.call = scoped_call
+            patched.append((layer, original, had_own))
+        yield scopes
+    finally:
+        for layer, original, had_own in reversed(patched):
+            if had_own:
+                layer.call = original
+            else:
+                del layer.call
 
 
 def check_example_args(args) -> list[np.ndarray]:
@@ -131,7 +162,8 @@ def capture(fn, *args, input_names=None) -> Capture:
     target, name, layer_names, model = _callable(fn, len(arrays), tf)
     compiled = tf.function(target, jit_compile=True, autograph=True)
     specs = [tf.TensorSpec(a.shape, tf.float32) for a in arrays]
-    with _quiet(tf):
+    layers = _layers(model) if model is not None else []
+    with _quiet(tf), _scoped_layers(layers, tf) as layer_scopes:
         concrete, compiler_ir, serialized = _trace(compiled, specs, arrays, tf)
     module = module_from_proto(serialized)
     bindings, weight_names = _bind_parameters(module, concrete, len(arrays), model, tf)
@@ -149,6 +181,7 @@ def capture(fn, *args, input_names=None) -> Capture:
         reference,
         time.perf_counter() - start,
         lambda: compiler_ir(stage="hlo"),
+        layer_scopes,
     )
 
 

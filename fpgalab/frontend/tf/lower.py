@@ -29,8 +29,9 @@ class Lowering(GraphBuilder):
         input_names: list[str],
         weight_names: dict[int, str],
         layer_names: frozenset[str],
+        layer_scopes: dict | None = None,
     ):
-        super().__init__(layer_names)
+        super().__init__(layer_names, layer_scopes)
         self.module = module
         self.bindings = bindings
         self.n_inputs = n_inputs
@@ -117,7 +118,7 @@ class Lowering(GraphBuilder):
         return self.run(comp, env)
 
     def common(self, ins: Instruction) -> dict:
-        return {"layer": layer_of(ins.op_name, self.layer_names), "op_name": ins.op_name or ins.name}
+        return {"layer": layer_of(ins.op_name, self.layer_names, self.layer_scopes), "op_name": ins.op_name or ins.name}
 
 
 def _topological(comp: Computation) -> list[Instruction]:
@@ -146,9 +147,17 @@ def lower_module(
     weight_names=None,
     layer_names=frozenset(),
     name: str = "",
+    layer_scopes=None,
 ) -> ir.Kernel:
-    """HLO module + values of its non-input parameters → IR kernel (all float32)."""
+    """HLO module + values of its non-input parameters → IR kernel (all float32). ``layer_scopes``:
+    the name scope capture gave each Keras layer -> the layer's name."""
     kernel = Lowering(
-        module, bindings, n_inputs, list(input_names or []), dict(weight_names or {}), frozenset(layer_names)
+        module,
+        bindings,
+        n_inputs,
+        list(input_names or []),
+        dict(weight_names or {}),
+        frozenset(layer_names),
+        layer_scopes,
     ).lower()
     return kernel.replace(name=sanitize(name)) if name else kernel
