@@ -358,7 +358,7 @@ model = jet.fn""",
         "code",
         f"""\
 {CHECK}
-for path in sorted(p for p in out.rglob("*") if p.is_file()):
+for path in sorted(p for p in out.rglob("*") if p.is_file() and p.name != ".fpgalab-export.json"):
     print(path.relative_to(out).as_posix())""",
     ),
     ("md", "The top of the HLS C++ (the whole of it is in the Code tab above, or in the folder):"),

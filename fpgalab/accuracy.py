@@ -99,6 +99,12 @@ def compare_outputs(
         agreement = float(np.mean(hw_top == ref_top))
         if y is not None:
             labels = _labels(y, samples)
+            classes = flat_hw.shape[1]
+            if labels.size and (labels.min() < 0 or labels.max() >= classes):
+                raise ValueError(
+                    f"labels must be class ids 0..{classes - 1} (the model has {classes} outputs), "
+                    f"got values from {labels.min()} to {labels.max()}"
+                )
             accuracy = float(np.mean(hw_top == labels))
             float_accuracy = float(np.mean(ref_top == labels))
     per_layer = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -13,7 +14,8 @@ from fpgalab.errors import CompileError
 from fpgalab.ir import nodes as ir
 from fpgalab.ir.printer import format_kernel
 from fpgalab.ir.serialize import kernel_from_dict, kernel_to_dict
-from fpgalab.ir.verify import verify_kernel
+from fpgalab.ir.types import FixedType
+from fpgalab.ir.verify import IRError, verify_kernel
 from fpgalab.options import Options, parse_options, parse_precision
 from fpgalab.passes import graph_passes, hls_passes, run_pipeline
 from fpgalab.passes.quantize import AssignPrecision
@@ -150,6 +152,8 @@ class Design:
                 )
         if len({a.shape[0] for a in arrays}) != 1:
             raise ValueError(f"inputs have different sample counts: {[a.shape[0] for a in arrays]}")
+        if arrays and arrays[0].shape[0] == 0:
+            raise ValueError(f"the batch is empty: give at least one sample of shape {self.example_shapes[0]}")
         return arrays, ("batch" if "batch" in modes else "stacked" if "stacked" in modes else "single")
 
     @staticmethod
@@ -168,6 +172,7 @@ class Design:
         With several outputs, a tuple.
         """
         arrays, mode = self._batch(inputs)
+        self._warn_non_finite(arrays)
         kernel = self.float_twin if float_reference else self.kernel
         values = run_kernel(kernel, arrays, self._context())
         outs = []
@@ -176,6 +181,18 @@ class Design:
             array = to_float(value) if not value.is_fixed else to_exact(value)
             outs.append(self._unbatch(array, mode, arrays[0].shape[0]))
         return outs[0] if len(outs) == 1 else tuple(outs)
+
+    def _warn_non_finite(self, arrays) -> None:
+        """NaN or infinity has no fixed-point value: say what the hardware makes of it."""
+        fixed = any(isinstance(i.dtype, FixedType) for i in self.kernel.inputs)
+        bad = sum(int(np.count_nonzero(~np.isfinite(a))) for a in arrays)
+        if fixed and bad:
+            warnings.warn(
+                f"{self.name}: {bad} input value(s) are NaN or infinite; an ap_fixed input cannot hold them "
+                "(the conversion gives 0 for NaN and wraps or saturates infinities per the input type), so the "
+                "outputs for those samples are what that hardware computes, not TensorFlow's",
+                stacklevel=3,
+            )
 
     @property
     def float_twin(self) -> ir.Kernel:
@@ -245,21 +262,55 @@ class Design:
 
     @classmethod
     def from_json(cls, text: str) -> Design:
+        """A design from ``to_json``'s text, checked as a compiled one is: one ``ValueError`` saying
+        what is wrong for anything else (bad JSON, another format version, missing or mistyped fields,
+        shapes that are not positive, too large, or inconsistent with the weights and the nodes)."""
         try:
             data = json.loads(text)
-        except json.JSONDecodeError as err:
-            raise ValueError(f"not a design: invalid JSON ({err})") from None
+        except (json.JSONDecodeError, RecursionError, TypeError) as err:
+            raise ValueError(f"not a design: invalid JSON ({str(err)[:200]})") from None
         if not isinstance(data, dict) or data.get("fpgalab_design") != JSON_VERSION:
             raise ValueError(f"not an fpgalab design of format version {JSON_VERSION}")
-        return cls(
-            data["name"],
-            verify_kernel(kernel_from_dict(data["kernel"])),
-            kernel_from_dict(data["float_kernel"]),
-            parse_options(**data["options"]),
-            tuple(tuple(s) for s in data["example_shapes"]),
-            data["hlo_text"],
-            tuple((s, t) for s, t in data["timings"]),
-        )
+        try:
+            shapes = tuple(_shape(s, "example shape") for s in data["example_shapes"])
+            kernel = verify_kernel(kernel_from_dict(data["kernel"]))
+            float_kernel = verify_kernel(kernel_from_dict(data["float_kernel"]))
+            for k in (kernel, float_kernel):
+                for buf in k.buffers().values():
+                    _shape(buf.shape, f"buffer {buf.name}")
+            if shapes != tuple(tuple(i.shape) for i in kernel.inputs):
+                raise ValueError(
+                    f"example shapes {list(shapes)} do not match the kernel's inputs "
+                    f"{[list(i.shape) for i in kernel.inputs]}"
+                )
+            design = cls(
+                str(data["name"]),
+                kernel,
+                float_kernel,
+                parse_options(**data["options"]),
+                shapes,
+                str(data.get("hlo_text", "")),
+                tuple((str(s), float(t)) for s, t in data.get("timings", ())),
+            )
+        except (ValueError, IRError) as err:
+            raise ValueError(f"not a valid fpgalab design: {err}") from None
+        except (KeyError, TypeError, AttributeError, IndexError, RecursionError) as err:
+            what = f"missing field {err}" if isinstance(err, KeyError) else f"{type(err).__name__}: {str(err)[:200]}"
+            raise ValueError(f"not a valid fpgalab design: {what}") from None
+        return design
+
+
+MAX_ELEMENTS = 1 << 28  # the most elements a buffer of a loaded design may have
+
+
+def _shape(shape, what: str) -> tuple[int, ...]:
+    if not isinstance(shape, (list, tuple)) or not all(isinstance(d, int) and not isinstance(d, bool) for d in shape):
+        raise ValueError(f"{what} must be a list of integers, got {shape!r}"[:300])
+    if any(d < 1 for d in shape):
+        raise ValueError(f"{what} {list(shape)} has a dimension below 1")
+    if int(np.prod(shape, dtype=np.float64)) > MAX_ELEMENTS:
+        raise ValueError(f"{what} {list(shape)} has more than {MAX_ELEMENTS:,} elements")
+    return tuple(shape)
 
 
 def build_design(

@@ -62,7 +62,7 @@ class ExploreResult:
         return design
 
 
-def _points(space: dict) -> list[dict]:
+def _points(space: dict, base_options: dict) -> list[dict]:
     if not isinstance(space, dict) or not space:
         raise ValueError("space must be a non-empty dict: option name -> list of values to try")
     for name, values in space.items():
@@ -71,7 +71,13 @@ def _points(space: dict) -> list[dict]:
         if not isinstance(values, (list, tuple)) or not values:
             raise ValueError(f"space[{name!r}] must be a non-empty list of values, got {values!r}")
     names = list(space)
-    return [dict(zip(names, combo)) for combo in itertools.product(*(space[n] for n in names))]
+    points = [dict(zip(names, combo)) for combo in itertools.product(*(space[n] for n in names))]
+    for point in points:  # every point's options must be valid: a clear error now, not failed points later
+        try:
+            parse_options(**{**base_options, **point})
+        except ValueError as err:
+            raise ValueError(f"space point {point}: {err}") from None
+    return points
 
 
 def _objective_value(objective, row: dict) -> float:
@@ -165,9 +171,9 @@ def explore(
     if isinstance(max_util, bool) or not isinstance(max_util, (int, float)) or not max_util > 0:
         raise ValueError(f"max_util must be a positive fraction such as 0.8, got {max_util!r}")
     fixed = {k: constraints[k] for k in ("device", "clock_mhz") if k in constraints}
-    points = _points(space)
     base_options = {**options, **fixed}
     parse_options(**base_options)  # the options shared by all points must be valid on their own
+    points = _points(space, base_options)
     start = time.perf_counter()
     base = _Base(fn, example_args, base_options)
     rows, designs = [], []

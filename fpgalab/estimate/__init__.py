@@ -29,6 +29,17 @@ def design_resources(design, flow: str = "hls") -> ResourceReport:
     return estimate_resources(design.schedule, design.device, flow=flow, rtl=rtl)
 
 
+def _clock_warnings(schedule, device) -> tuple[str, ...]:
+    """A clock above what the part's fabric reaches is reported: the cycles stand, the time does not."""
+    top = device.clock.max_practical_mhz
+    if schedule.clock_mhz <= top:
+        return ()
+    return (
+        f"{schedule.clock_mhz:g} MHz is above what {device.name}'s fabric reaches (about {top:g} MHz): "
+        "the cycle counts hold, the times and throughput in µs do not",
+    )
+
+
 def design_report(name: str, schedule, timing, resources: ResourceReport, device=None) -> DesignReport:
     """Join the schedule, the timing and the resources into one frozen report."""
 
@@ -73,5 +84,5 @@ def design_report(name: str, schedule, timing, resources: ResourceReport, device
         resources.utilization,
         resources.fits,
         tuple(per_layer),
-        tuple(schedule.warnings) + tuple(resources.warnings),
+        tuple(schedule.warnings) + tuple(resources.warnings) + _clock_warnings(schedule, device),
     )

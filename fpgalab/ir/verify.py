@@ -23,6 +23,26 @@ def _expected_shape(node: ir.Node, shapes: dict) -> tuple[int, ...] | None:
         return tuple(len(range(a, b, s)) for a, b, s in zip(node.starts, node.limits, node.strides))
     if isinstance(node, ir.Pad):
         return tuple(d + lo + hi for d, lo, hi in zip(shapes[node.inputs[0]], node.low, node.high))
+    if isinstance(node, ir.Dot):
+        lhs, rhs = shapes[node.inputs[0]], shapes[node.inputs[1]]
+        if [lhs[d] for d in node.lhs_contract] != [rhs[d] for d in node.rhs_contract]:
+            raise IRError(
+                f"{node.name}: contracts {[lhs[d] for d in node.lhs_contract]} of {node.inputs[0]} "
+                f"with {[rhs[d] for d in node.rhs_contract]} of {node.inputs[1]}"
+            )
+        free_l = [lhs[d] for d in range(len(lhs)) if d not in node.lhs_contract and d not in node.lhs_batch]
+        free_r = [rhs[d] for d in range(len(rhs)) if d not in node.rhs_contract and d not in node.rhs_batch]
+        return tuple([lhs[d] for d in node.lhs_batch] + free_l + free_r)
+    if isinstance(node, ir.Conv):
+        x, k = shapes[node.inputs[0]], shapes[node.inputs[1]]
+        if len(k) != len(x) or x[-1] != k[-2] * node.groups:
+            raise IRError(f"{node.name}: input {list(x)} does not fit kernel {list(k)} with {node.groups} group(s)")
+        spatial = []
+        for n, w, s, d, (lo, hi) in zip(
+            x[1:-1], k[:-2], node.strides, node.dilation or (1,) * len(k[:-2]), node.padding
+        ):
+            spatial.append((n + lo + hi - (w - 1) * d - 1) // s + 1)
+        return (x[0], *spatial, k[-1])
     return None
 
 

@@ -29,6 +29,7 @@ import os
 import re
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
+from fpgalab.backends import MANIFEST
 from fpgalab.magics.protocol import (
     MAX_FILES,
     MAX_PATH,
@@ -116,6 +117,8 @@ def _listing(target: Path) -> list[str]:
     for dirpath, dirnames, filenames in os.walk(target):
         dirnames.sort()
         for name in sorted(filenames):
+            if name == MANIFEST:  # fpgalab's own mark, not one of the exported files
+                continue
             files.append((Path(dirpath) / name).relative_to(target).as_posix())
             if len(files) >= MAX_FILES:
                 return files

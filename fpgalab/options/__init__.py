@@ -274,8 +274,8 @@ def parse_options(**options) -> Options:
     if part.uram_block is None and "uram" in (storage.values() if isinstance(storage, dict) else [storage]):
         raise ValueError(f"storage 'uram': device {part.name} has no UltraRAM; allowed: auto, bram, lutram, reg")
     clock = options.get("clock_mhz", DEFAULT_CLOCK_MHZ)
-    if isinstance(clock, bool) or not isinstance(clock, (int, float)) or not clock > 0:
-        raise ValueError(f"clock_mhz must be a positive number of MHz, got {clock!r}")
+    if isinstance(clock, bool) or not isinstance(clock, (int, float)) or not 0 < clock < float("inf"):
+        raise ValueError(f"clock_mhz must be a positive, finite number of MHz, got {clock!r}")
     spec = options.get("precision", DEFAULT_PRECISION)
     return Options(
         device,

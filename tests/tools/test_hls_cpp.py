@@ -36,6 +36,7 @@ def test_hls_project_files(tmp_path):
     project = emit(design, "hls", tmp_path / "prj")
     names = sorted(p.name for p in project.iterdir())
     assert names == [
+        ".fpgalab-export.json",
         "Makefile",
         "fpgalab_support.h",
         "kernel.cpp",

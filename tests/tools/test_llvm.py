@@ -126,13 +126,22 @@ def test_export_refuses_non_empty_folder_and_is_atomic(tmp_path, monkeypatch):
         (folder / "half.ll").write_text("partial")
         raise KeyboardInterrupt
 
+    previous = emit(design, "llvm", tmp_path / "previous")
     monkeypatch.setitem(backends.BACKENDS, "llvm", broken)
     with pytest.raises(KeyboardInterrupt):
-        emit(design, "llvm", target, overwrite=True)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no staging folder left behind
-    assert (target / "keep.txt").read_text() == "mine"
+        emit(design, "llvm", previous, overwrite=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "previous"]  # no staging folder left behind
+    assert sorted(p.name for p in previous.iterdir()) == [".fpgalab-export.json", "fn.ll"]  # the export intact
     monkeypatch.undo()
-    emit(design, "llvm", target, overwrite=True)
-    assert [p.name for p in target.iterdir()] == ["fn.ll"]
+    with pytest.raises(FileExistsError, match=r"holds files fpgalab did not write \(keep.txt\)|not written by fpgalab"):
+        emit(design, "llvm", target, overwrite=True)  # the user's file is never deleted
+    assert (target / "keep.txt").read_text() == "mine"
+    fresh = emit(design, "llvm", tmp_path / "fresh")
+    assert sorted(p.name for p in fresh.iterdir()) == [".fpgalab-export.json", "fn.ll"]
+    assert emit(design, "llvm", fresh, overwrite=True) == fresh  # fpgalab's own export is replaced
+    (fresh / "notes.txt").write_text("mine")
+    with pytest.raises(FileExistsError, match=r"did not write \(notes.txt\)"):
+        emit(design, "llvm", fresh, overwrite=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fresh", "out", "previous"]  # no staging or .old folders
     with pytest.raises(ValueError, match="unknown backend"):
         emit(design, "vhdl", tmp_path / "x")

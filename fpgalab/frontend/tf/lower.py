@@ -66,6 +66,11 @@ class Lowering(GraphBuilder):
         for k, out in enumerate(outputs):
             if isinstance(out, Tuple):
                 raise CompileError("nested tuple outputs are not supported; return a flat tuple of tensors")
+            if self.known(out) is not None:
+                raise CompileError(
+                    f"output {k} does not depend on the inputs (it is a constant the function computes without "
+                    "them); an accelerator has nothing to compute for it: return tensors computed from the inputs"
+                )
             names.append(self.buffer(out, f"output_{k}").name)
         kernel = ir.Kernel(
             sanitize(self.module.name),
@@ -74,7 +79,13 @@ class Lowering(GraphBuilder):
             tuple(self.nodes),
             tuple(names),
         )
-        return eliminate_dead_code(kernel)
+        kernel = eliminate_dead_code(kernel)
+        if not kernel.nodes:
+            raise CompileError(
+                "the function returns its inputs unchanged: there is no computation for hardware to do "
+                "(fpgalab designs need at least one operation on the inputs)"
+            )
+        return kernel
 
     def _check_input(self, p: Instruction):
         if p.shape.dtype not in FLOAT_TYPES:
