@@ -37,7 +37,7 @@ def fits_int64(bound: int, what: str) -> None:
         )
 
 
-def _max_abs(a: np.ndarray) -> int:
+def max_abs(a: np.ndarray) -> int:
     """Largest magnitude in ``a`` as a Python int (0 for an empty array); exact for any int64."""
     if a.size == 0:
         return 0
@@ -206,7 +206,7 @@ def align(mant, frac_from: int, frac_to: int) -> np.ndarray:
     m = _as_mantissa(mant)
     shift = int(frac_to) - int(frac_from)
     if shift >= 0:
-        fits_int64(_max_abs(m) << shift, f"aligning {_max_abs(m).bit_length()}-bit mantissas by {shift} bits")
+        fits_int64(max_abs(m) << shift, f"aligning {max_abs(m).bit_length()}-bit mantissas by {shift} bits")
         return m << shift
     drop = min(-shift, INT64_BITS)
     if np.any(m & ((1 << drop) - 1)):
@@ -225,7 +225,7 @@ def add(a, fa: int, b, fb: int) -> tuple[np.ndarray, int]:
     a, b = _as_mantissa(a), _as_mantissa(b)
     f = max(int(fa), int(fb))
     a2, b2 = align(a, fa, f), align(b, fb, f)
-    ba, bb = _max_abs(a2), _max_abs(b2)
+    ba, bb = max_abs(a2), max_abs(b2)
     fits_int64(ba + bb, f"sum of {ba.bit_length()}-bit and {bb.bit_length()}-bit aligned mantissas")
     return a2 + b2, f
 
@@ -236,7 +236,7 @@ def mul(a, fa: int, b, fb: int) -> tuple[np.ndarray, int]:
     Like ``ap_fixed`` ``*``, whose result is ``ap_fixed<W1+W2, I1+I2>`` (UG1399).
     """
     a, b = _as_mantissa(a), _as_mantissa(b)
-    ba, bb = _max_abs(a), _max_abs(b)
+    ba, bb = max_abs(a), max_abs(b)
     fits_int64(ba * bb, f"product of {ba.bit_length()}-bit and {bb.bit_length()}-bit mantissas")
     return a * b, int(fa) + int(fb)
 
@@ -250,10 +250,10 @@ def exact_matmul(a_mant, b_mant) -> np.ndarray:
     """
     a, b = _as_mantissa(a_mant), _as_mantissa(b_mant)
     k = a.shape[-1] if a.ndim else 1
-    bound = _max_abs(a) * _max_abs(b) * k
+    bound = max_abs(a) * max_abs(b) * k
     if bound < _FLOAT_EXACT:
         return np.matmul(a.astype(np.float64), b.astype(np.float64)).astype(np.int64)
     fits_int64(
-        bound, f"matmul of {_max_abs(a).bit_length()}-bit by {_max_abs(b).bit_length()}-bit mantissas over {k} terms"
+        bound, f"matmul of {max_abs(a).bit_length()}-bit by {max_abs(b).bit_length()}-bit mantissas over {k} terms"
     )
     return np.matmul(a, b)

@@ -15,7 +15,14 @@ import numpy as np
 from fpgalab.ir import nodes as ir
 from fpgalab.ir.types import FLOAT32, FixedType
 from fpgalab.sim import fixed
+from fpgalab.sim.accumulate import (
+    accumulate_sequential,
+    sum_is_exact,
+    wrapped_sum,
+    wrapping_sum,
+)
 from fpgalab.sim.elementwise import evaluate_expr
+from fpgalab.sim.fixed import max_abs
 from fpgalab.sim.values import SimValue, broadcast_in_dims, constant_value, convert, to_float
 
 ROWS: dict = {}
@@ -45,34 +52,6 @@ def _mantissa(value: SimValue, dtype: FixedType) -> tuple[np.ndarray, int]:
     if isinstance(value.dtype, FixedType):
         return value.array, value.dtype.frac
     return convert(value, dtype).array, dtype.frac
-
-
-def _max_abs(array: np.ndarray) -> int:
-    return int(np.max(np.abs(array))) if array.size else 0
-
-
-def _accumulate_sequential(acc: np.ndarray, terms, acc_type: FixedType) -> np.ndarray:
-    """``for term in terms: acc = acc_type(acc + term)`` with exact terms given as (mantissa, frac)."""
-    for mant, frac in terms:
-        total, total_frac = fixed.add(acc, acc_type.frac, mant, frac)
-        acc = fixed.quantize(total, total_frac, acc_type)
-    return acc
-
-
-def _sum_is_exact(acc_type: FixedType, product_frac: int, start_abs: int, terms_abs: int) -> bool:
-    """True when adding the terms at once equals adding them one by one into ``acc_type``.
-
-    Needs every term representable in the accumulator without rounding (enough fraction bits),
-    and either wrap-around overflow (modular, so order-free) or no partial sum outside the
-    accumulator's range: ``start_abs`` (accumulator units) + ``terms_abs`` (sum of |term| in
-    units of 2**-product_frac) bounds every partial sum.
-    """
-    if acc_type.frac < product_frac:
-        return False
-    if acc_type.overflow == "AP_WRAP":
-        return True
-    bound = start_abs + (terms_abs << (acc_type.frac - product_frac))
-    return bound <= min(-acc_type.min_int, acc_type.max_int)
 
 
 # ---- elementwise and data movement -----------------------------------------------------------------
@@ -195,15 +174,18 @@ def _dot(node: ir.Dot, values, ctx):
     out_shape = (samples,) + tuple(node.shape)
     acc = _initial_acc(node, values, acc_type, out_shape)
     product_frac = l_frac + r_frac
-    terms_abs = l4.shape[3] * _max_abs(l_mant) * _max_abs(r_mant)
-    if _sum_is_exact(acc_type, product_frac, _max_abs(acc), terms_abs):
+    terms_abs = l4.shape[3] * max_abs(l_mant) * max_abs(r_mant)
+    if sum_is_exact(acc_type, product_frac, max_abs(acc), terms_abs):
         products = _matmul(l4, r4, exact=True).reshape(out_shape)
         total, frac = fixed.add(acc, acc_type.frac, products, product_frac)
         acc = fixed.quantize(total, frac, acc_type)
+    elif wrapping_sum(acc_type, product_frac, max_abs(l_mant) * max_abs(r_mant), l4.shape[3]):
+        acc4 = acc.reshape(samples, l4.shape[1], l4.shape[2], r4.shape[3])
+        acc = wrapped_sum(acc4, l4, r4, product_frac, acc_type).reshape(out_shape)
     else:
         acc4 = acc.reshape(samples, l4.shape[1], l4.shape[2], r4.shape[3])
         terms = ((l4[..., k : k + 1] * r4[:, :, k : k + 1, :], product_frac) for k in range(l4.shape[3]))
-        acc = _accumulate_sequential(acc4, terms, acc_type).reshape(out_shape)
+        acc = accumulate_sequential(acc4, terms, acc_type).reshape(out_shape)
     return convert(SimValue(acc, acc_type), node.dtype)
 
 
@@ -284,8 +266,8 @@ def _conv(node: ir.Conv, values, ctx):
     kernel = taps(w_arr)
     acc = _initial_acc(node, values, acc_type, out_shape)
     product_frac = x_frac + w_frac
-    terms_abs = kernel.shape[0] * kernel.shape[1] * _max_abs(x_arr) * _max_abs(w_arr)
-    if _sum_is_exact(acc_type, product_frac, _max_abs(acc), terms_abs):
+    terms_abs = kernel.shape[0] * kernel.shape[1] * max_abs(x_arr) * max_abs(w_arr)
+    if sum_is_exact(acc_type, product_frac, max_abs(acc), terms_abs):
         if terms_abs < 1 << 53:  # integers stay exact in float64: im2col and BLAS in float64, one conversion back
             total = _conv_sum(
                 patches_of(x_arr.astype(np.float64)), kernel.astype(np.float64), node.groups, exact=False
@@ -298,13 +280,21 @@ def _conv(node: ir.Conv, values, ctx):
     cg, features = kernel.shape[1], kernel.shape[2]
     fg = features // node.groups
     channel = np.array([(f // fg) * cg for f in range(features)])
+    if wrapping_sum(acc_type, product_frac, max_abs(x_arr) * max_abs(w_arr), kernel.shape[0] * cg):
+        shift = product_frac - acc_type.frac
+        half = (1 << (shift - 1)) if acc_type.quant == "AP_RND" else 0
+        total = acc.astype(np.int64, copy=True)
+        for k in range(kernel.shape[0]):  # all channels of one tap at once: q(x w) summed, wrapped once below
+            window = patches[..., k, channel[None, :] + np.arange(cg)[:, None]]  # (..., cg, features)
+            total += ((window * kernel[k] + half) >> shift).sum(axis=-2).reshape(out_shape)
+        return convert(SimValue(fixed.quantize(total, acc_type.frac, acc_type), acc_type), node.dtype)
 
     def terms():
         for k in range(kernel.shape[0]):
             for c in range(cg):
                 yield patches[..., k, channel + c].reshape(out_shape) * kernel[k, c], product_frac
 
-    acc = _accumulate_sequential(acc, terms(), acc_type)
+    acc = accumulate_sequential(acc, terms(), acc_type)
     return convert(SimValue(acc, acc_type), node.dtype)
 
 
@@ -330,12 +320,12 @@ def _reduce_fixed_sum(array: np.ndarray, frac: int, acc_type: FixedType, axes, i
     """Sum in the accumulator type; exact at once when order cannot matter, else term by term."""
     count = int(np.prod([array.shape[a] for a in axes], dtype=np.int64)) if axes else 1
     start = np.full(np.delete(np.array(array.shape), axes).tolist(), init_mant, dtype=np.int64)
-    if _sum_is_exact(acc_type, frac, abs(init_mant), count * _max_abs(array)):
+    if sum_is_exact(acc_type, frac, abs(init_mant), count * max_abs(array)):
         total, total_frac = fixed.add(start, acc_type.frac, np.sum(array, axis=axes), frac)
         return fixed.quantize(total, total_frac, acc_type)
     moved = np.moveaxis(array, axes, tuple(range(array.ndim - len(axes), array.ndim)))
     flat = moved.reshape(moved.shape[: array.ndim - len(axes)] + (-1,))
-    return _accumulate_sequential(start, ((flat[..., k], frac) for k in range(flat.shape[-1])), acc_type)
+    return accumulate_sequential(start, ((flat[..., k], frac) for k in range(flat.shape[-1])), acc_type)
 
 
 @row(ir.Pool)

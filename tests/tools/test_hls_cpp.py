@@ -114,3 +114,9 @@ def test_io_stream_project_builds_and_matches_the_simulator(tmp_path, name):
     assert "#pragma HLS DATAFLOW" in kernel and "hls::stream<word_" in kernel
     if name in ("lenet5", "conv2d_8", "mobilenet_v1_small"):
         assert "static fixed_16_6_t lb[" in kernel  # a line buffer
+
+
+def test_hls4ml_precision_narrow_accumulators_match_the_ap_types_headers(tmp_path):
+    """The simulator's one-sum path for a narrow AP_WRAP accumulator against g++ and ap_fixed.h."""
+    design = case("jet_mlp").design(precision={"default": "ap_fixed<16,6>", "accum": "ap_fixed<16,6>"})
+    _csim(design, tmp_path / "prj")

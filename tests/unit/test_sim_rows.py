@@ -12,6 +12,8 @@ import itertools
 from fractions import Fraction
 
 import numpy as np
+import pytest
+from conftest import case
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_fixed import ref_quantize
@@ -213,3 +215,17 @@ def test_reduce_sum_over_two_dims_matches_the_scalar_loop(data):
         for i, k in itertools.product(range(2), range(4)):
             acc = q(acc + F(x[i, j, k]), t_acc)
         assert Fraction(float(got[j])) == q(acc, t_out)
+
+
+@pytest.mark.parametrize("accum", ["ap_fixed<16,6>", "ap_fixed<16,6,AP_RND,AP_WRAP>", "ap_fixed<12,4>"])
+@pytest.mark.parametrize("name", ["jet_mlp", "lenet5"])
+def test_narrow_wrapping_accumulators_sum_at_once_bit_for_bit(name, accum, monkeypatch):
+    """hls4ml's accumulator (the layer type, AP_WRAP) drops product bits term by term; the one-sum
+    path (each product quantized, summed, wrapped once) must equal adding them one by one."""
+    from fpgalab.sim import rows  # noqa: PLC0415
+
+    design = case(name).design(precision={"default": "ap_fixed<16,6>", "accum": accum})
+    x = np.random.default_rng(3).normal(0, 2, size=(64,) + design.example_shapes[0][1:]).astype(np.float32)
+    fast = design.simulate(x)
+    monkeypatch.setattr(rows, "wrapping_sum", lambda *args: False)
+    np.testing.assert_array_equal(fast, design.simulate(x))
