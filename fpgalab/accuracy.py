@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
 from fpgalab.ir import nodes as ir
 from fpgalab.ir.types import FixedType
+from fpgalab.sim.overflow import Overflow, overflow_warning
 from fpgalab.sim.values import to_exact
 
 
@@ -33,6 +35,7 @@ class AccuracyReport:
     accuracy: float | None  # hardware top-1 against labels, when given
     float_accuracy: float | None  # reference top-1 against labels, when given
     per_layer: tuple[LayerError, ...]
+    overflows: tuple[Overflow, ...] = ()  # every wrap, saturation and table clamp the hardware run applied
 
     @property
     def overflowing_layers(self) -> tuple[LayerError, ...]:
@@ -53,6 +56,8 @@ class AccuracyReport:
                 f"warning: {layer.layer} overflows its type on {100 * layer.overflow:.2g}% of values "
                 f"(float range {layer.float_range[0]:.3g} to {layer.float_range[1]:.3g})"
             )
+        for overflow in self.overflows:
+            parts.append(f"overflow: {overflow.describe()}")
         return ", ".join(parts)
 
 
@@ -80,8 +85,28 @@ def _labels(y, samples: int) -> np.ndarray:
     return labels.astype(np.int64)
 
 
+def _top1_agreement(hw: np.ndarray, ref: np.ndarray) -> tuple[float, np.ndarray]:
+    """Share of samples whose reference class is the hardware's unique largest output.
+
+    A tie counts as a disagreement: hardware that outputs the same value for several classes
+    (a saturated or wrapped softmax gives all of them the same) has not told them apart, even
+    where ``argmax`` happens to pick the reference's class as the first of the tie.
+    """
+    ref_top = np.argmax(ref, axis=1)
+    best = hw[np.arange(hw.shape[0]), ref_top]
+    ties = np.sum(hw >= best[:, None], axis=1)
+    return float(np.mean(ties == 1)), ref_top
+
+
 def compare_outputs(
-    kernel: ir.Kernel, hardware: dict, twin: dict, reference: list[np.ndarray], source: str, y, samples: int
+    kernel: ir.Kernel,
+    hardware: dict,
+    twin: dict,
+    reference: list[np.ndarray],
+    source: str,
+    y,
+    samples: int,
+    overflows: tuple = (),
 ) -> AccuracyReport:
     """Build the report from every buffer of the hardware run and of its float32 twin."""
     out_name = kernel.outputs[0]
@@ -95,8 +120,8 @@ def compare_outputs(
     agreement = accuracy = float_accuracy = None
     flat_hw, flat_ref = hw.reshape(samples, -1), ref.reshape(samples, -1)
     if flat_hw.shape[1] > 1:
-        hw_top, ref_top = np.argmax(flat_hw, axis=1), np.argmax(flat_ref, axis=1)
-        agreement = float(np.mean(hw_top == ref_top))
+        hw_top = np.argmax(flat_hw, axis=1)
+        agreement, ref_top = _top1_agreement(flat_hw, flat_ref)
         if y is not None:
             labels = _labels(y, samples)
             classes = flat_hw.shape[1]
@@ -125,5 +150,26 @@ def compare_outputs(
             )
         )
     return AccuracyReport(
-        samples, source, max_abs, mean_abs, max_rel, agreement, accuracy, float_accuracy, tuple(per_layer)
+        samples,
+        source,
+        max_abs,
+        mean_abs,
+        max_rel,
+        agreement,
+        accuracy,
+        float_accuracy,
+        tuple(per_layer),
+        tuple(overflows),
     )
+
+
+def check_calibration(design, calibration) -> None:
+    """Warn when a calibration batch shows a type that cannot hold its range (``compile(..., calibration=x)``)."""
+    batches = tuple(calibration) if isinstance(calibration, (tuple, list)) else (calibration,)
+    try:
+        found = design.overflows(*batches)
+    except ValueError as error:
+        raise ValueError(f"calibration must be a batch of inputs like the example inputs: {error}") from None
+    message = overflow_warning(found, f"{design.name}: the calibration batch overflows the design's types")
+    if message:
+        warnings.warn(message, stacklevel=3)

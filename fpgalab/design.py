@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from fpgalab.accuracy import AccuracyReport, compare_outputs
+from fpgalab.accuracy import AccuracyReport, check_calibration, compare_outputs
 from fpgalab.errors import CompileError
 from fpgalab.ir import nodes as ir
 from fpgalab.ir.printer import format_kernel
@@ -19,7 +19,9 @@ from fpgalab.ir.verify import IRError, verify_kernel
 from fpgalab.options import Options, parse_options, parse_precision
 from fpgalab.passes import graph_passes, hls_passes, run_pipeline
 from fpgalab.passes.quantize import AssignPrecision
+from fpgalab.passes.softmax import fit_options
 from fpgalab.sim.functional import run_kernel
+from fpgalab.sim.overflow import Overflow, Tally
 from fpgalab.sim.values import SimContext, to_exact, to_float
 
 JSON_VERSION = 1
@@ -124,8 +126,8 @@ class Design:
         return design_report(self.name, self.schedule, self.timing, self.resources, self.device)
 
     # ---- simulation
-    def _context(self) -> SimContext:
-        return SimContext(tables=dict(self.options.tables), table_type=self.options.table_type)
+    def _context(self, tally: Tally | None = None) -> SimContext:
+        return SimContext(tables=dict(self.options.tables), table_type=self.options.table_type, tally=tally)
 
     def _batch(self, inputs) -> tuple[list[np.ndarray], str]:
         if len(inputs) != len(self.example_shapes):
@@ -174,13 +176,28 @@ class Design:
         arrays, mode = self._batch(inputs)
         self._warn_non_finite(arrays)
         kernel = self.float_twin if float_reference else self.kernel
-        values = run_kernel(kernel, arrays, self._context())
+        tally = Tally()
+        values = run_kernel(kernel, arrays, self._context(tally))
+        message = tally.warning(f"{self.name}: values overflowed")
+        if message:
+            warnings.warn(message, stacklevel=2)
         outs = []
         for name in kernel.outputs:
             value = values[name]
             array = to_float(value) if not value.is_fixed else to_exact(value)
             outs.append(self._unbatch(array, mode, arrays[0].shape[0]))
         return outs[0] if len(outs) == 1 else tuple(outs)
+
+    def overflows(self, *inputs) -> tuple[Overflow, ...]:
+        """Where the hardware's types cannot hold the values of ``inputs`` (a sample or a batch), per sample.
+
+        Every wrap, saturation and table clamp of every intermediate (accumulators, sums, table
+        inputs, results), with the share of samples it touched and the type that would hold it.
+        """
+        arrays, _ = self._batch(inputs)
+        tally = Tally()
+        run_kernel(self.kernel, arrays, self._context(tally))
+        return tally.overflows()
 
     def _warn_non_finite(self, arrays) -> None:
         """NaN or infinity has no fixed-point value: say what the hardware makes of it."""
@@ -211,16 +228,16 @@ class Design:
         """
         inputs = tuple(x) if isinstance(x, (tuple, list)) else (x,)
         arrays, mode = self._batch(inputs)
-        context = self._context()
-        hardware = run_kernel(self.kernel, arrays, context, keep=True)
-        twin = run_kernel(self.float_twin, arrays, context, keep=True)
+        tally = Tally()
+        hardware = run_kernel(self.kernel, arrays, self._context(tally), keep=True)
+        twin = run_kernel(self.float_twin, arrays, self._context(), keep=True)
         if self.reference is not None:
             reference = [np.asarray(r, dtype=np.float64) for r in self.reference(*arrays)]
             source = "tensorflow"
         else:
             reference = [to_exact(twin[name]) for name in self.kernel.outputs]
             source = "float32 simulation"
-        return compare_outputs(self.kernel, hardware, twin, reference, source, y, arrays[0].shape[0])
+        return compare_outputs(self.kernel, hardware, twin, reference, source, y, arrays[0].shape[0], tally.overflows())
 
     # ---- backends and ground truth (fpgalab.backends, fpgalab.verify)
     def emit(self, kind: str, path, overwrite: bool = False, **options):
@@ -323,8 +340,11 @@ def build_design(
     reference=None,
 ) -> Design:
     """Run the pass pipeline on a float32 kernel and wrap the result."""
-    steps = [*graph_passes(), AssignPrecision(options.precision), *hls_passes(options)]
-    kernel, pass_timings = run_pipeline(float_kernel, steps)
+    graphed, graph_timings = run_pipeline(float_kernel, graph_passes())
+    options = fit_options(options, graphed)
+    steps = [AssignPrecision(options.precision, tables=options.tables), *hls_passes(options)]
+    kernel, pass_timings = run_pipeline(graphed, steps)
+    pass_timings = graph_timings + pass_timings
     verify_kernel(kernel)
     return Design(
         name,
@@ -349,6 +369,7 @@ def compile(fn, *example_args, **options) -> Design:  # noqa: A001 - the public 
         if not example_args and kernel_options["example_args"] is not None:
             example_args = kernel_options["example_args"]
         fn = kernel_options["function"]
+    calibration = options.pop("calibration", None)
     parsed = parse_options(**options)
     start = time.perf_counter()
     captured = capture(fn, *example_args)
@@ -370,6 +391,9 @@ def compile(fn, *example_args, **options) -> Design:  # noqa: A001 - the public 
         raise CompileError("the model is too deeply nested for fpgalab's lowering") from None
     timings = [("capture", lower_start - start), ("lower", time.perf_counter() - lower_start)]
     shapes = [tuple(np.shape(a)) for a in example_args]
-    return build_design(
+    design = build_design(
         captured.name, verify_kernel(float_kernel), parsed, shapes, captured.hlo_text, timings, captured.reference
     )
+    if calibration is not None:
+        check_calibration(design, calibration)
+    return design

@@ -37,6 +37,7 @@ from fpgalab.parts import load_device
 from fpgalab.passes import graph_passes, hls_passes, run_pipeline
 from fpgalab.passes.fuse_producer import FuseIntoProducer
 from fpgalab.passes.quantize import AssignPrecision
+from fpgalab.passes.softmax import fit_options
 
 OBJECTIVES = ("latency", "interval", "throughput", "resources") + RESOURCE_KINDS
 CONSTRAINTS = ("device", "clock_mhz", "max_util", "max_latency", "max_interval")
@@ -120,9 +121,9 @@ class _Base:
 
     def kernel_for(self, options):
         """Typed once per precision, fused once per (precision, fuse); the other passes per point."""
-        key = (repr(options.precision_spec), options.fuse)
+        key = (repr(options.precision_spec), options.fuse, repr(sorted(options.tables.items())))
         if key not in self.typed:
-            typed = AssignPrecision(options.precision).run(self.prepared)
+            typed = AssignPrecision(options.precision, tables=options.tables).run(self.prepared)
             self.typed[key] = FuseIntoProducer(options.fuse).run(typed)
         steps = [step for step in hls_passes(options) if not isinstance(step, FuseIntoProducer)]
         kernel, _ = run_pipeline(self.typed[key], steps)
@@ -130,6 +131,7 @@ class _Base:
 
     def build(self, options) -> Design:
         base = self.design
+        options = fit_options(options, self.prepared)
         design = Design(
             base.name,
             self.kernel_for(options),

@@ -96,8 +96,15 @@ def accuracy(ev: Evaluation) -> list[dict]:
         rows.append(("accuracy, float", text.percent(acc.float_accuracy)))
     rows.append(("max |error|", f"{acc.max_abs_error:.3g}"))
     rows.append(("mean |error|", f"{acc.mean_abs_error:.3g}"))
+    items = [html_bundle(html.table(rows, "Fixed point vs float"), text.accuracy_line(acc))]
+    if acc.overflows:
+        table = [("layer", "node", "what", "type", "samples", "fix")]
+        table += [
+            (o.layer, o.node, f"{o.role} {o.mode}", o.type_text, text.percent(o.share), o.fix) for o in acc.overflows
+        ]
+        items.append(html_bundle(html.table(table, "Overflows inside the layers"), text.table(table)))
     return [
-        html_bundle(html.table(rows, "Fixed point vs float"), text.accuracy_line(acc)),
+        *items,
         figures.bundle(figures.layer_error_figure(acc), text.layer_errors_text(acc)),
         figures.bundle(figures.histogram_figure(ev.diffs), text.histogram_text(ev.diffs)),
     ]

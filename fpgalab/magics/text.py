@@ -79,6 +79,8 @@ def accuracy_line(accuracy) -> str:
         parts.append(f"top-1 agreement {percent(accuracy.top1_agreement)}")
     if accuracy.accuracy is not None:
         parts.append(f"accuracy {percent(accuracy.accuracy)} (float {percent(accuracy.float_accuracy)})")
+    if accuracy.overflows:
+        parts.append(f"overflows in {len(accuracy.overflows)} place(s), worst: {accuracy.overflows[0].describe()}")
     return "accuracy: " + ", ".join(parts)
 
 

@@ -60,9 +60,13 @@ def set_outputs(output: w.Output, bundles: list[dict]) -> None:
 
 
 def _choices(options, current, label=None):
-    """Dropdown options with the current value added when it is not one of them."""
-    options = list(options)
-    values = [o[1] if isinstance(o, tuple) else o for o in options]
+    """Dropdown options as (label, value) pairs, with the current value added when it is not one of them.
+
+    All pairs: ipywidgets reads a list that mixes bare values and pairs as values only, and then
+    cannot find a current value given as a pair (a design compiled at a precision not listed).
+    """
+    options = [o if isinstance(o, tuple) else (str(o), o) for o in options]
+    values = [o[1] for o in options]
     if current not in values:
         options.insert(0, (label or str(current), current))
     return options

@@ -7,16 +7,21 @@ When ``accum`` is not given it is chosen so that no product is rounded: the frac
 both operands, and the result's integer bits plus 4 guard bits, at most 32 bits (the widest
 type fpgalab simulates exactly). hls4ml uses the layer precision for its accumulator; give
 ``accum`` explicitly to model that.
+
+A softmax's sum of exponentials is not given the layer's result type: it gets a type wide
+enough for its number of classes (``fpgalab.passes.softmax``), or the layer's ``accum``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from fpgalab.ir import nodes as ir
 from fpgalab.ir.keys import node_matches
 from fpgalab.ir.types import BOOL, FLOAT32, MAX_FIXED_WIDTH, BoolType, FixedType, NumType
 from fpgalab.options import PrecisionConfig, Roles, check_override_keys
+from fpgalab.passes.softmax import softmax_sums, sum_type
+from fpgalab.sim.tables import DEFAULT_TABLES
 
 GUARD_BITS = 4
 
@@ -52,6 +57,7 @@ class AssignPrecision:
 
     precision: PrecisionConfig
     name: str = "assign_precision"
+    tables: dict | None = field(default=None, hash=False, compare=False)  # the design's; None: the defaults
 
     def roles_of(self, node) -> Roles:
         roles = self.precision.default
@@ -80,14 +86,23 @@ class AssignPrecision:
             for c in kernel.constants
         )
         types.update({c.name: c.dtype for c in constants})
+        sums = softmax_sums(kernel, (self.tables or DEFAULT_TABLES)["exp"])
         nodes = []
         for node in kernel.nodes:
             roles = self.roles_of(node)
             operand_types = [types[i] for i in node.inputs]
-            node = self._typed(node, roles, operand_types)
+            if node.name in sums and isinstance(roles.result, FixedType):
+                node = self._softmax_sum(node, roles, sums[node.name], operand_types[0])
+            else:
+                node = self._typed(node, roles, operand_types)
             types[node.name] = node.dtype
             nodes.append(node)
         return kernel.replace(inputs=inputs, constants=constants, nodes=tuple(nodes))
+
+    def _softmax_sum(self, node, roles: Roles, bound: float, operand):
+        """A softmax's sum of exponentials: the layer's ``accum`` if given, else wide enough for ``bound``."""
+        dtype = roles.accum if roles.accum is not None else sum_type(bound, _frac(operand), roles.result)
+        return node.replace(dtype=dtype, acc=dtype)
 
     def _typed(self, node, roles: Roles, operand_types):
         if isinstance(node, ir.DATA_MOVEMENT):

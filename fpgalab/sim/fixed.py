@@ -15,6 +15,8 @@ headers, which ``tests/tools/test_fixed_oracle.py`` compiles with g++ and compar
 
 from __future__ import annotations
 
+import contextvars
+
 import numpy as np
 
 from fpgalab.ir.types import FixedType
@@ -108,6 +110,12 @@ def _left_stand_in(m: np.ndarray, s, t: FixedType) -> np.ndarray:
     return np.where(over, t.max_int + 1, np.where(under, t.min_int - 1, m << s))
 
 
+# While a simulation counts overflows (``fpgalab.sim.overflow``): called with (mask of the values out of
+# range, the bits the largest of them needs as a signed magnitude, the type) for every assignment that
+# wraps or saturates. A context variable, so simulations in other threads count their own.
+COUNTER: contextvars.ContextVar = contextvars.ContextVar("fpgalab_overflow_counter", default=None)
+
+
 def _fit(q: np.ndarray, t: FixedType) -> np.ndarray:
     """Apply ``t``'s overflow mode to integers ``q`` (UG1399 "Overflow Modes")."""
     lo, hi = t.min_int, t.max_int
@@ -129,16 +137,43 @@ def _assign(m: np.ndarray, drop, t: FixedType) -> np.ndarray:
     ``drop > 0`` bits below the target LSB are removed by the quantization mode, then the
     overflow mode applies; ``drop <= 0`` is an exact left shift, only the overflow mode applies.
     """
+    counter = COUNTER.get()
     if np.ndim(drop) == 0:  # one shift for all elements (quantize)
         drop = int(drop)
         if drop <= 0:
+            if counter is not None:
+                _count(counter, _left_out_of_range(m, -drop, t), m, -drop, t)
             return _fit(_left_stand_in(m, -drop, t), t)
         mr, k = _fold_far(m, drop) if drop > _MAX_RIGHT else (m, drop)
-        return _fit(_round_right(mr, k, t.quant), t)
+        q = _round_right(mr, k, t.quant)
+        if counter is not None:
+            _count(counter, (q > t.max_int) | (q < t.min_int), q, 0, t)
+        return _fit(q, t)
     m, drop = np.broadcast_arrays(m, np.asarray(drop, dtype=np.int64))  # per-element shifts (from_float)
     mr, k = _fold_far(m, np.maximum(drop, 0))
-    q = np.where(drop > 0, _round_right(mr, k, t.quant), _left_stand_in(m, np.maximum(-drop, 0), t))
+    left = np.maximum(-drop, 0)
+    right = _round_right(mr, k, t.quant)
+    if counter is not None:
+        shifted = np.where(drop > 0, right, m)
+        out = np.where(drop > 0, (right > t.max_int) | (right < t.min_int), _left_out_of_range(m, left, t))
+        _count(counter, out, shifted, left, t)
+    q = np.where(drop > 0, right, _left_stand_in(m, left, t))
     return _fit(q, t)
+
+
+def _left_out_of_range(m: np.ndarray, s, t: FixedType) -> np.ndarray:
+    """Which exact values ``m * 2**s`` (s >= 0) lie outside ``t``'s range, without forming them."""
+    s = np.minimum(s, INT64_BITS)
+    return (m > (t.max_int >> s)) | (m < -((-t.min_int) >> s))
+
+
+def _count(counter, out_of_range: np.ndarray, m: np.ndarray, s, t: FixedType) -> None:
+    """Tell the counter about the values ``m * 2**s`` that do not fit ``t`` (if any)."""
+    if not out_of_range.any():
+        return
+    magnitude = np.abs(np.asarray(m, dtype=np.float64)[out_of_range])
+    exponent = np.frexp(magnitude)[1] + np.broadcast_to(s, out_of_range.shape)[out_of_range]
+    counter(out_of_range, int(np.max(exponent)) + (1 if t.signed else 0), t)
 
 
 def quantize(mant, frac: int, t: FixedType) -> np.ndarray:

@@ -64,8 +64,27 @@ def _run_chunk(
     kernel: ir.Kernel, inputs: list[np.ndarray], context: SimContext | None, keep: bool
 ) -> dict[str, SimValue]:
     context = context or SimContext()
+    if context.tally is None:
+        return _run_nodes(kernel, inputs, context, keep, _NoTally())
+    samples = max([a.shape[0] for a in inputs] + [1])
+    with context.tally.chunk(samples):
+        return _run_nodes(kernel, inputs, context, keep, context.tally)
+
+
+class _NoTally:
+    """Stands in for an ``overflow.Tally`` when nobody counts."""
+
+    def at_node(self, node) -> None:
+        pass
+
+    def at_value(self, layer: str, name: str, role: str) -> None:
+        pass
+
+
+def _run_nodes(kernel: ir.Kernel, inputs: list[np.ndarray], context: SimContext, keep: bool, tally):
     values: dict[str, SimValue] = {}
     for spec, array in zip(kernel.inputs, inputs):
+        tally.at_value(spec.name, spec.name, "input")
         values[spec.name] = input_value(spec, array)
     constants = {c.name: c for c in kernel.constants}
     last_use: dict[str, int] = {}
@@ -76,11 +95,13 @@ def _run_chunk(
         operands = []
         for name in node.inputs:
             if name not in values:
+                tally.at_value(node.layer or node.name, name, "weight")
                 values[name] = constant_buffer(constants[name])
             operands.append(values[name])
         row = ROWS.get(type(node))
         if row is None:
             raise NotImplementedError(f"the simulator has no row for {type(node).__name__}")
+        tally.at_node(node)
         values[node.name] = row(node, operands, context)
         if not keep:
             for name in set(node.inputs):
@@ -88,6 +109,7 @@ def _run_chunk(
                     values.pop(name, None)
     for name in kernel.outputs:
         if name not in values:
+            tally.at_value(name, name, "weight")
             values[name] = constant_buffer(constants[name])
     if keep:
         return values

@@ -16,9 +16,15 @@ from fractions import Fraction
 import numpy as np
 
 from fpgalab.ir.types import FixedType
-from fpgalab.sim.fixed import INT64_BITS, from_float
+from fpgalab.sim.fixed import COUNTER, INT64_BITS, from_float
 
 FUNCTIONS = ("exp", "tanh", "sigmoid", "reciprocal", "rsqrt", "sqrt")
+# Functions that keep changing beyond their table's range: an input outside it reads an edge entry
+# far from the true value, so the simulation counts it as an overflow of the table's input
+# (tanh and sigmoid are flat there, and exp below the range is ~0: those clamps are what the
+# hardware means to do).
+UNBOUNDED_ABOVE = ("exp", "reciprocal", "rsqrt", "sqrt")
+UNBOUNDED_BELOW = ("reciprocal", "rsqrt", "sqrt")
 _NONNEGATIVE_DOMAIN = ("rsqrt", "sqrt")
 
 
@@ -119,7 +125,11 @@ def table_mantissas(spec: TableSpec, out_type: FixedType) -> np.ndarray:
     """
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         values = reference_function(spec.function)(bin_centres(spec))
-    rom = from_float(values, out_type)
+    token = COUNTER.set(None)  # the ROM is built once and cached: its saturated entries are no run's overflow
+    try:
+        rom = from_float(values, out_type)
+    finally:
+        COUNTER.reset(token)
     rom.setflags(write=False)
     return rom
 
@@ -159,7 +169,17 @@ def table_index(mant, frac: int, spec: TableSpec) -> np.ndarray:
     """
     p, q, r, m_lo, m_hi = _index_coefficients(spec, int(frac))
     m = np.clip(np.asarray(mant, dtype=np.int64), m_lo, m_hi)
-    return np.clip((m * p - q) // r, 0, spec.size - 1)
+    raw = (m * p - q) // r
+    counter = COUNTER.get()
+    if counter is not None:
+        beyond = np.zeros(raw.shape, dtype=bool)
+        if spec.function in UNBOUNDED_ABOVE:
+            beyond |= raw >= spec.size
+        if spec.function in UNBOUNDED_BELOW:
+            beyond |= raw < 0
+        if beyond.any():
+            counter(beyond, 0, spec)
+    return np.clip(raw, 0, spec.size - 1)
 
 
 def lookup(mant, frac: int, spec: TableSpec, out_type: FixedType) -> np.ndarray:

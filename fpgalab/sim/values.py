@@ -33,6 +33,7 @@ class SimContext:
 
     tables: dict = field(default_factory=lambda: dict(tables.DEFAULT_TABLES))
     table_type: NumType = FixedType(18, 8, True, "AP_RND", "AP_SAT")
+    tally: object = None  # a fpgalab.sim.overflow.Tally to count overflows in, or None
 
 
 # ---- conversions ---------------------------------------------------------------------------------

@@ -484,3 +484,15 @@ def test_cell_with_hls4ml_io_parallel_shows_its_architecture(ip, session):
     captured, result = cell(ip, "--inputs x16 --strategy resource")
     text = error_text(captured)
     assert not result.success and "strategy applies to hls4ml's architecture" in text and "Traceback" not in text
+
+
+def test_accuracy_tab_lists_overflows(ip, session):
+    """A precision too narrow for the dense sums: the Accuracy tab has a table naming the layer and the fix."""
+    view = _view(ip, "--data batch16 --precision ap_fixed<6,2>")
+    outputs = view.outputs["Accuracy"].outputs
+    tables = [
+        o["data"]["text/html"] for o in outputs if "Overflows inside the layers" in o["data"].get("text/html", "")
+    ]
+    assert len(tables) == 1
+    assert "MatMul" in tables[0] and "wrapped" in tables[0] and "ap_fixed&lt;" in tables[0]
+    assert "overflows in" in outputs[0]["data"]["text/plain"]

@@ -39,6 +39,7 @@ def _check(design):
         ("maxpool_8", {"unroll": "full"}),  # unrolled window, partitioned input
         ("softmax_8", {"precision": "ap_fixed<14,5,AP_RND,AP_SAT>"}),  # tables, reciprocal, rounding, saturation
         ("dense_64", {"unroll": 8, "pipeline": False}),  # unrolled, not pipelined
+        ("softmax_64", {}),  # the softmax sum typed for 64 classes, the reciprocal table widened to reach it
     ],
 )
 def test_rtl_equals_simulator(name, options):

@@ -112,3 +112,13 @@ def test_a_design_loaded_from_json_is_checked_like_a_compiled_one():
     for text, message in _variants(dense.to_json()):
         with pytest.raises(ValueError, match=message):
             Design.from_json(text)
+
+
+def test_top1_agreement_counts_a_tie_as_a_disagreement():
+    from fpgalab.accuracy import _top1_agreement
+
+    reference = np.array([[0.1, 0.7, 0.2], [0.5, 0.3, 0.2], [0.2, 0.2, 0.6]])
+    hardware = np.array([[-31.75, -31.75, -31.75], [0.6, 0.3, 0.1], [0.1, 0.5, 0.5]])
+    agreement, ref_top = _top1_agreement(hardware, reference)
+    assert list(ref_top) == [1, 0, 2]
+    assert agreement == pytest.approx(1 / 3)  # only the second sample's top class is the unique hardware maximum
