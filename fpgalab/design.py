@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import dataclasses
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -13,18 +13,16 @@ from fpgalab.accuracy import AccuracyReport, check_calibration, compare_outputs
 from fpgalab.errors import CompileError
 from fpgalab.ir import nodes as ir
 from fpgalab.ir.printer import format_kernel
-from fpgalab.ir.serialize import kernel_from_dict, kernel_to_dict
 from fpgalab.ir.types import FixedType
-from fpgalab.ir.verify import IRError, verify_kernel
+from fpgalab.ir.verify import verify_kernel
 from fpgalab.options import Options, parse_options, parse_precision
 from fpgalab.passes import graph_passes, hls_passes, run_pipeline
 from fpgalab.passes.quantize import AssignPrecision
 from fpgalab.passes.softmax import fit_options
+from fpgalab.persist import design_document, read_design_document
 from fpgalab.sim.functional import run_kernel
 from fpgalab.sim.overflow import Overflow, Tally
 from fpgalab.sim.values import SimContext, to_exact, to_float
-
-JSON_VERSION = 1
 
 
 @dataclass
@@ -123,7 +121,12 @@ class Design:
         """Cycles, interval, latency, throughput, resources, utilisation and fit, per layer and total."""
         from fpgalab.estimate import design_report  # noqa: PLC0415
 
-        return design_report(self.name, self.schedule, self.timing, self.resources, self.device)
+        report = design_report(self.name, self.schedule, self.timing, self.resources, self.device)
+        seen = getattr(self, "_overflows", ())
+        if not seen:
+            return report
+        notes = tuple(f"overflow in the last simulation: {o.describe()}" for o in seen)
+        return dataclasses.replace(report, warnings=report.warnings + notes)
 
     # ---- simulation
     def _context(self, tally: Tally | None = None) -> SimContext:
@@ -178,6 +181,7 @@ class Design:
         kernel = self.float_twin if float_reference else self.kernel
         tally = Tally()
         values = run_kernel(kernel, arrays, self._context(tally))
+        self._overflows = tally.overflows()
         message = tally.warning(f"{self.name}: values overflowed")
         if message:
             warnings.warn(message, stacklevel=2)
@@ -197,7 +201,8 @@ class Design:
         arrays, _ = self._batch(inputs)
         tally = Tally()
         run_kernel(self.kernel, arrays, self._context(tally))
-        return tally.overflows()
+        self._overflows = tally.overflows()
+        return self._overflows
 
     def _warn_non_finite(self, arrays) -> None:
         """NaN or infinity has no fixed-point value: say what the hardware makes of it."""
@@ -237,7 +242,8 @@ class Design:
         else:
             reference = [to_exact(twin[name]) for name in self.kernel.outputs]
             source = "float32 simulation"
-        return compare_outputs(self.kernel, hardware, twin, reference, source, y, arrays[0].shape[0], tally.overflows())
+        self._overflows = tally.overflows()
+        return compare_outputs(self.kernel, hardware, twin, reference, source, y, arrays[0].shape[0], self._overflows)
 
     # ---- backends and ground truth (fpgalab.backends, fpgalab.verify)
     def emit(self, kind: str, path, overwrite: bool = False, **options):
@@ -262,72 +268,15 @@ class Design:
 
         return run_yosys(self, progress=progress or default_progress)
 
-    # ---- persistence
+    # ---- persistence (fpgalab.persist: the JSON document and its checks)
     def to_json(self) -> str:
-        return json.dumps(
-            {
-                "fpgalab_design": JSON_VERSION,
-                "name": self.name,
-                "options": self.options.to_dict(),
-                "example_shapes": [list(s) for s in self.example_shapes],
-                "hlo_text": self.hlo_text,
-                "kernel": kernel_to_dict(self.kernel),
-                "float_kernel": kernel_to_dict(self.float_kernel),
-                "timings": [list(t) for t in self.timings],
-            }
-        )
+        return design_document(self)
 
     @classmethod
     def from_json(cls, text: str) -> Design:
-        """A design from ``to_json``'s text, checked as a compiled one is: one ``ValueError`` saying
-        what is wrong for anything else (bad JSON, another format version, missing or mistyped fields,
-        shapes that are not positive, too large, or inconsistent with the weights and the nodes)."""
-        try:
-            data = json.loads(text)
-        except (json.JSONDecodeError, RecursionError, TypeError) as err:
-            raise ValueError(f"not a design: invalid JSON ({str(err)[:200]})") from None
-        if not isinstance(data, dict) or data.get("fpgalab_design") != JSON_VERSION:
-            raise ValueError(f"not an fpgalab design of format version {JSON_VERSION}")
-        try:
-            shapes = tuple(_shape(s, "example shape") for s in data["example_shapes"])
-            kernel = verify_kernel(kernel_from_dict(data["kernel"]))
-            float_kernel = verify_kernel(kernel_from_dict(data["float_kernel"]))
-            for k in (kernel, float_kernel):
-                for buf in k.buffers().values():
-                    _shape(buf.shape, f"buffer {buf.name}")
-            if shapes != tuple(tuple(i.shape) for i in kernel.inputs):
-                raise ValueError(
-                    f"example shapes {list(shapes)} do not match the kernel's inputs "
-                    f"{[list(i.shape) for i in kernel.inputs]}"
-                )
-            design = cls(
-                str(data["name"]),
-                kernel,
-                float_kernel,
-                parse_options(**data["options"]),
-                shapes,
-                str(data.get("hlo_text", "")),
-                tuple((str(s), float(t)) for s, t in data.get("timings", ())),
-            )
-        except (ValueError, IRError) as err:
-            raise ValueError(f"not a valid fpgalab design: {err}") from None
-        except (KeyError, TypeError, AttributeError, IndexError, RecursionError) as err:
-            what = f"missing field {err}" if isinstance(err, KeyError) else f"{type(err).__name__}: {str(err)[:200]}"
-            raise ValueError(f"not a valid fpgalab design: {what}") from None
-        return design
-
-
-MAX_ELEMENTS = 1 << 28  # the most elements a buffer of a loaded design may have
-
-
-def _shape(shape, what: str) -> tuple[int, ...]:
-    if not isinstance(shape, (list, tuple)) or not all(isinstance(d, int) and not isinstance(d, bool) for d in shape):
-        raise ValueError(f"{what} must be a list of integers, got {shape!r}"[:300])
-    if any(d < 1 for d in shape):
-        raise ValueError(f"{what} {list(shape)} has a dimension below 1")
-    if int(np.prod(shape, dtype=np.float64)) > MAX_ELEMENTS:
-        raise ValueError(f"{what} {list(shape)} has more than {MAX_ELEMENTS:,} elements")
-    return tuple(shape)
+        """A design from ``to_json``'s text, checked as a compiled one is (``fpgalab.persist``):
+        one ``ValueError`` saying what is wrong for anything else."""
+        return cls(*read_design_document(text))
 
 
 def build_design(

@@ -78,6 +78,8 @@ def test_layer_accum_for_the_softmax_sum_is_kept_and_its_overflow_named():
     assert abs(worst.samples - expected) <= 2  # table entries differ from exp by < 1 %: borderline samples only
     assert worst.total == 200
     assert "'softmax': {'accum': 'ap_fixed<" in worst.fix
+    assert any("overflow in the last simulation: softmax" in w for w in design.report().warnings)
+    assert "warning: overflow in the last simulation" in design.report().table()
     assert "overflow: softmax" in report.summary()
 
 
