@@ -92,12 +92,13 @@ class DesignReport:
         data = asdict(self)
         return data
 
-    def rows(self) -> list[dict]:
-        """One dict per layer: the columns of ``table`` and ``to_frame``."""
-        rows = []
+    def node_rows(self) -> list[dict]:
+        """One dict per node (the HLS function or loop nest of each step of a layer)."""
         counts: dict = {}
         for layer in self.per_layer:
             counts[layer.layer] = counts.get(layer.layer, 0) + 1
+        with_reuse = any(other.reuse for other in self.per_layer)
+        rows = []
         for layer in self.per_layer:
             label = (
                 layer.layer
@@ -109,6 +110,7 @@ class DesignReport:
             row = {
                 "layer": label,
                 "node": layer.name,
+                "nodes": 1,
                 "kind": layer.kind,
                 "cycles": layer.cycles,
                 "start": layer.start,
@@ -118,35 +120,85 @@ class DesignReport:
                 "depth": layer.depth,
                 "copies": layer.copies,
             }
-            if any(other.reuse for other in self.per_layer):
+            if with_reuse:
                 row["reuse"] = layer.reuse or None
             row.update({kind: getattr(layer.resources, kind) for kind in RESOURCE_KINDS})
             rows.append(row)
         return rows
 
-    def to_frame(self):
+    def groups(self) -> list[tuple[str, tuple[LayerReport, ...]]]:
+        """The nodes of each Keras layer (or TF op scope), in schedule order: a softmax is one group of four."""
+        order: dict[str, list] = {}
+        for layer in self.per_layer:
+            order.setdefault(layer.layer or layer.name, []).append(layer)
+        return [(name, tuple(members)) for name, members in order.items()]
+
+    def rows(self, nodes: bool = False) -> list[dict]:
+        """One dict per Keras layer: the columns of ``table`` and ``to_frame`` (``nodes=True``: per node).
+
+        A layer of several nodes spans from its first node's start to its last node's end
+        (``cycles``); its II is its slowest node's, its resources the sum; ``node`` names its
+        longest node and ``nodes`` counts them.
+        """
+        if nodes:
+            return self.node_rows()
+        by_node = {row["node"]: row for row in self.node_rows()}
+        rows = []
+        for name, members in self.groups():
+            if len(members) == 1:
+                rows.append({**by_node[members[0].name], "layer": name})
+                continue
+            main = max(members, key=lambda m: m.cycles)
+            pipelined = [m.ii for m in members if m.pipelined]
+            row = {
+                "layer": name,
+                "node": main.name,
+                "nodes": len(members),
+                "kind": "+".join(dict.fromkeys(m.kind for m in members)),
+                "cycles": max(m.end for m in members) - min(m.start for m in members),
+                "start": min(m.start for m in members),
+                "end": max(m.end for m in members),
+                "stall": sum(m.stall for m in members),
+                "ii": max(pipelined) if len(pipelined) == len(members) else None,
+                "depth": None,
+                "copies": max(m.copies for m in members),
+            }
+            if "reuse" in by_node[main.name]:
+                row["reuse"] = by_node[main.name]["reuse"]
+            row.update({kind: sum(getattr(m.resources, kind) for m in members) for kind in RESOURCE_KINDS})
+            rows.append(row)
+        return rows
+
+    def to_frame(self, nodes: bool = False):
         import pandas as pd  # noqa: PLC0415
 
-        return pd.DataFrame(self.rows())
+        return pd.DataFrame(self.rows(nodes))
 
-    def table(self) -> str:
+    def table(self, nodes: bool = False) -> str:
+        """The report as text: one row per Keras layer, or per node with ``nodes=True``."""
         head = (
             f"{self.name} on {self.device} at {self.clock_mhz:g} MHz"
             f"{' (dataflow)' if self.dataflow else ''}: latency {self.cycles} cycles = {self.latency_us:.2f} us, "
             f"interval {self.interval} cycles, {self.throughput:,.0f} inputs/s"
         )
         columns = ("layer", "kind", "cycles", "ii", "lut", "ff", "dsp", "bram", "uram")
-        rows = [[str(row[c]) if row[c] is not None else "-" for c in columns] for row in self.rows()]
+        rows = [[_cell(row[c]) for c in columns] for row in self.rows(nodes)]
         total = ["total", "", str(self.cycles), "", *(_number(getattr(self.resources, k)) for k in RESOURCE_KINDS)]
         widths = [max(len(c), *(len(r[i]) for r in rows + [total])) for i, c in enumerate(columns)]
         lines = [head, "  ".join(c.ljust(w) for c, w in zip(columns, widths))]
         lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths)) for r in rows + [total]]
         lines.append(f"utilization: {self.utilization}  ->  {'fits' if self.fits else 'DOES NOT FIT'}")
+        if not nodes and len(self.groups()) < len(self.per_layer):
+            lines.append("(layers of several nodes: table(nodes=True) shows each)")
         lines += [f"warning: {w}" for w in self.warnings]
         return "\n".join(lines)
 
     def __str__(self) -> str:
         return self.table()
+
+
+def _cell(value) -> str:
+    return "-" if value is None else _number(value)
 
 
 def _number(value) -> str:

@@ -81,16 +81,19 @@ def table(rows: list[tuple], caption: str = "") -> str:
     return f"<table style='{TABLE}'>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def layer_rows(report) -> list[tuple]:
+def layer_rows(report, nodes: bool = False) -> list[tuple]:
+    """The per-layer table: one row per Keras layer (``nodes=True``: per node, labelled by ``text.layer_labels``)."""
     rows = [("layer", "kind", "cycles", "II", "LUT", "FF", "DSP", "BRAM")]
-    for name, layer in zip(text.layer_labels(report), report.per_layer):
+    entries = report.rows(nodes)
+    labels = text.layer_labels(report) if nodes else [row["layer"] for row in entries]
+    for name, row in zip(labels, entries):
         rows.append(
             (
                 name,
-                layer.kind,
-                text.number(layer.cycles),
-                layer.ii if layer.pipelined else "-",
-                *(text.number(getattr(layer.resources, k)) for k in text.SHOWN_KINDS),
+                row["kind"],
+                text.number(row["cycles"]),
+                "-" if row["ii"] is None else row["ii"],
+                *(text.number(row[k]) for k in text.SHOWN_KINDS),
             )
         )
     rows.append(
@@ -103,6 +106,14 @@ def layer_rows(report) -> list[tuple]:
         )
     )
     return rows
+
+
+def node_details(report) -> str:
+    """The nodes inside each layer, folded away until asked for (empty when every layer is one node)."""
+    if len(report.groups()) == len(report.per_layer):
+        return ""
+    inner = table(layer_rows(report, nodes=True), "Per node")
+    return f"<details><summary style='{CAPTION}'>nodes inside the layers</summary>{inner}</details>"
 
 
 def pre(code: str, max_lines: int = 400, note: str = "") -> str:

@@ -58,7 +58,7 @@ def resources(ev: Evaluation) -> list[dict]:
         figures.bundle(
             figures.layer_resources_figure(ev.report, ev.device), "Per-layer resources, stacked: see the table below"
         ),
-        html_bundle(html.table(rows, "Per layer"), text.table(rows)),
+        html_bundle(html.table(rows, "Per layer") + html.node_details(ev.report), text.table(rows)),
     ]
 
 

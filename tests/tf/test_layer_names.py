@@ -82,3 +82,25 @@ def test_a_shared_layer_is_one_layer_name():
     design = fpgalab.compile(model, np.zeros((1, 8), np.float32), precision={"shared": "ap_fixed<10,4>"})
     layers = [(node.layer, str(node.dtype)) for node in design.kernel.nodes if node.__class__.__name__ == "Dot"]
     assert layers == [("shared", "ap_fixed<10,4>"), ("shared", "ap_fixed<10,4>"), ("head", "ap_fixed<16,6>")]
+
+
+def test_report_has_one_row_per_keras_layer_and_the_nodes_on_demand():
+    """A softmax is one layer of the report (four nodes inside it, shown with nodes=True)."""
+    import keras  # noqa: PLC0415
+
+    model = keras.Sequential(
+        [keras.Input((16,)), keras.layers.Dense(10, name="logits"), keras.layers.Softmax(name="probs")]
+    )
+    report = fpgalab.compile(model, np.zeros((1, 16), np.float32)).report()
+    rows = report.rows()
+    assert [row["layer"] for row in rows] == ["logits", "probs"]
+    probs = rows[1]
+    nodes = [row for row in report.rows(nodes=True) if row["layer"].startswith("probs/")]
+    assert probs["nodes"] == len(nodes) == 4
+    for kind in ("lut", "ff", "dsp", "bram"):
+        assert probs[kind] == sum(row[kind] for row in nodes)
+    assert probs["cycles"] == max(row["end"] for row in nodes) - min(row["start"] for row in nodes)
+    assert sum(row["lut"] for row in rows) == report.resources.lut
+    text = report.table()
+    assert "\nprobs " in text and "probs/" not in text and "probs/" in report.table(nodes=True)
+    assert len(report.to_frame()) == 2 and len(report.to_frame(nodes=True)) == 5
