@@ -12,9 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import statistics
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -24,19 +22,10 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import fpgalab  # noqa: E402
+from bench.results import median_time, write_section  # noqa: E402
 from examples import models  # noqa: E402
 
 SECTION = "## Core: compile and bit-accurate simulation"
-
-
-def timed(fn, runs: int) -> tuple[float, list[float]]:
-    fn()  # warm-up
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), times
 
 
 def main() -> None:
@@ -48,22 +37,22 @@ def main() -> None:
     rows = []
 
     lenet = models.get("lenet5")
-    median, _ = timed(lambda: fpgalab.compile(lenet.fn, *lenet.args), args.runs)
+    median = median_time(lambda: fpgalab.compile(lenet.fn, *lenet.args), args.runs)
     rows.append(("LeNet-5 compile (capture + HLO decode + lower + passes), ap_fixed<16,6>", median, 0.5))
 
     jet = models.get("jet_mlp")
     jet_design = fpgalab.compile(jet.fn, *jet.args, precision="ap_fixed<16,6>")
     x_jet = rng.uniform(-1, 1, (10_000, 16)).astype(np.float32)
-    median, _ = timed(lambda: jet_design.simulate(x_jet), args.runs)
+    median = median_time(lambda: jet_design.simulate(x_jet), args.runs)
     rows.append(("simulate 10,000 samples, 16-64-32-32-5 MLP, ap_fixed<16,6>", median, 0.1))
 
     lenet_design = fpgalab.compile(lenet.fn, *lenet.args, precision="ap_fixed<16,6>")
     x_lenet = rng.uniform(0, 1, (10_000, 28, 28, 1)).astype(np.float32)
-    median, _ = timed(lambda: lenet_design.simulate(x_lenet), args.runs)
+    median = median_time(lambda: lenet_design.simulate(x_lenet), args.runs)
     rows.append(("simulate 10,000 samples, LeNet-5, ap_fixed<16,6>", median, 5.0))
 
     mobilenet = models.get("mobilenet_v1")
-    median, _ = timed(lambda: fpgalab.compile(mobilenet.fn, *mobilenet.args), max(1, args.runs // 2))
+    median = median_time(lambda: fpgalab.compile(mobilenet.fn, *mobilenet.args), max(1, args.runs // 2))
     rows.append(("MobileNetV1 (224x224, alpha 1.0) compile", median, 10.0))
 
     lines = [
@@ -81,15 +70,7 @@ def main() -> None:
     table = "\n".join(lines) + "\n"
     print(table)
     if args.write:
-        results = ROOT / "bench" / "RESULTS.md"
-        text = results.read_text() if results.exists() else "# Benchmark results\n\n"
-        if SECTION in text:
-            start = text.index(SECTION)
-            end = text.find("\n## ", start + len(SECTION))
-            text = text[:start] + table + (text[end + 1 :] if end != -1 else "")
-        else:
-            text = text.rstrip("\n") + "\n\n" + table
-        results.write_text(text)
+        write_section(SECTION, table)
 
 
 if __name__ == "__main__":
