@@ -32,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import fpgalab  # noqa: E402
+from bench.results import median_time, write_section  # noqa: E402
 from examples import models  # noqa: E402
 from fpgalab.schedule import layers as layer_schedule  # noqa: E402
 from fpgalab.schedule import schedule_kernel  # noqa: E402
@@ -40,16 +41,6 @@ from fpgalab.schedule.timing import simulate_timing  # noqa: E402
 SECTION = "## HLS design: schedule, timing, resources, exploration"
 DEVICE, CLOCK, MAX_UTIL = "xcvu9p", 200, 0.8
 NAIVE = {"pipeline": False, "partition": "none", "dataflow": False, "unroll": 1}
-
-
-def median_time(fn, runs: int) -> float:
-    fn()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def cpu_latency_us(example, runs: int = 200) -> float:
@@ -281,18 +272,7 @@ def main(argv=None) -> None:
     text = "\n".join(lines) + "\n"
     print(text)
     if opts.write:
-        write_section(ROOT / "bench" / "RESULTS.md", text)
-
-
-def write_section(path: Path, text: str) -> None:
-    old = path.read_text() if path.exists() else "# Benchmark results\n"
-    if SECTION in old:
-        before, rest = old.split(SECTION, 1)
-        after = rest[rest.find("\n## ") :] if "\n## " in rest else ""
-        new = before + text + after.lstrip("\n") if after else before + text
-    else:
-        new = old.rstrip("\n") + "\n\n" + text
-    path.write_text(new)
+        write_section(SECTION, text)
 
 
 if __name__ == "__main__":
