@@ -200,7 +200,7 @@ class LayerReads:
         env = self.env_values(copy)
         if env is None:
             return None
-        shape = next(iter(env.values())).shape
+        shape = next(iter(env.values())).shape if env else ()  # a read outside every loop: one iteration
         index = [np.broadcast_to(np.asarray(prog.i_eval(ix, env)), shape) for ix in read.index]
         ok = np.ones(shape, dtype=bool)
         for ix, size in read.guards:

@@ -217,7 +217,9 @@ def testbench(rtl: RtlDesign, arrays: list[np.ndarray]) -> tuple[str, dict]:
     for name in rtl.outputs:
         memory = rtl.memories[name]
         kernel_name = next(o for o in design.kernel.outputs if rtl.storage[o] == name)
-        mantissas = np.broadcast_to(values[kernel_name].array, (samples,) + tuple(memory.shape)).reshape(samples, -1)
+        # The output may be a reshape stored in its producer's memory: the same elements in the same order
+        array = values[kernel_name].array
+        mantissas = np.broadcast_to(array, (samples,) + array.shape[1:]).reshape(samples, -1)
         for b in range(memory.banks):
             base = f"{memory.name}_b{b}"
             words = _bank_samples(memory, mantissas, b)
