@@ -4,7 +4,7 @@ the schedule's, on small kernels; the generated files; and what happens without 
 from __future__ import annotations
 
 import pytest
-from conftest import case
+from conftest import CASES, case
 
 from fpgalab.backends import emit
 from fpgalab.verify.tools import ToolError, ToolMissing
@@ -88,3 +88,25 @@ def test_tool_failure_shows_command_and_message(tmp_path):
     with pytest.raises(ToolError) as error:
         run_tool("verilator", command, tmp_path)
     assert "broken.v" in str(error.value) and "command:" in str(error.value)
+
+
+@pytest.mark.parametrize(
+    "name,options",
+    [(name, {}) for name in CASES] + [("lenet5", {"unroll": {"fc1": 4}}), ("dense_64", {"unroll": 8})],
+)
+def test_generated_verilog_passes_plain_verilator_lint(tmp_path, name, options):
+    """`verilator --lint-only` with every warning on (the default set, width included) finds nothing."""
+    import subprocess  # noqa: PLC0415
+
+    from fpgalab.verify.verilator import find_verilator  # noqa: PLC0415
+
+    try:
+        command = find_verilator()
+    except ToolMissing:
+        pytest.skip("Verilator is not installed")
+    folder = emit(case(name).design(dataflow=False, **options), "verilog", tmp_path / "rtl")
+    sources = sorted(str(p) for p in folder.glob("*.v") if not p.name.startswith("tb"))
+    result = subprocess.run(
+        [*command, "--lint-only", *sources], capture_output=True, text=True, cwd=folder, timeout=300
+    )
+    assert result.returncode == 0, result.stderr[-3000:]

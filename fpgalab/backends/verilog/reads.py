@@ -50,7 +50,8 @@ class LayerReads:
     def variable(self, loop, offset: int) -> str:
         if loop.role == "unrolled" and loop.iterations == 1:
             return sv(offset)
-        counter = f"$signed({{1'b0, {self.name}_c_{loop.name}}})"
+        pad = 32 - bits_for(loop.iterations)  # index arithmetic is 32-bit signed: the counter zero-extended to it
+        counter = f"$signed({{{{{pad}{{1'b0}}}}, {self.name}_c_{loop.name}}})"
         return f"({const_mul(counter, loop.unroll)} + {sv(offset)})" if loop.unroll > 1 else counter
 
     def env_code(self, copy: dict) -> dict:
