@@ -223,6 +223,20 @@ def _input_names(target, model, count: int) -> list[str]:
     return params[:count] if len(params) >= count else [f"input_{k}" for k in range(count)]
 
 
+def _read_variable(handle, tf) -> np.ndarray:
+    """A variable's value as float32, whatever float type it holds (half-precision and mixed-precision models).
+
+    The handle's own record names the type; where it is missing, each float type is tried in turn."""
+    data = getattr(handle, "_handle_data", None)
+    recorded = [tf.as_dtype(entry.dtype) for entry in getattr(data, "shape_and_type", ())[:1]]
+    for dtype in recorded + [tf.float32, tf.float16, tf.bfloat16, tf.float64]:
+        try:
+            return tf.cast(tf.raw_ops.ReadVariableOp(resource=handle, dtype=dtype), tf.float32).numpy()
+        except tf.errors.InvalidArgumentError:
+            continue
+    raise CompileError("a captured variable holds neither float32, float16, bfloat16 nor float64 values")
+
+
 def _bind_parameters(module: Module, concrete, n_inputs: int, model, tf):
     """Values (and names) of the HLO parameters after the user's inputs, in parameter order."""
     params = module.entry_computation.parameters()
@@ -237,7 +251,7 @@ def _bind_parameters(module: Module, concrete, n_inputs: int, model, tf):
     for param, handle in zip(params[n_inputs:], captured):
         number = param.attrs["parameter_number"]
         if handle.dtype == tf.resource:
-            value = tf.raw_ops.ReadVariableOp(resource=handle, dtype=tf.float32).numpy()
+            value = _read_variable(handle, tf)
             names[number] = _variable_name(handle, variables) or f"weight_{number}"
         else:
             value = handle.numpy()

@@ -115,13 +115,27 @@ def _shape_from_proto(proto) -> Shape:
     return Shape(dtype, tuple(int(d) for d in proto.dimensions), (), any(proto.is_dynamic_dimension))
 
 
+def _f16_values(raw: bytes) -> np.ndarray:
+    return np.frombuffer(raw, dtype="<f2").astype(np.float32)
+
+
+def _bf16_values(raw: bytes) -> np.ndarray:
+    return (np.frombuffer(raw, dtype="<u2").astype(np.uint32) << 16).view(np.float32)
+
+
+_HALF_LITERALS = {"f16": _f16_values, "bf16": _bf16_values}
+
+
 def _literal_from_proto(proto, shape: Shape):
     if shape.dtype == "tuple":
         return None
-    field_name = _LITERAL_FIELDS.get(shape.dtype)
-    if field_name is None:
-        return None  # the lowering rejects the constant with a clear error
-    values = np.array(list(getattr(proto, field_name)), dtype=_NUMPY_DTYPES[shape.dtype])
+    if shape.dtype in _HALF_LITERALS:  # raw little-endian bytes: IEEE half, or bfloat16 (float32's top half)
+        values = _HALF_LITERALS[shape.dtype](bytes(getattr(proto, shape.dtype + "s")))
+    else:
+        field_name = _LITERAL_FIELDS.get(shape.dtype)
+        if field_name is None:
+            return None  # the lowering rejects the constant with a clear error
+        values = np.array(list(getattr(proto, field_name)), dtype=_NUMPY_DTYPES[shape.dtype])
     count = int(np.prod(shape.dims, dtype=np.int64))
     if values.size == 1 and count != 1:
         values = np.full(count, values[0])
