@@ -40,7 +40,7 @@ def sum_is_exact(acc_type: FixedType, product_frac: int, start_abs: int, terms_a
 
 
 SHIFT_INVARIANT = ("AP_TRN", "AP_RND")  # floor-based: quantizing acc + p is acc + quantizing p
-SUM_BLOCK = 8  # reduction terms formed at once by wrapped_sum (bounds its working array; fastest here)
+SUM_BLOCK = 16  # reduction terms formed at once by wrapped_sum (bounds its working array; fastest of 4-32 here)
 
 
 def wrapping_sum(acc_type: FixedType, product_frac: int, product_abs: int, terms: int) -> bool:
@@ -60,11 +60,16 @@ def wrapped_sum(acc4: np.ndarray, l4: np.ndarray, r4: np.ndarray, product_frac: 
     shift = product_frac - acc_type.frac
     half = (1 << (shift - 1)) if acc_type.quant == "AP_RND" else 0
     total = acc4.astype(np.int64, copy=True)
-    narrow = max_abs(l4) * max_abs(r4) + half < (1 << 31)  # products in int32: half the memory traffic
+    largest = max_abs(l4) * max_abs(r4) + half
+    narrow = largest < (1 << 31)  # products in int32: half the memory traffic
     kind = np.int32 if narrow else np.int64
+    # a block's quantized products also sum in int32 when they cannot leave it
+    block_sum = np.int32 if narrow and ((largest >> shift) + 1) * SUM_BLOCK < (1 << 31) else np.int64
     l4, r4 = l4.astype(kind, copy=False), r4.astype(kind, copy=False)
     for k in range(0, l4.shape[3], SUM_BLOCK):
-        lhs = l4[..., k : k + SUM_BLOCK, None]
-        rhs = r4[:, :, None, k : k + SUM_BLOCK, :]
-        total += ((lhs * rhs + half) >> shift).sum(axis=3, dtype=np.int64)
+        products = l4[..., k : k + SUM_BLOCK, None] * r4[:, :, None, k : k + SUM_BLOCK, :]
+        if half:
+            products += half
+        products >>= shift
+        total += products.sum(axis=3, dtype=block_sum)
     return fixed.quantize(total, acc_type.frac, acc_type)
