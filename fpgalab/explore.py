@@ -11,7 +11,8 @@ cartesian product, each on top of the keyword ``options``. Everything that does 
 between points is done once: the model is captured and lowered once (pass a ``Design`` to skip
 even that), bias folding and elementwise fusion run once, precision assignment once per
 precision, and the schedule's memory analysis is cached by content across points. With
-``data=(x, y)`` (labels optional) each precision is simulated once for its accuracy.
+``data=(x, y)`` (labels optional) each precision is simulated once for its accuracy, its largest
+error and ``overflow``: the share of samples at the place that overflowed most (0 when none did).
 
 ``objective``: "latency" (cycles), "interval", "throughput", "resources" (largest utilisation),
 "lut", "ff", "dsp", "bram", or a function of a row returning a number to minimise.
@@ -155,6 +156,8 @@ class _Base:
             self.accuracy[key] = {
                 "accuracy": report.accuracy if report.accuracy is not None else report.top1_agreement,
                 "max_abs_error": report.max_abs_error,
+                # share of samples at the worst place a value wrapped or saturated: a garbage point shows here
+                "overflow": max((o.share for o in report.overflows), default=0.0),
             }
         return self.accuracy[key]
 

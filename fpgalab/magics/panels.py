@@ -114,14 +114,16 @@ def sweep(ev: Evaluation) -> list[dict]:
     result = ev.sweep
     columns = ["point", *result.keys, "cycles", "interval", *text.SHOWN_KINDS, "util_max"]
     if any(row.get("accuracy") is not None for row in result.rows):
-        columns.append("accuracy")
+        columns += ["accuracy", "overflow"]
     headers = {"util_max": "largest %", "lut": "LUT", "ff": "FF", "dsp": "DSP", "bram": "BRAM"}
     rows = [tuple(headers.get(c, c) for c in columns)]
     for row in result.pareto_rows:
         rows.append(
             tuple(
-                text.percent(row[c])
-                if c in ("util_max", "accuracy")
+                "-"
+                if row.get(c) is None
+                else text.percent(row[c])
+                if c in ("util_max", "accuracy", "overflow")
                 else text.number(row[c])
                 if isinstance(row[c], (int, float)) and not isinstance(row[c], bool)
                 else row[c]

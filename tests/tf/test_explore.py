@@ -74,6 +74,8 @@ def test_accuracy_joins_the_front_when_data_is_given():
     per_precision = table.groupby("precision")["accuracy"].nunique()
     assert (per_precision == 1).all()  # simulated once per precision
     assert table[table.precision == "ap_fixed<16,6>"]["accuracy"].iloc[0] > 0.9
+    overflow = table.groupby("precision")["overflow"].first()
+    assert overflow["ap_fixed<16,6>"] == 0.0 and overflow["ap_fixed<6,2>"] > 0.0  # the narrow type wraps
 
 
 @pytest.mark.parametrize(
