@@ -21,7 +21,7 @@ from fpgalab.passes.quantize import AssignPrecision
 from fpgalab.passes.softmax import fit_options
 from fpgalab.persist import design_document, read_design_document
 from fpgalab.sim.functional import run_kernel
-from fpgalab.sim.overflow import Overflow, Tally
+from fpgalab.sim.overflow import Overflow, Tally, overflow_warning
 from fpgalab.sim.values import SimContext, to_exact, to_float
 
 
@@ -182,7 +182,7 @@ class Design:
         tally = Tally()
         values = run_kernel(kernel, arrays, self._context(tally))
         self._overflows = tally.overflows()
-        message = tally.warning(f"{self.name}: values overflowed")
+        message = overflow_warning(self._overflows, f"{self.name}: values overflowed")
         if message:
             warnings.warn(message, stacklevel=2)
         outs = []

@@ -28,19 +28,17 @@ from fpgalab.sim.tables import DEFAULT_TABLES, TableSpec
 MAX_TABLE_SIZE = 1 << 16  # beyond it the reciprocal table keeps its size and its step grows
 
 
-def _producer(name: str, producers: dict) -> ir.Node | None:
-    """The node that computes ``name``, looking through reshapes, broadcasts and transposes."""
-    node = producers.get(name)
-    while isinstance(node, ir.DATA_MOVEMENT) and len(node.inputs) == 1:
-        node = producers.get(node.inputs[0])
-    return node
-
-
 def _source(name: str, producers: dict) -> str:
+    """The buffer ``name`` reads, looking through reshapes, broadcasts and transposes."""
     node = producers.get(name)
     while isinstance(node, ir.DATA_MOVEMENT) and len(node.inputs) == 1:
         name, node = node.inputs[0], producers.get(node.inputs[0])
     return name
+
+
+def _producer(name: str, producers: dict) -> ir.Node | None:
+    """The node that computes ``name`` (through data movement), or None for an input or constant."""
+    return producers.get(_source(name, producers))
 
 
 def _argument_at_most_zero(node: ir.Elementwise, producers: dict) -> bool:
@@ -105,7 +103,7 @@ def fit_reciprocal_table(tables: dict, sums: dict[str, float]) -> dict:
     if reach < table.hi:
         return tables
     hi = float(2 ** math.ceil(math.log2(reach + table.step)))
-    size = min(MAX_TABLE_SIZE, int(table.size * hi / (table.hi - table.lo)) if table.lo == 0 else table.size)
+    size = min(MAX_TABLE_SIZE, int(table.size * hi / table.hi))  # the default table starts at 0
     return {**tables, "reciprocal": TableSpec("reciprocal", size, table.lo, hi)}
 
 

@@ -161,13 +161,9 @@ class Tally:
         option = "accum" if role in ("accumulator", "sum") else "result"
         return f"give it {wider} or wider (precision={{{layer!r}: {{{option!r}: {str(wider)!r}}}}})"
 
-    def warning(self, lead: str) -> str | None:
-        """One message for ``simulate()``: how many places overflowed, the worst of them named."""
-        return overflow_warning(self.overflows(), lead)
-
 
 def overflow_warning(found: tuple[Overflow, ...], lead: str) -> str | None:
-    """``lead`` and the places that overflowed (the first ``SHOWN`` of them), or None when none did."""
+    """One message: ``lead`` and the places that overflowed (the first ``SHOWN`` of them), or None when none did."""
     if not found:
         return None
     lines = [o.describe() for o in found[:SHOWN]]
