@@ -210,6 +210,10 @@ def from_float(x, t: FixedType) -> np.ndarray:
     a = np.asarray(x)
     if a.dtype.kind not in "fiub":
         raise TypeError(f"from_float expects real numbers, got dtype {a.dtype}")
+    if a.dtype in (np.float16, np.float32) and a.size:
+        fast = _from_single(a, t)
+        if fast is not None:
+            return fast
     bits = np.array(a, dtype=np.float64, order="C").view(np.uint64)  # keeps 0-d shape
     negative = (bits >> np.uint64(63)) != 0
     exponent = ((bits >> np.uint64(52)) & np.uint64(0x7FF)).astype(np.int64)
@@ -218,6 +222,42 @@ def from_float(x, t: FixedType) -> np.ndarray:
     significand = np.where((bits << np.uint64(1)) == 0, 0, significand)  # +-0.0
     # value = significand * 2**(exponent - 1075), i.e. frac = 1075 - exponent
     return _assign(significand, (1075 - exponent) - t.frac, t)
+
+
+def _from_single(a: np.ndarray, t: FixedType) -> np.ndarray | None:
+    """``from_float`` for finite float32/float16 values whose scaled magnitude is below 2**52, in float64.
+
+    ``v = a * 2**t.frac`` is exact in float64 (24 significant bits, an exponent well inside
+    float64's range), and so are ``floor(v)`` and ``v - floor(v)``: the quantization mode decides
+    from that remainder as ``_round_right`` does from the dropped bits. None for other inputs
+    (infinities, NaN, larger values), which take the exact bit-level path.
+    """
+    v = np.ldexp(a.astype(np.float64), t.frac)
+    if not np.isfinite(v).all() or np.abs(v).max() >= 1 << 52:
+        return None
+    q = np.floor(v)
+    quant = t.quant
+    if quant != "AP_TRN":
+        rem = v - q
+        above, tie, neg = rem > 0.5, rem == 0.5, v < 0
+        if quant == "AP_TRN_ZERO":
+            inc = neg & (rem != 0)
+        elif quant == "AP_RND":
+            inc = above | tie
+        elif quant == "AP_RND_ZERO":
+            inc = above | (tie & neg)
+        elif quant == "AP_RND_INF":
+            inc = above | (tie & ~neg)
+        elif quant == "AP_RND_MIN_INF":
+            inc = above
+        else:  # AP_RND_CONV: half to even
+            inc = above | (tie & (np.fmod(q, 2) != 0))
+        q = q + inc
+    q = q.astype(np.int64)
+    counter = COUNTER.get()
+    if counter is not None:
+        _count(counter, (q > t.max_int) | (q < t.min_int), q, 0, t)
+    return _fit(q, t)
 
 
 def to_float(mant, t_or_frac) -> np.ndarray:
