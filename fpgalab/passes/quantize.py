@@ -19,8 +19,9 @@ from dataclasses import dataclass, field, replace
 from fpgalab.ir import nodes as ir
 from fpgalab.ir.keys import node_matches
 from fpgalab.ir.types import BOOL, FLOAT32, MAX_FIXED_WIDTH, BoolType, FixedType, NumType
-from fpgalab.options import PrecisionConfig, Roles, check_override_keys
+from fpgalab.options import DEFAULT_TABLE_TYPE, PrecisionConfig, Roles, check_override_keys
 from fpgalab.passes.softmax import softmax_sums, sum_type
+from fpgalab.sim.elementwise import natural_bits
 from fpgalab.sim.tables import DEFAULT_TABLES
 
 GUARD_BITS = 4
@@ -35,6 +36,54 @@ def _accum_for(roles: Roles, operand_fracs: int) -> NumType:
     integer = result.integer + GUARD_BITS
     frac = min(operand_fracs, MAX_FIXED_WIDTH - integer)
     return FixedType(max(1, integer + frac), integer, True)
+
+
+FUSED_WIDTH = 64  # widest full-precision intermediate left to C++ inside a fused expression
+
+
+@dataclass(frozen=True)
+class _TableTypes:
+    table_type: FixedType
+
+
+def bound_intermediates(expr, arg_types, table_type: FixedType, limit: int = FUSED_WIDTH):
+    """``expr`` with every full-precision inner operation wider than ``limit`` bits given a type.
+
+    C++ gives an inner operation of a fused expression the full width of its operands
+    (``natural_type``); in a chain of multiplications (XLA's polynomial for erf, in GELU) that
+    width doubles at each step, to hundreds of bits no FPGA should build. Such an operation gets
+    ``limit`` bits: its integer bits (so it cannot overflow) and the fraction bits left (AP_TRN),
+    as a designer would type it, or, when its integer bits alone pass 3/4 of ``limit`` (the
+    worst-case growth of products of wide operands, far beyond real values), 3/4 of ``limit`` of
+    integer bits, whose wrap-around the simulation counts like any other. Narrower operations
+    stay full precision.
+    """
+    ctx = _TableTypes(table_type)
+
+    def walk(e):
+        if isinstance(e, ir.Arg):
+            return e, arg_types[e.index]
+        if isinstance(e, ir.Const):
+            return e, e.dtype
+        parts = [walk(a) for a in e.args]
+        args, types = tuple(a for a, _ in parts), [t for _, t in parts]
+        e = ir.Op(e.op, args, e.dtype)
+        if e.dtype is not None:
+            return e, e.dtype
+        if e.op.startswith("cmp_"):
+            return e, BOOL
+        if e.op == "convert":
+            return e, types[0]
+        if not all(isinstance(t, (FixedType, BoolType)) for t in types):
+            return e, FLOAT32
+        integer, frac, signed = natural_bits(e.op, types, ctx)
+        if integer + frac <= limit:
+            return e, FixedType(max(1, integer + frac), integer, signed)
+        frac = min(frac, max(limit // 4, limit - integer))  # a quarter of the bits at least stay fraction
+        bounded = FixedType(limit, limit - frac, signed)
+        return ir.Op(e.op, args, bounded), bounded
+
+    return walk(expr)[0]
 
 
 def _frac(dtype) -> int:
@@ -109,7 +158,12 @@ class AssignPrecision:
             return node.replace(dtype=operand_types[0] if len(set(operand_types)) == 1 else roles.result)
         if isinstance(node, ir.Elementwise):
             dtype = BOOL if isinstance(node.dtype, BoolType) else roles.result
-            return node.replace(dtype=dtype, expr=_retype_expr(node.expr, dtype, roles.weight))
+            expr = _retype_expr(node.expr, dtype, roles.weight)
+            if isinstance(dtype, FixedType):
+                table = self.precision.default.table  # the simulator's and backends' table type
+                table_type = table if isinstance(table, FixedType) else DEFAULT_TABLE_TYPE
+                expr = bound_intermediates(expr, operand_types, table_type)
+            return node.replace(dtype=dtype, expr=expr)
         if isinstance(node, (ir.Dot, ir.Conv)):
             acc = _accum_for(roles, _frac(operand_types[0]) + _frac(operand_types[1]))
             return node.replace(dtype=roles.result, acc=acc)

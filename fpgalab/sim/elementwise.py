@@ -68,10 +68,27 @@ def evaluate_expr(expr, operands: list[SimValue], ctx) -> SimValue:
 
 
 def natural_type(op: str, types, ctx) -> FixedType:
-    """The type C++ gives ``op`` on ap_fixed operands before any assignment (UG1399 operator widths)."""
+    """The type C++ gives ``op`` on ap_fixed operands before any assignment (UG1399 operator widths).
+
+    The quantize pass gives a type to any inner operation wider than 64 bits
+    (``passes.quantize.bound_intermediates``), so the limit here is only met by hand-made IR.
+    """
+    integer, frac, signed = natural_bits(op, types, ctx)
+    width = integer + frac
+    if width > MAX_INTERNAL_WIDTH:
+        raise ValueError(
+            f"a fused '{op}' needs a {width}-bit intermediate, wider than the {MAX_INTERNAL_WIDTH} bits "
+            "the exact simulator holds; narrow the types or disable elementwise fusion"
+        )
+    return FixedType(max(width, 1), integer, signed)
+
+
+def natural_bits(op: str, types, ctx) -> tuple[int, int, bool]:
+    """``(integer bits, fraction bits, signed)`` of ``natural_type``, however wide."""
     types = [FixedType(1, 1, False) if isinstance(t, BoolType) else t for t in types]
     if op in ir.TABLE_OPS and op != "div":
-        return ctx.table_type
+        t = ctx.table_type
+        return t.integer, t.frac, t.signed
     if op == "div":  # a times a reciprocal of the table type
         types = [types[0], ctx.table_type]
         op = "mul"
@@ -86,13 +103,7 @@ def natural_type(op: str, types, ctx) -> FixedType:
         integer = types[0].integer + 1 + int(not types[0].signed)
     else:  # max, min, clamp, select: the common type of the operands
         integer = max(t.integer for t in types) + int(mixed)
-    width = integer + frac
-    if width > MAX_INTERNAL_WIDTH:
-        raise ValueError(
-            f"a fused '{op}' needs a {width}-bit intermediate, wider than the {MAX_INTERNAL_WIDTH} bits "
-            "the exact simulator holds; narrow the types or disable elementwise fusion"
-        )
-    return FixedType(max(width, 1), integer, signed)
+    return integer, frac, signed
 
 
 def _compare(op: str, args: list[SimValue]) -> SimValue:

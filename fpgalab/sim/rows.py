@@ -184,6 +184,8 @@ def _dot(node: ir.Dot, values, ctx):
         acc = wrapped_sum(acc4, l4, r4, product_frac, acc_type).reshape(out_shape)
     else:
         acc4 = acc.reshape(samples, l4.shape[1], l4.shape[2], r4.shape[3])
+        bound = max_abs(l_mant) * max_abs(r_mant)
+        l4, r4 = fixed.widen(l4, bound), fixed.widen(r4, bound)
         terms = ((l4[..., k : k + 1] * r4[:, :, k : k + 1, :], product_frac) for k in range(l4.shape[3]))
         acc = accumulate_sequential(acc4, terms, acc_type).reshape(out_shape)
     return convert(SimValue(acc, acc_type), node.dtype)
@@ -225,11 +227,10 @@ def _conv_sum(patches: np.ndarray, kernel: np.ndarray, groups: int, exact: bool)
     lead = patches.shape[:-2]
     if cg == 1 and groups > 1:  # depthwise: output channel f reads input channel f // fg
         source = np.repeat(patches, fg, axis=-1) if fg > 1 else patches
-        return (
-            np.einsum("...kf,kf->...f", source, kernel[:, 0, :])
-            if not exact
-            else np.sum(source * kernel[:, 0, :], axis=-2)
-        )
+        if not exact:
+            return np.einsum("...kf,kf->...f", source, kernel[:, 0, :])
+        bound = max_abs(source) * max_abs(kernel) * taps
+        return np.sum(fixed.widen(source, bound) * fixed.widen(kernel[:, 0, :], bound), axis=-2)
     product = fixed.exact_matmul if exact else np.matmul
     parts = []
     for g in range(groups):
@@ -276,7 +277,8 @@ def _conv(node: ir.Conv, values, ctx):
             total = _conv_sum(patches_of(x_arr), kernel, node.groups, exact=True)
         summed, frac = fixed.add(acc, acc_type.frac, total.reshape(out_shape), product_frac)
         return convert(SimValue(fixed.quantize(summed, frac, acc_type), acc_type), node.dtype)
-    patches = patches_of(x_arr)
+    bound = max_abs(x_arr) * max_abs(w_arr)
+    patches, kernel = fixed.widen(patches_of(x_arr), bound), fixed.widen(kernel, bound)
     cg, features = kernel.shape[1], kernel.shape[2]
     fg = features // node.groups
     channel = np.array([(f // fg) * cg for f in range(features)])
@@ -320,6 +322,7 @@ def _reduce_fixed_sum(array: np.ndarray, frac: int, acc_type: FixedType, axes, i
     """Sum in the accumulator type; exact at once when order cannot matter, else term by term."""
     count = int(np.prod([array.shape[a] for a in axes], dtype=np.int64)) if axes else 1
     start = np.full(np.delete(np.array(array.shape), axes).tolist(), init_mant, dtype=np.int64)
+    array = fixed.widen(array, count * max_abs(array) + abs(init_mant))
     if sum_is_exact(acc_type, frac, abs(init_mant), count * max_abs(array)):
         total, total_frac = fixed.add(start, acc_type.frac, np.sum(array, axis=axes), frac)
         return fixed.quantize(total, total_frac, acc_type)

@@ -134,6 +134,33 @@ def table_mantissas(spec: TableSpec, out_type: FixedType) -> np.ndarray:
     return rom
 
 
+def index_frac(spec: TableSpec, frac: int) -> int:
+    """Fraction bits of the input that the index reads: ``frac``, or fewer when the bits below the grid
+    of ``lo`` and ``step`` cannot change ``floor((x - lo) / step)``.
+
+    Both are dyadic (floats), so on the grid of ``2**-g`` (``g`` the finer of their two exponents)
+    ``x - lo`` and ``step`` are whole multiples ``u`` and ``S``; the floor of ``x`` to that grid
+    moves ``(x - lo) / step`` within ``[u / S, (u + 1) / S)``, which has one floor. So an input
+    with more fraction bits is first shifted right (floor) to ``g``: the same index from narrow
+    integers, in the simulator and in every backend (the hardware drops those wires).
+    """
+    grid = max(0, (Fraction(spec.lo).denominator.bit_length() - 1), (Fraction(spec.step).denominator.bit_length() - 1))
+    return min(int(frac), grid)
+
+
+def index_input_type(spec: TableSpec, in_type: FixedType) -> FixedType | None:
+    """The type a backend converts a table's input to before indexing (floor to ``index_frac`` bits,
+    saturating to a range that still covers ``[lo, hi]``), or None when ``in_type`` is already narrow.
+
+    Saturating keeps every input beyond ``lo`` or ``hi`` beyond it, so the index clamps the same.
+    """
+    frac = index_frac(spec, in_type.frac)
+    if frac == in_type.frac and in_type.width <= 48:
+        return None
+    integer = max(abs(math.floor(spec.lo)), abs(math.ceil(spec.hi))).bit_length() + 2
+    return FixedType(integer + frac, integer, True, "AP_TRN", "AP_SAT")
+
+
 @functools.lru_cache(maxsize=1024)
 def _index_coefficients(spec: TableSpec, frac: int) -> tuple[int, int, int, int, int]:
     """``(P, Q, R, m_lo, m_hi)`` of ``table_index`` for inputs with ``frac`` fractional bits."""
@@ -167,8 +194,11 @@ def table_index(mant, frac: int, spec: TableSpec) -> np.ndarray:
     step is a power of two, so ``P`` or ``R`` is 1. All intermediates fit in int64, else
     ``ValueError``.
     """
+    m, reduced = np.asarray(mant), index_frac(spec, frac)
+    if reduced < frac:
+        m, frac = m >> (int(frac) - reduced), reduced
     p, q, r, m_lo, m_hi = _index_coefficients(spec, int(frac))
-    m = np.clip(np.asarray(mant, dtype=np.int64), m_lo, m_hi)
+    m = np.clip(m, m_lo, m_hi).astype(np.int64) if m.dtype == object else np.clip(m.astype(np.int64), m_lo, m_hi)
     raw = (m * p - q) // r
     counter = COUNTER.get()
     if counter is not None:

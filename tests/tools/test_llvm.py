@@ -49,6 +49,20 @@ def test_llvm_rounding_and_saturation_modes():
     _check(case("conv2d_8").design(precision={"default": "ap_fixed<10,3,AP_RND,AP_SAT>", "accum": "ap_fixed<14,5>"}))
 
 
+@pytest.mark.parametrize(
+    "name, precision",
+    [
+        ("dense_8", {"default": "ap_fixed<48,16>", "accum": "ap_fixed<64,24>"}),
+        ("conv2d_8", {"default": "ap_fixed<64,20,AP_RND_CONV,AP_SAT>", "accum": "ap_fixed<64,24,AP_RND,AP_SAT>"}),
+        ("softmax_8", {"default": "ap_fixed<48,16>", "accum": "ap_fixed<64,30>"}),
+    ],
+)
+def test_llvm_wide_types_equal_simulator(name, precision):
+    """48- and 64-bit types: 128-bit products in LLVM's i128, Python integers in the simulator."""
+    _check(case(name).design(precision=precision), samples=5)
+    _check(case(name).design(precision=precision), samples=5, lanes=8, threads=2)
+
+
 @pytest.mark.parametrize("name", FIXED_CASES)
 def test_llvm_vector_lanes_equal_simulator(name):
     """Samples in vector lanes (the fast simulator): 37 samples, two threads, a partial last group."""

@@ -266,13 +266,17 @@ class CppExpressions:
         key = (function, in_type, out_type)
         if key not in self.tables_needed:
             self.types.update((in_type, out_type))
+            reduced = tables.index_input_type(self.ctx.tables[function], in_type)
+            if reduced is not None:
+                self.types.add(reduced)
             self.tables_needed[key] = f"table_{function}_{len(self.tables_needed)}"
         return self.tables_needed[key]
 
 
 def table_function(name: str, function: str, in_type: FixedType, out_type: FixedType, spec) -> list[str]:
     """A ROM of ``table_mantissas`` and the function indexing it by ``table_index``'s integer formula."""
-    p, q, r, m_lo, m_hi = _index_coefficients(spec, in_type.frac)
+    reduced = tables.index_input_type(spec, in_type)  # the bits the index reads (tables.index_frac)
+    p, q, r, m_lo, m_hi = _index_coefficients(spec, (reduced or in_type).frac)
     rom = tables.table_mantissas(spec, out_type)
     out_name, in_name = cpp_type_name(out_type), cpp_type_name(in_type)
     values = [str(int(m)) for m in rom]
@@ -284,7 +288,11 @@ def table_function(name: str, function: str, in_type: FixedType, out_type: Fixed
         f"  static const {raw_int_type(out_type)} rom[{spec.size}] = {{  // mantissas of {out_type}",
         *[f"    {row}," for row in rows],
         "  };",
-        "  long long m = fp_mantissa(x);",
+        *(
+            [f"  {cpp_type_name(reduced)} xr = x;", "  long long m = fp_mantissa(xr);"]
+            if reduced
+            else ["  long long m = fp_mantissa(x);"]
+        ),
         f"  if (m < {int_literal(m_lo)}) m = {int_literal(m_lo)};",
         f"  if (m > {int_literal(m_hi)}) m = {int_literal(m_hi)};",
         f"  long long t = m * {p}LL - {int_literal(q)};",
