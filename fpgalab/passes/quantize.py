@@ -8,6 +8,11 @@ both operands, and the result's integer bits plus 4 guard bits, at most 32 bits 
 type fpgalab simulates exactly). hls4ml uses the layer precision for its accumulator; give
 ``accum`` explicitly to model that.
 
+Inside a fused expression an operation keeps the full precision C++ gives it; one whose exact
+result would be wider than the simulator's ``MAX_INTERNAL_WIDTH`` bits (GELU's
+``0.044715 * x * x * x``, 64 bits at ``ap_fixed<16,6>``) is assigned the layer's result type
+instead, as if the fusion were split there.
+
 A softmax's sum of exponentials is not given the layer's result type: it gets a type wide
 enough for its number of classes (``fpgalab.passes.softmax``), or the layer's ``accum``.
 """
@@ -18,10 +23,12 @@ from dataclasses import dataclass, field, replace
 
 from fpgalab.ir import nodes as ir
 from fpgalab.ir.keys import node_matches
-from fpgalab.ir.types import BOOL, FLOAT32, MAX_FIXED_WIDTH, BoolType, FixedType, NumType
+from fpgalab.ir.types import BOOL, FLOAT32, MAX_FIXED_WIDTH, BoolType, FixedType, FloatType, NumType
 from fpgalab.options import PrecisionConfig, Roles, check_override_keys
 from fpgalab.passes.softmax import softmax_sums, sum_type
+from fpgalab.sim.elementwise import natural_type
 from fpgalab.sim.tables import DEFAULT_TABLES
+from fpgalab.sim.values import SimContext
 
 GUARD_BITS = 4
 
@@ -51,6 +58,27 @@ def _retype_expr(expr, dtype: NumType, const_type: NumType):
     return expr
 
 
+def _bounded(expr, operand_types, dtype: NumType, ctx):
+    """``expr`` with every inner operation too wide for the simulator typed ``dtype``; and its type."""
+    if isinstance(expr, ir.Arg):
+        return expr, operand_types[expr.index]
+    if isinstance(expr, ir.Const):
+        return expr, expr.dtype
+    pairs = [_bounded(a, operand_types, dtype, ctx) for a in expr.args]
+    args, types = tuple(p[0] for p in pairs), [p[1] for p in pairs]
+    expr = ir.Op(expr.op, args, expr.dtype)
+    if expr.dtype is not None:
+        return expr, expr.dtype
+    if expr.op == "convert":
+        return expr, types[0]
+    if any(isinstance(t, FloatType) for t in types):
+        return expr, FLOAT32
+    try:
+        return expr, natural_type(expr.op, types, ctx)
+    except ValueError:  # wider than MAX_INTERNAL_WIDTH bits
+        return ir.Op(expr.op, args, dtype), dtype
+
+
 @dataclass(frozen=True)
 class AssignPrecision:
     """Set the types of inputs, constants, nodes, accumulators and expression ops from a PrecisionConfig."""
@@ -58,6 +86,7 @@ class AssignPrecision:
     precision: PrecisionConfig
     name: str = "assign_precision"
     tables: dict | None = field(default=None, hash=False, compare=False)  # the design's; None: the defaults
+    table_type: NumType | None = None  # the design's table type; None: the default
 
     def roles_of(self, node) -> Roles:
         roles = self.precision.default
@@ -109,7 +138,11 @@ class AssignPrecision:
             return node.replace(dtype=operand_types[0] if len(set(operand_types)) == 1 else roles.result)
         if isinstance(node, ir.Elementwise):
             dtype = BOOL if isinstance(node.dtype, BoolType) else roles.result
-            return node.replace(dtype=dtype, expr=_retype_expr(node.expr, dtype, roles.weight))
+            expr = _retype_expr(node.expr, dtype, roles.weight)
+            if isinstance(dtype, FixedType):
+                ctx = SimContext(table_type=self.table_type or SimContext().table_type)
+                expr = _bounded(expr, operand_types, dtype, ctx)[0]
+            return node.replace(dtype=dtype, expr=expr)
         if isinstance(node, (ir.Dot, ir.Conv)):
             acc = _accum_for(roles, _frac(operand_types[0]) + _frac(operand_types[1]))
             return node.replace(dtype=roles.result, acc=acc)

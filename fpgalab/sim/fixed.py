@@ -60,7 +60,7 @@ def _frac_of(t_or_frac) -> int:
 # --------------------------------------------------------------------------- quantization + overflow
 
 
-def _round_right(m: np.ndarray, k, quant: str) -> np.ndarray:
+def round_right(m: np.ndarray, k, quant: str) -> np.ndarray:
     """``m / 2**k`` (0 <= k <= 62, scalar or array) quantized to an integer (UG1399 "Quantization Modes").
 
     ``q = floor(m / 2**k)`` plus the mode's increment, decided from the dropped bits: ``rem2``
@@ -145,14 +145,14 @@ def _assign(m: np.ndarray, drop, t: FixedType) -> np.ndarray:
                 _count(counter, _left_out_of_range(m, -drop, t), m, -drop, t)
             return _fit(_left_stand_in(m, -drop, t), t)
         mr, k = _fold_far(m, drop) if drop > _MAX_RIGHT else (m, drop)
-        q = _round_right(mr, k, t.quant)
+        q = round_right(mr, k, t.quant)
         if counter is not None:
             _count(counter, (q > t.max_int) | (q < t.min_int), q, 0, t)
         return _fit(q, t)
     m, drop = np.broadcast_arrays(m, np.asarray(drop, dtype=np.int64))  # per-element shifts (from_float)
     mr, k = _fold_far(m, np.maximum(drop, 0))
     left = np.maximum(-drop, 0)
-    right = _round_right(mr, k, t.quant)
+    right = round_right(mr, k, t.quant)
     if counter is not None:
         shifted = np.where(drop > 0, right, m)
         out = np.where(drop > 0, (right > t.max_int) | (right < t.min_int), _left_out_of_range(m, left, t))
