@@ -187,15 +187,16 @@ def table_index(mant, frac: int, spec: TableSpec) -> np.ndarray:
     ``ValueError``.
     """
     p, q, r, m_lo, m_hi = _index_coefficients(spec, int(frac))
-    m = np.clip(np.asarray(mant, dtype=np.int64), m_lo, m_hi)
+    unclipped = np.asarray(mant, dtype=np.int64)
+    m = np.clip(unclipped, m_lo, m_hi)
     raw = (m * p - q) // r
     counter = COUNTER.get()
     if counter is not None:
         beyond = np.zeros(raw.shape, dtype=bool)
         if spec.function in UNBOUNDED_ABOVE:
             beyond |= raw >= spec.size
-        if spec.function in UNBOUNDED_BELOW:
-            beyond |= raw < 0
+        if spec.function in UNBOUNDED_BELOW:  # m_lo itself may read entry 0 (lo on the input's grid)
+            beyond |= (raw < 0) | (unclipped < m_lo)
         if beyond.any():
             counter(beyond, 0, spec)
     return np.clip(raw, 0, spec.size - 1)
