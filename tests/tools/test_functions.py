@@ -130,3 +130,16 @@ def test_dense_gelu_model_at_default_precision(tmp_path):
     report = design.verify(rtl=False, samples=3)
     assert report.llvm_equal, report
     _csim(design, tmp_path / "prj")
+
+
+def test_log_softmax_over_many_classes_widens_its_log_table(tmp_path):
+    """log(sum(exp(x - max))) of 64 classes reaches 64: the default log table (up to 16) is widened
+    at the same step, as the reciprocal table of a softmax is, so nothing is clamped."""
+    x = np.random.default_rng(2).uniform(-1, 1, (8, 64)).astype(np.float32)
+    design = fpgalab.compile(lambda a: keras.activations.log_softmax(a), x[:1])
+    log = design.options.tables["log"]
+    assert log.hi >= 64 and log.step == 1 / 64
+    assert not design.accuracy(x).overflows
+    assert np.max(np.abs(design.simulate(x) - keras.activations.log_softmax(x).numpy())) < 0.01
+    assert design.verify(rtl=False, samples=3).llvm_equal
+    _csim(design, tmp_path / "prj")
