@@ -143,3 +143,17 @@ def test_log_softmax_over_many_classes_widens_its_log_table(tmp_path):
     assert np.max(np.abs(design.simulate(x) - keras.activations.log_softmax(x).numpy())) < 0.01
     assert design.verify(rtl=False, samples=3).llvm_equal
     _csim(design, tmp_path / "prj")
+
+
+def test_ties_round_to_even_in_every_backend():
+    ties = np.array([[[-2.5, -1.5, -0.5, 0.5, 1.5, 2.5, 3.5, -3.5]]], np.float32)  # one sample
+
+    def rounding(a):
+        return tf.round(a) + 8.0 * tf.floor(a) + 64.0 * tf.math.ceil(a)
+
+    expected = rounding(tf.constant(ties[0])).numpy()
+    for precision, rtl in (("float32", False), ("ap_fixed<16,10>", True)):
+        design = fpgalab.compile(rounding, ties[0], precision=precision, dataflow=False)
+        assert np.array_equal(design.simulate(ties[0]), expected)
+        report = design.verify(rtl=rtl, inputs=[ties])
+        assert report.llvm_equal and (not rtl or (report.rtl_equal and report.cycles_equal)), report
