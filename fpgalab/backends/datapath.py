@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from fpgalab.backends import fixplan as fp
 from fpgalab.backends.program import Acc, Lit, Prev, Valid, op_type
 from fpgalab.ir import nodes as ir
-from fpgalab.ir.types import BOOL, FLOAT32, BoolType, FixedType, FloatType
+from fpgalab.ir.types import BOOL, FLOAT32, MAX_INTERNAL_WIDTH, BoolType, FixedType, FloatType
 from fpgalab.sim import tables
 from fpgalab.sim.values import constant_value
 
@@ -188,7 +188,7 @@ def round_to_integer(ops, op: str, fx: fp.Fx) -> fp.Fx:
     (``fpgalab.sim.elementwise.round_to_integer``)."""
     if fx.frac <= 0:
         return fx
-    integer = max(fx.width - fx.frac + 2, 2)
+    integer = min(max(fx.width - fx.frac + 2, 2), MAX_INTERNAL_WIDTH)
     whole = FixedType(integer, integer, True, "AP_RND_CONV" if op == "round" else "AP_TRN")
     if op == "ceil":
         return fp.negate(ops, fp.to_type(ops, fp.negate(ops, fx), whole))

@@ -61,9 +61,10 @@ def evaluate_expr(expr, operands: list[SimValue], ctx) -> SimValue:
         return operands[expr.index]
     if isinstance(expr, ir.Const):
         return constant_value(expr.value, getattr(expr, "dtype", FLOAT32))
-    args = [evaluate_expr(a, operands, ctx) for a in expr.args] if expr.op != "select" else None
-    if args is None:  # a select: its branches' overflows count only where it takes them
+    if expr.op == "select":  # its branches' overflows count only where it takes them
         args, taken = _select_arguments(expr, operands, ctx)
+    else:
+        args = [evaluate_expr(a, operands, ctx) for a in expr.args]
     if expr.op in _COMPARE:
         return _compare(expr.op, args)
     if expr.dtype is None:  # an inner operation of a fused expression: full precision, as C++ computes it
@@ -123,8 +124,9 @@ def _counted_where(live: np.ndarray):
 
 def rounding_type(t: FixedType) -> FixedType:
     """An integer type that holds floor, ceil and round of every ``t`` value, and of ``-x`` (ceil's
-    ``-floor(-x)``): two integer bits more than ``t``, signed, no fraction bits."""
-    integer = max(t.integer + 2, 2)
+    ``-floor(-x)``): two integer bits more than ``t`` (at most the simulator's widest), signed, no
+    fraction bits."""
+    integer = min(max(t.integer + 2, 2), MAX_INTERNAL_WIDTH)
     return FixedType(integer, integer, True)
 
 
