@@ -69,6 +69,10 @@ CASES = {
     "gelu_exact": (lambda a: keras.activations.gelu(a), [_x(3, 8, low=-4.0, high=4.0)]),
     "gelu_tanh": (lambda a: keras.activations.gelu(a, approximate=True), [_x(3, 8, low=-4.0, high=4.0)]),
     "log_softmax": (lambda a: keras.activations.log_softmax(a), [_x(2, 10)]),
+    "mish_log_sigmoid_celu": (
+        lambda a: keras.activations.mish(a) + keras.activations.log_sigmoid(a) + keras.activations.celu(a),
+        [_x(3, 8, low=-4.0, high=4.0)],
+    ),
     "tf_log_softmax": (lambda a: tf.nn.log_softmax(a), [_x(2, 10)]),
     # power: multiplies, sqrt, reciprocal, or exp(y log x)
     "pow_constant": (
