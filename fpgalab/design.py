@@ -303,7 +303,10 @@ def build_design(
     """Run the pass pipeline on a float32 kernel and wrap the result."""
     graphed, graph_timings = run_pipeline(float_kernel, graph_passes())
     options = fit_options(options, graphed)
-    steps = [AssignPrecision(options.precision, tables=options.tables), *hls_passes(options)]
+    steps = [
+        AssignPrecision(options.precision, tables=options.tables, table_type=options.table_type),
+        *hls_passes(options),
+    ]
     kernel, pass_timings = run_pipeline(graphed, steps)
     pass_timings = graph_timings + pass_timings
     verify_kernel(kernel)

@@ -9,7 +9,7 @@ A value is an ``Fx``: a two's-complement integer of ``width`` bits (always read 
 * ``add``/``mul`` are exact (the result is as wide as it must be, like ap_fixed's operators);
 * ``quantize`` assigns to an ``ap_fixed`` type: the quantization mode decides from the dropped
   bits (``floor`` plus an increment: ``rem2 == 2**k`` is a tie, ``> 2**k`` above it, as in
-  ``fixed._round_right``), then the overflow mode fits the result (wrap keeps the low bits;
+  ``fixed.round_right``), then the overflow mode fits the result (wrap keeps the low bits;
   saturation compares with the limits);
 * ``table_index`` is ``fpgalab.sim.tables.table_index``'s integer formula.
 
@@ -123,7 +123,7 @@ def maximum(ops, a: Fx, b: Fx, kind: str = "max") -> Fx:
 
 
 def _round_increment(ops, m, k: int, quant: str):
-    """The 1-bit increment of ``floor(m / 2**k)`` under ``quant`` (``fixed._round_right``); None for AP_TRN."""
+    """The 1-bit increment of ``floor(m / 2**k)`` under ``quant`` (``fixed.round_right``); None for AP_TRN."""
     if quant == "AP_TRN":
         return None
     width = ops.width(m)

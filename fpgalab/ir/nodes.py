@@ -8,7 +8,8 @@ node class.
 
 Node classes, and the HLO ops they come from:
     Elementwise  add subtract multiply divide maximum minimum negate abs exponential tanh logistic
-                 rsqrt sqrt compare select clamp convert (and fused chains of them)
+                 rsqrt sqrt exponential-minus-one log log-plus-one erf floor ceil round-nearest-even
+                 power (as multiplies or tables) compare select clamp convert (and fused chains of them)
     Dot          dot                       (acc += lhs * rhs, starting at the bias)
     Conv         convolution               (NHWC input, HWIO kernel, groups for depthwise)
     Pool         reduce-window             (max / min / sum window, strides, padding)
@@ -33,11 +34,41 @@ from fpgalab.ir.types import FLOAT32, NumType
 
 # ---- elementwise expressions ----------------------------------------------------------------------
 
-UNARY_OPS = ("neg", "abs", "exp", "tanh", "logistic", "rsqrt", "sqrt", "convert")
+UNARY_OPS = (
+    "neg",
+    "abs",
+    "exp",
+    "tanh",
+    "logistic",
+    "rsqrt",
+    "sqrt",
+    "expm1",
+    "log",
+    "log1p",
+    "erf",
+    "floor",
+    "ceil",
+    "round",
+    "convert",
+)
 BINARY_OPS = ("add", "sub", "mul", "div", "max", "min", "cmp_eq", "cmp_ne", "cmp_lt", "cmp_le", "cmp_gt", "cmp_ge")
 TERNARY_OPS = ("select", "clamp")
 ELEMENTWISE_OPS = UNARY_OPS + BINARY_OPS + TERNARY_OPS
-TABLE_OPS = {"exp": "exp", "tanh": "tanh", "logistic": "sigmoid", "rsqrt": "rsqrt", "sqrt": "sqrt", "div": "reciprocal"}
+TABLE_OPS = {
+    "exp": "exp",
+    "tanh": "tanh",
+    "logistic": "sigmoid",
+    "rsqrt": "rsqrt",
+    "sqrt": "sqrt",
+    "expm1": "expm1",
+    "log": "log",
+    "log1p": "log1p",
+    "erf": "erf",
+    "div": "reciprocal",
+}
+# Exact rules on the fixed-point bits, no table: to an integer toward -inf, toward +inf, and to the
+# nearest integer with ties to even (TensorFlow's round, HLO round-nearest-even).
+ROUNDING_OPS = ("floor", "ceil", "round")
 
 
 @dataclass(frozen=True)

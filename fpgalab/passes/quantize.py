@@ -4,9 +4,12 @@ The user's ``precision`` option is read and checked by ``fpgalab.options.parse_p
 ``PrecisionConfig`` (design roles plus per-layer overrides); this pass applies it.
 
 When ``accum`` is not given it is chosen so that no product is rounded: the fraction bits of
-both operands, and the result's integer bits plus 4 guard bits, at most 32 bits (the widest
-type fpgalab simulates exactly). hls4ml uses the layer precision for its accumulator; give
-``accum`` explicitly to model that.
+both operands, and the result's integer bits plus 4 guard bits, at most 64 bits. hls4ml uses the
+layer precision for its accumulator; give ``accum`` explicitly to model that.
+
+Inside a fused expression an operation keeps the full precision C++ gives it; one whose exact
+result would be wider than 64 bits (``FUSED_WIDTH``: chained products such as GELU's
+``0.044715 * x * x * x`` at wide types) gets 64 bits (``bound_intermediates``).
 
 A softmax's sum of exponentials is not given the layer's result type: it gets a type wide
 enough for its number of classes (``fpgalab.passes.softmax``), or the layer's ``accum``.
@@ -107,6 +110,7 @@ class AssignPrecision:
     precision: PrecisionConfig
     name: str = "assign_precision"
     tables: dict | None = field(default=None, hash=False, compare=False)  # the design's; None: the defaults
+    table_type: NumType | None = None  # the design's table type; None: the default
 
     def roles_of(self, node) -> Roles:
         roles = self.precision.default
@@ -160,8 +164,7 @@ class AssignPrecision:
             dtype = BOOL if isinstance(node.dtype, BoolType) else roles.result
             expr = _retype_expr(node.expr, dtype, roles.weight)
             if isinstance(dtype, FixedType):
-                table = self.precision.default.table  # the simulator's and backends' table type
-                table_type = table if isinstance(table, FixedType) else DEFAULT_TABLE_TYPE
+                table_type = self.table_type if isinstance(self.table_type, FixedType) else DEFAULT_TABLE_TYPE
                 expr = bound_intermediates(expr, operand_types, table_type)
             return node.replace(dtype=dtype, expr=expr)
         if isinstance(node, (ir.Dot, ir.Conv)):

@@ -21,7 +21,7 @@ from fpgalab.ir.types import FixedType
 from fpgalab.sim.fixed import from_float
 
 RELU_OPS = ("max", "min", "clamp", "select")
-TABLE_FUNCTIONS = ("exp", "tanh", "logistic", "rsqrt", "sqrt")
+TABLE_FUNCTIONS = tuple(op for op in ir.TABLE_OPS if op != "div")  # one table read each; div: 1/x
 
 
 @dataclass(frozen=True)

@@ -81,7 +81,7 @@ def _frac_of(t_or_frac) -> int:
 # --------------------------------------------------------------------------- quantization + overflow
 
 
-def _round_right(m: np.ndarray, k, quant: str) -> np.ndarray:
+def round_right(m: np.ndarray, k, quant: str) -> np.ndarray:
     """``m / 2**k`` (0 <= k <= 62, scalar or array) quantized to an integer (UG1399 "Quantization Modes").
 
     ``q = floor(m / 2**k)`` plus the mode's increment, decided from the dropped bits: ``rem2``
@@ -172,14 +172,14 @@ def _assign(m: np.ndarray, drop, t: FixedType) -> np.ndarray:
                 _count(counter, _left_out_of_range(m, -drop, t), m, -drop, t)
             return narrow(_fit(_left_stand_in(m, -drop, t), t), t)
         mr, k = _fold_far(m, drop) if drop > _MAX_RIGHT and m.dtype != object else (m, drop)
-        q = _round_right(mr, k, t.quant)
+        q = round_right(mr, k, t.quant)
         if counter is not None:
             _count(counter, (q > t.max_int) | (q < t.min_int), q, 0, t)
         return narrow(_fit(q, t), t)
     m, drop = np.broadcast_arrays(m, np.asarray(drop, dtype=np.int64))  # per-element shifts (from_float)
     mr, k = _fold_far(m, np.maximum(drop, 0))
     left = np.maximum(-drop, 0)
-    right = _round_right(mr, k, t.quant)
+    right = round_right(mr, k, t.quant)
     if counter is not None:
         shifted = np.where(drop > 0, right, m)
         out = np.where(drop > 0, (right > t.max_int) | (right < t.min_int), _left_out_of_range(m, left, t))
@@ -256,7 +256,7 @@ def _from_single(a: np.ndarray, t: FixedType) -> np.ndarray | None:
 
     ``v = a * 2**t.frac`` is exact in float64 (24 significant bits, an exponent well inside
     float64's range), and so are ``floor(v)`` and ``v - floor(v)``: the quantization mode decides
-    from that remainder as ``_round_right`` does from the dropped bits. None for other inputs
+    from that remainder as ``round_right`` does from the dropped bits. None for other inputs
     (infinities, NaN, larger values), which take the exact bit-level path.
     """
     v = np.ldexp(a.astype(np.float64), t.frac)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -24,6 +25,11 @@ def _x(*shape, low=-2.0, high=2.0):
 W44 = tf.constant(_x(4, 4))
 K33 = tf.constant(_x(3, 3, 2, 3))
 DW = tf.constant(_x(3, 3, 4, 2))
+TIES = np.array(
+    [[-2.5, -1.5, -0.5, 0.5, 1.5, 2.5, -0.25, 0.75], [3.5, -3.5, 1.0, -1.0, 0.0, 2.25, -2.75, 4.5]], np.float32
+)
+ELU_LAYER = keras.layers.ELU(alpha=0.7)
+SOFTPLUS_LAYER = keras.layers.Activation("softplus")
 
 CASES = {
     "add_sub_mul_div": (lambda a, b: (a + b) * (a - b) / (tf.abs(b) + 1.0), [_x(2, 5), _x(2, 5)]),
@@ -50,6 +56,33 @@ CASES = {
     ),
     "mean": (lambda a: tf.reduce_mean(a, axis=[1, 2]), [_x(1, 4, 4, 3)]),
     "softmax_tuple": (lambda a: (tf.nn.softmax(a), a * 2.0), [_x(2, 10)]),
+    # elementwise functions (tables) and the Keras activations built from them
+    "expm1": (lambda a: tf.math.expm1(a), [_x(3, 8)]),
+    "log": (lambda a: tf.math.log(a), [_x(3, 8, low=0.5, high=6.0)]),
+    "log1p": (lambda a: tf.math.log1p(a), [_x(3, 8, low=-0.5, high=6.0)]),
+    "erf": (lambda a: tf.math.erf(a), [_x(3, 8, low=-3.0, high=3.0)]),
+    "elu": (lambda a: keras.activations.elu(a), [_x(3, 8, low=-4.0, high=4.0)]),
+    "elu_layer": (lambda a: ELU_LAYER(a), [_x(3, 8, low=-4.0, high=4.0)]),
+    "selu": (lambda a: keras.activations.selu(a), [_x(3, 8, low=-4.0, high=4.0)]),
+    "softplus": (lambda a: keras.activations.softplus(a), [_x(3, 8, low=-6.0, high=6.0)]),
+    "softplus_layer": (lambda a: SOFTPLUS_LAYER(a), [_x(3, 8, low=-6.0, high=6.0)]),
+    "gelu_exact": (lambda a: keras.activations.gelu(a), [_x(3, 8, low=-4.0, high=4.0)]),
+    "gelu_tanh": (lambda a: keras.activations.gelu(a, approximate=True), [_x(3, 8, low=-4.0, high=4.0)]),
+    "log_softmax": (lambda a: keras.activations.log_softmax(a), [_x(2, 10)]),
+    "mish_log_sigmoid_celu": (
+        lambda a: keras.activations.mish(a) + keras.activations.log_sigmoid(a) + keras.activations.celu(a),
+        [_x(3, 8, low=-4.0, high=4.0)],
+    ),
+    "tf_log_softmax": (lambda a: tf.nn.log_softmax(a), [_x(2, 10)]),
+    # power: multiplies, sqrt, reciprocal, or exp(y log x)
+    "pow_constant": (
+        lambda a: tf.pow(a, 3.0) + tf.pow(a, 0.5) - tf.pow(a, -1.0) + tf.pow(a, 1.5) + tf.pow(a, -0.5),
+        [_x(3, 8, low=1.0, high=2.0)],
+    ),
+    "pow_tensor": (lambda a, b: tf.pow(a, b), [_x(3, 8, low=0.5, high=2.0), _x(3, 8, low=-1.0, high=1.0)]),
+    "square": (lambda a: tf.square(a) + tf.pow(a, 2.0), [_x(3, 8)]),
+    # exact rounding: TF's round is half to even
+    "floor_round_ceil": (lambda a: tf.floor(a) + 4.0 * tf.round(a) + 16.0 * tf.math.ceil(a), [TIES]),
 }
 
 

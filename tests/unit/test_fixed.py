@@ -346,9 +346,13 @@ def test_table_spec_validation():
     with pytest.raises(ValueError, match="lo < hi"):
         tables.TableSpec("exp", 16, 8.0, -8.0)
     with pytest.raises(ValueError, match="allowed: exp, tanh"):
-        tables.TableSpec("log", 16, 0.0, 8.0)
+        tables.TableSpec("atan", 16, 0.0, 8.0)
     with pytest.raises(ValueError, match="lo >= 0"):
         tables.TableSpec("sqrt", 16, -1.0, 8.0)
+    with pytest.raises(ValueError, match="lo >= 0"):
+        tables.TableSpec("log", 16, -0.5, 8.0)
+    with pytest.raises(ValueError, match="lo >= -1"):
+        tables.TableSpec("log1p", 16, -2.0, 8.0)
     assert set(tables.DEFAULT_TABLES) == set(tables.FUNCTIONS)
 
 
@@ -423,5 +427,11 @@ def test_reference_functions():
     assert np.allclose(tables.reference_function("sigmoid")(x), 1 / (1 + np.exp(-x)))
     assert np.allclose(tables.reference_function("rsqrt")(x), [2.0, 1.0, 0.5])
     assert np.allclose(tables.reference_function("reciprocal")(x), [4.0, 1.0, 0.25])
+    assert np.allclose(tables.reference_function("log")(x), np.log(x))
+    assert np.allclose(tables.reference_function("log1p")(x), np.log1p(x))
+    assert np.allclose(tables.reference_function("expm1")(x), np.expm1(x))
+    assert np.allclose(
+        tables.reference_function("erf")(x), [0.2763263901682369, 0.8427007929497149, 0.9999999845827421]
+    )
     with pytest.raises(ValueError, match="allowed"):
-        tables.reference_function("log")
+        tables.reference_function("atan")

@@ -146,6 +146,11 @@ class LlvmValues(ExprValues):
             )
         if op == "tanh":
             return b.call(self.kb.libm("tanhf"), [args[0]])
+        if op in ("expm1", "log", "log1p", "erf"):
+            return b.call(self.kb.libm(f"{op}f"), [args[0]])
+        if op in ("floor", "ceil", "round"):
+            name = {"floor": "llvm.floor.f32", "ceil": "llvm.ceil.f32", "round": "llvm.roundeven.f32"}[op]
+            return b.call(self.kb.intrinsic(name), [args[0]])
         if op == "logistic":
             e = b.call(self.kb.intrinsic("llvm.exp.f32"), [b.fneg(args[0])])
             return b.fdiv(one, b.fadd(one, e))

@@ -12,6 +12,7 @@ import numpy as np
 
 from fpgalab.errors import CompileError
 from fpgalab.frontend.lowering import Buffer, GraphBuilder, Known, Tuple, eliminate_dead_code, layer_of, sanitize
+from fpgalab.frontend.tf.functions import expanded_ops
 from fpgalab.frontend.tf.hlo import Computation, Instruction, Module
 from fpgalab.frontend.tf.opcodes import FLOAT_TYPES, SUPPORTED_OPS
 from fpgalab.frontend.tf.rules import RULES
@@ -98,10 +99,15 @@ class Lowering(GraphBuilder):
 
     def run(self, comp: Computation, env: dict[int, object]):
         by_id = comp.by_id()
+        expanded = expanded_ops(comp)
         for ins in _topological(comp):
             if ins.id in env:
                 continue
-            env[ins.id] = self.instruction(ins, [env[o] for o in ins.operands], by_id)
+            group = expanded.get(ins.id)
+            if group is None:
+                env[ins.id] = self.instruction(ins, [env[o] for o in ins.operands], by_id)
+            elif ins.id == group.output:  # the TF op's whole expansion as the function it computes
+                env[ins.id] = group.build(self, ins, env[group.input])
         return env[comp.root]
 
     def instruction(self, ins: Instruction, args: list, by_id) -> object:
