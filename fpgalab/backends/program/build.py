@@ -91,9 +91,7 @@ def _scalar(value, dtype):
 
 def _elementwise(node: ir.Elementwise, b: _Builder, trips: dict) -> dict:
     names = [f"i{d}" for d in range(len(node.shape))]
-    reads = [
-        b.read(name, _broadcast_index(b, name, dims, trips, names)) for name, dims in zip(node.inputs, node.in_dims)
-    ]
+    reads = [b.read(n, _broadcast_index(b, n, dims, trips, names)) for n, dims in zip(node.inputs, node.in_dims)]
     return {"reads": reads, "epilogue": [(ir.Op("convert", (node.expr,), node.dtype), node.dtype)]}
 
 
@@ -107,16 +105,21 @@ def _transpose(node: ir.Transpose, b, trips):
 
 
 def _broadcast(node: ir.Broadcast, b, trips):
-    names = [f"i{d}" for d in range(len(node.shape))]
-    return _copy(node, b, trips, _broadcast_index(b, node.inputs[0], node.dims, trips, names))
+    return _copy(node, b, trips, _broadcast_index(b, node.inputs[0], node.dims, trips, _out_loops(node)))
 
 
 def _slice(node: ir.Slice, b, trips):
-    index = tuple(
-        i_add(i_mul(_var(trips, f"i{d}"), stride), start)
-        for d, (start, stride) in enumerate(zip(node.starts, node.strides))
-    )
-    return _copy(node, b, trips, index)
+    return _strided(node, b, trips, node.starts, node.strides)
+
+
+def _reverse(node: ir.Reverse, b, trips):  # a slice read backwards along node.dims
+    starts, strides = zip(*[(n - 1, -1) if d in node.dims else (0, 1) for d, n in enumerate(node.shape)])
+    return _strided(node, b, trips, starts, strides)
+
+
+def _strided(node, b, trips, starts, strides):
+    index = (i_add(i_mul(_var(trips, f"i{d}"), step), start) for d, (start, step) in enumerate(zip(starts, strides)))
+    return _copy(node, b, trips, tuple(index))
 
 
 def _pad(node: ir.Pad, b, trips):
@@ -301,6 +304,7 @@ PROGRAMS = {
     ir.Slice: _slice,
     ir.Pad: _pad,
     ir.Concat: _concat,
+    ir.Reverse: _reverse,
     ir.Reshape: None,  # an alias of its input: no program (readers read the source)
 }
 

@@ -125,13 +125,11 @@ def _transpose(lw, ins, args):
 
 @rule("reverse")
 def _reverse(lw, ins, args):
+    dims = tuple(ins.attrs.get("dimensions", ()))
     known = lw.known(args[0])
-    if known is None:
-        raise CompileError(
-            f"{_where(ins)}: reversing a tensor computed at run time is not supported; fpgalab reverses "
-            "constants only (the kernel of a transposed convolution)"
-        )
-    return Known(np.ascontiguousarray(np.flip(known.array, ins.attrs.get("dimensions", ()))), known.name)
+    if known is not None:  # a transposed convolution's kernel: reversed at compile time
+        return Known(np.ascontiguousarray(np.flip(known.array, dims)), known.name)
+    return _node_with_buffers(lw, ins, ir.Reverse, args[:1], dims=dims)
 
 
 def _node_with_buffers(lw, ins, cls, args, **fields):
