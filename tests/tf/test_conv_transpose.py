@@ -83,6 +83,18 @@ def test_no_multiply_meets_an_inserted_zero():
     assert all(c.strides == (1, 1) and c.shape[1:3] == (5, 4) for c in convs)
 
 
+def test_hls4ml_architectures_count_every_phase_convolution():
+    """io_parallel and io_stream make each phase convolution an hls4ml layer of its own, so the
+    estimate prices all their multipliers, not the first phase's only."""
+    from fpgalab.schedule.network import network_layers
+
+    layer, x = _layer(2, 2, "same", True)
+    design = fpgalab.compile(lambda t: layer(t), x, io="parallel")
+    kinds = [net.kind for net in network_layers(design.kernel)]
+    assert kinds.count("conv") == 4 and kinds.count("concat") == 3
+    assert sum(net.n_in * net.n_out for net in network_layers(design.kernel) if net.kind == "conv") == 9 * 2 * 3
+
+
 def test_reverse_of_a_run_time_tensor_is_a_layer():
     x = RNG.uniform(-1, 1, (2, 5, 3)).astype(np.float32)
     design = fpgalab.compile(lambda t: tf.reverse(t, [1]) - t, x, precision="float32")
@@ -138,18 +150,23 @@ def test_autoencoder_compiles_simulates_reports_and_emits(tmp_path):
 
 
 def _fixed_design(rank: int, padding: str, **options):
+    if rank == 0:  # a Reverse layer: tf.reverse of the input
+        x = RNG.uniform(-1, 1, (1, 2, 5, 3)).astype(np.float32)
+        return fpgalab.compile(lambda t: tf.reverse(t, [1, 3]) - 0.5 * t, x, precision="ap_fixed<16,6>", **options)
     layer, x = _layer(rank, 2, padding, True)
     return fpgalab.compile(lambda t: layer(t), x, precision="ap_fixed<16,6>", **options)
 
 
 @pytest.mark.tools
-@pytest.mark.parametrize("rank,padding", [(2, "same"), (1, "valid")])
-def test_hls_csim_equals_simulator(tmp_path, rank, padding):
+@pytest.mark.parametrize("io", ["", "parallel", "stream"])
+@pytest.mark.parametrize("rank,padding", [(2, "same"), (1, "valid"), (0, "")])
+def test_hls_csim_equals_simulator(tmp_path, rank, padding, io):
+    """fpgalab's layered design and hls4ml's io_parallel and io_stream arrangements of it."""
     if shutil.which("g++") is None:
         pytest.skip("g++ is not installed (apt-get install g++)")
     if not (AP_TYPES / "ap_fixed.h").exists():
         pytest.skip("ap_types headers missing: run `make setup` (scripts/fetch_ap_types.py)")
-    project = emit(_fixed_design(rank, padding), "hls", tmp_path / "prj")
+    project = emit(_fixed_design(rank, padding, **({"io": io} if io else {})), "hls", tmp_path / "prj")
     result = subprocess.run(
         ["make", "-s", "-C", str(project), "csim", f"AP_TYPES={AP_TYPES}"], capture_output=True, text=True, timeout=600
     )
@@ -157,7 +174,7 @@ def test_hls_csim_equals_simulator(tmp_path, rank, padding):
     assert "PASS" in result.stdout
 
 
-@pytest.mark.parametrize("rank,padding", [(2, "valid"), (1, "same")])
+@pytest.mark.parametrize("rank,padding", [(2, "valid"), (1, "same"), (0, "")])
 def test_llvm_equals_simulator(rank, padding):
     from fpgalab.backends.llvm.jit import LlvmKernel
     from fpgalab.backends.stimulus import test_inputs
@@ -171,7 +188,7 @@ def test_llvm_equals_simulator(rank, padding):
 
 
 @pytest.mark.tools
-@pytest.mark.parametrize("rank,padding", [(2, "same"), (1, "valid")])
+@pytest.mark.parametrize("rank,padding", [(2, "same"), (1, "valid"), (0, "")])
 def test_rtl_equals_simulator(rank, padding):
     from fpgalab.verify.tools import ToolMissing
     from fpgalab.verify.verilator import find_verilator, run_verilator
