@@ -10,10 +10,11 @@ Node classes, and the HLO ops they come from:
     Elementwise  add subtract multiply divide maximum minimum negate abs exponential tanh logistic
                  rsqrt sqrt compare select clamp convert (and fused chains of them)
     Dot          dot                       (acc += lhs * rhs, starting at the bias)
-    Conv         convolution               (NHWC input, HWIO kernel, groups for depthwise)
+    Conv         convolution               (NHWC input, HWIO kernel, groups for depthwise; a transposed
+                                            convolution is stride^n of them, frontend/tf/conv_transpose.py)
     Pool         reduce-window             (max / min / sum window, strides, padding)
     Reduce       reduce                    (sum / max / min over dimensions)
-    Transpose, Reshape, Broadcast, Slice, Pad, Concat, Reverse    data movement
+    Transpose, Reshape, Broadcast, Slice, Pad, Concat, Reverse    data movement (Reverse: HLO reverse)
 
 HLS directives (set by the passes in ``fpgalab.passes``, read by ``fpgalab.schedule``):
 ``Node.directives`` holds a layer's loop directives (unroll, pipeline, fusion into its producer);
