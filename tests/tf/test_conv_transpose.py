@@ -61,6 +61,21 @@ def test_kernels_not_a_multiple_of_the_stride(kernel_size, strides):
     assert relative_error(design.simulate(x), layer(x).numpy()) <= 1e-5
 
 
+@pytest.mark.parametrize("pad", [2, 4])
+def test_explicit_padding_past_the_kernel_crops_the_input(pad):
+    """Padding 4 with a 3x3 kernel gives HLO padding -2: the phases read a Slice of the input."""
+    kernel = tf.constant(RNG.uniform(-1, 1, (3, 3, 4, 2)).astype(np.float32))
+    x = RNG.uniform(-1, 1, (1, 5, 4, 2)).astype(np.float32)
+    shape = (1, 4 * 2 + 3 - 2 * pad, 3 * 2 + 3 - 2 * pad, 4)
+
+    def fn(t):
+        return tf.nn.conv2d_transpose(t, kernel, shape, 2, [[0, 0], [pad, pad], [pad, pad], [0, 0]])
+
+    design = fpgalab.compile(fn, x, precision="float32")
+    assert any(isinstance(n, ir.Slice) for n in design.kernel.nodes)
+    assert relative_error(design.simulate(x), fn(tf.constant(x)).numpy()) <= 1e-5
+
+
 def test_conv3d_transpose_matches_tensorflow():
     keras.utils.set_random_seed(3)
     layer = keras.layers.Conv3DTranspose(2, 3, strides=(2, 1, 2), padding="same")
