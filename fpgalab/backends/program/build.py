@@ -4,7 +4,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from fpgalab.backends.program.index import IAdd, IDiv, ILit, IMod, IMul, IVar, i_add, i_div, i_mod, i_mul
+from fpgalab.backends.program.index import (
+    IAdd,
+    IDiv,
+    ILit,
+    IMod,
+    IMul,
+    IVar,
+    i_add,
+    i_div,
+    i_mul,
+    reindex,
+    unflat_index,
+)
 from fpgalab.backends.program.values import Acc, LayerProgram, Lit, Prev, Read, TypeContext, Valid
 from fpgalab.ir import nodes as ir
 from fpgalab.ir.loops import kernel_shapes, loop_nest
@@ -19,22 +31,6 @@ from fpgalab.sim.values import constant_value
 def _var(loops_by_name: dict, name: str):
     """A loop variable, or 0 for a loop of trip 1 (which does not exist)."""
     return IVar(name) if loops_by_name.get(name, 1) > 1 else ILit(0)
-
-
-def _flat(index: tuple, shape: tuple):
-    flat, stride = ILit(0), 1
-    for d in reversed(range(len(shape))):
-        flat = i_add(flat, i_mul(index[d], stride))
-        stride *= int(shape[d])
-    return flat
-
-
-def _unflat(flat, shape: tuple) -> tuple:
-    out, stride = [], int(np.prod(shape, dtype=np.int64))
-    for size in shape:
-        stride //= int(size)
-        out.append(i_mod(i_div(flat, stride), int(size)) if out else i_div(flat, stride))
-    return tuple(out)
 
 
 class _Builder:
@@ -55,7 +51,7 @@ class _Builder:
         """A read of logical buffer ``name`` at ``index``, resolved to its storage buffer."""
         while name in self.aliases:
             source = self.aliases[name]
-            index = _unflat(_flat(index, self.shapes[name]), self.shapes[source])
+            index = reindex(index, self.shapes[name], self.shapes[source])
             name = source
         index = tuple(ILit(0) if self.shapes[name][d] == 1 else ix for d, ix in enumerate(index))
         return Read(name, index, tuple(guards), fill)
@@ -163,7 +159,7 @@ def _dot(node: ir.Dot, b: _Builder, trips):
     rhs_free = [d for d in range(len(rhs)) if d not in node.rhs_batch and d not in node.rhs_contract]
     sizes = [int(lhs[d]) for d in node.lhs_contract]
     k = _var(trips, "k")
-    parts = _unflat(k, tuple(sizes)) if sizes else ()
+    parts = unflat_index(k, tuple(sizes)) if sizes else ()
 
     def operand(shape, batch, free, contract, free_offset):
         idx = [None] * len(shape)
