@@ -76,6 +76,18 @@ def test_explicit_padding_past_the_kernel_crops_the_input(pad):
     assert relative_error(design.simulate(x), fn(tf.constant(x)).numpy()) <= 1e-5
 
 
+def test_depthwise_transposed_convolution_keeps_its_groups():
+    kernel = tf.constant(RNG.uniform(-1, 1, (3, 3, 3, 1)).astype(np.float32))
+    x = RNG.uniform(-1, 1, (1, 4, 4, 3)).astype(np.float32)
+
+    def fn(t):
+        return tf.nn.depthwise_conv2d_backprop_input((1, 8, 8, 3), kernel, t, [1, 2, 2, 1], "SAME")
+
+    design = fpgalab.compile(fn, x, precision="float32")
+    assert [n.groups for n in design.kernel.nodes if isinstance(n, ir.Conv)] == [3, 3, 3, 3]
+    assert relative_error(design.simulate(x), fn(tf.constant(x)).numpy()) <= 1e-5
+
+
 def test_conv3d_transpose_matches_tensorflow():
     keras.utils.set_random_seed(3)
     layer = keras.layers.Conv3DTranspose(2, 3, strides=(2, 1, 2), padding="same")
