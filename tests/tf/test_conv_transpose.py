@@ -137,6 +137,21 @@ def test_reverse_of_a_run_time_tensor_is_a_layer():
     assert np.array_equal(design.simulate(x), x[:, ::-1] - x)
 
 
+@pytest.mark.parametrize("pad", [1, 3])  # 3: a negative HLO padding, the constant input cropped
+def test_a_transposed_convolution_of_constants_folds(pad):
+    kernel = tf.constant(RNG.uniform(-1, 1, (3, 3, 2, 2)).astype(np.float32))
+    image = tf.constant(RNG.uniform(-1, 1, (1, 3, 3, 2)).astype(np.float32))
+    x = RNG.uniform(-1, 1, (1, 8 - 2 * pad, 8 - 2 * pad, 2)).astype(np.float32)
+
+    def fn(t):
+        padding = [[0, 0], [pad, pad], [pad, pad], [0, 0]]
+        return t + tf.nn.conv2d_transpose(image, kernel, (1, 8 - 2 * pad, 8 - 2 * pad, 2), 2, padding)
+
+    design = fpgalab.compile(fn, x, precision="float32")
+    assert [type(n) for n in design.kernel.nodes] == [ir.Elementwise]
+    assert relative_error(design.simulate(x), fn(tf.constant(x)).numpy()) <= 1e-5
+
+
 def test_a_kernel_computed_at_run_time_is_refused():
     x = RNG.uniform(-1, 1, (1, 4, 4, 2)).astype(np.float32)
     k = RNG.uniform(-1, 1, (3, 3, 3, 2)).astype(np.float32)

@@ -38,9 +38,10 @@ def input_dilated_conv(lw, ins, x, kernel: Known, out_shape, *, dilation, paddin
     ``kernel`` [*window, C/groups, F], to phase convolutions; returns the [N, *out, F] value."""
     spatial = len(dilation)
     window = kernel.array.shape[:spatial]
-    in_sizes, out_sizes = x.shape[1:-1], tuple(out_shape[1:-1])
+    x_shape = x.array.shape if isinstance(x, Known) else x.shape
+    in_sizes, out_sizes = x_shape[1:-1], tuple(out_shape[1:-1])
     counts = tuple(-(-o // d) for o, d in zip(out_sizes, dilation))  # outputs of each phase, rounded up
-    batch, features = x.shape[0], kernel.array.shape[-1]
+    batch, features = x_shape[0], kernel.array.shape[-1]
     slices: dict = {}
     phases = {}
     for phase in itertools.product(*(range(d) for d in dilation)):
@@ -81,7 +82,8 @@ def _crop(lw, ins, x, slices: dict, lows, taps, counts, in_sizes):
         return x, lows, highs
     key = (tuple(starts), tuple(limits))
     if key not in slices:
-        full = (0, *starts, 0), (x.shape[0], *limits, x.shape[-1])
+        x_shape = x.array.shape if isinstance(x, Known) else x.shape
+        full = (0, *starts, 0), (x_shape[0], *limits, x_shape[-1])
         shape = tuple(b - a for a, b in zip(*full))
         if isinstance(x, Known):
             slices[key] = Known(np.ascontiguousarray(x.array[tuple(slice(a, b) for a, b in zip(*full))]))
