@@ -255,8 +255,9 @@ def test_llvm_equals_simulator(rank, padding):
 
 
 @pytest.mark.tools
+@pytest.mark.parametrize("options", [{}, {"parallelism": 4, "partition": "auto"}])
 @pytest.mark.parametrize("rank,padding", [(2, "same"), (1, "valid"), (0, "")])
-def test_rtl_equals_simulator(rank, padding):
+def test_rtl_equals_simulator(rank, padding, options):
     from fpgalab.verify.tools import ToolMissing
     from fpgalab.verify.verilator import find_verilator, run_verilator
 
@@ -264,7 +265,7 @@ def test_rtl_equals_simulator(rank, padding):
         find_verilator()
     except ToolMissing as missing:
         pytest.skip(str(missing))
-    design = _fixed_design(rank, padding, dataflow=False)
+    design = _fixed_design(rank, padding, dataflow=False, **options)
     result = run_verilator(design, samples=2)
     assert result.mismatches == 0, f"{result.mismatches} output words differ from the simulator"
     assert result.cycles == design.schedule.sequential_cycles == design.timing.latency
