@@ -70,6 +70,7 @@ LOOP_NESTS = {
     ir.Broadcast: _elementwise,
     ir.Slice: _elementwise,
     ir.Pad: _elementwise,
+    ir.Reverse: _elementwise,
     ir.Concat: _elementwise,
 }
 

@@ -11,10 +11,11 @@ Node classes, and the HLO ops they come from:
                  rsqrt sqrt exponential-minus-one log log-plus-one erf floor ceil round-nearest-even
                  power (as multiplies or tables) compare select clamp convert (and fused chains of them)
     Dot          dot                       (acc += lhs * rhs, starting at the bias)
-    Conv         convolution               (NHWC input, HWIO kernel, groups for depthwise)
+    Conv         convolution               (NHWC input, HWIO kernel, groups for depthwise; a transposed
+                                            convolution is stride^n of them, frontend/tf/conv_transpose.py)
     Pool         reduce-window             (max / min / sum window, strides, padding)
     Reduce       reduce                    (sum / max / min over dimensions)
-    Transpose, Reshape, Broadcast, Slice, Pad, Concat    data movement
+    Transpose, Reshape, Broadcast, Slice, Pad, Concat, Reverse    data movement (Reverse: HLO reverse)
 
 HLS directives (set by the passes in ``fpgalab.passes``, read by ``fpgalab.schedule``):
 ``Node.directives`` holds a layer's loop directives (unroll, pipeline, fusion into its producer);
@@ -311,8 +312,15 @@ class Concat(Node):
     axis: int = 0
 
 
-NODE_CLASSES = (Elementwise, Dot, Conv, Pool, Reduce, Transpose, Reshape, Broadcast, Slice, Pad, Concat)
-DATA_MOVEMENT = (Transpose, Reshape, Broadcast, Slice, Pad, Concat)
+@dataclass(frozen=True)
+class Reverse(Node):
+    """The input with each dimension in ``dims`` read backwards: out[.., i, ..] = in[.., n - 1 - i, ..] (HLO reverse)."""
+
+    dims: tuple[int, ...] = ()
+
+
+NODE_CLASSES = (Elementwise, Dot, Conv, Pool, Reduce, Transpose, Reshape, Broadcast, Slice, Pad, Concat, Reverse)
+DATA_MOVEMENT = (Transpose, Reshape, Broadcast, Slice, Pad, Concat, Reverse)
 
 
 @dataclass(frozen=True)

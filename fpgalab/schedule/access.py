@@ -173,6 +173,13 @@ def _concat(node: ir.Concat, shapes) -> list[Access]:
     return accesses
 
 
+def _reverse(node: ir.Reverse, shapes) -> list[Access]:
+    def index(env):
+        return tuple(n - 1 - env[f"i{d}"] if d in node.dims else env[f"i{d}"] for d, n in enumerate(node.shape))
+
+    return [Access(node.inputs[0], "read", index)]
+
+
 def _reshape(node, shapes) -> list[Access]:
     return []  # an alias of its input: readers read the input itself (see ``resolve_alias``)
 
@@ -188,6 +195,7 @@ ACCESSES = {
     ir.Slice: _slice,
     ir.Pad: _pad,
     ir.Concat: _concat,
+    ir.Reverse: _reverse,
     ir.Reshape: _reshape,
 }
 

@@ -126,6 +126,21 @@ def _elementwise_kind(nodes) -> tuple[str, int]:
     return "elementwise", 0
 
 
+def _split(nodes: list) -> list[list]:
+    """The nodes of one Keras layer that holds several weight layers (a transposed convolution's
+    phase convolutions, then the copies that interleave their outputs) as one hls4ml layer per
+    convolution or dot and per data movement, each with the elementwise nodes that follow it."""
+    if sum(isinstance(n, (ir.Dot, ir.Conv)) for n in nodes) < 2:
+        return [nodes]
+    parts: list[list] = [[]]
+    for node in nodes:
+        starts = isinstance(node, (ir.Dot, ir.Conv, *ir.DATA_MOVEMENT)) and not isinstance(node, ir.Reshape)
+        if starts and any(not isinstance(n, (ir.Elementwise, ir.Reshape)) for n in parts[-1]):
+            parts.append([])
+        parts[-1].append(node)
+    return parts
+
+
 def network_layers(kernel: ir.Kernel) -> list[NetLayer]:
     """The kernel's nodes grouped into hls4ml layers, in order."""
     shapes = kernel_shapes(kernel)
@@ -138,6 +153,7 @@ def network_layers(kernel: ir.Kernel) -> list[NetLayer]:
             groups[-1].append(node)
         else:
             groups.append([node])
+    groups = [part for nodes in groups for part in _split(nodes)]
     layers = []
     for nodes in groups:
         main = next((n for n in nodes if isinstance(n, (ir.Dot, ir.Conv))), None)

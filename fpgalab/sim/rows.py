@@ -96,6 +96,12 @@ def _slice(node: ir.Slice, values, ctx):
     return _same_type(node, SimValue(v.array[index], v.dtype))
 
 
+@row(ir.Reverse)
+def _reverse(node: ir.Reverse, values, ctx):
+    v = values[0]
+    return _same_type(node, SimValue(np.flip(v.array, tuple(d + 1 for d in node.dims)), v.dtype))
+
+
 def _pad_array(value: SimValue, low, high, fill: float, dtype) -> SimValue:
     value = convert(value, dtype)
     fill_value = constant_value(fill, dtype).array[0]

@@ -41,6 +41,7 @@ CASES = {
     "transpose_reshape": (lambda a: tf.reshape(tf.transpose(a, [1, 0, 2]), [4, 6]) * 2.0, [_x(2, 4, 3)]),
     "slice_concat": (lambda a: tf.concat([a[:, 1:3] * 2.0, a[:, ::2]], axis=1), [_x(3, 6)]),
     "pad": (lambda a: tf.pad(a * 1.5, [[1, 2], [0, 1]], constant_values=0.25), [_x(2, 3)]),
+    "reverse": (lambda a: tf.reverse(a, [0, 2]) * 2.0 + a, [_x(2, 5, 3)]),
     "broadcast_bias": (lambda a: a + tf.constant([1.0, -2.0, 0.5]), [_x(4, 3)]),
     "dot": (lambda a: tf.matmul(a, W44), [_x(2, 4)]),
     "dot_transposed": (lambda a: tf.matmul(W44, a, transpose_b=True), [_x(3, 4)]),
@@ -48,6 +49,7 @@ CASES = {
     "conv_same_stride2": (lambda a: tf.nn.conv2d(a, K33, 2, "SAME"), [_x(1, 7, 7, 2)]),
     "conv_dilated": (lambda a: tf.nn.conv2d(a, K33, 1, "VALID", dilations=2), [_x(1, 9, 9, 2)]),
     "depthwise": (lambda a: tf.nn.depthwise_conv2d(a, DW, [1, 1, 1, 1], "SAME"), [_x(1, 6, 6, 4)]),
+    "conv_transpose_stride2": (lambda a: tf.nn.conv2d_transpose(a, K33, (1, 9, 9, 2), 2, "VALID"), [_x(1, 4, 4, 3)]),
     "max_pool_same": (lambda a: tf.nn.max_pool2d(a, 3, 2, "SAME"), [_x(1, 7, 7, 2)]),
     "avg_pool_same": (lambda a: tf.nn.avg_pool2d(a, 3, 2, "SAME"), [_x(1, 7, 7, 2)]),
     "reduce_sum_max_min": (

@@ -4,7 +4,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from fpgalab.backends.program.index import IAdd, IDiv, ILit, IMod, IMul, IVar, i_add, i_div, i_mod, i_mul
+from fpgalab.backends.program.index import (
+    IAdd,
+    IDiv,
+    ILit,
+    IMod,
+    IMul,
+    IVar,
+    i_add,
+    i_div,
+    i_mul,
+    reindex,
+    unflat_index,
+)
 from fpgalab.backends.program.values import Acc, LayerProgram, Lit, Prev, Read, TypeContext, Valid
 from fpgalab.ir import nodes as ir
 from fpgalab.ir.loops import kernel_shapes, loop_nest
@@ -19,22 +31,6 @@ from fpgalab.sim.values import constant_value
 def _var(loops_by_name: dict, name: str):
     """A loop variable, or 0 for a loop of trip 1 (which does not exist)."""
     return IVar(name) if loops_by_name.get(name, 1) > 1 else ILit(0)
-
-
-def _flat(index: tuple, shape: tuple):
-    flat, stride = ILit(0), 1
-    for d in reversed(range(len(shape))):
-        flat = i_add(flat, i_mul(index[d], stride))
-        stride *= int(shape[d])
-    return flat
-
-
-def _unflat(flat, shape: tuple) -> tuple:
-    out, stride = [], int(np.prod(shape, dtype=np.int64))
-    for size in shape:
-        stride //= int(size)
-        out.append(i_mod(i_div(flat, stride), int(size)) if out else i_div(flat, stride))
-    return tuple(out)
 
 
 class _Builder:
@@ -55,7 +51,7 @@ class _Builder:
         """A read of logical buffer ``name`` at ``index``, resolved to its storage buffer."""
         while name in self.aliases:
             source = self.aliases[name]
-            index = _unflat(_flat(index, self.shapes[name]), self.shapes[source])
+            index = reindex(index, self.shapes[name], self.shapes[source])
             name = source
         index = tuple(ILit(0) if self.shapes[name][d] == 1 else ix for d, ix in enumerate(index))
         return Read(name, index, tuple(guards), fill)
@@ -91,9 +87,7 @@ def _scalar(value, dtype):
 
 def _elementwise(node: ir.Elementwise, b: _Builder, trips: dict) -> dict:
     names = [f"i{d}" for d in range(len(node.shape))]
-    reads = [
-        b.read(name, _broadcast_index(b, name, dims, trips, names)) for name, dims in zip(node.inputs, node.in_dims)
-    ]
+    reads = [b.read(n, _broadcast_index(b, n, dims, trips, names)) for n, dims in zip(node.inputs, node.in_dims)]
     return {"reads": reads, "epilogue": [(ir.Op("convert", (node.expr,), node.dtype), node.dtype)]}
 
 
@@ -107,16 +101,21 @@ def _transpose(node: ir.Transpose, b, trips):
 
 
 def _broadcast(node: ir.Broadcast, b, trips):
-    names = [f"i{d}" for d in range(len(node.shape))]
-    return _copy(node, b, trips, _broadcast_index(b, node.inputs[0], node.dims, trips, names))
+    return _copy(node, b, trips, _broadcast_index(b, node.inputs[0], node.dims, trips, _out_loops(node)))
 
 
 def _slice(node: ir.Slice, b, trips):
-    index = tuple(
-        i_add(i_mul(_var(trips, f"i{d}"), stride), start)
-        for d, (start, stride) in enumerate(zip(node.starts, node.strides))
-    )
-    return _copy(node, b, trips, index)
+    return _strided(node, b, trips, node.starts, node.strides)
+
+
+def _reverse(node: ir.Reverse, b, trips):  # a slice read backwards along node.dims
+    starts, strides = zip(*[(n - 1, -1) if d in node.dims else (0, 1) for d, n in enumerate(node.shape)])
+    return _strided(node, b, trips, starts, strides)
+
+
+def _strided(node, b, trips, starts, strides):
+    index = (i_add(i_mul(_var(trips, f"i{d}"), step), start) for d, (start, step) in enumerate(zip(starts, strides)))
+    return _copy(node, b, trips, tuple(index))
 
 
 def _pad(node: ir.Pad, b, trips):
@@ -160,7 +159,7 @@ def _dot(node: ir.Dot, b: _Builder, trips):
     rhs_free = [d for d in range(len(rhs)) if d not in node.rhs_batch and d not in node.rhs_contract]
     sizes = [int(lhs[d]) for d in node.lhs_contract]
     k = _var(trips, "k")
-    parts = _unflat(k, tuple(sizes)) if sizes else ()
+    parts = unflat_index(k, tuple(sizes)) if sizes else ()
 
     def operand(shape, batch, free, contract, free_offset):
         idx = [None] * len(shape)
@@ -301,6 +300,7 @@ PROGRAMS = {
     ir.Slice: _slice,
     ir.Pad: _pad,
     ir.Concat: _concat,
+    ir.Reverse: _reverse,
     ir.Reshape: None,  # an alias of its input: no program (readers read the source)
 }
 

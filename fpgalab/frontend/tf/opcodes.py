@@ -10,6 +10,7 @@ SUPPORTED_OPS = (
     "slice",
     "concatenate",
     "pad",
+    "reverse",
     "convert",
     "add",
     "subtract",
