@@ -36,6 +36,9 @@ SUPPORTED_OPS = (
     "call",
     "fusion",
     "copy",
+    "while",
+    "dynamic-slice",
+    "dynamic-update-slice",
 )
 
 UNARY = {
