@@ -14,8 +14,8 @@ from fpgalab.schedule.buffers import schedule_buffers
 from fpgalab.schedule.layers import schedule_layer
 from fpgalab.schedule.loops import fusion_chains
 from fpgalab.schedule.model import Schedule, SchedulingContext, storage_name
-from fpgalab.schedule.recurrence import schedule_loop
 from fpgalab.schedule.operators import Latencies
+from fpgalab.schedule.recurrence import schedule_loop
 from fpgalab.sim.tables import DEFAULT_TABLES
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from fpgalab.backends.program.index import IAdd, IDiv, ILit, IMod, IMul, IVar, i_add, i_div, i_mod, i_mul
+from fpgalab.backends.program.recurrent import loop_program
 from fpgalab.backends.program.values import Acc, LayerProgram, Lit, Prev, Read, TypeContext, Valid
 from fpgalab.ir import nodes as ir
 from fpgalab.ir.loops import kernel_shapes, loop_nest
@@ -302,6 +303,7 @@ PROGRAMS = {
     ir.Pad: _pad,
     ir.Concat: _concat,
     ir.Reshape: None,  # an alias of its input: no program (readers read the source)
+    ir.Loop: loop_program,
 }
 
 

@@ -17,99 +17,13 @@ body input, and ``dynamic-update-slice`` of a carried buffer at a counter a stac
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from fpgalab.errors import CompileError
 from fpgalab.frontend.lowering import Buffer, Known, Tuple, View, eliminate_dead_code
+from fpgalab.frontend.tf.counters import MAX_TRIPS, Counter, Opaque, Stacked, Unusable, integer_run, scalar_int
 from fpgalab.frontend.tf.rules import rule
 from fpgalab.ir import nodes as ir
-
-MAX_TRIPS = 1 << 20
-INTEGER_TYPES = ("s8", "s16", "s32", "s64", "u8", "u16", "u32", "u64", "pred")
-
-
-@dataclass(frozen=True)
-class Counter:
-    """An integer of a loop body that is the step number t plus ``offset`` (0 <= t < trips)."""
-
-    offset: int
-
-
-@dataclass(frozen=True)
-class Stacked:
-    """A carried buffer written at index t + ``offset`` along ``axis`` with ``value`` each step."""
-
-    state: str
-    value: Buffer
-    axis: int
-    offset: int
-
-
-# ---- integers at compile time ----------------------------------------------------------------------
-
-_INT_OPS = {
-    "add": lambda a, b: a + b,
-    "subtract": lambda a, b: a - b,
-    "multiply": lambda a, b: a * b,
-    "and": lambda a, b: a and b,
-    "or": lambda a, b: a or b,
-    "maximum": max,
-    "minimum": min,
-}
-_COMPARE = {
-    "LT": lambda a, b: a < b,
-    "LE": lambda a, b: a <= b,
-    "GT": lambda a, b: a > b,
-    "GE": lambda a, b: a >= b,
-    "EQ": lambda a, b: a == b,
-    "NE": lambda a, b: a != b,
-}
-
-
-def _scalar_int(shape) -> bool:
-    return shape.dtype in INTEGER_TYPES and not shape.dims
-
-
-def _integer_run(module, comp_name: str, argument):
-    """Evaluate the integer scalars of a computation; ``argument`` is the parameter's value as nested
-    tuples with ints at integer leaves and None elsewhere. Returns the root's value in that form."""
-    comp = module.computations[comp_name]
-    by_id = comp.by_id()
-    env: dict[int, object] = {}
-    for ins in comp.instructions:
-        _integer_value(module, ins, by_id, env, argument)
-    return env[comp.root]
-
-
-def _integer_value(module, ins, by_id, env, argument):
-    if ins.id in env:
-        return env[ins.id]
-    args = [_integer_value(module, by_id[o], by_id, env, argument) for o in ins.operands]
-    op, value = ins.opcode, None
-    if op == "parameter":
-        value = argument if ins.attrs["parameter_number"] == 0 else None
-    elif op == "tuple":
-        value = tuple(args)
-    elif op == "get-tuple-element":
-        value = args[0][ins.attrs["tuple_index"]] if isinstance(args[0], tuple) else None
-    elif op == "call":
-        value = _integer_run(module, ins.called[0], args[0] if len(args) == 1 else tuple(args))
-    elif not _scalar_int(ins.shape) or any(a is None for a in args):
-        value = None
-    elif op == "constant":
-        value = int(np.asarray(ins.attrs["literal"]).reshape(-1)[0])
-    elif op in ("reshape", "copy", "convert", "bitcast"):
-        value = args[0]
-    elif op in _INT_OPS:
-        value = int(_INT_OPS[op](*args))
-    elif op == "not":
-        value = int(not args[0])
-    elif op == "compare":
-        value = int(_COMPARE[ins.attrs["comparison_direction"]](*args))
-    env[ins.id] = value
-    return value
 
 
 def _leaves(shape, path=()):
@@ -148,7 +62,7 @@ def _counters(lw, ins, init, where):
     shape = ins.shape
 
     def start(path, leaf_shape):
-        if not _scalar_int(leaf_shape):
+        if not scalar_int(leaf_shape):
             return None
         known = lw.known(_at(init, path))
         return None if known is None else int(np.asarray(known.array).reshape(-1)[0])
@@ -156,7 +70,7 @@ def _counters(lw, ins, init, where):
     state = _build(shape, start)
     history = [state]
     while True:
-        go = _integer_run(lw.module, cond, state)
+        go = integer_run(lw.module, cond, state)
         if go is None:
             raise CompileError(
                 f"{where}: the loop's condition depends on values computed at run time; fpgalab takes loops "
@@ -166,12 +80,12 @@ def _counters(lw, ins, init, where):
             break
         if len(history) > MAX_TRIPS:
             raise CompileError(f"{where}: the loop runs more than {MAX_TRIPS} times; fpgalab takes at most that")
-        state = _integer_run(lw.module, body, state)
+        state = integer_run(lw.module, body, state)
         history.append(state)
     trips = len(history) - 1
     forms = {}
     for path, leaf_shape in _leaves(shape):
-        if not _scalar_int(leaf_shape):
+        if not scalar_int(leaf_shape):
             continue
         values = [_at(h, path) for h in history]
         if None in values:
@@ -219,16 +133,16 @@ def _while(lw, ins, args):
     trips, forms, finals = _counters(lw, ins, init, where)
     _, body_name = _condition_and_body(lw, ins)
     body_comp = lw.module.computations[body_name]
-    leaves = [(p, s) for p, s in _leaves(ins.shape) if not _scalar_int(s)]
+    leaves = [(p, s) for p, s in _leaves(ins.shape) if not scalar_int(s)]
     invariant = {p for p, _ in leaves if _passes_through(body_comp, p)}
     carried = [(p, s) for p, s in leaves if p not in invariant]
     if trips == 0 or not carried:
-        return _as_tuple(_build(ins.shape, lambda p, s: forms.get(p) if _scalar_int(s) else _at(init, p)))
+        return _as_tuple(_build(ins.shape, lambda p, s: forms.get(p) if scalar_int(s) else _at(init, p)))
     loop = _BodyLowering(lw, ins, where, trips)
     states = {p: loop.state_input(_at(init, p), s.dims) for p, s in carried}
 
     def bind(path, leaf_shape):
-        if _scalar_int(leaf_shape):
+        if scalar_int(leaf_shape):
             return forms[path] if forms[path] is not None else Opaque()
         return states[path] if path in states else _at(init, path)
 
@@ -236,7 +150,7 @@ def _while(lw, ins, args):
     nexts = {p: _at(result, p) for p, _ in carried}
 
     def output(path, leaf_shape):
-        if _scalar_int(leaf_shape):
+        if scalar_int(leaf_shape):
             return Known(np.float32(finals[path]).reshape(()))
         if path in invariant:
             return _at(init, path)
@@ -246,17 +160,6 @@ def _while(lw, ins, args):
             return Unusable(str(err))
 
     return _as_tuple(_build(ins.shape, output))
-
-
-class Opaque:
-    """An integer of the loop state that neither stays constant nor counts steps."""
-
-
-@dataclass(frozen=True)
-class Unusable:
-    """A loop output fpgalab cannot build; ``message`` is raised if anything reads it."""
-
-    message: str
 
 
 class _BodyLowering:
@@ -319,7 +222,7 @@ class _BodyLowering:
             return self.loops[path]
         lw = self.lw
         keep = [k for k, (p, _) in enumerate(carried) if not isinstance(nexts[p], Stacked)]  # true states
-        for k, (p, _) in enumerate(carried):
+        for p, _ in carried:
             if isinstance(nexts[p], Stacked) and nexts[p].state != states[p].name:
                 raise CompileError(f"{self.where}: a carried buffer is written into another one; not supported")
         outputs = [self._body_buffer(nexts[carried[k][0]], k).name for k in keep]
@@ -366,7 +269,9 @@ class _BodyLowering:
         body_inputs += [ir.Input(name, shapes[name]) for name in wholes]
         used = {name for node in self.nodes for name in node.inputs}
         constants = tuple(lw.constants[name] for name in sorted(used) if name in lw.constants)
-        body = ir.Kernel(lw.fresh(self.ins.name + "_body"), tuple(body_inputs), constants, tuple(self.nodes), tuple(outputs))
+        body = ir.Kernel(
+            lw.fresh(self.ins.name + "_body"), tuple(body_inputs), constants, tuple(self.nodes), tuple(outputs)
+        )
         body = eliminate_dead_code(body)
         return ir.Loop(
             lw.fresh(self.ins.name),
@@ -389,103 +294,3 @@ class _BodyLowering:
         shape = list(shapes[name])
         shape[axis] = 1
         return tuple(shape)
-
-
-# ---- dynamic slices --------------------------------------------------------------------------------
-
-
-def _indices(lw, ins, values, where):
-    """Each start index as an int or a Counter; at most one Counter."""
-    starts = []
-    for v in values:
-        if isinstance(v, Counter):
-            starts.append(v)
-            continue
-        known = lw.known(v)
-        if known is None:
-            raise CompileError(
-                f"{where}: its start index is computed at run time; fpgalab takes constant indices and the "
-                "step counter of a loop"
-            )
-        starts.append(int(np.asarray(known.array).reshape(-1)[0]))
-    if sum(isinstance(s, Counter) for s in starts) > 1:
-        raise CompileError(f"{where}: indexes more than one dimension by the loop counter; not supported")
-    return starts
-
-
-def _clamped(start: int, size: int, full: int) -> int:
-    return min(max(start, 0), full - size)  # HLO clamps a start index so the slice stays inside
-
-
-@rule("dynamic-slice")
-def _dynamic_slice(lw, ins, args):
-    where = f"'dynamic-slice' ({ins.op_name or ins.name})"
-    starts = _indices(lw, ins, args[1:], where)
-    operand, sizes = args[0], ins.shape.dims
-    full = lw.known(operand).array.shape if lw.known(operand) is not None else operand.shape
-    counter_axes = [d for d, s in enumerate(starts) if isinstance(s, Counter)]
-    if not counter_axes:
-        begin = [_clamped(s, n, f) for s, n, f in zip(starts, sizes, full)]
-        node = ir.Slice(
-            lw.fresh(ins.name),
-            (lw.buffer(operand, ins.name + "_src", ins.op_name).name,),
-            tuple(sizes),
-            **lw.common(ins),
-            starts=tuple(begin),
-            limits=tuple(b + n for b, n in zip(begin, sizes)),
-            strides=(1,) * len(sizes),
-        )
-        return lw.fold_or_add(node, [operand])
-    axis = counter_axes[0]
-    if lw.loop_body is None or sizes[axis] != 1:
-        raise CompileError(f"{where}: a slice at the loop counter must be one index wide, inside a loop body")
-    whole = [d for d in range(len(sizes)) if d != axis and (starts[d] != 0 or sizes[d] != full[d])]
-    if whole:
-        raise CompileError(f"{where}: at the loop counter, fpgalab takes slices whole in every other dimension")
-    return lw.loop_body.step_input(operand, axis, starts[axis].offset, sizes)
-
-
-@rule("dynamic-update-slice")
-def _dynamic_update_slice(lw, ins, args):
-    where = f"'dynamic-update-slice' ({ins.op_name or ins.name})"
-    starts = _indices(lw, ins, args[2:], where)
-    target, update = args[0], args[1]
-    full = ins.shape.dims
-    sizes = lw.known(update).array.shape if lw.known(update) is not None else update.shape
-    counter_axes = [d for d, s in enumerate(starts) if isinstance(s, Counter)]
-    if not counter_axes:
-        if tuple(sizes) == tuple(full):
-            return update  # the update covers the whole buffer
-        raise CompileError(f"{where}: a partial update at constant indices is not supported; only at a loop counter")
-    axis = counter_axes[0]
-    others_whole = all(sizes[d] == full[d] for d in range(len(full)) if d != axis)
-    if lw.loop_body is None or sizes[axis] != 1 or not others_whole or not isinstance(target, Buffer):
-        raise CompileError(
-            f"{where}: fpgalab takes a write of one index at the loop counter into a buffer the loop carries"
-        )
-    value = lw.buffer(update, ins.name + "_value", ins.op_name)
-    return Stacked(target.name, value, axis, starts[axis].offset)
-
-
-COUNTER_READERS = ("tuple", "get-tuple-element", "call", "dynamic-slice", "dynamic-update-slice")
-
-
-def counter_arithmetic(ins, args):
-    """An HLO instruction inside a loop body that reads a ``Counter`` (or another state integer)."""
-    where = f"'{ins.opcode}' ({ins.op_name or ins.name})"
-    if ins.opcode in ("reshape", "copy", "convert", "bitcast") and _scalar_int(ins.shape):
-        return args[0]
-    constants = [a for a in args if isinstance(a, Known)]
-    counters = [a for a in args if isinstance(a, Counter)]
-    if ins.opcode in ("add", "subtract") and len(counters) == 1 and len(constants) == 1:
-        step = int(np.asarray(constants[0].array).reshape(-1)[0])
-        if ins.opcode == "add":
-            return Counter(counters[0].offset + step)
-        if args[0] is counters[0]:
-            return Counter(counters[0].offset - step)
-    if _scalar_int(ins.shape):
-        return Opaque()  # an integer fpgalab does not need unless an index reads it
-    raise CompileError(
-        f"{where}: computes array values from the loop counter; fpgalab takes the counter only as the "
-        "index of a dynamic-slice or dynamic-update-slice"
-    )

@@ -12,8 +12,9 @@ import numpy as np
 
 from fpgalab.errors import CompileError
 from fpgalab.frontend.lowering import Buffer, GraphBuilder, Known, Tuple, View, eliminate_dead_code, layer_of, sanitize
+from fpgalab.frontend.tf import loops  # noqa: F401 - registers the while rule
+from fpgalab.frontend.tf.counters import COUNTER_READERS, Counter, Opaque, Unusable, counter_arithmetic
 from fpgalab.frontend.tf.hlo import Computation, Instruction, Module
-from fpgalab.frontend.tf.loops import COUNTER_READERS, Counter, Opaque, Unusable, counter_arithmetic
 from fpgalab.frontend.tf.opcodes import FLOAT_TYPES, SUPPORTED_OPS
 from fpgalab.frontend.tf.rules import RULES
 from fpgalab.ir import nodes as ir
