@@ -4,10 +4,13 @@ The body kernel is scheduled as a design of its own (its layers one after the ot
 defaults) and runs once per step. A step cannot start before the previous one has written its
 state (h, c), so steps do not overlap: the step loop is not pipelined, and
 
-    L = 2 + T * (1 + L_cell + C)
+    L = 2 + S + T * (1 + X + L_cell + C + Y) + F
 
-with T the trip count, L_cell the body's cycles and C the cycles to copy the next state into the
-state registers (a pipelined copy loop over the largest state: n + 2 cycles; 0 without state).
+with T the trip count and L_cell the body's cycles (its layers one after the other). The rest are
+the copies the HLS C++ makes (``backends.hls.recurrent``), each a pipelined loop over n elements
+taking n + 2 cycles (n - 1 at II=1 after the first, plus its read and its write): S the start
+values into the state registers, X the slice t of each input sequence, C the next values into
+the state registers, Y the step's value into the output sequence, F the final state out.
 The hardware is one cell: the body's operators and buffers (weights, the cell's intermediate
 arrays and the state registers), plus the loop's own buffers outside (the input sequence, the
 output sequence or final state), bound as any node's.
@@ -23,20 +26,32 @@ from fpgalab.schedule.layers import schedule_layer
 from fpgalab.schedule.model import LAYER_OVERHEAD, LayerSchedule
 
 
-def state_copy_cycles(node: ir.Loop) -> int:
-    """Cycles to move the next state into the state registers after a step (a pipelined copy)."""
-    sizes = [math.prod(spec.shape) for spec in node.body.inputs[: node.carried]]
-    return max(sizes) + 2 if sizes else 0
+def copy_cycles(shapes) -> int:
+    """Cycles of one pipelined copy loop per shape, one after the other."""
+    return sum(math.prod(shape) + 2 for shape in shapes)
+
+
+def loop_copies(node: ir.Loop) -> tuple[int, int, int, int]:
+    """(S, X + C + Y per step, F): the copy cycles of the formula above."""
+    states = [spec.shape for spec in node.body.inputs[: node.carried]]
+    steps = [spec.shape for spec, axis in zip(node.body.inputs[node.carried :], node.step_axes) if axis >= 0]
+    stacked = node.result >= node.carried
+    value = node.body.buffers()[node.body.outputs[node.result]].shape
+    per_step = copy_cycles(steps) + copy_cycles(states) + (copy_cycles([value]) if stacked else 0)
+    return copy_cycles(states), per_step, 0 if stacked else copy_cycles([node.shape])
 
 
 def schedule_loop(node: ir.Loop, ctx, body_schedule) -> LayerSchedule:
     """``body_schedule`` is the body kernel's ``Schedule`` (scheduled by the caller)."""
     step_loop = schedule_layer(node, (), ctx)  # the loop's own reads and writes, its step loop
     cell = body_schedule.sequential_cycles
-    copy = state_copy_cycles(node)
-    cycles = LAYER_OVERHEAD + node.trips * (1 + cell + copy)
+    start, copy, final = loop_copies(node)
+    cycles = LAYER_OVERHEAD + start + node.trips * (1 + cell + copy) + final
     operators = tuple(op for layer in body_schedule.layers for op in layer.operators)
-    formula = f"L = 2 + {node.trips}*(1 + {cell} + {copy}) = {cycles}  (steps in sequence: each reads the last state)"
+    formula = (
+        f"L = 2 + {start} + {node.trips}*(1 + {cell} + {copy}) + {final} = {cycles}"
+        "  (steps in sequence: each reads the state the last one wrote)"
+    )
     return replace(
         step_loop,
         pipelined=False,
@@ -52,7 +67,7 @@ def schedule_loop(node: ir.Loop, ctx, body_schedule) -> LayerSchedule:
         cycles=cycles,
         formula=formula,
         first_read=2,
-        last_read=max(2, cycles - 2 - cell - copy),
-        first_write=min(cycles - 2, 2 + cell),
+        last_read=max(2, cycles - 2 - final - cell - copy),
+        first_write=min(cycles - 2, 2 + start + cell),
         last_write=cycles - 2,
     )

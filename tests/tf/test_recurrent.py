@@ -49,13 +49,13 @@ def test_fixed_point_recurrent_layer_is_close_to_tensorflow(kind):
     assert relative_error(design.simulate(x), model(x).numpy()) < 0.02
 
 
-def test_the_cell_does_not_grow_with_the_sequence_and_latency_scales_with_it():
-    short = fpgalab.compile(_model("LSTM", 4, False), _inputs(4)[:1])
-    long = fpgalab.compile(_model("LSTM", 12, False), _inputs(12)[:1])
-    assert len(_loops(short)[0].body.nodes) == len(_loops(long)[0].body.nodes)
-    cycles = [design.schedule.layer(_loops(design)[0].name).cycles - 2 for design in (short, long)]
-    assert cycles[1] == 3 * cycles[0]  # 2 + T * (1 + cell + state copy)
-    assert short.report().resources.dsp == long.report().resources.dsp
+def test_the_cell_does_not_grow_with_the_sequence_and_latency_grows_by_one_step_per_time_step():
+    designs = [fpgalab.compile(_model("LSTM", steps, False), _inputs(steps)[:1]) for steps in (4, 8, 12)]
+    assert len({len(_loops(d)[0].body.nodes) for d in designs}) == 1  # one cell, whatever the length
+    cycles = [d.schedule.layer(_loops(d)[0].name).cycles for d in designs]
+    step = (cycles[1] - cycles[0]) // 4
+    assert cycles[1] - cycles[0] == cycles[2] - cycles[1] == 4 * step > 0  # linear in T: T steps of one cell
+    assert len({d.report().resources.dsp for d in designs}) == 1
 
 
 def test_rolled_loop_computes_what_the_unrolled_layer_does_with_fewer_resources_and_more_cycles():
@@ -69,7 +69,8 @@ def test_rolled_loop_computes_what_the_unrolled_layer_does_with_fewer_resources_
     assert rolled_report.cycles > unrolled_report.cycles
 
 
-def test_the_backends_refuse_a_loop_naming_the_layer(tmp_path):
+@pytest.mark.parametrize("backend", ["verilog", "llvm"])
+def test_backends_without_loops_refuse_one_naming_the_layer(tmp_path, backend):
     design = fpgalab.compile(_model("SimpleRNN", 4, False), _inputs(4)[:1])
     with pytest.raises(CompileError, match="layer 'rnn' is a recurrent loop"):
-        design.emit("hls", tmp_path / "hls")
+        design.emit(backend, tmp_path / backend)

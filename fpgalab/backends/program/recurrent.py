@@ -1,14 +1,45 @@
-"""The program row of ``ir.Loop``: not written by the backends yet, refused with the layer's name."""
+"""``ir.Loop`` in the backends' loop programs.
+
+A loop is not one loop nest over its output: it is the body kernel (the cell), called once per
+step, with its state copied between steps. A backend that writes loops asks ``kernel_programs``
+for ``LoopProgram`` records (``loops=True``) and builds the body's own programs from
+``node.body``; for the others ``loop_program`` (the ``PROGRAMS`` row) refuses the layer by name.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from fpgalab.backends.program.values import Read
 from fpgalab.errors import CompileError
 from fpgalab.ir import nodes as ir
+
+
+@dataclass(frozen=True)
+class LoopProgram:
+    """A loop layer: ``node`` (its body, trip count and state), the buffers it reads and writes."""
+
+    node: ir.Loop
+    reads: tuple[Read, ...]
+    output: str
+
+    @property
+    def name(self) -> str:
+        return self.node.name
+
+    @property
+    def nodes(self) -> tuple[str, ...]:
+        return (self.node.name,)
+
+
+def loop_record(node: ir.Loop, storage: dict) -> LoopProgram:
+    reads = tuple(Read(storage.get(name, name), ()) for name in dict.fromkeys(node.inputs))
+    return LoopProgram(node, reads, node.name)
 
 
 def loop_program(node: ir.Loop, builder, trips):
     raise CompileError(
         f"layer '{node.layer or node.name}' is a recurrent loop ({node.trips} steps of one cell, ir.Loop); "
-        "fpgalab's HLS C++, LLVM and Verilog backends do not write such loops yet. simulate(), report() and "
-        "the estimate cover it; to export code, build the layer with unroll=True"
+        "this backend does not write such loops (the HLS C++ backend does, with io='layered'). "
+        "simulate(), report() and the estimate cover it; or build the layer with unroll=True"
     )
