@@ -1,9 +1,10 @@
 """``ir.Loop`` in the backends' loop programs.
 
 A loop is not one loop nest over its output: it is the body kernel (the cell), called once per
-step, with its state copied between steps. A backend that writes loops asks ``kernel_programs``
-for ``LoopProgram`` records (``loops=True``) and builds the body's own programs from
-``node.body``; for the others ``loop_program`` (the ``PROGRAMS`` row) refuses the layer by name.
+step, with its state copied between steps. A backend that writes loops (HLS C++, LLVM) asks
+``kernel_programs`` for ``LoopProgram`` records (``loops=True``) and builds the body's own
+programs from ``node.body``; for the others (Verilog) ``loop_program``, the ``PROGRAMS`` row,
+refuses the layer by name.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ def loop_record(node: ir.Loop, storage: dict) -> LoopProgram:
 def loop_program(node: ir.Loop, builder, trips):
     raise CompileError(
         f"layer '{node.layer or node.name}' is a recurrent loop ({node.trips} steps of one cell, ir.Loop); "
-        "this backend does not write such loops (the HLS C++ backend does, with io='layered'). "
-        "simulate(), report() and the estimate cover it; or build the layer with unroll=True"
+        "the Verilog backend (and the Yosys-flow estimate built on it) and hls4ml's io_parallel/io_stream "
+        "arrangements do not write such loops; the HLS C++ (io='layered') and LLVM backends do, and simulate() "
+        "and report() cover it. Or build the layer with unroll=True"
     )
