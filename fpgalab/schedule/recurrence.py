@@ -59,7 +59,7 @@ def schedule_loop(node: ir.Loop, ctx, body_schedule) -> LayerSchedule:
         ii_target=0,
         ii_recurrence=0,
         ii_memory=0,
-        depth=cell + copy,
+        depth=2 + len(node.body.inputs) + len(node.body.outputs),  # the loop's own FSM: its copies and the call
         epilogue=0,
         trip=1,
         copies=1,
@@ -70,4 +70,5 @@ def schedule_loop(node: ir.Loop, ctx, body_schedule) -> LayerSchedule:
         last_read=max(2, cycles - 2 - final - cell - copy),
         first_write=min(cycles - 2, 2 + start + cell),
         last_write=cycles - 2,
+        cell=body_schedule.layers,
     )

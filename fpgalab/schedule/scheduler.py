@@ -6,6 +6,8 @@ depth in ``layers``; banks, ports and channels in ``buffers``.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from fpgalab.ir import nodes as ir
 from fpgalab.ir.loops import kernel_shapes
 from fpgalab.options import DEFAULT_TABLE_TYPE
@@ -48,7 +50,8 @@ def schedule_kernel(
         if isinstance(node, ir.Loop):
             body = schedule_kernel(node.body, device, clock_mhz, tables, table_type)
             layers.append(schedule_loop(node, ctx, body))
-            body_buffers += [b for b in body.buffers if b.name not in ctx.buffers]
+            # the cell's buffers (weights, state registers, its arrays) are the loop layer's own
+            body_buffers += [replace(b, writer=name, readers=()) for b in body.buffers if b.name not in ctx.buffers]
         elif not isinstance(node, ir.Reshape):
             layers.append(schedule_layer(node, tuple(chain), ctx))
     layers = tuple(layers)
