@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -24,6 +25,8 @@ def _x(*shape, low=-2.0, high=2.0):
 W44 = tf.constant(_x(4, 4))
 K33 = tf.constant(_x(3, 3, 2, 3))
 DW = tf.constant(_x(3, 3, 4, 2))
+keras.utils.set_random_seed(3)
+RNN = keras.Sequential([keras.Input((4, 3)), keras.layers.SimpleRNN(3, return_sequences=True)])  # while, dynamic slices
 
 CASES = {
     "add_sub_mul_div": (lambda a, b: (a + b) * (a - b) / (tf.abs(b) + 1.0), [_x(2, 5), _x(2, 5)]),
@@ -50,6 +53,7 @@ CASES = {
     ),
     "mean": (lambda a: tf.reduce_mean(a, axis=[1, 2]), [_x(1, 4, 4, 3)]),
     "softmax_tuple": (lambda a: (tf.nn.softmax(a), a * 2.0), [_x(2, 10)]),
+    "while_recurrent": (RNN, [_x(1, 4, 3)]),
 }
 
 
@@ -81,6 +85,7 @@ def test_the_cases_cover_every_supported_op():
     seen = set()
     for fn, args in CASES.values():
         design = fpgalab.compile(fn, *args, precision="float32")
-        seen.update(re.findall(r"=\s+(?:\([^)]*\)|\S+)\s+([a-z][\w-]*)\(", design.hlo_text))
+        tuple_shape = r"\((?:[^()]|\([^()]*\))*\)"  # a tuple shape, with tuples inside (a while's state)
+        seen.update(re.findall(rf"=\s+(?:{tuple_shape}|\S+)\s+([a-z][\w-]*)\(", design.hlo_text))
     missing = set(SUPPORTED_OPS) - seen - {"bitcast", "call", "fusion", "copy"}
     assert not missing, f"no test case produces {sorted(missing)}"
