@@ -73,3 +73,29 @@ def test_the_verilog_backend_refuses_a_loop_naming_the_layer(tmp_path):
     design = fpgalab.compile(_model("SimpleRNN", 4, False), _inputs(4)[:1])
     with pytest.raises(CompileError, match="layer 'rnn' is a recurrent loop .* Verilog backend"):
         design.emit("verilog", tmp_path / "rtl")
+
+
+@pytest.mark.parametrize("io", ["parallel", "stream"])
+def test_hls4ml_architectures_refuse_a_loop_naming_the_layer(io):
+    with pytest.raises(CompileError, match="layer 'rnn' is a recurrent loop"):
+        fpgalab.compile(_model("LSTM", 4, False), _inputs(4)[:1], io=io).report()
+
+
+def test_a_precision_override_names_the_recurrent_layer():
+    model, x = _model("LSTM", 4, True), _inputs(4)
+    design = fpgalab.compile(model, x[:1], precision={"default": "ap_fixed<8,3>", "rnn": "ap_fixed<18,6>"})
+    body = _loops(design)[0].body
+    computed = [n for n in body.nodes if not isinstance(n, ir.DATA_MOVEMENT)]  # data movement keeps x's type
+    assert {str(n.dtype) for n in computed} == {"ap_fixed<18,6>"}
+    assert relative_error(design.simulate(x), model(x).numpy()) < 0.05
+
+
+def test_two_stacked_recurrent_layers_match_tensorflow():
+    keras.utils.set_random_seed(2)
+    model = keras.Sequential(
+        [keras.Input((5, 3)), keras.layers.GRU(4, return_sequences=True), keras.layers.LSTM(3, name="top")]
+    )
+    x = _inputs(5)
+    design = fpgalab.compile(model, x[:1], precision="float32")
+    assert len(_loops(design)) == 2
+    assert relative_error(design.simulate(x), model(x).numpy()) < 1e-5
