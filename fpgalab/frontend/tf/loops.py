@@ -7,7 +7,7 @@ sequence, written with ``dynamic-update-slice`` at the step counter; the input i
 ``dynamic-slice`` at the counter.
 
 Here the integer scalars of the state are run through the condition and the body at compile time
-(``_integer_run``): this gives the trip count, and tells which counters step by one (``Counter``:
+(``counters.integer_run``): this gives the trip count, and tells which counters step by one (``Counter``:
 an index t + offset inside the body) and which stay constant. The float leaves of the state are
 sorted by what the body does with them: passed through (invariants: read as they are outside),
 or carried (a body input whose next value the body computes). The body is then lowered once,
@@ -51,7 +51,8 @@ def _as_tuple(value):
 
 
 def _condition_and_body(lw, ins):
-    first, second = (lw.module.computations[c] for c in ins.called)
+    """The names of the while's condition and body (the condition is the one returning a pred)."""
+    first = lw.module.computations[ins.called[0]]
     root = first.by_id()[first.root]
     return (ins.called[0], ins.called[1]) if root.shape.dtype == "pred" else (ins.called[1], ins.called[0])
 
