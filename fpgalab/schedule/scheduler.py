@@ -56,6 +56,13 @@ def schedule_kernel(
             layers.append(schedule_layer(node, tuple(chain), ctx))
     layers = tuple(layers)
     warnings += [
+        f"layer {node.layer or node.name}: unroll, reuse and pipeline directives are not applied to a recurrent "
+        "loop; its steps run in sequence and its cell's layers keep Vitis HLS's defaults"
+        for node in kernel.nodes
+        if isinstance(node, ir.Loop)
+        and (node.directives.unroll or node.directives.reuse or not node.directives.pipeline)
+    ]
+    warnings += [
         f"layer {layer.layer or layer.name}: reuse factor {layer.reuse_requested} does not split its multiplies "
         f"into equal copies; using {layer.reuse}, the closest valid factor (hls4ml's rule: a divisor of the "
         "inputs per output, or that many inputs times a divisor of the outputs)"

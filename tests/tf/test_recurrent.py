@@ -99,3 +99,10 @@ def test_two_stacked_recurrent_layers_match_tensorflow():
     design = fpgalab.compile(model, x[:1], precision="float32")
     assert len(_loops(design)) == 2
     assert relative_error(design.simulate(x), model(x).numpy()) < 1e-5
+
+
+def test_directives_on_a_recurrent_layer_are_reported_as_not_applied():
+    design = fpgalab.compile(_model("LSTM", 4, False), _inputs(4)[:1], reuse={"rnn": 2})
+    assert any(
+        "layer rnn: unroll, reuse and pipeline directives are not applied" in w for w in design.schedule.warnings
+    )
