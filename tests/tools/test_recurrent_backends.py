@@ -76,3 +76,24 @@ def test_recurrent_layer_llvm_equals_simulator(tmp_path, kind, return_sequences,
             assert np.max(np.abs(array - expected)) <= 1e-6 * max(1.0, float(np.max(np.abs(expected))))
     text = (emit(design, "llvm", tmp_path / "ll") / f"{design.kernel.name}.ll").read_text()
     assert text.count("llvm.loop.pipeline.disable") >= 1  # the step loop: steps do not overlap
+
+
+def test_stacked_recurrent_layers_and_a_dense_softmax_in_hls_and_llvm(tmp_path):
+    keras.utils.set_random_seed(2)
+    model = keras.Sequential(
+        [
+            keras.Input((5, 3)),
+            keras.layers.GRU(4, return_sequences=True),
+            keras.layers.LSTM(3),
+            keras.layers.Dense(2, activation="softmax"),
+        ]
+    )
+    x = np.random.default_rng(0).uniform(-1.0, 1.0, (1, 5, 3)).astype(np.float32)
+    design = fpgalab.compile(model, x)
+    kernel = _csim(design, tmp_path / "prj")
+    assert kernel.count("static void cell_") == 2
+    inputs = make_inputs(design, 3)
+    got = LlvmKernel(design).run_outputs(inputs)
+    want = run_kernel(design.kernel, inputs, design._context())
+    for name, array in got.items():
+        assert np.array_equal(array, want[name].array.reshape(array.shape))
