@@ -16,6 +16,7 @@ Node classes, and the HLO ops they come from:
     Pool         reduce-window             (max / min / sum window, strides, padding)
     Reduce       reduce                    (sum / max / min over dimensions)
     Transpose, Reshape, Broadcast, Slice, Pad, Concat, Reverse    data movement (Reverse: HLO reverse)
+    Loop         while                     (a counted loop: one body kernel run ``trips`` times)
 
 HLS directives (set by the passes in ``fpgalab.passes``, read by ``fpgalab.schedule``):
 ``Node.directives`` holds a layer's loop directives (unroll, pipeline, fusion into its producer);
@@ -319,7 +320,35 @@ class Reverse(Node):
     dims: tuple[int, ...] = ()
 
 
-NODE_CLASSES = (Elementwise, Dot, Conv, Pool, Reduce, Transpose, Reshape, Broadcast, Slice, Pad, Concat, Reverse)
+@dataclass(frozen=True)
+class Loop(Node):
+    """A counted loop (an HLO ``while`` with a static trip count): ``body`` runs ``trips`` times.
+
+    ``body`` is a whole ``Kernel``, built once (a recurrent layer's cell) and run once per step,
+    as hls4ml's "static" RNN layers reuse one cell. Its inputs, in order:
+
+    - the first ``carried`` are loop-carried states: step 0 reads ``inputs[k]`` (the start value),
+      step t+1 reads ``body.outputs[k]`` of step t, converted to the body input's type (the
+      state register's type);
+    - then one per remaining node input j: with ``step_axes[j] >= 0`` the body reads the slice of
+      that buffer at index ``t + step_offsets[j]`` along that axis (size 1 there: x[t] of a
+      sequence); with ``step_axes[j] == -1`` the whole buffer, the same at every step.
+
+    The node's one output is ``body.outputs[result]``: its value after the last step when
+    ``result < carried`` (a final state), else the value of every step stacked along
+    ``stack_axis`` at index t (the sequence buffer; ``shape[stack_axis] == trips``).
+    """
+
+    trips: int = 1
+    body: Kernel | None = None
+    carried: int = 0
+    step_axes: tuple[int, ...] = ()
+    step_offsets: tuple[int, ...] = ()
+    result: int = 0
+    stack_axis: int = -1
+
+
+NODE_CLASSES = (Elementwise, Dot, Conv, Pool, Reduce, Transpose, Reshape, Broadcast, Slice, Pad, Concat, Reverse, Loop)
 DATA_MOVEMENT = (Transpose, Reshape, Broadcast, Slice, Pad, Concat, Reverse)
 
 

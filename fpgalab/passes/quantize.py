@@ -121,8 +121,11 @@ class AssignPrecision:
 
     def run(self, kernel: ir.Kernel) -> ir.Kernel:
         check_override_keys(self.precision.layers, kernel, "precision")
+        return self._assign(kernel, [self.precision.default.input] * len(kernel.inputs))
+
+    def _assign(self, kernel: ir.Kernel, input_types) -> ir.Kernel:
         types: dict[str, NumType] = {}
-        inputs = tuple(replace(i, dtype=self.precision.default.input) for i in kernel.inputs)
+        inputs = tuple(replace(i, dtype=t) for i, t in zip(kernel.inputs, input_types))
         types.update({i.name: i.dtype for i in inputs})
         constant_roles = {}
         for node in kernel.nodes:
@@ -158,6 +161,8 @@ class AssignPrecision:
         return node.replace(dtype=dtype, acc=dtype)
 
     def _typed(self, node, roles: Roles, operand_types):
+        if isinstance(node, ir.Loop):
+            return self._loop(node, roles, operand_types)
         if isinstance(node, ir.DATA_MOVEMENT):
             return node.replace(dtype=operand_types[0] if len(set(operand_types)) == 1 else roles.result)
         if isinstance(node, ir.Elementwise):
@@ -175,3 +180,15 @@ class AssignPrecision:
                 return node.replace(dtype=roles.result, acc=_accum_for(roles, _frac(operand_types[0])))
             return node.replace(dtype=roles.result, acc=operand_types[0])
         raise NotImplementedError(f"no precision rule for {type(node).__name__}")
+
+    def _loop(self, node: ir.Loop, roles: Roles, operand_types):
+        """A loop's body is typed as a kernel of its own: its carried states (the state registers)
+        get the loop layer's result type, its per-step inputs the type of the buffer they read.
+        The loop's output has the type of the body value it holds."""
+        input_types = [roles.result] * node.carried + list(operand_types[node.carried :])
+        body = self._assign(node.body, input_types)
+        if node.result < node.carried:
+            dtype = body.inputs[node.result].dtype
+        else:
+            dtype = body.buffers()[body.outputs[node.result]].dtype
+        return node.replace(body=body, dtype=dtype)

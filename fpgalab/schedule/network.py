@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from fpgalab.errors import CompileError
 from fpgalab.ir import nodes as ir
 from fpgalab.ir.loops import kernel_shapes
 from fpgalab.ir.types import FixedType
@@ -148,6 +149,12 @@ def network_layers(kernel: ir.Kernel) -> list[NetLayer]:
     constants = {c.name: c for c in kernel.constants}
     groups: list[list] = []
     for node in kernel.nodes:
+        if isinstance(node, ir.Loop):
+            raise CompileError(
+                f"layer '{node.layer or node.name}' is a recurrent loop ({node.trips} steps of one cell); "
+                "fpgalab models hls4ml's io_parallel and io_stream architectures without loops: use "
+                "io='layered' (the default), or build the layer with unroll=True"
+            )
         key = node.layer or node.name
         if groups and (groups[-1][0].layer or groups[-1][0].name) == key:
             groups[-1].append(node)

@@ -23,6 +23,7 @@ from fpgalab.sim.accumulate import (
 )
 from fpgalab.sim.elementwise import evaluate_expr
 from fpgalab.sim.fixed import max_abs
+from fpgalab.sim.loop import run_loop
 from fpgalab.sim.values import SimValue, broadcast_in_dims, constant_value, convert, to_float
 
 ROWS: dict = {}
@@ -383,3 +384,8 @@ def _reduce(node: ir.Reduce, values, ctx):
     elif node.kind in ("max", "min") and np.isfinite(node.init):
         out = (np.maximum if node.kind == "max" else np.minimum)(out, np.float32(node.init))
     return convert(SimValue(np.asarray(out, dtype=np.float32), FLOAT32), node.dtype)
+
+
+@row(ir.Loop)
+def _loop(node: ir.Loop, values, ctx):
+    return run_loop(node, values, ctx, ROWS)

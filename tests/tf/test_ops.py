@@ -30,6 +30,8 @@ TIES = np.array(
 )
 ELU_LAYER = keras.layers.ELU(alpha=0.7)
 SOFTPLUS_LAYER = keras.layers.Activation("softplus")
+keras.utils.set_random_seed(3)
+RNN = keras.Sequential([keras.Input((4, 3)), keras.layers.SimpleRNN(3, return_sequences=True)])  # while, dynamic slices
 
 CASES = {
     "add_sub_mul_div": (lambda a, b: (a + b) * (a - b) / (tf.abs(b) + 1.0), [_x(2, 5), _x(2, 5)]),
@@ -85,6 +87,7 @@ CASES = {
     "square": (lambda a: tf.square(a) + tf.pow(a, 2.0), [_x(3, 8)]),
     # exact rounding: TF's round is half to even
     "floor_round_ceil": (lambda a: tf.floor(a) + 4.0 * tf.round(a) + 16.0 * tf.math.ceil(a), [TIES]),
+    "while_recurrent": (RNN, [_x(1, 4, 3)]),
 }
 
 
@@ -116,6 +119,7 @@ def test_the_cases_cover_every_supported_op():
     seen = set()
     for fn, args in CASES.values():
         design = fpgalab.compile(fn, *args, precision="float32")
-        seen.update(re.findall(r"=\s+(?:\([^)]*\)|\S+)\s+([a-z][\w-]*)\(", design.hlo_text))
+        tuple_shape = r"\((?:[^()]|\([^()]*\))*\)"  # a tuple shape, with tuples inside (a while's state)
+        seen.update(re.findall(rf"=\s+(?:{tuple_shape}|\S+)\s+([a-z][\w-]*)\(", design.hlo_text))
     missing = set(SUPPORTED_OPS) - seen - {"bitcast", "call", "fusion", "copy"}
     assert not missing, f"no test case produces {sorted(missing)}"

@@ -24,8 +24,10 @@ from fpgalab.backends import fixplan as fp
 from fpgalab.backends import program as prog
 from fpgalab.backends.datapath import Value, table_words
 from fpgalab.backends.llvm.metadata import loop_metadata
+from fpgalab.backends.llvm.recurrent import LoopBuilder
 from fpgalab.backends.llvm.values import F32, I1, LlvmOps, LlvmValues, memory_type
 from fpgalab.backends.naming import Namer
+from fpgalab.ir import nodes as ir
 from fpgalab.ir.types import BOOL, FixedType, FloatType
 from fpgalab.sim.fixed import from_float
 
@@ -41,7 +43,9 @@ class KernelBuilder:
         self.lanes = lanes  # samples per call (see ``lane_loop``); the exported module has 1
         self.constant_names = {c.name for c in self.kernel.constants}
         self.ctx = prog.TypeContext(dict(design.options.tables), design.options.table_type)
-        self.programs = prog.kernel_programs(self.kernel, self.ctx.tables, self.ctx.table_type)
+        self.programs = prog.kernel_programs(self.kernel, self.ctx.tables, self.ctx.table_type, loops=True)
+        self.constants = {c.name: c for c in self.kernel.constants}  # with each loop body's (LoopBuilder)
+        self.step_env: dict = {}  # the step variable t while a loop's body is built
         self.types = {name: buf.dtype for name, buf in self.kernel.buffers().items()}
         self.shapes = {name: tuple(buf.shape) for name, buf in self.kernel.buffers().items()}
         self.storage = prog.storage_buffers(self.kernel)
@@ -62,6 +66,7 @@ class KernelBuilder:
         self.tables: dict = {}
         self.declared: dict = {}
         self.loop_ids = 0
+        self.produced = {n.name for n in self.kernel.nodes}
 
     # ---- module-level objects
     def buffer(self, name: str):
@@ -74,7 +79,7 @@ class KernelBuilder:
             array = ll.ArrayType(memory_type(dtype), size)
             glob = ll.GlobalVariable(self.module, array, self.names(name, "buf"))
             glob.linkage = "internal"
-            constant = next((c for c in self.kernel.constants if c.name == name), None)
+            constant = self.constants.get(name)
             if constant is not None:
                 glob.global_constant = True
                 glob.initializer = ll.Constant(array, self.constant_words(constant))
@@ -250,12 +255,20 @@ class KernelBuilder:
         variable.add_incoming(following, b.block)
         b.position_at_end(after)
 
-    def layer(self, program: prog.LayerProgram) -> None:
-        scheduled = self.design.schedule.layer(program.name).loops if self.metadata else ()  # only for metadata
+    def layer(self, program: prog.LayerProgram, layer_schedule=None, directives=None) -> None:
+        """Build one layer; ``layer_schedule`` and ``directives`` default to the design's for it
+        (a loop's body layers and its copies pass their own, or None: no loop directives)."""
+        if directives is None and program.name in self.produced:
+            layer_schedule, directives = (
+                self.design.schedule.layer(program.name),
+                self.kernel.node(program.name).directives,
+            )
+        directives = directives or ir.DEFAULT_DIRECTIVES
+        scheduled = layer_schedule.loops if self.metadata and layer_schedule is not None else ()  # only for metadata
         loops = {lp.name: lp for lp in scheduled}
         pipelined = [lp.name for lp in scheduled if lp.role == "pipelined"]
-        ii = self.kernel.node(program.name).directives.ii
-        self.env = {}
+        ii = directives.ii
+        self.env = dict(self.step_env)
         values = LlvmValues(self, program, lambda k: self.load(program.reads[k], values))
         acc_slot = None
         if program.acc_kind:
@@ -333,9 +346,7 @@ class KernelBuilder:
                     scheduled,
                     bool(pipelined) and loop.name == pipelined[-1],
                     ii,
-                    scheduled is not None
-                    and scheduled.role == "sequential"
-                    and not self.kernel.node(program.name).directives.pipeline,
+                    scheduled is not None and scheduled.role == "sequential" and not directives.pipeline,
                 )
 
             def body(variable):
@@ -350,7 +361,10 @@ class KernelBuilder:
 
     def build(self) -> ll.Module:
         for program in self.programs:
-            self.layer(program)
+            if isinstance(program, prog.LoopProgram):
+                LoopBuilder(self, program.node).build()
+            else:
+                self.layer(program)
         self.builder.ret_void()
         return self.module
 

@@ -17,11 +17,11 @@ from fpgalab.backends.program.index import (
     reindex,
     unflat_index,
 )
+from fpgalab.backends.program.recurrent import loop_program
 from fpgalab.backends.program.values import Acc, LayerProgram, Lit, Prev, Read, TypeContext, Valid
 from fpgalab.ir import nodes as ir
 from fpgalab.ir.loops import kernel_shapes, loop_nest
 from fpgalab.ir.types import FLOAT32, BoolType, FixedType
-from fpgalab.schedule.loops import fusion_chains
 from fpgalab.sim import fixed
 from fpgalab.sim.values import constant_value
 
@@ -33,7 +33,7 @@ def _var(loops_by_name: dict, name: str):
     return IVar(name) if loops_by_name.get(name, 1) > 1 else ILit(0)
 
 
-class _Builder:
+class LayerBuilder:
     """Per-kernel facts a row needs: shapes, types, aliases (reshapes) and loop trips."""
 
     def __init__(self, kernel: ir.Kernel, ctx: TypeContext):
@@ -63,7 +63,7 @@ def _out_loops(node: ir.Node) -> list[str]:
     return [f"i{d}" for d in range(len(node.shape))]
 
 
-def _broadcast_index(b: _Builder, name: str, dims: tuple, trips: dict, out_names: list[str]) -> tuple:
+def _broadcast_index(b: LayerBuilder, name: str, dims: tuple, trips: dict, out_names: list[str]) -> tuple:
     source = b.shapes[name]
     return tuple(ILit(0) if size == 1 else _var(trips, out_names[d]) for d, size in zip(dims, source))
 
@@ -85,13 +85,13 @@ def _scalar(value, dtype):
 # ---- rows ------------------------------------------------------------------------------------------
 
 
-def _elementwise(node: ir.Elementwise, b: _Builder, trips: dict) -> dict:
+def _elementwise(node: ir.Elementwise, b: LayerBuilder, trips: dict) -> dict:
     names = [f"i{d}" for d in range(len(node.shape))]
     reads = [b.read(n, _broadcast_index(b, n, dims, trips, names)) for n, dims in zip(node.inputs, node.in_dims)]
     return {"reads": reads, "epilogue": [(ir.Op("convert", (node.expr,), node.dtype), node.dtype)]}
 
 
-def _copy(node, b: _Builder, trips: dict, index: tuple, guards=(), fill=None) -> dict:
+def _copy(node, b: LayerBuilder, trips: dict, index: tuple, guards=(), fill=None) -> dict:
     read = b.read(node.inputs[0], index, guards, fill)
     return {"reads": [read], "epilogue": [(ir.Op("convert", (ir.Arg(0),), node.dtype), node.dtype)]}
 
@@ -138,7 +138,7 @@ def _concat(node: ir.Concat, b, trips):
     return {"reads": reads, "epilogue": [(ir.Op("convert", (expr,), node.dtype), node.dtype)]}
 
 
-def _mac_init(node, b: _Builder, reads: list, bias_index: tuple):
+def _mac_init(node, b: LayerBuilder, reads: list, bias_index: tuple):
     if len(node.inputs) < 3:
         return Lit(0 if isinstance(node.acc, FixedType) else 0.0, node.acc)
     reads.append(b.read(node.inputs[2], bias_index))
@@ -152,7 +152,7 @@ def _mac_step(node, reads):
     return ir.Op("mul", (ir.Op("convert", (a,), FLOAT32), ir.Op("convert", (w,), FLOAT32)), FLOAT32)
 
 
-def _dot(node: ir.Dot, b: _Builder, trips):
+def _dot(node: ir.Dot, b: LayerBuilder, trips):
     lhs, rhs = b.shapes[node.inputs[0]], b.shapes[node.inputs[1]]
     nb = len(node.lhs_batch)
     lhs_free = [d for d in range(len(lhs)) if d not in node.lhs_batch and d not in node.lhs_contract]
@@ -179,7 +179,7 @@ def _dot(node: ir.Dot, b: _Builder, trips):
     return {"reads": reads, "acc_kind": "mac", "acc_type": node.acc, "init": init, "step": _mac_step(node, reads)}
 
 
-def _conv(node: ir.Conv, b: _Builder, trips):
+def _conv(node: ir.Conv, b: LayerBuilder, trips):
     x_name, w_name = node.inputs[0], node.inputs[1]
     kernel = b.shapes[w_name]
     spatial = len(node.strides)
@@ -214,7 +214,7 @@ def _init_lit(kind: str, init: float, dtype) -> Lit:
     return _lit(init, dtype)
 
 
-def _window_rows(node, b: _Builder, reads: list, in_type):
+def _window_rows(node, b: LayerBuilder, reads: list, in_type):
     """Accumulator, init, step and epilogue of a pool or reduce (``rows._pool``, ``rows._reduce``)."""
     is_pool = isinstance(node, ir.Pool)
     if node.kind == "sum" and isinstance(node.acc, FixedType):
@@ -256,7 +256,7 @@ def _window_rows(node, b: _Builder, reads: list, in_type):
     }
 
 
-def _pool(node: ir.Pool, b: _Builder, trips):
+def _pool(node: ir.Pool, b: LayerBuilder, trips):
     x_name = node.inputs[0]
     x_type = b.types[x_name]
     index, guards = [], []
@@ -278,7 +278,7 @@ def _pool(node: ir.Pool, b: _Builder, trips):
     return {"reads": reads, **_window_rows(node, b, reads, x_type)}
 
 
-def _reduce(node: ir.Reduce, b: _Builder, trips):
+def _reduce(node: ir.Reduce, b: LayerBuilder, trips):
     x_name = node.inputs[0]
     source = b.shapes[x_name]
     kept = [d for d in range(len(source)) if d not in node.dims]
@@ -302,6 +302,7 @@ PROGRAMS = {
     ir.Concat: _concat,
     ir.Reverse: _reverse,
     ir.Reshape: None,  # an alias of its input: no program (readers read the source)
+    ir.Loop: loop_program,
 }
 
 
@@ -316,7 +317,7 @@ def _renumber(expr, mapping: dict, producer_position: int):
     return expr
 
 
-def layer_program(owner: ir.Node, fused: tuple, builder: _Builder) -> LayerProgram:
+def layer_program(owner: ir.Node, fused: tuple, builder: LayerBuilder) -> LayerProgram:
     """The program of ``owner`` and the elementwise nodes fused into it (in chain order)."""
     shapes = builder.shapes
     nest = [lp for lp in loop_nest(owner, shapes) if lp.trip > 1]
@@ -368,29 +369,3 @@ def _rename(expr, names: dict):
     if isinstance(expr, (IMul, IDiv, IMod)):
         return type(expr)(_rename(expr.arg, names), expr.factor if isinstance(expr, IMul) else expr.divisor)
     return expr
-
-
-def layer_chains(kernel: ir.Kernel) -> dict:
-    """Owner node name -> the nodes fused into it, in order (reshapes excluded)."""
-    chains, _ = fusion_chains(kernel)
-    nodes = {n.name: n for n in kernel.nodes}
-    return {name: tuple(chain) for name, chain in chains.items() if not isinstance(nodes[name], ir.Reshape)}
-
-
-def kernel_programs(kernel: ir.Kernel, tables: dict, table_type) -> list[LayerProgram]:
-    """Every layer's program, in the kernel's order."""
-    builder = _Builder(kernel, TypeContext(tables, table_type))
-    nodes = {n.name: n for n in kernel.nodes}
-    return [layer_program(nodes[name], chain, builder) for name, chain in layer_chains(kernel).items()]
-
-
-def storage_buffers(kernel: ir.Kernel) -> dict:
-    """Buffer name -> storage buffer name (a reshape maps to its source)."""
-    aliases = {n.name: n.inputs[0] for n in kernel.nodes if isinstance(n, ir.Reshape)}
-    out = {}
-    for name in kernel.buffers():
-        source = name
-        while source in aliases:
-            source = aliases[source]
-        out[name] = source
-    return out

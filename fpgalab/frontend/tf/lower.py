@@ -11,7 +11,9 @@ from __future__ import annotations
 import numpy as np
 
 from fpgalab.errors import CompileError
-from fpgalab.frontend.lowering import Buffer, GraphBuilder, Known, Tuple, eliminate_dead_code, layer_of, sanitize
+from fpgalab.frontend.lowering import Buffer, GraphBuilder, Known, Tuple, View, eliminate_dead_code, layer_of, sanitize
+from fpgalab.frontend.tf import loops  # noqa: F401 - registers the while rule
+from fpgalab.frontend.tf.counters import COUNTER_READERS, Counter, Opaque, Unusable, counter_arithmetic
 from fpgalab.frontend.tf.functions import expanded_ops
 from fpgalab.frontend.tf.hlo import Computation, Instruction, Module
 from fpgalab.frontend.tf.opcodes import FLOAT_TYPES, SUPPORTED_OPS
@@ -38,6 +40,7 @@ class Lowering(GraphBuilder):
         self.n_inputs = n_inputs
         self.input_names = input_names
         self.weight_names = weight_names
+        self.loop_body = None  # the while body being lowered (frontend.tf.loops), if any
 
     # -- the walk
     def lower(self) -> ir.Kernel:
@@ -65,6 +68,8 @@ class Lowering(GraphBuilder):
         outputs = result.items if isinstance(result, Tuple) else (result,)
         names = []
         for k, out in enumerate(outputs):
+            if isinstance(out, Unusable):
+                raise CompileError(out.message)
             if isinstance(out, Tuple):
                 raise CompileError("nested tuple outputs are not supported; return a flat tuple of tensors")
             if self.known(out) is not None:
@@ -120,8 +125,16 @@ class Lowering(GraphBuilder):
             )
         if ins.shape.dynamic:
             raise CompileError(f"'{op}' ({ins.op_name or ins.name}) has a dynamic shape; fpgalab needs static shapes")
+        for arg in args:
+            if isinstance(arg, Unusable):
+                raise CompileError(arg.message)
+        if op not in COUNTER_READERS and any(isinstance(a, (Counter, Opaque)) for a in args):
+            return counter_arithmetic(ins, args)
         result = RULES[op](self, ins, args)
-        if ins.shape.dtype not in FLOAT_TYPES + ("pred", "tuple") and not isinstance(result, Known):
+        compile_time = isinstance(result, (Known, Counter, Opaque)) or (
+            isinstance(result, View) and isinstance(result.source, Known)
+        )
+        if ins.shape.dtype not in FLOAT_TYPES + ("pred", "tuple") and not compile_time:
             raise CompileError(
                 f"'{op}' ({ins.op_name or ins.name}) computes {ins.shape.dtype} values at run time; "
                 "fpgalab designs compute on floating-point tensors only (integer tensors and indices "

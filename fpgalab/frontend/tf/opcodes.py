@@ -45,6 +45,9 @@ SUPPORTED_OPS = (
     "call",
     "fusion",
     "copy",
+    "while",
+    "dynamic-slice",
+    "dynamic-update-slice",
 )
 
 UNARY = {
