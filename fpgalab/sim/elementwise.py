@@ -160,10 +160,8 @@ def natural_type(op: str, types, ctx) -> FixedType:
 def natural_bits(op: str, types, ctx) -> tuple[int, int, bool]:
     """``(integer bits, fraction bits, signed)`` of ``natural_type``, however wide."""
     types = [FixedType(1, 1, False) if isinstance(t, BoolType) else t for t in types]
-    if op in ir.ROUNDING_OPS:
-        return rounding_type(types[0])
-    if op in ir.TABLE_OPS and op != "div":
-        t = ctx.table_type
+    if op in ir.ROUNDING_OPS or (op in ir.TABLE_OPS and op != "div"):
+        t = rounding_type(types[0]) if op in ir.ROUNDING_OPS else ctx.table_type
         return t.integer, t.frac, t.signed
     if op == "div":  # a times a reciprocal of the table type
         types = [types[0], ctx.table_type]

@@ -92,8 +92,9 @@ def test_stacked_recurrent_layers_and_a_dense_softmax_in_hls_and_llvm(tmp_path):
     design = fpgalab.compile(model, x)
     kernel = _csim(design, tmp_path / "prj")
     assert kernel.count("static void cell_") == 2
-    inputs = make_inputs(design, 3)
-    got = LlvmKernel(design).run_outputs(inputs)
+    inputs = make_inputs(design, 11)
     want = run_kernel(design.kernel, inputs, design._context())
-    for name, array in got.items():
-        assert np.array_equal(array, want[name].array.reshape(array.shape))
+    for lanes in (1, 8):  # one sample per call, and 8 in vector lanes (the fast simulator)
+        got = LlvmKernel(design, lanes=lanes, threads=2).run_outputs(inputs)
+        for name, array in got.items():
+            assert np.array_equal(array, want[name].array.reshape(array.shape)), f"{lanes} lanes"

@@ -41,7 +41,6 @@ class KernelBuilder:
     def __init__(self, design, metadata: bool = True, lanes: int = 1):
         self.design, self.kernel, self.metadata = design, design.kernel, metadata
         self.lanes = lanes  # samples per call (see ``lane_loop``); the exported module has 1
-        self.constant_names = {c.name for c in self.kernel.constants}
         self.ctx = prog.TypeContext(dict(design.options.tables), design.options.table_type)
         self.programs = prog.kernel_programs(self.kernel, self.ctx.tables, self.ctx.table_type, loops=True)
         self.constants = {c.name: c for c in self.kernel.constants}  # with each loop body's (LoopBuilder)
@@ -73,7 +72,7 @@ class KernelBuilder:
         """A pointer to the first element of storage buffer ``name``."""
         if name not in self.pointers:
             dtype, size = self.types[name], int(np.prod(self.shapes[name], dtype=np.int64))
-            if self.lanes > 1 and name not in self.constant_names:
+            if self.lanes > 1 and name not in self.constants:
                 self.pointers[name] = self.scratch_buffer(memory_type(dtype), size * self.lanes)
                 return self.pointers[name]
             array = ll.ArrayType(memory_type(dtype), size)
@@ -218,7 +217,7 @@ class KernelBuilder:
     def element(self, buffer: str, flat):
         """A pointer to element ``flat`` of ``buffer`` (of the current lane, for a buffer of samples)."""
         b = self.builder
-        if self.lanes > 1 and buffer not in self.constant_names:
+        if self.lanes > 1 and buffer not in self.constants:
             flat = b.add(b.mul(flat, ll.Constant(I32, self.lanes)), self.env[LANE])
         return b.gep(self.buffer(buffer), [b.sext(flat, I64)])
 
