@@ -106,3 +106,16 @@ def test_directives_on_a_recurrent_layer_are_reported_as_not_applied():
     assert any(
         "layer rnn: unroll, reuse and pipeline directives are not applied" in w for w in design.schedule.warnings
     )
+
+
+@pytest.mark.parametrize("kind", ["go_backwards", "bidirectional"])
+def test_reversed_and_bidirectional_recurrent_layers_match_tensorflow(kind):
+    """go_backwards reads the sequence through an HLO reverse; Bidirectional runs two loops."""
+    keras.utils.set_random_seed(4)
+    layer = keras.layers.LSTM(4, go_backwards=True) if kind == "go_backwards" else None
+    layer = layer or keras.layers.Bidirectional(keras.layers.GRU(3, return_sequences=True))
+    model = keras.Sequential([keras.Input((5, 3)), layer])
+    x = _inputs(5, samples=8)
+    design = fpgalab.compile(model, x[:1], precision="float32")
+    assert relative_error(design.simulate(x), model(x).numpy()) <= 1e-5
+    assert len(_loops(design)) == (1 if kind == "go_backwards" else 2)
