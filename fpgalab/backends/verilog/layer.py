@@ -27,8 +27,11 @@ from fpgalab.ir.types import FixedType
 
 
 class LayerRtl(LayerReads):
-    def __init__(self, name: str, program: prog.LayerProgram, layer, memories: dict, ctx, tables):
+    def __init__(self, name: str, program: prog.LayerProgram, layer, memories: dict, ctx, tables, outer=None):
+        """``outer``: index variables set outside the layer (a loop layer's step ``t``), name ->
+        (Verilog expression, number of values)."""
         self.name, self.program, self.layer, self.memories, self.ctx = name, program, layer, memories, ctx
+        self.outer = dict(outer or {})
         self.tables = tables  # shared ROMs of look-up tables: (function, spec, type) -> Verilog array name
         self.ops = VerilogOps(f"{name}_t")
         self.lines: list[str] = []
