@@ -90,7 +90,6 @@ def step_copy_programs(node: ir.Loop, storage: dict, shapes: dict) -> list[tuple
 def loop_program(node: ir.Loop, builder, trips):
     raise CompileError(
         f"layer '{node.layer or node.name}' is a recurrent loop ({node.trips} steps of one cell, ir.Loop); "
-        "hls4ml's io_parallel/io_stream arrangements and the Yosys-flow estimate do not write such loops; "
-        "the HLS C++ (io='layered'), LLVM and Verilog backends do, and simulate() and report() cover it. "
-        "Or build the layer with unroll=True"
+        "hls4ml's io_parallel/io_stream arrangements do not write such loops; the HLS C++ (io='layered'), "
+        "LLVM and Verilog backends do, and simulate() and report() cover it. Or build the layer with unroll=True"
     )

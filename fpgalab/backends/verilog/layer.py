@@ -302,7 +302,7 @@ class LayerRtl(LayerReads):
             bank = self.wire(bank_bits, f"{tag}_wb", f"{bank_code}[{bank_bits - 1}:0]") if len(banks) > 1 else None
         for b in banks:
             condition = enable if bank is None else f"{enable} && {bank} == {b}"
-            memory.add_write(b, condition, offset, bits.name)
+            memory.add_write(b, condition, offset, bits.name, self.name)
 
     def verilog(self) -> list[str]:
         """Control, datapath and the wires of its arithmetic."""
