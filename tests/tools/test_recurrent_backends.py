@@ -175,3 +175,18 @@ def test_recurrent_rtl_passes_plain_verilator_lint(tmp_path, kind, return_sequen
         [*command, "--lint-only", *sources], capture_output=True, text=True, cwd=folder, timeout=300
     )
     assert result.returncode == 0, result.stderr[-3000:]
+
+
+@pytest.mark.slow
+def test_yosys_synthesis_of_a_recurrent_layer_is_near_the_yosys_flow_estimate(monkeypatch, tmp_path):
+    from fpgalab.verify.yosys import find_yosys, run_yosys  # noqa: PLC0415
+
+    try:
+        find_yosys()
+    except ToolMissing as missing:
+        pytest.skip(str(missing))
+    monkeypatch.setenv("FPGALAB_CACHE", str(tmp_path))
+    result = run_yosys(_design("SimpleRNN", True, "ap_fixed<16,6>", dataflow=False))
+    estimate = result.estimate  # the same RTL as flow "yosys" prices it
+    assert estimate["dsp"] == result.dsp and estimate["bram"] == result.bram
+    assert abs(estimate["lut"] - result.lut) <= 0.4 * result.lut and abs(estimate["ff"] - result.ff) <= 0.4 * result.ff
