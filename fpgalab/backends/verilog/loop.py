@@ -44,7 +44,7 @@ class LoopRtl:
         moves = {inner.name: inner for inner in layer.step_copies}
 
         def rtl(program, schedule) -> LayerRtl:
-            return LayerRtl(names(f"{name}_{program.name}"), program, schedule, memories, ctx, tables, outer)
+            return LayerRtl(names(f"l_{program.name}"), program, schedule, memories, ctx, tables, outer)
 
         phases: dict = {"start": [], "before": [], "after": [], "end": []}
         for copy, program in prog.step_copy_programs(node, storage, shapes):
