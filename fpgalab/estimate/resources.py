@@ -277,7 +277,7 @@ def estimate_resources(
     check_flow(flow)
     buffers = {buf.name: buf for buf in schedule.buffers}
     owned = _owned_buffers(schedule)
-    every = [inner for layer in schedule.layers for inner in (layer, *layer.step_copies, *layer.cell)]
+    every = [inner for layer in schedule.layers for inner in (layer, *layer.copy_layers, *layer.cell)]
     ports = rtl_costs.read_ports(every, buffers, schedule.outputs) if flow == "yosys" else {}
     per_layer = []
     for k, layer in enumerate(schedule.layers):
@@ -286,7 +286,7 @@ def estimate_resources(
             items = []
             if layer.kind == "loop":  # a loop layer: its step counter over layers of its own (``verilog.loop``)
                 items += [_item("control", *line) for line in rtl_costs.loop_control(layer, k == 0)]
-                inner = [(each, False) for each in layer.step_copies + layer.cell]
+                inner = [(each, False) for each in layer.copy_layers + layer.cell]
             else:
                 inner = [(layer, k == 0)]
             for each, first in inner:

@@ -155,7 +155,7 @@ def _layer_programs(kernel, schedule: Schedule, tables: dict, table_type):
         if not isinstance(program, prog.LoopProgram):
             yield program, layer, {}
             continue
-        inner = {each.name: each for each in layer.cell + layer.step_copies}
+        inner = {each.name: each for each in layer.cell + layer.copy_layers}
         for _, copy in prog.step_copy_programs(program.node, storage, shapes):
             yield copy, inner[copy.name], {"t": program.node.trips}
         for each in prog.kernel_programs(program.node.body, tables, table_type):

@@ -180,5 +180,5 @@ def schedule_loop(node: ir.Loop, ctx, body_schedule) -> LayerSchedule:
         first_write=min(cycles - 2, 2 + start + cell),
         last_write=cycles - 2,
         cell=body_schedule.layers,
-        step_copies=copies,
+        copy_layers=copies,
     )

@@ -75,7 +75,7 @@ def test_the_verilog_builds_the_loop_once_with_a_step_counter_and_the_yosys_flow
     loop = design.schedule.layer(_loops(design)[0].name)
     text = next(design.emit("verilog", tmp_path / "rtl").glob(f"{design.kernel.name}.v")).read_text()
     assert f"a loop of 4 steps, {loop.formula}" in text
-    for inner in loop.cell + loop.step_copies:  # each copy and cell layer is built once
+    for inner in loop.cell + loop.copy_layers:  # each copy and cell layer is built once
         assert text.count(f"// ---- {inner.name} (") == 1
     rtl, hls = (design_resources(design, flow) for flow in ("yosys", "hls"))
     assert rtl.total.dsp == hls.total.dsp > 0  # the same cell's multipliers

@@ -161,5 +161,5 @@ def test_rtl_of_a_hand_built_loop_equals_simulator(stacked):
     """A loop layer: its copies and cell's layers under a step counter, in the schedule's cycles."""
     design = _recurrence(4, stacked)
     loop = design.schedule.layers[0]
-    assert loop.cell and loop.step_copies
+    assert loop.cell and loop.copy_layers
     _check(design)

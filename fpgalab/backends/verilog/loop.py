@@ -41,7 +41,7 @@ class LoopRtl:
         pad = 32 - self.t_bits
         outer = {"t": (f"$signed({{{{{pad}{{1'b0}}}}, {name}_t}})", node.trips)}
         cell = {inner.name: inner for inner in layer.cell}
-        moves = {inner.name: inner for inner in layer.step_copies}
+        moves = {inner.name: inner for inner in layer.copy_layers}
 
         def rtl(program, schedule) -> LayerRtl:
             return LayerRtl(names(f"l_{program.name}"), program, schedule, memories, ctx, tables, outer)
