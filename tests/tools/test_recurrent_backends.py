@@ -5,13 +5,12 @@ schedule's cycles."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
-from pathlib import Path
 
 import keras
 import numpy as np
 import pytest
+from test_hls_cpp import _csim
 
 import fpgalab
 from fpgalab.backends import emit
@@ -21,22 +20,6 @@ from fpgalab.sim.functional import run_kernel
 from fpgalab.verify.tools import ToolMissing
 
 pytestmark = [pytest.mark.tools, pytest.mark.tf]
-
-AP_TYPES = Path(__file__).resolve().parents[2] / ".cache" / "ap_types"
-
-
-def _csim(design, folder: Path) -> str:
-    if shutil.which("g++") is None:
-        pytest.skip("g++ is not installed (apt-get install g++)")
-    if not (AP_TYPES / "ap_fixed.h").exists():
-        pytest.skip("ap_types headers missing: run `make setup` (scripts/fetch_ap_types.py)")
-    project = emit(design, "hls", folder)
-    result = subprocess.run(
-        ["make", "-s", "-C", str(project), "csim", f"AP_TYPES={AP_TYPES}"], capture_output=True, text=True, timeout=600
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert "PASS" in result.stdout
-    return (project / "kernel.cpp").read_text()
 
 
 def _design(kind: str, return_sequences: bool, precision: str, **options):
