@@ -49,7 +49,7 @@ def _process(layer, kernel, shapes, device, d, period, strategy):
     """(kind, cycles, first output, tail, interval, operators, formula) of one process."""
     kind = process_kind(layer, kernel, shapes)
     nodes = [kernel.node(n) for n in layer.nodes]
-    out_words, out_width = stream_words(shapes[layer.name])
+    out_words, out_width = stream_words(shapes[_storage(kernel, layer.name)])
     operators, compute_latency = (), 0
     if layer.kind in ("dense", "conv", "depthwise"):
         compute_latency, _, _, _, operators, _ = _weight_layer(_one_pixel(layer, shapes), device, d, period, strategy)
@@ -89,7 +89,9 @@ def _process(layer, kernel, shapes, device, d, period, strategy):
         operators = _elementwise_operators(layer.kind, _one_pixel(layer, shapes), 0)
         return kind, cycles, PIXELWISE_OVERHEAD, PIXELWISE_OVERHEAD, cycles, operators, f"{out_words} pixels + 2"
     in_words = sum(stream_words(shapes[i])[0] for i in _external(layer, kernel))
-    if layer.kind not in ("dense", "softmax", "conv", "depthwise"):  # one element per cycle
+    if layer.kind == "reshape":  # a transpose: the frame's elements rewritten in a new order, no arithmetic
+        compute_latency, operators = math.prod(shapes[layer.name]), ()
+    elif layer.kind not in ("dense", "softmax", "conv", "depthwise"):  # one element per cycle
         compute_latency = math.prod(shapes[layer.name])
         operators = _elementwise_operators(
             "elementwise" if layer.kind != "relu" else "relu", _one_pixel(layer, shapes), 0
@@ -107,15 +109,33 @@ def _one_pixel(layer, shapes):
     return replace(layer, pixels=1, elements=stream_words(shapes[layer.name])[1])
 
 
+def _storage(kernel, name: str) -> str:
+    """The buffer a name's values live in: a reshape is no process and no stream, its readers read
+    the stream of the tensor it reshapes (as the C++ does)."""
+    aliases = {n.name: n.inputs[0] for n in kernel.nodes if isinstance(n, ir.Reshape)}
+    while name in aliases:
+        name = aliases[name]
+    return name
+
+
 def _external(layer, kernel) -> list[str]:
-    own = set(layer.nodes)
+    """The streams ``layer`` reads: its inputs from outside the layer, reshapes resolved to the
+    tensors they reshape, constants left out (they are the layer's own ROMs)."""
+    own = {n for n in layer.nodes if not isinstance(kernel.node(n), ir.Reshape)}
     constants = {c.name for c in kernel.constants}
     out = []
     for name in layer.nodes:
         for i in kernel.node(name).inputs:
+            i = _storage(kernel, i)
             if i not in own and i not in constants and i not in out:
                 out.append(i)
     return out
+
+
+def _moves_data(layer, kernel) -> bool:
+    """Whether a layer is a process of its own: anything but a chain of reshapes (which only
+    rename a stream; a transpose among them rewrites the frame, a process in the C++)."""
+    return any(not isinstance(kernel.node(n), ir.Reshape) for n in layer.nodes)
 
 
 def schedule_stream(
@@ -126,12 +146,9 @@ def schedule_stream(
     d = delays_for(device)
     period = effective_period(clock_mhz, uncertainty)
     shapes = kernel_shapes(kernel)
-    aliases = {n.name: n.inputs[0] for n in kernel.nodes if isinstance(n, ir.Reshape)}
     producer_of, first_out, ends, layers, starts = {}, {}, {}, [], []
     for layer in network_layers(kernel):
-        if layer.kind == "reshape":
-            for name in layer.nodes:
-                producer_of[name] = producer_of.get(aliases.get(name, ""), None)
+        if not _moves_data(layer, kernel):
             continue
         kind, cycles, first, tail, interval, operators, formula = _process(
             layer, kernel, shapes, device, d, period, strategy
@@ -142,7 +159,7 @@ def schedule_stream(
         end = max([start + cycles] + [ends[p] + tail for p in producers])
         index = len(layers)
         for name in layer.nodes:
-            producer_of[name] = index
+            producer_of[_storage(kernel, name)] = index
         first_out[index], ends[index] = first, end
         starts.append(start)
         for i in _external(layer, kernel):  # the FIFO of each input stream: a whole frame deep (hls4ml's default)
