@@ -38,6 +38,7 @@ from fpgalab.schedule.io_parallel import (
     _softmax_steps,
     _weight_layer,
 )
+from fpgalab.schedule.loops import fusion_chains
 from fpgalab.schedule.model import LayerSchedule, Schedule
 from fpgalab.schedule.network import network_layers, process_kind, stream_words, window_geometry
 from fpgalab.schedule.operators import OperatorUse
@@ -45,11 +46,12 @@ from fpgalab.schedule.operators import OperatorUse
 PIXELWISE_OVERHEAD = 2  # read and write around the pipelined pixel loop (SVHN ReLU: 902 cycles on 900 pixels)
 
 
-def _process(layer, kernel, shapes, device, d, period, strategy):
-    """(kind, cycles, first output, tail, interval, operators, formula) of one process."""
+def _process(layer, members, kernel, shapes, device, d, period, strategy):
+    """(kind, cycles, first output, tail, interval, operators, formula) of one process: ``layer``
+    computing the nodes ``members`` (its own and those fused into them)."""
     kind = process_kind(layer, kernel, shapes)
     nodes = [kernel.node(n) for n in layer.nodes]
-    out_words, out_width = stream_words(shapes[_storage(kernel, layer.name)])
+    out_words, out_width = stream_words(shapes[_storage(kernel, members[-1])])
     operators, compute_latency = (), 0
     if layer.kind in ("dense", "conv", "depthwise"):
         compute_latency, _, _, _, operators, _ = _weight_layer(_one_pixel(layer, shapes), device, d, period, strategy)
@@ -88,7 +90,7 @@ def _process(layer, kernel, shapes, device, d, period, strategy):
         cycles = out_words + PIXELWISE_OVERHEAD
         operators = _elementwise_operators(layer.kind, _one_pixel(layer, shapes), 0)
         return kind, cycles, PIXELWISE_OVERHEAD, PIXELWISE_OVERHEAD, cycles, operators, f"{out_words} pixels + 2"
-    in_words = sum(stream_words(shapes[i])[0] for i in _external(layer, kernel))
+    in_words = sum(stream_words(shapes[i])[0] for i in _external(members, kernel))
     if layer.kind == "reshape":  # a transpose: the frame's elements rewritten in a new order, no arithmetic
         compute_latency, operators = math.prod(shapes[layer.name]), ()
     elif layer.kind not in ("dense", "softmax", "conv", "depthwise"):  # one element per cycle
@@ -118,13 +120,13 @@ def _storage(kernel, name: str) -> str:
     return name
 
 
-def _external(layer, kernel) -> list[str]:
-    """The streams ``layer`` reads: its inputs from outside the layer, reshapes resolved to the
-    tensors they reshape, constants left out (they are the layer's own ROMs)."""
-    own = {n for n in layer.nodes if not isinstance(kernel.node(n), ir.Reshape)}
+def _external(members, kernel) -> list[str]:
+    """The streams a process of the nodes ``members`` reads: their inputs from outside, reshapes
+    resolved to the tensors they reshape, constants left out (they are the layer's own ROMs)."""
+    own = set(members)
     constants = {c.name for c in kernel.constants}
     out = []
-    for name in layer.nodes:
+    for name in members:
         for i in kernel.node(name).inputs:
             i = _storage(kernel, i)
             if i not in own and i not in constants and i not in out:
@@ -132,10 +134,16 @@ def _external(layer, kernel) -> list[str]:
     return out
 
 
-def _moves_data(layer, kernel) -> bool:
-    """Whether a layer is a process of its own: anything but a chain of reshapes (which only
-    rename a stream; a transpose among them rewrites the frame, a process in the C++)."""
-    return any(not isinstance(kernel.node(n), ir.Reshape) for n in layer.nodes)
+def _members(layer, kernel, chains) -> tuple[str, ...]:
+    """The nodes ``layer``'s process computes, as the C++ arranges them: each of its nodes that
+    owns a loop program, then the elementwise nodes fused into that one (which may belong to the
+    next hls4ml layer: that layer then has nothing left to compute and is no process). Reshapes
+    own no program: they only rename a stream (a transpose does rewrite the frame)."""
+    out = []
+    for name in layer.nodes:
+        if name in chains and not isinstance(kernel.node(name), ir.Reshape):
+            out += [name] + [node.name for node in chains[name]]
+    return tuple(out)
 
 
 def schedule_stream(
@@ -146,23 +154,25 @@ def schedule_stream(
     d = delays_for(device)
     period = effective_period(clock_mhz, uncertainty)
     shapes = kernel_shapes(kernel)
+    chains, _ = fusion_chains(kernel)
     producer_of, first_out, ends, layers, starts = {}, {}, {}, [], []
     for layer in network_layers(kernel):
-        if not _moves_data(layer, kernel):
+        members = _members(layer, kernel, chains)
+        if not members:
             continue
         kind, cycles, first, tail, interval, operators, formula = _process(
-            layer, kernel, shapes, device, d, period, strategy
+            layer, members, kernel, shapes, device, d, period, strategy
         )
-        producers = [producer_of.get(i) for i in _external(layer, kernel)]
+        producers = [producer_of.get(i) for i in _external(members, kernel)]
         producers = [p for p in producers if p is not None]
         start = max([starts[p] + first_out[p] for p in producers] + [0])
         end = max([start + cycles] + [ends[p] + tail for p in producers])
         index = len(layers)
-        for name in layer.nodes:
-            producer_of[_storage(kernel, name)] = index
+        for name in members:
+            producer_of[name] = index
         first_out[index], ends[index] = first, end
         starts.append(start)
-        for i in _external(layer, kernel):  # the FIFO of each input stream: a whole frame deep (hls4ml's default)
+        for i in _external(members, kernel):  # the FIFO of each input stream: a whole frame deep (hls4ml's default)
             words, width = stream_words(shapes[i])
             bits = width * layer.in_bits
             operators += (OperatorUse("fifo", (max(2, words), bits), 0, 1, 0, "stream"),)
@@ -171,7 +181,7 @@ def schedule_stream(
                 layer.name,
                 layer.layer,
                 f"{layer.kind} ({kind})",
-                layer.nodes,
+                members,
                 layer.name,
                 (),
                 True,
