@@ -1,7 +1,9 @@
 """hls4ml's io_stream architecture: each layer a dataflow process over a stream of pixels.
 
 Every tensor travels as words, one per pixel with all its channels (HLS4ML_FACTS.md sections 1,
-4 and 5); the processes run concurrently under DATAFLOW and ``fpgalab.backends.hls.stream`` writes
+4 and 5), every dimension but the last counting words (a tensor of shape (3, 6) is 3 words of 6);
+a process is an hls4ml layer's nodes with the elementwise ones fused into them (a reshape is
+none). The processes run concurrently under DATAFLOW and ``fpgalab.backends.hls.stream`` writes
 them. Per process, from the mechanisms:
 
 * **window** (convolution, pooling): one input pixel per II (the reuse factor for a convolution,

@@ -12,6 +12,8 @@ import pytest
 from conftest import case
 
 from fpgalab.backends import emit
+from fpgalab.backends.hls.stream import StreamCppKernel
+from fpgalab.schedule.network import stream_words
 
 pytestmark = pytest.mark.tools
 
@@ -119,8 +121,21 @@ def test_io_stream_project_builds_and_matches_the_simulator(tmp_path, name):
     design = case(name).design(io="stream")
     kernel = _csim(design, tmp_path / "prj")
     assert "#pragma HLS DATAFLOW" in kernel and "hls::stream<word_" in kernel
+    _schedule_streams_are_the_cpp_streams(design)
     if name in ("lenet5", "conv2d_8", "mobilenet_v1_small"):
         assert "static fixed_16_6_t lb[" in kernel  # a line buffer
+
+
+def _schedule_streams_are_the_cpp_streams(design) -> StreamCppKernel:
+    """The io_stream schedule has the C++'s processes, and each reads the C++'s streams: its FIFOs
+    are as deep as the words the C++ moves through them."""
+    cpp = StreamCppKernel(design)
+    schedule = design.schedule
+    assert [layer.name for layer, _ in cpp.groups] == [layer.name for layer in schedule.layers]
+    for k, (layer, _) in enumerate(cpp.groups):
+        fifos = [op.widths[0] for op in schedule.layer(layer.name).operators if op.kind == "fifo"]
+        assert fifos == [max(2, stream_words(cpp.shapes[b])[0]) for b in cpp.inputs_of[k]], layer.name
+    return cpp
 
 
 def _stream_functions(tf):
@@ -139,6 +154,8 @@ def _stream_functions(tf):
         "vector_4": ((4,), lambda a: tf.nn.relu(a[::-1])),
         "conv_batch_2": ((2, 5, 5, 2), lambda a: tf.nn.conv2d(a, tf.constant(kernel), 1, "VALID")),
         "maxpool_batch_2": ((2, 4, 4, 3), lambda a: tf.nn.max_pool2d(a, 2, 2, "VALID")),
+        # a window over the channels too: no line buffer can hold it, a frame process
+        "maxpool_over_channels": ((1, 4, 4, 4), lambda a: tf.nn.max_pool(a, [1, 2, 2, 2], [1, 2, 2, 2], "VALID")),
     }
 
 
@@ -158,6 +175,7 @@ def _stream_functions(tf):
         "vector_4",
         "conv_batch_2",
         "maxpool_batch_2",
+        "maxpool_over_channels",
     ],
 )
 def test_io_stream_tensors_without_a_batch_of_one(tmp_path, name):
@@ -165,8 +183,6 @@ def test_io_stream_tensors_without_a_batch_of_one(tmp_path, name):
     stream (bit-exact under g++), and the schedule's processes read as many words from the same
     streams as the C++ does (its FIFOs are the C++'s, depth for depth)."""
     import fpgalab  # noqa: PLC0415
-    from fpgalab.backends.hls.stream import StreamCppKernel  # noqa: PLC0415
-    from fpgalab.schedule.network import stream_words  # noqa: PLC0415
 
     tf = pytest.importorskip("tensorflow")
     shape, function = _stream_functions(tf)[name]
@@ -174,12 +190,7 @@ def test_io_stream_tensors_without_a_batch_of_one(tmp_path, name):
     design = fpgalab.compile(function, x, io="stream", precision="ap_fixed<16,6>")
     kernel_text = _csim(design, tmp_path / "prj")
     assert "#pragma HLS DATAFLOW" in kernel_text
-    cpp = StreamCppKernel(design)
-    schedule = design.schedule
-    assert [layer.name for layer, _ in cpp.groups] == [layer.name for layer in schedule.layers]
-    for k, (layer, _) in enumerate(cpp.groups):
-        fifos = [op.widths[0] for op in schedule.layer(layer.name).operators if op.kind == "fifo"]
-        assert fifos == [max(2, stream_words(cpp.shapes[b])[0]) for b in cpp.inputs_of[k]], layer.name
+    cpp = _schedule_streams_are_the_cpp_streams(design)
     first = cpp.inputs[0]
     words, width = stream_words(cpp.shapes[first])
     assert words * width == x.size
