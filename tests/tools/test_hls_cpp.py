@@ -156,6 +156,8 @@ def _stream_functions(tf):
         "maxpool_batch_2": ((2, 4, 4, 3), lambda a: tf.nn.max_pool2d(a, 2, 2, "VALID")),
         # a window over the channels too: no line buffer can hold it, a frame process
         "maxpool_over_channels": ((1, 4, 4, 4), lambda a: tf.nn.max_pool(a, [1, 2, 2, 2], [1, 2, 2, 2], "VALID")),
+        # a scalar is one word of one value; read twice, its ReLU a pixelwise process of one word
+        "scalar": ((3, 4), lambda a: (tf.nn.relu(tf.reduce_sum(a)), tf.reduce_sum(a) * 2.0)),
     }
 
 
@@ -176,6 +178,7 @@ def _stream_functions(tf):
         "conv_batch_2",
         "maxpool_batch_2",
         "maxpool_over_channels",
+        "scalar",
     ],
 )
 def test_io_stream_tensors_without_a_batch_of_one(tmp_path, name):
@@ -195,6 +198,19 @@ def test_io_stream_tensors_without_a_batch_of_one(tmp_path, name):
     words, width = stream_words(cpp.shapes[first])
     assert words * width == x.size
     assert f"L_feed_{cpp.buffer_names[first]}: for (int i = 0; i < {words}; i++)" in kernel_text
+
+
+@pytest.mark.tf
+@pytest.mark.parametrize("io", ["", "parallel"])
+def test_scalar_outputs_build_and_match_the_simulator(tmp_path, io):
+    """A scalar buffer is declared as one element and read and written as its element 0."""
+    import fpgalab  # noqa: PLC0415
+
+    tf = pytest.importorskip("tensorflow")
+    x = np.random.default_rng(4).uniform(-3, 3, (3, 4)).astype(np.float32)
+    design = fpgalab.compile(lambda a: tf.reduce_sum(a), x, precision="ap_fixed<16,6>", **({"io": io} if io else {}))
+    output = design.kernel.outputs[0]
+    assert f"{output}[0] = " in _csim(design, tmp_path / "prj")
 
 
 def test_hls4ml_precision_narrow_accumulators_match_the_ap_types_headers(tmp_path):

@@ -200,7 +200,7 @@ class StreamCppKernel(CppKernel):
 
         def element_of(prefix):
             def mapping(read, names):
-                return f"{prefix}[{index_code(read.index[-1], names)}]"
+                return f"{prefix}[{index_code(read.index[-1], names) if read.index else 0}]"  # a scalar: one value
 
             return mapping
 
