@@ -1,7 +1,9 @@
 """hls4ml's io_stream architecture: each layer a dataflow process over a stream of pixels.
 
 Every tensor travels as words, one per pixel with all its channels (HLS4ML_FACTS.md sections 1,
-4 and 5); the processes run concurrently under DATAFLOW and ``fpgalab.backends.hls.stream`` writes
+4 and 5), every dimension but the last counting words (a tensor of shape (3, 6) is 3 words of 6);
+a process is an hls4ml layer's nodes with the elementwise ones fused into them (a reshape is
+none). The processes run concurrently under DATAFLOW and ``fpgalab.backends.hls.stream`` writes
 them. Per process, from the mechanisms:
 
 * **window** (convolution, pooling): one input pixel per II (the reuse factor for a convolution,
@@ -38,6 +40,7 @@ from fpgalab.schedule.io_parallel import (
     _softmax_steps,
     _weight_layer,
 )
+from fpgalab.schedule.loops import fusion_chains
 from fpgalab.schedule.model import LayerSchedule, Schedule
 from fpgalab.schedule.network import network_layers, process_kind, stream_words, window_geometry
 from fpgalab.schedule.operators import OperatorUse
@@ -45,11 +48,12 @@ from fpgalab.schedule.operators import OperatorUse
 PIXELWISE_OVERHEAD = 2  # read and write around the pipelined pixel loop (SVHN ReLU: 902 cycles on 900 pixels)
 
 
-def _process(layer, kernel, shapes, device, d, period, strategy):
-    """(kind, cycles, first output, tail, interval, operators, formula) of one process."""
+def _process(layer, members, kernel, shapes, device, d, period, strategy):
+    """(kind, cycles, first output, tail, interval, operators, formula) of one process: ``layer``
+    computing the nodes ``members`` (its own and those fused into them)."""
     kind = process_kind(layer, kernel, shapes)
     nodes = [kernel.node(n) for n in layer.nodes]
-    out_words, out_width = stream_words(shapes[layer.name])
+    out_words, out_width = stream_words(shapes[_storage(kernel, members[-1])])
     operators, compute_latency = (), 0
     if layer.kind in ("dense", "conv", "depthwise"):
         compute_latency, _, _, _, operators, _ = _weight_layer(_one_pixel(layer, shapes), device, d, period, strategy)
@@ -88,8 +92,10 @@ def _process(layer, kernel, shapes, device, d, period, strategy):
         cycles = out_words + PIXELWISE_OVERHEAD
         operators = _elementwise_operators(layer.kind, _one_pixel(layer, shapes), 0)
         return kind, cycles, PIXELWISE_OVERHEAD, PIXELWISE_OVERHEAD, cycles, operators, f"{out_words} pixels + 2"
-    in_words = sum(stream_words(shapes[i])[0] for i in _external(layer, kernel))
-    if layer.kind not in ("dense", "softmax", "conv", "depthwise"):  # one element per cycle
+    in_words = sum(stream_words(shapes[i])[0] for i in _external(members, kernel))
+    if layer.kind == "reshape":  # a transpose: the frame's elements rewritten in a new order, no arithmetic
+        compute_latency, operators = math.prod(shapes[layer.name]), ()
+    elif layer.kind not in ("dense", "softmax", "conv", "depthwise"):  # one element per cycle
         compute_latency = math.prod(shapes[layer.name])
         operators = _elementwise_operators(
             "elementwise" if layer.kind != "relu" else "relu", _one_pixel(layer, shapes), 0
@@ -107,15 +113,39 @@ def _one_pixel(layer, shapes):
     return replace(layer, pixels=1, elements=stream_words(shapes[layer.name])[1])
 
 
-def _external(layer, kernel) -> list[str]:
-    own = set(layer.nodes)
+def _storage(kernel, name: str) -> str:
+    """The buffer a name's values live in: a reshape is no process and no stream, its readers read
+    the stream of the tensor it reshapes (as the C++ does)."""
+    aliases = {n.name: n.inputs[0] for n in kernel.nodes if isinstance(n, ir.Reshape)}
+    while name in aliases:
+        name = aliases[name]
+    return name
+
+
+def _external(members, kernel) -> list[str]:
+    """The streams a process of the nodes ``members`` reads: their inputs from outside, reshapes
+    resolved to the tensors they reshape, constants left out (they are the layer's own ROMs)."""
+    own = set(members)
     constants = {c.name for c in kernel.constants}
     out = []
-    for name in layer.nodes:
+    for name in members:
         for i in kernel.node(name).inputs:
+            i = _storage(kernel, i)
             if i not in own and i not in constants and i not in out:
                 out.append(i)
     return out
+
+
+def _members(layer, kernel, chains) -> tuple[str, ...]:
+    """The nodes ``layer``'s process computes, as the C++ arranges them: each of its nodes that
+    owns a loop program, then the elementwise nodes fused into that one (which may belong to the
+    next hls4ml layer: that layer then has nothing left to compute and is no process). Reshapes
+    own no program: they only rename a stream (a transpose does rewrite the frame)."""
+    out = []
+    for name in layer.nodes:
+        if name in chains and not isinstance(kernel.node(name), ir.Reshape):
+            out += [name] + [node.name for node in chains[name]]
+    return tuple(out)
 
 
 def schedule_stream(
@@ -126,26 +156,25 @@ def schedule_stream(
     d = delays_for(device)
     period = effective_period(clock_mhz, uncertainty)
     shapes = kernel_shapes(kernel)
-    aliases = {n.name: n.inputs[0] for n in kernel.nodes if isinstance(n, ir.Reshape)}
+    chains, _ = fusion_chains(kernel)
     producer_of, first_out, ends, layers, starts = {}, {}, {}, [], []
     for layer in network_layers(kernel):
-        if layer.kind == "reshape":
-            for name in layer.nodes:
-                producer_of[name] = producer_of.get(aliases.get(name, ""), None)
+        members = _members(layer, kernel, chains)
+        if not members:
             continue
         kind, cycles, first, tail, interval, operators, formula = _process(
-            layer, kernel, shapes, device, d, period, strategy
+            layer, members, kernel, shapes, device, d, period, strategy
         )
-        producers = [producer_of.get(i) for i in _external(layer, kernel)]
+        producers = [producer_of.get(i) for i in _external(members, kernel)]
         producers = [p for p in producers if p is not None]
         start = max([starts[p] + first_out[p] for p in producers] + [0])
         end = max([start + cycles] + [ends[p] + tail for p in producers])
         index = len(layers)
-        for name in layer.nodes:
+        for name in members:
             producer_of[name] = index
         first_out[index], ends[index] = first, end
         starts.append(start)
-        for i in _external(layer, kernel):  # the FIFO of each input stream: a whole frame deep (hls4ml's default)
+        for i in _external(members, kernel):  # the FIFO of each input stream: a whole frame deep (hls4ml's default)
             words, width = stream_words(shapes[i])
             bits = width * layer.in_bits
             operators += (OperatorUse("fifo", (max(2, words), bits), 0, 1, 0, "stream"),)
@@ -154,7 +183,7 @@ def schedule_stream(
                 layer.name,
                 layer.layer,
                 f"{layer.kind} ({kind})",
-                layer.nodes,
+                members,
                 layer.name,
                 (),
                 True,

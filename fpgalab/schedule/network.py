@@ -251,6 +251,18 @@ def window_geometry(kernel: ir.Kernel, node, shapes: dict) -> list[tuple[int, in
     return [(span, s, lo, size) for span, s, (lo, _), size in zip(spans, strides, padding, sizes)]
 
 
+def _slides_over_pixels(node, shape) -> bool:
+    """Whether a convolution's or pooling's window moves over the pixels of one sample only: a
+    batch of 1 in front, at least one spatial dimension, and (pooling) no window, stride or padding
+    along the batch or the channels. Anything else is a frame process, which reads the whole tensor."""
+    if len(shape) < 3 or shape[0] != 1:
+        return False
+    if isinstance(node, ir.Pool):
+        ends = (0, len(shape) - 1)
+        return all(node.window[d] == 1 and node.strides[d] == 1 and tuple(node.padding[d]) == (0, 0) for d in ends)
+    return True
+
+
 def process_kind(layer: NetLayer, kernel: ir.Kernel, shapes: dict) -> str:
     """How hls4ml's io_stream runs ``layer``: "window" (a convolution or pooling over a stream of
     pixels, with line buffers), "pixelwise" (an elementwise layer of one input: a word in, a word
@@ -263,7 +275,8 @@ def process_kind(layer: NetLayer, kernel: ir.Kernel, shapes: dict) -> str:
     if layer.kind in ("conv", "depthwise", "pool") and len(external) == 1:
         main = nodes[0]
         source = main.inputs[0]
-        if source not in aliases and len(shapes[source]) >= 3:
+        slides = isinstance(main, (ir.Conv, ir.Pool)) and _slides_over_pixels(main, shapes[source])
+        if slides and source not in aliases:
             return "window"
     if len(external) == 1 and all(isinstance(n, ir.Elementwise) for n in nodes):
         source = next(iter(external))
@@ -280,8 +293,11 @@ def process_kind(layer: NetLayer, kernel: ir.Kernel, shapes: dict) -> str:
 
 
 def stream_words(shape) -> tuple[int, int]:
-    """(words, values per word) of a tensor streamed pixel by pixel: the last dimension is a word."""
-    shape = tuple(shape)
-    if len(shape) <= 1:
-        return 1, int(shape[0]) if shape else 1
-    return math.prod(shape[1:-1]), int(shape[-1])
+    """(words, values per word) of a streamed tensor: the last dimension is a word (hls4ml's pixel
+    with all its channels) and every other dimension counts words, the first one included. A
+    leading batch of 1 adds no word; a leading dimension of more than 1 is not a batch of samples
+    but more words of the one sample the design computes. A vector is one word, a scalar a word of one."""
+    shape = tuple(int(size) for size in shape)
+    if not shape:
+        return 1, 1
+    return math.prod(shape[:-1]), shape[-1]

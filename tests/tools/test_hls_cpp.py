@@ -7,10 +7,13 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import case
 
 from fpgalab.backends import emit
+from fpgalab.backends.hls.stream import StreamCppKernel
+from fpgalab.schedule.network import stream_words
 
 pytestmark = pytest.mark.tools
 
@@ -118,8 +121,96 @@ def test_io_stream_project_builds_and_matches_the_simulator(tmp_path, name):
     design = case(name).design(io="stream")
     kernel = _csim(design, tmp_path / "prj")
     assert "#pragma HLS DATAFLOW" in kernel and "hls::stream<word_" in kernel
+    _schedule_streams_are_the_cpp_streams(design)
     if name in ("lenet5", "conv2d_8", "mobilenet_v1_small"):
         assert "static fixed_16_6_t lb[" in kernel  # a line buffer
+
+
+def _schedule_streams_are_the_cpp_streams(design) -> StreamCppKernel:
+    """The io_stream schedule has the C++'s processes, and each reads the C++'s streams: its FIFOs
+    are as deep as the words the C++ moves through them."""
+    cpp = StreamCppKernel(design)
+    schedule = design.schedule
+    assert [layer.name for layer, _ in cpp.groups] == [layer.name for layer in schedule.layers]
+    for k, (layer, _) in enumerate(cpp.groups):
+        fifos = [op.widths[0] for op in schedule.layer(layer.name).operators if op.kind == "fifo"]
+        assert fifos == [max(2, stream_words(cpp.shapes[b])[0]) for b in cpp.inputs_of[k]], layer.name
+    return cpp
+
+
+def _stream_functions(tf):
+    """TensorFlow functions whose tensors have no leading batch of 1: (input shape, function)."""
+    kernel = np.linspace(-0.5, 0.5, 3 * 3 * 2 * 2, dtype=np.float32).reshape(3, 3, 2, 2)
+    return {
+        "slice_concat_3x6": ((3, 6), lambda a: tf.concat([a[:, 2:], a[:, :2]], axis=1)),
+        "transpose_3x6": ((3, 6), lambda a: tf.nn.relu(tf.transpose(a))),
+        "pad_3x6": ((3, 6), lambda a: tf.pad(a, [[1, 0], [0, 2]])),
+        "reverse_2x5x3": ((2, 5, 3), lambda a: tf.reverse(a, [1]) - 0.5 * a),
+        "transpose_2x5x3": ((2, 5, 3), lambda a: tf.transpose(a, [2, 0, 1])),
+        "slice_concat_2x5x3": ((2, 5, 3), lambda a: tf.concat([a[:, 3:], a[:, :3]], axis=1) * 2.0),
+        "pad_reverse_2x5x3": ((2, 5, 3), lambda a: tf.reverse(tf.pad(a, [[0, 1], [2, 0], [0, 0]]), [0, 2])),
+        "relu_2x5x3": ((2, 5, 3), lambda a: tf.nn.relu(a)),  # a pixelwise process over ten words
+        "reshape_2x5x3": ((2, 5, 3), lambda a: tf.nn.relu(tf.reshape(a, (6, 5))) * 2.0),
+        "vector_4": ((4,), lambda a: tf.nn.relu(a[::-1])),
+        "conv_batch_2": ((2, 5, 5, 2), lambda a: tf.nn.conv2d(a, tf.constant(kernel), 1, "VALID")),
+        "maxpool_batch_2": ((2, 4, 4, 3), lambda a: tf.nn.max_pool2d(a, 2, 2, "VALID")),
+        # a window over the channels too: no line buffer can hold it, a frame process
+        "maxpool_over_channels": ((1, 4, 4, 4), lambda a: tf.nn.max_pool(a, [1, 2, 2, 2], [1, 2, 2, 2], "VALID")),
+        # a scalar is one word of one value; read twice, its ReLU a pixelwise process of one word
+        "scalar": ((3, 4), lambda a: (tf.nn.relu(tf.reduce_sum(a)), tf.reduce_sum(a) * 2.0)),
+    }
+
+
+@pytest.mark.tf
+@pytest.mark.parametrize(
+    "name",
+    [
+        "slice_concat_3x6",
+        "transpose_3x6",
+        "pad_3x6",
+        "reverse_2x5x3",
+        "transpose_2x5x3",
+        "slice_concat_2x5x3",
+        "pad_reverse_2x5x3",
+        "relu_2x5x3",
+        "reshape_2x5x3",
+        "vector_4",
+        "conv_batch_2",
+        "maxpool_batch_2",
+        "maxpool_over_channels",
+        "scalar",
+    ],
+)
+def test_io_stream_tensors_without_a_batch_of_one(tmp_path, name):
+    """Every dimension but the last counts words, the first one too: the whole tensor crosses each
+    stream (bit-exact under g++), and the schedule's processes read as many words from the same
+    streams as the C++ does (its FIFOs are the C++'s, depth for depth)."""
+    import fpgalab  # noqa: PLC0415
+
+    tf = pytest.importorskip("tensorflow")
+    shape, function = _stream_functions(tf)[name]
+    x = np.random.default_rng(3).uniform(-3, 3, shape).astype(np.float32)
+    design = fpgalab.compile(function, x, io="stream", precision="ap_fixed<16,6>")
+    kernel_text = _csim(design, tmp_path / "prj")
+    assert "#pragma HLS DATAFLOW" in kernel_text
+    cpp = _schedule_streams_are_the_cpp_streams(design)
+    first = cpp.inputs[0]
+    words, width = stream_words(cpp.shapes[first])
+    assert words * width == x.size
+    assert f"L_feed_{cpp.buffer_names[first]}: for (int i = 0; i < {words}; i++)" in kernel_text
+
+
+@pytest.mark.tf
+@pytest.mark.parametrize("io", ["", "parallel"])
+def test_scalar_outputs_build_and_match_the_simulator(tmp_path, io):
+    """A scalar buffer is declared as one element and read and written as its element 0."""
+    import fpgalab  # noqa: PLC0415
+
+    tf = pytest.importorskip("tensorflow")
+    x = np.random.default_rng(4).uniform(-3, 3, (3, 4)).astype(np.float32)
+    design = fpgalab.compile(lambda a: tf.reduce_sum(a), x, precision="ap_fixed<16,6>", **({"io": io} if io else {}))
+    output = design.kernel.outputs[0]
+    assert f"{output}[0] = " in _csim(design, tmp_path / "prj")
 
 
 def test_hls4ml_precision_narrow_accumulators_match_the_ap_types_headers(tmp_path):

@@ -191,3 +191,16 @@ def test_io_stream_processes_follow_the_pixels():
     report = lenet.report()
     assert report.resources.bram >= 4  # the softmax tables, and the deep pixel FIFOs
     assert any(item.what.startswith("line_buffer") for item in lenet.resources.layer("conv1").items)
+
+
+def test_io_stream_words_count_every_dimension_but_the_last():
+    """A word is the last dimension (a pixel's channels); every other dimension counts words,
+    the first too: a leading batch of 1 adds none, a leading 3 is three times the words."""
+    from fpgalab.schedule.network import stream_words  # noqa: PLC0415
+
+    assert stream_words((1, 4, 4, 2)) == (16, 2)
+    assert stream_words((1, 10)) == (1, 10)
+    assert stream_words((3, 6)) == (3, 6)
+    assert stream_words((2, 5, 3)) == (10, 3)
+    assert stream_words((7,)) == (1, 7)
+    assert stream_words(()) == (1, 1)

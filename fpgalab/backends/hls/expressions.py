@@ -130,7 +130,7 @@ class CppExpressions:
     # ---- reads
     def element(self, read) -> str:
         name = self.buffer_names[read.buffer]
-        code = name + "".join(f"[{index_code(ix, self.loop_names)}]" for ix in read.index)
+        code = name + ("".join(f"[{index_code(ix, self.loop_names)}]" for ix in read.index) or "[0]")  # a scalar: [1]
         if read.buffer in self.raw_buffers:
             return f"fp_from_bits<{self.name(self.buffer_types[read.buffer])}>({code})"
         return code

@@ -2,7 +2,8 @@
 
 Each hls4ml layer (``fpgalab.schedule.network``) is one process. Tensors travel as
 ``hls::stream`` of words, one word per pixel holding all its channels (a flat vector is one word),
-as hls4ml's ``nnet::array``. The same layer code and numerics as the other arrangements (the
+as hls4ml's ``nnet::array``; every dimension but the last counts words, a leading one of more than
+1 too (``fpgalab.schedule.network.stream_words``). The same layer code and numerics as the other arrangements (the
 simulator's bits), in three kinds of process (HLS4ML_FACTS.md sections 4-5):
 
 * **window** (convolution, pooling): the input's pixels arrive row by row into a line buffer of
@@ -199,7 +200,7 @@ class StreamCppKernel(CppKernel):
 
         def element_of(prefix):
             def mapping(read, names):
-                return f"{prefix}[{index_code(read.index[-1], names)}]"
+                return f"{prefix}[{index_code(read.index[-1], names) if read.index else 0}]"  # a scalar: one value
 
             return mapping
 
