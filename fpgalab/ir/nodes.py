@@ -79,12 +79,16 @@ def expr_ops(expr) -> list[Op]:
 
 @dataclass(frozen=True)
 class Input:
-    """A kernel argument streamed in from the host (one sample per invocation)."""
+    """A kernel argument streamed in from the host (one sample per invocation).
+
+    ``integer``: the host sends whole numbers (token ids, indices); in fixed point the input is an
+    ``ap_int``/``ap_uint`` of its element type's width, in float32 designs float32 holds them."""
 
     name: str
     shape: tuple[int, ...]
     dtype: NumType = FLOAT32
     op_name: str = ""
+    integer: bool = False
 
 
 @dataclass(frozen=True)

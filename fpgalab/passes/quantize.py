@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 
 from fpgalab.ir import nodes as ir
 from fpgalab.ir.keys import node_matches
-from fpgalab.ir.types import BOOL, FLOAT32, MAX_FIXED_WIDTH, BoolType, FixedType, NumType
+from fpgalab.ir.types import BOOL, FLOAT32, MAX_FIXED_WIDTH, BoolType, FixedType, NumType, integer_type, is_integer_type
 from fpgalab.options import PrecisionConfig, Roles, check_override_keys
 from fpgalab.passes.softmax import softmax_sums, sum_type
 from fpgalab.sim.tables import DEFAULT_TABLES
@@ -41,8 +41,18 @@ def _frac(dtype) -> int:
     return dtype.frac if isinstance(dtype, FixedType) else 0
 
 
+def _integer_constant_type(value: float, limit: FixedType) -> FixedType:
+    """The narrowest ap_int holding a whole constant of an integer operation, at most ``limit``'s width
+    (HLS sizes a literal the same way; a narrow operand keeps products narrow)."""
+    magnitude = int(abs(value))
+    width = max(2, magnitude.bit_length() + 1)
+    return integer_type(min(width, limit.width), True) if value == int(value) else limit
+
+
 def _retype_expr(expr, dtype: NumType, const_type: NumType):
     if isinstance(expr, ir.Const):
+        if is_integer_type(const_type):
+            return ir.Const(expr.value, _integer_constant_type(expr.value, const_type))
         return ir.Const(expr.value, const_type)
     if isinstance(expr, ir.Op):
         args = tuple(_retype_expr(a, dtype, const_type) for a in expr.args)
@@ -69,14 +79,15 @@ class AssignPrecision:
     def run(self, kernel: ir.Kernel) -> ir.Kernel:
         check_override_keys(self.precision.layers, kernel, "precision")
         types: dict[str, NumType] = {}
-        inputs = tuple(replace(i, dtype=self.precision.default.input) for i in kernel.inputs)
+        inputs = tuple(replace(i, dtype=self._input_type(i)) for i in kernel.inputs)
         types.update({i.name: i.dtype for i in inputs})
         constant_roles = {}
         for node in kernel.nodes:
             roles = self.roles_of(node)
             for position, name in enumerate(node.inputs):
                 role = "bias" if isinstance(node, (ir.Dot, ir.Conv)) and position == 2 else "weight"
-                constant_roles.setdefault(name, (role, getattr(roles, role)))
+                dtype = self._integer(node.dtype) or getattr(roles, role)
+                constant_roles.setdefault(name, (role, dtype))
         constants = tuple(
             replace(
                 c,
@@ -99,6 +110,21 @@ class AssignPrecision:
             nodes.append(node)
         return kernel.replace(inputs=inputs, constants=constants, nodes=tuple(nodes))
 
+    def _integer(self, dtype) -> NumType | None:
+        """The type an integer value keeps: its own in a fixed-point design (integers are exact there),
+        None in a float32 one (float32 holds integers exactly up to 2**24) and for non-integers."""
+        if is_integer_type(dtype) and isinstance(self.precision.default.result, FixedType):
+            return dtype
+        return None
+
+    def _input_type(self, spec: ir.Input) -> NumType:
+        """An input's type: the ``input`` role, except that an integer input (token ids) keeps the
+        ap_int/ap_uint type of its element type unless the ``input`` role is itself an integer type."""
+        role = self.precision.default.input
+        if not spec.integer or not isinstance(self.precision.default.result, FixedType) or is_integer_type(role):
+            return role
+        return spec.dtype if is_integer_type(spec.dtype) else integer_type(32)
+
     def _softmax_sum(self, node, roles: Roles, bound: float, operand):
         """A softmax's sum of exponentials: the layer's ``accum`` if given, else wide enough for ``bound``."""
         dtype = roles.accum if roles.accum is not None else sum_type(bound, _frac(operand), roles.result)
@@ -108,8 +134,13 @@ class AssignPrecision:
         if isinstance(node, ir.DATA_MOVEMENT):
             return node.replace(dtype=operand_types[0] if len(set(operand_types)) == 1 else roles.result)
         if isinstance(node, ir.Elementwise):
+            integer = self._integer(node.dtype)
+            if integer is not None:
+                return node.replace(expr=_retype_expr(node.expr, integer, integer))
             dtype = BOOL if isinstance(node.dtype, BoolType) else roles.result
-            return node.replace(dtype=dtype, expr=_retype_expr(node.expr, dtype, roles.weight))
+            integers = [t for t in map(self._integer, operand_types) if t is not None]
+            const_type = integers[0] if isinstance(dtype, BoolType) and integers else roles.weight
+            return node.replace(dtype=dtype, expr=_retype_expr(node.expr, dtype, const_type))
         if isinstance(node, (ir.Dot, ir.Conv)):
             acc = _accum_for(roles, _frac(operand_types[0]) + _frac(operand_types[1]))
             return node.replace(dtype=roles.result, acc=acc)

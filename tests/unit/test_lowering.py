@@ -96,14 +96,38 @@ def test_unsupported_op_names_op_tf_op_and_the_supported_list():
         assert op in message
 
 
-def test_integer_tensors_at_run_time_are_rejected():
+def test_float_to_integer_casts_are_rejected():
     s32 = Shape("s32", (4,))
     instructions = (
         Instruction(1, "x", "parameter", Shape("f32", (4,)), (), {"parameter_number": 0}),
         Instruction(2, "c", "convert", s32, (1,), {}, op_name="Cast"),
     )
     module = Module("m", "main", {"main": Computation("main", instructions, 2)})
-    with pytest.raises(CompileError, match="s32"):
+    with pytest.raises(CompileError, match="float values to integers"):
+        lower_module(module, {}, 1)
+
+
+def test_integer_inputs_become_ap_int_and_convert_exactly():
+    s32, f32 = Shape("s32", (4,)), Shape("f32", (4,))
+    instructions = (
+        Instruction(1, "ids", "parameter", s32, (), {"parameter_number": 0}),
+        Instruction(2, "c", "convert", f32, (1,), {}, op_name="Cast"),
+        Instruction(3, "e", "exponential", f32, (2,), {}),
+    )
+    module = Module("m", "main", {"main": Computation("main", instructions, 3)})
+    kernel = lower_module(module, {}, 1)
+    assert str(kernel.inputs[0].dtype) == "ap_fixed<32,32>"
+    assert [n.expr.op for n in kernel.nodes] == ["convert", "exp"]
+
+
+def test_integer_arithmetic_outside_the_integer_ops_is_rejected():
+    s32 = Shape("s32", (4,))
+    instructions = (
+        Instruction(1, "ids", "parameter", s32, (), {"parameter_number": 0}),
+        Instruction(2, "d", "divide", s32, (1, 1), {}),
+    )
+    module = Module("m", "main", {"main": Computation("main", instructions, 2)})
+    with pytest.raises(CompileError, match="integer tensors only with these HLO ops"):
         lower_module(module, {}, 1)
 
 

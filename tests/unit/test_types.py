@@ -40,6 +40,8 @@ def test_spaced_and_explicit_spelling(t):
         ("ap_fixed<4,9>", FixedType(4, 9)),
         ("ap_fixed<1,1>", FixedType(1, 1)),
         ("ap_fixed<+16,6>", FixedType(16, 6)),
+        ("ap_int<8>", FixedType(8, 8)),
+        ("ap_uint< 12 >", FixedType(12, 12, False)),
     ],
 )
 def test_examples(text, expected):
@@ -70,7 +72,8 @@ def test_limits_and_ranges():
     "text, allowed",
     [
         ("", "ap_fixed<W,I>"),
-        ("ap_int<8>", "ap_fixed<W,I>"),
+        ("ap_int<8,2>", "ap_fixed<W,I>"),
+        ("ap_int<64>", "width must be 1..32"),
         ("AP_FIXED<16,6>", "ap_fixed<W,I>"),
         ("ap_fixed<16,6>>", "ap_fixed<W,I>"),
         ("ap_fixed<16>", "2 to 5 template arguments"),

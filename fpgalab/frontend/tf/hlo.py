@@ -126,10 +126,16 @@ def _bf16_values(raw: bytes) -> np.ndarray:
 _HALF_LITERALS = {"f16": _f16_values, "bf16": _bf16_values}
 
 
+_RAW_INTEGER_LITERALS = {"s8": np.int8, "u8": np.uint8, "s16": np.int16, "u16": np.uint16}
+
+
 def _literal_from_proto(proto, shape: Shape):
     if shape.dtype == "tuple":
         return None
-    if shape.dtype in _HALF_LITERALS:  # raw little-endian bytes: IEEE half, or bfloat16 (float32's top half)
+    if shape.dtype in _RAW_INTEGER_LITERALS:  # raw little-endian bytes of 8- and 16-bit integers
+        raw = bytes(getattr(proto, shape.dtype + "s"))
+        values = np.frombuffer(raw, dtype=np.dtype(_RAW_INTEGER_LITERALS[shape.dtype]).newbyteorder("<")).copy()
+    elif shape.dtype in _HALF_LITERALS:  # raw little-endian bytes: IEEE half, or bfloat16 (float32's top half)
         values = _HALF_LITERALS[shape.dtype](bytes(getattr(proto, shape.dtype + "s")))
     else:
         field_name = _LITERAL_FIELDS.get(shape.dtype)
