@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fpgalab.ir import nodes as ir
-from fpgalab.ir.types import BoolType, is_integer_type
+from fpgalab.ir.types import is_integer_type
 
 
 def _substitute(expr, position: int, replacement_of):
@@ -63,15 +63,11 @@ def fuse_pair(producer: ir.Elementwise, consumer: ir.Elementwise) -> ir.Elementw
     )
 
 
-def _integer_kind(node: ir.Elementwise, types: dict):
-    """The integer type a node computes in (a compare: that of its operands), or None. Integer work
-    (token ids wrapped by Keras's Embedding) is fused only with integer work of the same type, so
-    that it keeps its exact type and its constants stay integers of that type."""
-    if is_integer_type(node.dtype):
-        return node.dtype
-    if isinstance(node.dtype, BoolType):
-        return next((types[i] for i in node.inputs if is_integer_type(types.get(i))), None)
-    return None
+def _integer_kind(node: ir.Elementwise):
+    """The integer type a node computes in, or None. Integer work (token ids wrapped by Keras's
+    Embedding) is fused only with integer work of the same type, so that it keeps its exact type
+    (a comparison of integers fuses anywhere: precision assignment types its constants by its operands)."""
+    return node.dtype if is_integer_type(node.dtype) else None
 
 
 @dataclass(frozen=True)
@@ -80,7 +76,6 @@ class FuseElementwise:
 
     def run(self, kernel: ir.Kernel) -> ir.Kernel:
         nodes = list(kernel.nodes)
-        types = {name: buffer.dtype for name, buffer in kernel.buffers().items()}
         changed = True
         while changed:
             changed = False
@@ -95,7 +90,7 @@ class FuseElementwise:
                 consumer = readers[0]
                 if not isinstance(consumer, ir.Elementwise) or consumer.inputs.count(producer.name) != 1:
                     continue
-                if _integer_kind(producer, types) != _integer_kind(consumer, types):
+                if _integer_kind(producer) != _integer_kind(consumer):
                     continue
                 position = consumer.inputs.index(producer.name)
                 if consumer.in_dims[position] != tuple(range(len(consumer.shape))) or producer.shape != consumer.shape:

@@ -49,13 +49,37 @@ def _integer_constant_type(value: float, limit: FixedType) -> FixedType:
     return integer_type(min(width, limit.width), True) if value == int(value) else limit
 
 
-def _retype_expr(expr, dtype: NumType, const_type: NumType):
+def _compared_integer(op: ir.Op, operand_types) -> FixedType | None:
+    """The integer type a comparison compares in: that of an integer operand it reads, if any."""
+    if not op.op.startswith("cmp_"):
+        return None
+    for arg in op.args:
+        if isinstance(arg, ir.Arg) and arg.index < len(operand_types) and is_integer_type(operand_types[arg.index]):
+            return operand_types[arg.index]
+    return None
+
+
+def compared_with_integers(expr, operand_types) -> dict:
+    """Operand position -> integer type, for the operands a comparison sets against an integer operand
+    (a one-hot's positions, an embedding's id bound): they are whole numbers of that type."""
+    found: dict = {}
+    for op in ir.expr_ops(expr):
+        integer = _compared_integer(op, operand_types)
+        for arg in op.args if integer is not None else ():
+            if isinstance(arg, ir.Arg):
+                found.setdefault(arg.index, integer)
+    return found
+
+
+def _retype_expr(expr, dtype: NumType, const_type: NumType, operand_types=()):
     if isinstance(expr, ir.Const):
         if is_integer_type(const_type):
             return ir.Const(expr.value, _integer_constant_type(expr.value, const_type))
         return ir.Const(expr.value, const_type)
     if isinstance(expr, ir.Op):
-        args = tuple(_retype_expr(a, dtype, const_type) for a in expr.args)
+        integer = _compared_integer(expr, operand_types)
+        arg_const_type = integer if integer is not None else const_type
+        args = tuple(_retype_expr(a, dtype, arg_const_type, operand_types) for a in expr.args)
         op_type = BOOL if isinstance(expr.dtype, BoolType) else None if expr.dtype is None else dtype
         return ir.Op(expr.op, args, op_type)
     return expr
@@ -82,11 +106,15 @@ class AssignPrecision:
         inputs = tuple(replace(i, dtype=self._input_type(i)) for i in kernel.inputs)
         types.update({i.name: i.dtype for i in inputs})
         constant_roles = {}
+        lowered = {name: self._integer(buffer.dtype) for name, buffer in kernel.buffers().items()}
         for node in kernel.nodes:
             roles = self.roles_of(node)
+            compared = {}
+            if isinstance(node, ir.Elementwise):
+                compared = compared_with_integers(node.expr, [lowered[i] for i in node.inputs])
             for position, name in enumerate(node.inputs):
                 role = "bias" if isinstance(node, (ir.Dot, ir.Conv)) and position == 2 else "weight"
-                dtype = self._integer(node.dtype) or getattr(roles, role)
+                dtype = self._integer(node.dtype) or compared.get(position) or getattr(roles, role)
                 constant_roles.setdefault(name, (role, dtype))
         constants = tuple(
             replace(
@@ -131,6 +159,9 @@ class AssignPrecision:
         return node.replace(dtype=dtype, acc=dtype)
 
     def _typed(self, node, roles: Roles, operand_types):
+        integer = self._integer(node.dtype)
+        if integer is not None and isinstance(node, (ir.Reduce, ir.Pool)):
+            return node.replace(acc=integer)  # positions, ranks and integer sums: exact in their own type
         if isinstance(node, ir.DATA_MOVEMENT):
             return node.replace(dtype=operand_types[0] if len(set(operand_types)) == 1 else roles.result)
         if isinstance(node, ir.Elementwise):
@@ -138,9 +169,8 @@ class AssignPrecision:
             if integer is not None:
                 return node.replace(expr=_retype_expr(node.expr, integer, integer))
             dtype = BOOL if isinstance(node.dtype, BoolType) else roles.result
-            integers = [t for t in map(self._integer, operand_types) if t is not None]
-            const_type = integers[0] if isinstance(dtype, BoolType) and integers else roles.weight
-            return node.replace(dtype=dtype, expr=_retype_expr(node.expr, dtype, const_type))
+            integers = [self._integer(t) for t in operand_types]
+            return node.replace(dtype=dtype, expr=_retype_expr(node.expr, dtype, roles.weight, integers))
         if isinstance(node, (ir.Dot, ir.Conv)):
             acc = _accum_for(roles, _frac(operand_types[0]) + _frac(operand_types[1]))
             return node.replace(dtype=roles.result, acc=acc)

@@ -204,6 +204,18 @@ def _attrs_from_proto(proto, shape: Shape) -> dict:
         )
     if op == "compare":
         attrs["comparison_direction"] = proto.comparison_direction
+    if op == "gather":
+        g = proto.gather_dimension_numbers
+        attrs["gather"] = {
+            "offset_dims": tuple(g.offset_dims),
+            "collapsed_slice_dims": tuple(g.collapsed_slice_dims),
+            "start_index_map": tuple(g.start_index_map),
+            "index_vector_dim": int(g.index_vector_dim),
+            "operand_batching_dims": tuple(g.operand_batching_dims),
+            "slice_sizes": tuple(int(s) for s in proto.gather_slice_sizes),
+        }
+    if op == "sort":
+        attrs["is_stable"] = bool(proto.is_stable)
     if op == "fusion":
         attrs["fusion_kind"] = proto.fusion_kind
     if op == "custom-call":

@@ -36,6 +36,9 @@ SUPPORTED_OPS = (
     "call",
     "fusion",
     "copy",
+    "iota",
+    "sort",
+    "set-dimension-size",
 )
 
 UNARY = {
@@ -92,4 +95,8 @@ INTEGER_OPS = (
     "get-tuple-element",
     "call",
     "fusion",
+    "iota",
+    "reduce",
+    "sort",
+    "set-dimension-size",
 )

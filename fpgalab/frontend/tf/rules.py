@@ -124,7 +124,8 @@ def _transpose(lw, ins, args):
 
 def _node_with_buffers(lw, ins, cls, args, **fields):
     buffers = [lw.buffer(a, f"{ins.name}_in{k}", ins.op_name) for k, a in enumerate(args)]
-    node = cls(lw.fresh(ins.name), tuple(b.name for b in buffers), ins.shape.dims, **lw.common(ins), **fields)
+    dtype = hlo_type(ins.shape.dtype)  # integers keep their type (data movement, integer sums)
+    node = cls(lw.fresh(ins.name), tuple(b.name for b in buffers), ins.shape.dims, dtype, **lw.common(ins), **fields)
     return lw.fold_or_add(node, args)
 
 
@@ -342,7 +343,7 @@ def _init(lw, ins, value) -> float:
 @rule("reduce")
 def _reduce(lw, ins, args):
     if len(args) != 2:
-        raise CompileError(f"{_where(ins)}: variadic reductions (argmax and the like) are not supported")
+        raise CompileError(f"{_where(ins)}: variadic reductions other than argmax/argmin are not supported")
     return _node_with_buffers(
         lw,
         ins,
