@@ -71,6 +71,7 @@ LOOP_NESTS = {
     ir.Slice: _elementwise,
     ir.Pad: _elementwise,
     ir.Concat: _elementwise,
+    ir.Lookup: _elementwise,
 }
 
 

@@ -14,6 +14,7 @@ Node classes, and the HLO ops they come from:
     Pool         reduce-window             (max / min / sum window, strides, padding)
     Reduce       reduce                    (sum / max / min over dimensions)
     Transpose, Reshape, Broadcast, Slice, Pad, Concat    data movement
+    Lookup       gather                    (a ROM read addressed by run-time ids: Embedding)
 
 HLS directives (set by the passes in ``fpgalab.passes``, read by ``fpgalab.schedule``):
 ``Node.directives`` holds a layer's loop directives (unroll, pipeline, fusion into its producer);
@@ -284,7 +285,14 @@ class Concat(Node):
     axis: int = 0
 
 
-NODE_CLASSES = (Elementwise, Dot, Conv, Pool, Reduce, Transpose, Reshape, Broadcast, Slice, Pad, Concat)
+@dataclass(frozen=True)
+class Lookup(Node):
+    """A ROM read addressed at run time: inputs (table, ids); ``out[i..., j...] = table[id, j...]``
+    with ``id = ids[i...]`` clamped to ``0 .. rows-1`` (XLA clamps a gather's out-of-range start
+    index the same way). Keras's Embedding: the table is a constant, the ids an integer input."""
+
+
+NODE_CLASSES = (Elementwise, Dot, Conv, Pool, Reduce, Transpose, Reshape, Broadcast, Slice, Pad, Concat, Lookup)
 DATA_MOVEMENT = (Transpose, Reshape, Broadcast, Slice, Pad, Concat)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fpgalab.ir import nodes as ir
-from fpgalab.ir.types import is_integer_type
+from fpgalab.ir.types import BoolType, is_integer_type
 
 
 def _substitute(expr, position: int, replacement_of):
@@ -90,7 +90,7 @@ class FuseElementwise:
                 consumer = readers[0]
                 if not isinstance(consumer, ir.Elementwise) or consumer.inputs.count(producer.name) != 1:
                     continue
-                if _integer_kind(producer) != _integer_kind(consumer):
+                if _integer_kind(producer) != _integer_kind(consumer) and not isinstance(producer.dtype, BoolType):
                     continue
                 position = consumer.inputs.index(producer.name)
                 if consumer.in_dims[position] != tuple(range(len(consumer.shape))) or producer.shape != consumer.shape:

@@ -162,6 +162,8 @@ class AssignPrecision:
         integer = self._integer(node.dtype)
         if integer is not None and isinstance(node, (ir.Reduce, ir.Pool)):
             return node.replace(acc=integer)  # positions, ranks and integer sums: exact in their own type
+        if isinstance(node, ir.Lookup):
+            return node.replace(dtype=operand_types[0])  # the table's words, as stored
         if isinstance(node, ir.DATA_MOVEMENT):
             return node.replace(dtype=operand_types[0] if len(set(operand_types)) == 1 else roles.result)
         if isinstance(node, ir.Elementwise):

@@ -116,6 +116,23 @@ def _concat(node: ir.Concat, values, ctx):
     return SimValue(np.concatenate(converted, axis=node.axis + 1), node.dtype)
 
 
+def lookup_rows(ids: SimValue, rows: int) -> np.ndarray:
+    """The table row each id reads: its integer part (toward minus infinity, as the hardware's
+    integer bits are), clamped to ``0 .. rows-1`` as XLA clamps a gather's start index."""
+    if isinstance(ids.dtype, FixedType):
+        whole = ids.array >> ids.dtype.frac if ids.dtype.frac >= 0 else ids.array << -ids.dtype.frac
+    else:
+        whole = np.trunc(to_float(ids).astype(np.float64)).astype(np.int64)
+    return np.clip(whole, 0, rows - 1)
+
+
+@row(ir.Lookup)
+def _lookup(node: ir.Lookup, values, ctx):
+    table, ids = values
+    picked = table.array[0][lookup_rows(ids, table.array.shape[1])]
+    return _same_type(node, SimValue(picked, table.dtype))
+
+
 # ---- dot product -------------------------------------------------------------------------------------
 
 

@@ -119,6 +119,8 @@ class KernelBuilder:
             return ll.Constant(I32, expr.value)
         if isinstance(expr, prog.IVar):
             return env[expr.name]
+        if isinstance(expr, prog.IRead):
+            return self.row(expr)
         if isinstance(expr, prog.IAdd):
             total = self.index(expr.terms[0], env)
             for term in expr.terms[1:]:
@@ -129,6 +131,23 @@ class KernelBuilder:
         if isinstance(expr, prog.IDiv):
             return b.sdiv(self.index(expr.arg, env), ll.Constant(I32, expr.divisor))
         return b.srem(self.index(expr.arg, env), ll.Constant(I32, expr.divisor))
+
+    def row(self, ix) -> ll.Value:
+        """The table row an id names: the id's integer part, clamped to ``0 .. limit-1`` (XLA's gather)."""
+        b = self.builder
+        value = self.values.read_value(ix.read)
+        if isinstance(value.dtype, FixedType):
+            fx = self.values.fixed(value)
+            whole = fp.resize(self.values.ops, fx.value, 64)
+            whole = (
+                b.ashr(whole, ll.Constant(I64, fx.frac)) if fx.frac > 0 else b.shl(whole, ll.Constant(I64, -fx.frac))
+            )
+        else:
+            whole = b.fptosi(value.payload, I64)
+        low, high = ll.Constant(I64, 0), ll.Constant(I64, ix.limit - 1)
+        whole = b.select(b.icmp_signed("<", whole, low), low, whole)
+        whole = b.select(b.icmp_signed(">", whole, high), high, whole)
+        return b.trunc(whole, I32)
 
     def flat(self, buffer: str, index: tuple, env: dict):
         shape = self.shapes[buffer]
@@ -248,6 +267,7 @@ class KernelBuilder:
         ii = self.kernel.node(program.name).directives.ii
         self.env = {}
         values = LlvmValues(self, program, lambda k: self.load(program.reads[k], values))
+        self.values = values  # a row chosen by a value read (``row``) reads it through them
         acc_slot = None
         if program.acc_kind:
             with self.builder.goto_entry_block():

@@ -20,13 +20,15 @@ the buffer that stores the data (a reshape reads its source with the flat index 
 Loops of trip 1 do not exist: their variable is 0.
 """
 
-from fpgalab.backends.program.build import PROGRAMS, kernel_programs, layer_chains, layer_program, storage_buffers
+from fpgalab.backends.program.build import PROGRAMS
+from fpgalab.backends.program.chains import kernel_programs, layer_chains, layer_program, storage_buffers
 from fpgalab.backends.program.index import (
     IAdd,
     IDiv,
     ILit,
     IMod,
     IMul,
+    IRead,
     IVar,
     i_add,
     i_div,
@@ -38,6 +40,7 @@ from fpgalab.backends.program.index import (
 from fpgalab.backends.program.values import Acc, LayerProgram, Lit, Prev, Read, TypeContext, Valid, op_type, value_type
 
 __all__ = [
+    "IRead",
     "PROGRAMS",
     "kernel_programs",
     "layer_chains",

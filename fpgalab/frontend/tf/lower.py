@@ -12,7 +12,7 @@ import numpy as np
 
 from fpgalab.errors import CompileError
 from fpgalab.frontend.lowering import Buffer, GraphBuilder, Known, Tuple, eliminate_dead_code, layer_of, sanitize
-from fpgalab.frontend.tf import ordering  # noqa: F401 - registers the iota, argmax and sort rules
+from fpgalab.frontend.tf import gather, ordering  # noqa: F401 - they register the gather, iota, argmax and sort rules
 from fpgalab.frontend.tf.hlo import Computation, Instruction, Module
 from fpgalab.frontend.tf.opcodes import FLOAT_TYPES, INTEGER_OPS, INTEGER_TYPES, SUPPORTED_OPS
 from fpgalab.frontend.tf.rules import RULES, hlo_type

@@ -39,6 +39,7 @@ SUPPORTED_OPS = (
     "iota",
     "sort",
     "set-dimension-size",
+    "gather",
 )
 
 UNARY = {
