@@ -72,6 +72,8 @@ class FixedType:
         return self.width
 
     def __str__(self) -> str:
+        if self.integer == self.width and self.quant == "AP_TRN" and self.overflow == "AP_WRAP":
+            return f"{'ap_int' if self.signed else 'ap_uint'}<{self.width}>"  # the same type, as HLS spells it
         name = "ap_fixed" if self.signed else "ap_ufixed"
         args = [str(self.width), str(self.integer)]
         if self.quant != "AP_TRN" or self.overflow != "AP_WRAP":

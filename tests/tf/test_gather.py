@@ -49,7 +49,7 @@ def test_keras_embedding_fixed_point_reads_the_quantized_table():
     lookup = next(n for n in design.kernel.nodes if isinstance(n, ir.Lookup))
     table = design.kernel.buffers()[lookup.inputs[0]]
     assert lookup.dtype == table.dtype == design.options.precision.default.weight
-    assert str(design.kernel.inputs[0].dtype) == "ap_fixed<32,32>"
+    assert str(design.kernel.inputs[0].dtype) == "ap_int<32>"
     assert np.max(np.abs(design.simulate(IDS) - model(IDS).numpy())) < 0.02
     report = design.report()
     assert report.resources.lut > 0 and report.cycles > 0

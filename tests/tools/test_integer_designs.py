@@ -9,6 +9,7 @@ import pytest
 from test_hls_cpp import _csim
 
 import fpgalab
+from fpgalab.ir.types import FixedType
 
 pytestmark = [pytest.mark.tools, pytest.mark.tf]
 
@@ -39,4 +40,18 @@ def test_integer_inputs_in_a_float32_design(tmp_path):
     design = fpgalab.compile(_wrap_and_scale, np.array([[1, 3, 5, 2]], np.int32), precision="float32")
     report = design.verify(rtl=False, samples=3)
     assert report.llvm_equal, report
+    _csim(design, tmp_path / "prj")
+
+
+def test_one_hot_of_integer_ids_in_every_backend(tmp_path):
+    design = fpgalab.compile(
+        lambda ids: tf.one_hot(ids, 6) * 0.5,
+        np.array([[1, 3, 5, 0]], np.int32),
+        precision="ap_fixed<16,6>",
+        dataflow=False,
+    )
+    positions = [c for c in design.kernel.constants if c.dtype == FixedType(32, 32)]
+    assert positions, "the positions a one-hot compares ids with are integers of the ids' type"
+    report = design.verify(rtl=True, samples=3)
+    assert report.llvm_equal and report.rtl_equal and report.cycles_equal, report
     _csim(design, tmp_path / "prj")

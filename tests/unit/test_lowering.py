@@ -116,7 +116,7 @@ def test_integer_inputs_become_ap_int_and_convert_exactly():
     )
     module = Module("m", "main", {"main": Computation("main", instructions, 3)})
     kernel = lower_module(module, {}, 1)
-    assert str(kernel.inputs[0].dtype) == "ap_fixed<32,32>"
+    assert str(kernel.inputs[0].dtype) == "ap_int<32>"
     assert [n.expr.op for n in kernel.nodes] == ["convert", "exp"]
 
 

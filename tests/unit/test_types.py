@@ -50,6 +50,13 @@ def test_examples(text, expected):
     assert t.frac == t.width - t.integer
 
 
+def test_integers_print_as_ap_int():
+    assert str(FixedType(8, 8)) == "ap_int<8>"
+    assert str(FixedType(12, 12, False)) == "ap_uint<12>"
+    assert str(FixedType(8, 8, True, "AP_TRN", "AP_SAT")) == "ap_fixed<8,8,AP_TRN,AP_SAT>"
+    assert parse_type(str(FixedType(5, 5, False))) == FixedType(5, 5, False)
+
+
 def test_str_omits_defaults():
     assert str(FixedType(16, 6)) == "ap_fixed<16,6>"
     assert str(FixedType(16, 6, False, "AP_RND")) == "ap_ufixed<16,6,AP_RND>"
