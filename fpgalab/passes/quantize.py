@@ -85,6 +85,21 @@ def _retype_expr(expr, dtype: NumType, const_type: NumType, operand_types=()):
     return expr
 
 
+def _located_extrema(kernel: ir.Kernel) -> set[str]:
+    """Maxima and minima read only to find where they are (argmax's ``x == max``): they keep their
+    operand's type, so that the comparison with the operand is exact."""
+    users = kernel.users()
+    return {
+        node.name
+        for node in kernel.nodes
+        if isinstance(node, ir.Reduce)
+        and node.kind in ("max", "min")
+        and node.name not in kernel.outputs
+        and users.get(node.name)
+        and all(isinstance(u, ir.Elementwise) and is_integer_type(u.dtype) for u in users[node.name])
+    }
+
+
 @dataclass(frozen=True)
 class AssignPrecision:
     """Set the types of inputs, constants, nodes, accumulators and expression ops from a PrecisionConfig."""
@@ -126,12 +141,15 @@ class AssignPrecision:
         )
         types.update({c.name: c.dtype for c in constants})
         sums = softmax_sums(kernel, (self.tables or DEFAULT_TABLES)["exp"])
+        located = _located_extrema(kernel)
         nodes = []
         for node in kernel.nodes:
             roles = self.roles_of(node)
             operand_types = [types[i] for i in node.inputs]
             if node.name in sums and isinstance(roles.result, FixedType):
                 node = self._softmax_sum(node, roles, sums[node.name], operand_types[0])
+            elif node.name in located and isinstance(roles.result, FixedType):
+                node = node.replace(dtype=operand_types[0], acc=operand_types[0])
             else:
                 node = self._typed(node, roles, operand_types)
             types[node.name] = node.dtype

@@ -76,3 +76,12 @@ def test_argmax_is_two_comparator_trees_and_sort_a_rank_sort():
     assert pairwise, "every element compared with every other"
     report = sort.report()
     assert report.resources.lut > 0 and report.cycles > 0
+
+
+def test_argmax_is_exact_when_the_values_are_wider_than_the_result_type():
+    x = np.round(_example() * 256) / 256
+    x[0] = [0.0, 0.5, 1.0, 1.5 + 1 / 4096, 1.5, -1.0, 0.25, 1.25]  # 1.5 + 2**-12 truncates to 1.5 in ap_fixed<16,6>
+    design = fpgalab.compile(
+        CASES["argmax_last"], x, precision={"default": "ap_fixed<16,6>", "input": "ap_fixed<20,8>"}
+    )
+    np.testing.assert_array_equal(design.simulate(x), CASES["argmax_last"](tf.constant(x)).numpy())
