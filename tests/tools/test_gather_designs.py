@@ -1,7 +1,6 @@
-"""Embedding and gather through the backends (issue 12, item 2): the HLS C++ built by g++ against
-the ap_types headers and the LLVM JIT equal the simulator bit for bit; constant-index gathers
-(slices and a concatenation) pass Verilator too; the Verilog backend says it does not build a
-table read addressed by data."""
+"""Embedding and gather through every backend (issue 12, item 2): the HLS C++ built by g++ against
+the ap_types headers, the LLVM JIT and the Verilog under Verilator (cycles too) equal the simulator
+bit for bit, for a ROM read addressed by ids and for constant-index gathers (slices and a concat)."""
 
 from __future__ import annotations
 
@@ -32,16 +31,37 @@ def _embedding_model():
     )
 
 
-@pytest.mark.parametrize("precision", ["ap_fixed<16,6>", "ap_fixed<12,4,AP_RND,AP_SAT>", "float32"])
-def test_keras_embedding_end_to_end(precision, tmp_path):
-    design = fpgalab.compile(_embedding_model(), IDS, precision=precision)
-    report = design.verify(rtl=False, samples=4)  # test ids run from -2 to 15: inside and outside the table
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"precision": "ap_fixed<16,6>"},
+        {"precision": "ap_fixed<12,4,AP_RND,AP_SAT>"},
+        {"precision": "ap_fixed<16,6>", "unroll": "full"},  # every id read at once, each addressing the ROM
+    ],
+)
+def test_keras_embedding_end_to_end(options, tmp_path):
+    design = fpgalab.compile(_embedding_model(), IDS, dataflow=False, **options)
+    report = design.verify(rtl=True, samples=4)  # test ids run from -2 to 15: inside and outside the table
+    assert report.llvm_equal and report.rtl_equal and report.cycles_equal, report
+    _csim(design, tmp_path / "prj")
+    for kind in ("hls", "llvm", "verilog"):
+        emit(design, kind, tmp_path / kind)
+    assert design.report().cycles > 0
+
+
+def test_keras_embedding_in_float32(tmp_path):
+    design = fpgalab.compile(_embedding_model(), IDS, precision="float32")
+    report = design.verify(rtl=False, samples=4)
     assert report.llvm_equal, report
     _csim(design, tmp_path / "prj")
-    emit(design, "llvm", tmp_path / "llvm")
-    assert design.report().cycles > 0
-    with pytest.raises(NotImplementedError, match="does not build table look-ups addressed by data"):
-        emit(design, "verilog", tmp_path / "rtl")
+
+
+def test_gather_of_computed_ids_unrolled_in_every_backend(tmp_path):
+    table = tf.constant(np.arange(30, dtype=np.float32).reshape(10, 3) / 8)
+    design = fpgalab.compile(lambda ids: tf.gather(table, ids + 1), IDS, dataflow=False, unroll="full")
+    report = design.verify(rtl=True, samples=4)
+    assert report.llvm_equal and report.rtl_equal and report.cycles_equal, report
+    _csim(design, tmp_path / "prj")
 
 
 def test_constant_index_gather_in_every_backend(tmp_path):

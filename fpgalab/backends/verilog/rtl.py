@@ -28,7 +28,6 @@ from fpgalab.backends.stimulus import test_inputs
 from fpgalab.backends.verilog.layer import LayerRtl
 from fpgalab.backends.verilog.memory import Memory
 from fpgalab.backends.verilog.reads import bits_for
-from fpgalab.ir import nodes as ir
 from fpgalab.ir.types import FixedType
 from fpgalab.sim import fixed as fixedmath
 from fpgalab.sim.functional import run_kernel
@@ -68,13 +67,6 @@ def split_declarations(lines: list[str]) -> list[str]:
 class RtlDesign:
     def __init__(self, design):
         self.design, self.kernel, self.schedule = design, design.kernel, design.schedule
-        for node in self.kernel.nodes:
-            if isinstance(node, ir.Lookup):
-                raise NotImplementedError(
-                    f"the Verilog backend does not build table look-ups addressed by data yet ({node.name}, "
-                    "an Embedding): its ROM address comes from a value read in the same pipeline; the HLS C++ "
-                    "and LLVM backends build it"
-                )
         for name, buf in self.kernel.buffers().items():
             if not isinstance(buf.dtype, FixedType):
                 raise NotImplementedError(
