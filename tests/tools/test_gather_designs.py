@@ -73,3 +73,10 @@ def test_constant_index_gather_in_every_backend(tmp_path):
     report = design.verify(rtl=True, samples=3)
     assert report.llvm_equal and report.rtl_equal and report.cycles_equal, report
     _csim(design, tmp_path / "prj")
+
+
+@pytest.mark.parametrize("io", ["parallel", "stream"])
+def test_keras_embedding_in_hls4ml_arrangements(io, tmp_path):
+    design = fpgalab.compile(_embedding_model(), IDS, io=io)
+    _csim(design, tmp_path / "prj")
+    assert design.report().cycles > 0
