@@ -80,3 +80,11 @@ def test_keras_embedding_in_hls4ml_arrangements(io, tmp_path):
     design = fpgalab.compile(_embedding_model(), IDS, io=io)
     _csim(design, tmp_path / "prj")
     assert design.report().cycles > 0
+
+
+def test_keras_embedding_yosys_estimate_and_synthesis():
+    design = fpgalab.compile(_embedding_model(), IDS, flow="yosys", dataflow=False)
+    estimate = design.report().resources
+    synthesized = design.synthesize()
+    assert synthesized.lut > 0 and estimate.lut > 0
+    assert 0.5 <= estimate.lut / synthesized.lut <= 2.0 and 0.5 <= estimate.ff / synthesized.ff <= 2.0
