@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from fpgalab.accuracy import AccuracyReport, check_calibration, compare_outputs
+from fpgalab.engines import OVERFLOW_PROBE, choose_engine, jit_kernel
 from fpgalab.errors import CompileError
 from fpgalab.ir import nodes as ir
 from fpgalab.ir.printer import format_kernel
@@ -22,7 +23,7 @@ from fpgalab.passes.softmax import fit_options
 from fpgalab.persist import design_document, read_design_document
 from fpgalab.sim.functional import run_kernel
 from fpgalab.sim.overflow import Overflow, Tally, overflow_warning
-from fpgalab.sim.values import SimContext, to_exact, to_float
+from fpgalab.sim.values import SimContext, SimValue, to_exact, to_float
 
 
 @dataclass
@@ -170,26 +171,37 @@ class Design:
             return np.array(array[:, 0])
         return np.array(array)
 
-    def simulate(self, *inputs, float_reference: bool = False):
+    def simulate(self, *inputs, float_reference: bool = False, engine: str = "auto"):
         """What the hardware outputs for ``inputs`` (a sample, or a batch along a new first axis).
 
         Fixed-point outputs are returned as exact float64 values; float32 designs as float32.
-        With several outputs, a tuple.
+        With several outputs, a tuple. ``engine``: ``"numpy"`` (the vectorised simulator),
+        ``"llvm"`` (the design's LLVM module, JIT-compiled; the same bits) or ``"auto"`` (the JIT
+        for large fixed-point batches; ``fpgalab.engines`` says when).
         """
         arrays, mode = self._batch(inputs)
         self._warn_non_finite(arrays)
         kernel = self.float_twin if float_reference else self.kernel
+        samples = arrays[0].shape[0]
         tally = Tally()
-        values = run_kernel(kernel, arrays, self._context(tally))
+        if choose_engine(engine, kernel, samples) == "llvm":
+            mantissas = jit_kernel(self).run_outputs(arrays)
+            values = {n: SimValue(mantissas[n], kernel.buffers()[n].dtype) for n in kernel.outputs}
+            probe = min(samples, OVERFLOW_PROBE)
+            run_kernel(kernel, [a[:probe] for a in arrays], self._context(tally))
+            where = f"{self.name}: values overflowed (counted in the first {probe} of {samples} samples)"
+        else:
+            values = run_kernel(kernel, arrays, self._context(tally))
+            where = f"{self.name}: values overflowed"
         self._overflows = tally.overflows()
-        message = overflow_warning(self._overflows, f"{self.name}: values overflowed")
+        message = overflow_warning(self._overflows, where)
         if message:
             warnings.warn(message, stacklevel=2)
         outs = []
         for name in kernel.outputs:
             value = values[name]
             array = to_float(value) if not value.is_fixed else to_exact(value)
-            outs.append(self._unbatch(array, mode, arrays[0].shape[0]))
+            outs.append(self._unbatch(array, mode, samples))
         return outs[0] if len(outs) == 1 else tuple(outs)
 
     def overflows(self, *inputs) -> tuple[Overflow, ...]:
@@ -291,7 +303,10 @@ def build_design(
     """Run the pass pipeline on a float32 kernel and wrap the result."""
     graphed, graph_timings = run_pipeline(float_kernel, graph_passes())
     options = fit_options(options, graphed)
-    steps = [AssignPrecision(options.precision, tables=options.tables), *hls_passes(options)]
+    steps = [
+        AssignPrecision(options.precision, tables=options.tables, table_type=options.table_type),
+        *hls_passes(options),
+    ]
     kernel, pass_timings = run_pipeline(graphed, steps)
     pass_timings = graph_timings + pass_timings
     verify_kernel(kernel)

@@ -124,7 +124,9 @@ class _Base:
         """Typed once per precision, fused once per (precision, fuse); the other passes per point."""
         key = (repr(options.precision_spec), options.fuse, repr(sorted(options.tables.items())))
         if key not in self.typed:
-            typed = AssignPrecision(options.precision, tables=options.tables).run(self.prepared)
+            typed = AssignPrecision(options.precision, tables=options.tables, table_type=options.table_type).run(
+                self.prepared
+            )
             self.typed[key] = FuseIntoProducer(options.fuse).run(typed)
         steps = [step for step in hls_passes(options) if not isinstance(step, FuseIntoProducer)]
         kernel, _ = run_pipeline(self.typed[key], steps)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from fpgalab.backends import fixplan as fp
 from fpgalab.backends.program import Acc, Lit, Prev, Valid, op_type
 from fpgalab.ir import nodes as ir
-from fpgalab.ir.types import BOOL, FLOAT32, BoolType, FixedType, FloatType
+from fpgalab.ir.types import BOOL, FLOAT32, MAX_INTERNAL_WIDTH, BoolType, FixedType, FloatType
 from fpgalab.sim import tables
 from fpgalab.sim.values import constant_value
 
@@ -133,6 +133,8 @@ class ExprValues:
             return fp.negate(ops, fxs[0])
         if op == "abs":
             return fp.absolute(ops, fxs[0])
+        if op in ir.ROUNDING_OPS:
+            return round_to_integer(ops, op, fxs[0])
         table_type = self.kb.ctx.table_type
         if op == "div":
             divisor = expr.args[1]
@@ -179,6 +181,18 @@ class ExprValues:
 
     def float_operation(self, op: str, args):
         self._no_floats()
+
+
+def round_to_integer(ops, op: str, fx: fp.Fx) -> fp.Fx:
+    """floor and round: an assignment to an integer type (AP_TRN, AP_RND_CONV); ceil: ``-floor(-x)``
+    (``fpgalab.sim.elementwise.round_to_integer``)."""
+    if fx.frac <= 0:
+        return fx
+    integer = min(max(fx.width - fx.frac + 2, 2), MAX_INTERNAL_WIDTH)
+    whole = FixedType(integer, integer, True, "AP_RND_CONV" if op == "round" else "AP_TRN")
+    if op == "ceil":
+        return fp.negate(ops, fp.to_type(ops, fp.negate(ops, fx), whole))
+    return fp.to_type(ops, fx, whole)
 
 
 def table_words(function: str, spec, out_type: FixedType) -> list[int]:

@@ -9,7 +9,7 @@ A value is an ``Fx``: a two's-complement integer of ``width`` bits (always read 
 * ``add``/``mul`` are exact (the result is as wide as it must be, like ap_fixed's operators);
 * ``quantize`` assigns to an ``ap_fixed`` type: the quantization mode decides from the dropped
   bits (``floor`` plus an increment: ``rem2 == 2**k`` is a tie, ``> 2**k`` above it, as in
-  ``fixed._round_right``), then the overflow mode fits the result (wrap keeps the low bits;
+  ``fixed.round_right``), then the overflow mode fits the result (wrap keeps the low bits;
   saturation compares with the limits);
 * ``table_index`` is ``fpgalab.sim.tables.table_index``'s integer formula.
 
@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fpgalab.ir.types import FixedType
-from fpgalab.sim.tables import _index_coefficients
+from fpgalab.sim.tables import _index_coefficients, index_frac
 
 
 @dataclass(frozen=True)
@@ -123,7 +123,7 @@ def maximum(ops, a: Fx, b: Fx, kind: str = "max") -> Fx:
 
 
 def _round_increment(ops, m, k: int, quant: str):
-    """The 1-bit increment of ``floor(m / 2**k)`` under ``quant`` (``fixed._round_right``); None for AP_TRN."""
+    """The 1-bit increment of ``floor(m / 2**k)`` under ``quant`` (``fixed.round_right``); None for AP_TRN."""
     if quant == "AP_TRN":
         return None
     width = ops.width(m)
@@ -201,9 +201,11 @@ def to_type(ops, fx: Fx, t: FixedType) -> Fx:
 
 def table_index(ops, fx: Fx, spec):
     """``fpgalab.sim.tables.table_index`` of ``fx``: an unsigned index of the table's bits."""
-    p, q, r, m_lo, m_hi = _index_coefficients(spec, fx.frac)
-    width = 66  # products are bounded by int64 (``_index_coefficients`` checks), a margin for the sign
-    m = resize(ops, fx.value, width) if fx.width <= width else fx.value
+    frac = index_frac(spec, fx.frac)
+    value = ops.ashr(fx.value, fx.frac - frac)  # the bits below the index's grid cannot change it
+    p, q, r, m_lo, m_hi = _index_coefficients(spec, frac)
+    width = max(66, fx.width)  # products are bounded by int64 (``_index_coefficients`` checks), a margin for the sign
+    m = resize(ops, value, width)
     lo, hi = ops.const(m_lo, width), ops.const(m_hi, width)
     m = ops.select(ops.lt(m, lo), lo, ops.select(ops.gt(m, hi), hi, m))
     t = ops.sub(ops.mul(m, ops.const(p, width)), ops.const(q, width))

@@ -53,6 +53,14 @@ FLOAT_ALIASES = {
     "tanh": "exp",
     "logistic": "exp",
     "sigmoid": "exp",
+    # the other transcendental functions, priced like the exp core (a PG060 range reduction and
+    # polynomial of the same size; PG060 has a log core of about exp's size)
+    "expm1": "exp",
+    "log": "exp",
+    "log1p": "exp",
+    "erf": "exp",
+    # floor, ceil and round to an integral float: the rounding stage of a float-to-fixed converter
+    "round": "float_to_int",
 }
 FLOAT_OPS = tuple(XILINX_FLOAT) + tuple(FLOAT_ALIASES) + ("minmax", "neg", "abs", "mux")
 LUT4_PER_LUT6 = 2.3  # soft multiplier calibration: 5.6 / 2.4 LUT4 per LUT6

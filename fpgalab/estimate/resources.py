@@ -295,6 +295,8 @@ def estimate_resources(
             ]
         else:
             items += _control(layer, device) + _addressing(layer, buffers, device)
+            for inner in layer.cell:  # a loop's cell: the control and addressing of each of its layers
+                items += _control(inner, device) + _addressing(inner, buffers, device)
             items += [_memory(buf, device) for buf in owned.get(layer.name, [])]
         total = _sum(items).rounded()
         per_layer.append(LayerResources(layer.name, layer.layer, total, tuple(items)))

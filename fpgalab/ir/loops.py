@@ -59,6 +59,11 @@ def _reshape(node, shapes) -> list[Loop]:
     return []  # the same memory, read with another shape
 
 
+def _loop(node: ir.Loop, shapes) -> list[Loop]:
+    """The step loop: sequential, each step reading the state the step before wrote (a recurrence)."""
+    return [Loop("t", node.trips, "reduce")]
+
+
 LOOP_NESTS = {
     ir.Elementwise: _elementwise,
     ir.Dot: _dot,
@@ -70,8 +75,10 @@ LOOP_NESTS = {
     ir.Broadcast: _elementwise,
     ir.Slice: _elementwise,
     ir.Pad: _elementwise,
+    ir.Reverse: _elementwise,
     ir.Concat: _elementwise,
     ir.Lookup: _elementwise,
+    ir.Loop: _loop,
 }
 
 

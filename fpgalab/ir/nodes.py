@@ -8,12 +8,15 @@ node class.
 
 Node classes, and the HLO ops they come from:
     Elementwise  add subtract multiply divide maximum minimum negate abs exponential tanh logistic
-                 rsqrt sqrt compare select clamp convert (and fused chains of them)
+                 rsqrt sqrt exponential-minus-one log log-plus-one erf floor ceil round-nearest-even
+                 power (as multiplies or tables) compare select clamp convert (and fused chains of them)
     Dot          dot                       (acc += lhs * rhs, starting at the bias)
-    Conv         convolution               (NHWC input, HWIO kernel, groups for depthwise)
+    Conv         convolution               (NHWC input, HWIO kernel, groups for depthwise; a transposed
+                                            convolution is stride^n of them, frontend/tf/conv_transpose.py)
     Pool         reduce-window             (max / min / sum window, strides, padding)
     Reduce       reduce                    (sum / max / min over dimensions)
-    Transpose, Reshape, Broadcast, Slice, Pad, Concat    data movement
+    Transpose, Reshape, Broadcast, Slice, Pad, Concat, Reverse    data movement (Reverse: HLO reverse)
+    Loop         while                     (a counted loop: one body kernel run ``trips`` times)
     Lookup       gather                    (a ROM read addressed by run-time ids: Embedding)
 
 HLS directives (set by the passes in ``fpgalab.passes``, read by ``fpgalab.schedule``):
@@ -30,15 +33,55 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from fpgalab.ir.directives import (  # noqa: F401 - part of the IR's vocabulary: ir.Directives, ir.BufferSpec
+    CHANNEL_KINDS,
+    DEFAULT_DIRECTIVES,
+    FLATTEN_MODES,
+    PARTITION_KINDS,
+    STORAGE_KINDS,
+    BufferSpec,
+    Directives,
+    PartitionSpec,
+)
 from fpgalab.ir.types import FLOAT32, NumType
 
 # ---- elementwise expressions ----------------------------------------------------------------------
 
-UNARY_OPS = ("neg", "abs", "exp", "tanh", "logistic", "rsqrt", "sqrt", "convert")
+UNARY_OPS = (
+    "neg",
+    "abs",
+    "exp",
+    "tanh",
+    "logistic",
+    "rsqrt",
+    "sqrt",
+    "expm1",
+    "log",
+    "log1p",
+    "erf",
+    "floor",
+    "ceil",
+    "round",
+    "convert",
+)
 BINARY_OPS = ("add", "sub", "mul", "div", "max", "min", "cmp_eq", "cmp_ne", "cmp_lt", "cmp_le", "cmp_gt", "cmp_ge")
 TERNARY_OPS = ("select", "clamp")
 ELEMENTWISE_OPS = UNARY_OPS + BINARY_OPS + TERNARY_OPS
-TABLE_OPS = {"exp": "exp", "tanh": "tanh", "logistic": "sigmoid", "rsqrt": "rsqrt", "sqrt": "sqrt", "div": "reciprocal"}
+TABLE_OPS = {
+    "exp": "exp",
+    "tanh": "tanh",
+    "logistic": "sigmoid",
+    "rsqrt": "rsqrt",
+    "sqrt": "sqrt",
+    "expm1": "expm1",
+    "log": "log",
+    "log1p": "log1p",
+    "erf": "erf",
+    "div": "reciprocal",
+}
+# Exact rules on the fixed-point bits, no table: to an integer toward -inf, toward +inf, and to the
+# nearest integer with ties to even (TensorFlow's round, HLO round-nearest-even).
+ROUNDING_OPS = ("floor", "ceil", "round")
 
 
 @dataclass(frozen=True)
@@ -104,70 +147,7 @@ class Constant:
     op_name: str = ""
 
 
-# ---- HLS directives --------------------------------------------------------------------------------
-
-FLATTEN_MODES = ("auto", "full", "none")
-PARTITION_KINDS = ("none", "cyclic", "block", "complete")
-STORAGE_KINDS = ("auto", "bram", "uram", "lutram", "reg")
-CHANNEL_KINDS = ("auto", "fifo", "pipo")
-
-
-@dataclass(frozen=True)
-class Directives:
-    """A layer's loop directives; the default is Vitis HLS without pragmas.
-
-    ``unroll``: (loop name, factor) pairs, factor dividing the loop's trip count (trip = full).
-    ``pipeline``: pipeline the loop ``pipeline_loop`` ("" = the innermost loop not fully unrolled)
-    at target initiation interval ``ii``; loops inside it are fully unrolled. ``flatten``: "auto"
-    flattens the perfect part of the nest around the pipelined loop (loops of the same kind,
-    Vitis ``loop_flatten``), "full" the whole nest (init and write-back predicated), "none" nothing.
-    ``fused_into``: this elementwise node runs inside the loop nest of that producer node.
-    ``reuse``: the reuse factor the layer was given (0: none), ``reuse_requested`` the one the user
-    asked for, when the closest valid factor was taken instead (``fpgalab.passes.reuse``).
-    """
-
-    unroll: tuple[tuple[str, int], ...] = ()
-    pipeline: bool = True
-    ii: int = 1
-    pipeline_loop: str = ""
-    flatten: str = "auto"
-    fused_into: str = ""
-    reuse: int = 0
-    reuse_requested: int = 0
-
-    def unroll_of(self, loop: str) -> int:
-        return dict(self.unroll).get(loop, 1)
-
-
-DEFAULT_DIRECTIVES = Directives()
-
-
-@dataclass(frozen=True)
-class PartitionSpec:
-    """Array partitioning of one dimension (Vitis ``ARRAY_PARTITION``): ``kind`` none, cyclic, block or complete."""
-
-    kind: str = "none"
-    factor: int = 1
-
-
-@dataclass(frozen=True)
-class BufferSpec:
-    """Directives of one buffer (input, constant or node output).
-
-    ``partition`` has one PartitionSpec per dimension (empty: not partitioned). ``storage``: auto,
-    bram, uram, lutram or reg. ``channel``: how a dataflow consumer gets it (auto, fifo, pipo)
-    and ``depth`` the FIFO depth in elements or the number of ping-pong buffers (0: default).
-    """
-
-    name: str
-    partition: tuple[PartitionSpec, ...] = ()
-    storage: str = "auto"
-    channel: str = "auto"
-    depth: int = 0
-
-    def replace(self, **changes) -> BufferSpec:
-        return replace(self, **changes)
-
+# ---- HLS directives (fpgalab.ir.directives) -------------------------------------------------------
 
 # ---- layer nodes ----------------------------------------------------------------------------------
 
@@ -286,14 +266,64 @@ class Concat(Node):
 
 
 @dataclass(frozen=True)
+class Reverse(Node):
+    """The input with each dimension in ``dims`` read backwards: out[.., i, ..] = in[.., n - 1 - i, ..] (HLO reverse)."""
+
+    dims: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class Loop(Node):
+    """A counted loop (an HLO ``while`` with a static trip count): ``body`` runs ``trips`` times.
+
+    ``body`` is a whole ``Kernel``, built once (a recurrent layer's cell) and run once per step,
+    as hls4ml's "static" RNN layers reuse one cell. Its inputs, in order:
+
+    - the first ``carried`` are loop-carried states: step 0 reads ``inputs[k]`` (the start value),
+      step t+1 reads ``body.outputs[k]`` of step t, converted to the body input's type (the
+      state register's type);
+    - then one per remaining node input j: with ``step_axes[j] >= 0`` the body reads the slice of
+      that buffer at index ``t + step_offsets[j]`` along that axis (size 1 there: x[t] of a
+      sequence); with ``step_axes[j] == -1`` the whole buffer, the same at every step.
+
+    The node's one output is ``body.outputs[result]``: its value after the last step when
+    ``result < carried`` (a final state), else the value of every step stacked along
+    ``stack_axis`` at index t (the sequence buffer; ``shape[stack_axis] == trips``).
+    """
+
+    trips: int = 1
+    body: Kernel | None = None
+    carried: int = 0
+    step_axes: tuple[int, ...] = ()
+    step_offsets: tuple[int, ...] = ()
+    result: int = 0
+    stack_axis: int = -1
+
+
+@dataclass(frozen=True)
 class Lookup(Node):
     """A ROM read addressed at run time: inputs (table, ids); ``out[i..., j...] = table[id, j...]``
     with ``id = ids[i...]`` clamped to ``0 .. rows-1`` (XLA clamps a gather's out-of-range start
     index the same way). Keras's Embedding: the table is a constant, the ids an integer input."""
 
 
-NODE_CLASSES = (Elementwise, Dot, Conv, Pool, Reduce, Transpose, Reshape, Broadcast, Slice, Pad, Concat, Lookup)
-DATA_MOVEMENT = (Transpose, Reshape, Broadcast, Slice, Pad, Concat)
+NODE_CLASSES = (
+    Elementwise,
+    Dot,
+    Conv,
+    Pool,
+    Reduce,
+    Transpose,
+    Reshape,
+    Broadcast,
+    Slice,
+    Pad,
+    Concat,
+    Reverse,
+    Loop,
+    Lookup,
+)
+DATA_MOVEMENT = (Transpose, Reshape, Broadcast, Slice, Pad, Concat, Reverse)
 
 
 @dataclass(frozen=True)

@@ -97,6 +97,8 @@ def format_kernel(kernel: ir.Kernel, loops: bool = True) -> str:
                 lines.append(
                     "      loops " + " ".join(f"{lp.name}{'*' if lp.kind == 'reduce' else ''}:{lp.trip}" for lp in nest)
                 )
+        if isinstance(node, ir.Loop):  # the body, built once, indented under its loop
+            lines += ["      " + line for line in format_kernel(node.body, loops).splitlines()]
     for spec in kernel.buffer_specs:
         text = format_buffer_spec(spec)
         if text:

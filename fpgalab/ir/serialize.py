@@ -96,6 +96,8 @@ def node_to_dict(node: ir.Node) -> dict:
             data[f.name] = type_to_str(value)
         elif f.name == "expr":
             data[f.name] = expr_to_dict(value)
+        elif f.name == "body":
+            data[f.name] = kernel_to_dict(value)  # a loop's body kernel, nested
         else:
             data[f.name] = _plain(value)
     return data
@@ -113,6 +115,8 @@ def node_from_dict(data: dict) -> ir.Node:
             kwargs[f.name] = type_from_str(value)
         elif f.name == "expr":
             kwargs[f.name] = expr_from_dict(value)
+        elif f.name == "body":
+            kwargs[f.name] = kernel_from_dict(value)
         else:
             kwargs[f.name] = _tuple(value)
     return cls(**kwargs)

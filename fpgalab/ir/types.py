@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 QUANT_MODES = ("AP_TRN", "AP_TRN_ZERO", "AP_RND", "AP_RND_ZERO", "AP_RND_INF", "AP_RND_MIN_INF", "AP_RND_CONV")
 OVERFLOW_MODES = ("AP_WRAP", "AP_SAT", "AP_SAT_ZERO", "AP_SAT_SYM")
-MAX_FIXED_WIDTH = 32  # widest type a user may give: products of two stay exact in int64
-MAX_INTERNAL_WIDTH = 62  # widest intermediate (full-precision C++ expression results inside a fused node)
+MAX_FIXED_WIDTH = 64  # widest type a user may give (hls4ml's accumulators reach past 32 bits)
+MAX_INTERNAL_WIDTH = 256  # widest intermediate (full-precision C++ expression results inside a fused node)
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,10 @@ def _expected_shape(node: ir.Node, shapes: dict) -> tuple[int, ...] | None:
         return tuple(len(range(a, b, s)) for a, b, s in zip(node.starts, node.limits, node.strides))
     if isinstance(node, ir.Lookup):
         return tuple(shapes[node.inputs[1]]) + tuple(shapes[node.inputs[0]][1:])
+    if isinstance(node, ir.Reverse):
+        if any(not 0 <= d < len(node.shape) for d in node.dims):
+            raise IRError(f"{node.name}: reverses dimensions {list(node.dims)} of a rank-{len(node.shape)} buffer")
+        return tuple(shapes[node.inputs[0]])
     if isinstance(node, ir.Pad):
         return tuple(d + lo + hi for d, lo, hi in zip(shapes[node.inputs[0]], node.low, node.high))
     if isinstance(node, ir.Dot):
@@ -74,8 +78,29 @@ def verify_kernel(kernel: ir.Kernel) -> ir.Kernel:
                     raise IRError(
                         f"{node.name}: input {name}{list(source)} does not map onto {list(node.shape)} by {dims}"
                     )
+        if isinstance(node, ir.Loop):
+            _verify_loop(node, defined)
         defined[node.name] = tuple(node.shape)
     for name in kernel.outputs:
         if name not in defined:
             raise IRError(f"output {name} is not defined")
     return kernel
+
+
+def _verify_loop(node: ir.Loop, defined: dict) -> None:
+    """A loop's body is a kernel of its own; its inputs line up with the loop's (see ``ir.Loop``)."""
+    body = verify_kernel(node.body)
+    if len(body.inputs) != len(node.inputs) or len(node.step_axes) != len(node.inputs) - node.carried:
+        raise IRError(f"{node.name}: {len(node.inputs)} inputs, but the body takes {len(body.inputs)}")
+    for k, (name, spec) in enumerate(zip(node.inputs, body.inputs)):
+        shape = list(defined[name])
+        if k >= node.carried and node.step_axes[k - node.carried] >= 0:
+            shape[node.step_axes[k - node.carried]] = 1
+        if tuple(shape) != tuple(spec.shape):
+            raise IRError(f"{node.name}: input {name}{list(defined[name])} does not give body input {spec.name}")
+    value = body.buffers()[body.outputs[node.result]].shape
+    expected = list(value)
+    if node.result >= node.carried:
+        expected[node.stack_axis] = node.trips
+    if tuple(expected) != tuple(node.shape):
+        raise IRError(f"{node.name}: shape {node.shape} but its body gives {expected} over {node.trips} steps")

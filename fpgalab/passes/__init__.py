@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 
+from fpgalab.ir import nodes as ir
 from fpgalab.passes.dataflow import Dataflow
 from fpgalab.passes.fold_batchnorm import FoldBatchNorm
 from fpgalab.passes.fold_bias import FoldBias
@@ -66,11 +67,29 @@ def hls_passes(options) -> list:
     ]
 
 
+BODY_PASSES = (FoldBatchNorm, FoldBias, FuseElementwise)
+
+
 def run_pipeline(kernel, passes) -> tuple[object, list[tuple[str, float]]]:
-    """Apply ``passes`` in order; returns the kernel and (pass name, seconds) per step."""
+    """Apply ``passes`` in order; returns the kernel and (pass name, seconds) per step.
+
+    The graph passes (``BODY_PASSES``) also run on the body kernel of every ``ir.Loop``;
+    ``AssignPrecision`` types loop bodies itself; the HLS directive passes leave a body's layers
+    at Vitis HLS's defaults (the body is one cell, run once per step)."""
     timings = []
     for step in passes:
         start = time.perf_counter()
         kernel = step.run(kernel)
+        if isinstance(step, BODY_PASSES):
+            kernel = _in_loop_bodies(kernel, step)
         timings.append((step.name, time.perf_counter() - start))
     return kernel, timings
+
+
+def _in_loop_bodies(kernel, step):
+    nodes = []
+    for node in kernel.nodes:
+        if isinstance(node, ir.Loop):
+            node = node.replace(body=_in_loop_bodies(step.run(node.body), step))
+        nodes.append(node)
+    return kernel.replace(nodes=tuple(nodes))

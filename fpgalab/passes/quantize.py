@@ -4,9 +4,12 @@ The user's ``precision`` option is read and checked by ``fpgalab.options.parse_p
 ``PrecisionConfig`` (design roles plus per-layer overrides); this pass applies it.
 
 When ``accum`` is not given it is chosen so that no product is rounded: the fraction bits of
-both operands, and the result's integer bits plus 4 guard bits, at most 32 bits (the widest
-type fpgalab simulates exactly). hls4ml uses the layer precision for its accumulator; give
-``accum`` explicitly to model that.
+both operands, and the result's integer bits plus 4 guard bits, at most 64 bits. hls4ml uses the
+layer precision for its accumulator; give ``accum`` explicitly to model that.
+
+Inside a fused expression an operation keeps the full precision C++ gives it; one whose exact
+result would be wider than 64 bits (``FUSED_WIDTH``: chained products such as GELU's
+``0.044715 * x * x * x`` at wide types) gets 64 bits (``bound_intermediates``).
 
 A softmax's sum of exponentials is not given the layer's result type: it gets a type wide
 enough for its number of classes (``fpgalab.passes.softmax``), or the layer's ``accum``.
@@ -19,8 +22,9 @@ from dataclasses import dataclass, field, replace
 from fpgalab.ir import nodes as ir
 from fpgalab.ir.keys import node_matches
 from fpgalab.ir.types import BOOL, FLOAT32, MAX_FIXED_WIDTH, BoolType, FixedType, NumType, integer_type, is_integer_type
-from fpgalab.options import PrecisionConfig, Roles, check_override_keys
+from fpgalab.options import DEFAULT_TABLE_TYPE, PrecisionConfig, Roles, check_override_keys
 from fpgalab.passes.softmax import softmax_sums, sum_type
+from fpgalab.sim.elementwise import natural_bits
 from fpgalab.sim.tables import DEFAULT_TABLES
 
 GUARD_BITS = 4
@@ -35,6 +39,54 @@ def _accum_for(roles: Roles, operand_fracs: int) -> NumType:
     integer = result.integer + GUARD_BITS
     frac = min(operand_fracs, MAX_FIXED_WIDTH - integer)
     return FixedType(max(1, integer + frac), integer, True)
+
+
+FUSED_WIDTH = 64  # widest full-precision intermediate left to C++ inside a fused expression
+
+
+@dataclass(frozen=True)
+class _TableTypes:
+    table_type: FixedType
+
+
+def bound_intermediates(expr, arg_types, table_type: FixedType, limit: int = FUSED_WIDTH):
+    """``expr`` with every full-precision inner operation wider than ``limit`` bits given a type.
+
+    C++ gives an inner operation of a fused expression the full width of its operands
+    (``natural_type``); in a chain of multiplications (XLA's polynomial for erf, in GELU) that
+    width doubles at each step, to hundreds of bits no FPGA should build. Such an operation gets
+    ``limit`` bits: its integer bits (so it cannot overflow) and the fraction bits left (AP_TRN),
+    as a designer would type it, or, when its integer bits alone pass 3/4 of ``limit`` (the
+    worst-case growth of products of wide operands, far beyond real values), 3/4 of ``limit`` of
+    integer bits, whose wrap-around the simulation counts like any other. Narrower operations
+    stay full precision.
+    """
+    ctx = _TableTypes(table_type)
+
+    def walk(e):
+        if isinstance(e, ir.Arg):
+            return e, arg_types[e.index]
+        if isinstance(e, ir.Const):
+            return e, e.dtype
+        parts = [walk(a) for a in e.args]
+        args, types = tuple(a for a, _ in parts), [t for _, t in parts]
+        e = ir.Op(e.op, args, e.dtype)
+        if e.dtype is not None:
+            return e, e.dtype
+        if e.op.startswith("cmp_"):
+            return e, BOOL
+        if e.op == "convert":
+            return e, types[0]
+        if not all(isinstance(t, (FixedType, BoolType)) for t in types):
+            return e, FLOAT32
+        integer, frac, signed = natural_bits(e.op, types, ctx)
+        if integer + frac <= limit:
+            return e, FixedType(max(1, integer + frac), integer, signed)
+        frac = min(frac, max(limit // 4, limit - integer))  # a quarter of the bits at least stay fraction
+        bounded = FixedType(limit, limit - frac, signed)
+        return ir.Op(e.op, args, bounded), bounded
+
+    return walk(expr)[0]
 
 
 def _frac(dtype) -> int:
@@ -107,6 +159,7 @@ class AssignPrecision:
     precision: PrecisionConfig
     name: str = "assign_precision"
     tables: dict | None = field(default=None, hash=False, compare=False)  # the design's; None: the defaults
+    table_type: NumType | None = None  # the design's table type; None: the default
 
     def roles_of(self, node) -> Roles:
         roles = self.precision.default
@@ -117,8 +170,11 @@ class AssignPrecision:
 
     def run(self, kernel: ir.Kernel) -> ir.Kernel:
         check_override_keys(self.precision.layers, kernel, "precision")
+        return self._assign(kernel, [self._input_type(i) for i in kernel.inputs])
+
+    def _assign(self, kernel: ir.Kernel, input_types) -> ir.Kernel:
         types: dict[str, NumType] = {}
-        inputs = tuple(replace(i, dtype=self._input_type(i)) for i in kernel.inputs)
+        inputs = tuple(replace(i, dtype=t) for i, t in zip(kernel.inputs, input_types))
         types.update({i.name: i.dtype for i in inputs})
         constant_roles = {}
         lowered = {name: self._integer(buffer.dtype) for name, buffer in kernel.buffers().items()}
@@ -182,6 +238,8 @@ class AssignPrecision:
             return node.replace(acc=integer)  # positions, ranks and integer sums: exact in their own type
         if isinstance(node, ir.Lookup):
             return node.replace(dtype=operand_types[0])  # the table's words, as stored
+        if isinstance(node, ir.Loop):
+            return self._loop(node, roles, operand_types)
         if isinstance(node, ir.DATA_MOVEMENT):
             return node.replace(dtype=operand_types[0] if len(set(operand_types)) == 1 else roles.result)
         if isinstance(node, ir.Elementwise):
@@ -190,7 +248,11 @@ class AssignPrecision:
                 return node.replace(expr=_retype_expr(node.expr, integer, integer))
             dtype = BOOL if isinstance(node.dtype, BoolType) else roles.result
             integers = [self._integer(t) for t in operand_types]
-            return node.replace(dtype=dtype, expr=_retype_expr(node.expr, dtype, roles.weight, integers))
+            expr = _retype_expr(node.expr, dtype, roles.weight, integers)
+            if isinstance(dtype, FixedType):
+                table_type = self.table_type if isinstance(self.table_type, FixedType) else DEFAULT_TABLE_TYPE
+                expr = bound_intermediates(expr, operand_types, table_type)
+            return node.replace(dtype=dtype, expr=expr)
         if isinstance(node, (ir.Dot, ir.Conv)):
             acc = _accum_for(roles, _frac(operand_types[0]) + _frac(operand_types[1]))
             return node.replace(dtype=roles.result, acc=acc)
@@ -199,3 +261,15 @@ class AssignPrecision:
                 return node.replace(dtype=roles.result, acc=_accum_for(roles, _frac(operand_types[0])))
             return node.replace(dtype=roles.result, acc=operand_types[0])
         raise NotImplementedError(f"no precision rule for {type(node).__name__}")
+
+    def _loop(self, node: ir.Loop, roles: Roles, operand_types):
+        """A loop's body is typed as a kernel of its own: its carried states (the state registers)
+        get the loop layer's result type, its per-step inputs the type of the buffer they read.
+        The loop's output has the type of the body value it holds."""
+        input_types = [roles.result] * node.carried + list(operand_types[node.carried :])
+        body = self._assign(node.body, input_types)
+        if node.result < node.carried:
+            dtype = body.inputs[node.result].dtype
+        else:
+            dtype = body.buffers()[body.outputs[node.result]].dtype
+        return node.replace(body=body, dtype=dtype)

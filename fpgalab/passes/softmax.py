@@ -13,7 +13,8 @@ than ~32 classes wraps its sum and outputs garbage. hls4ml gives these values th
   the exponentials, so the sum is exact and never wraps (``AssignPrecision`` gives it to the sum
   unless the layer's ``accum`` says otherwise);
 - ``fit_reciprocal_table``: the reciprocal table's range widened (at the same step) to reach the
-  largest such sum when the user kept the default table, so ``1 / s`` is read, not clamped.
+  largest such sum when the user kept the default table, so ``1 / s`` is read, not clamped; and
+  the log table's, the same way, when a log reads such a sum (log-softmax's ``log(s)``).
 """
 
 from __future__ import annotations
@@ -42,8 +43,16 @@ def _producer(name: str, producers: dict) -> ir.Node | None:
 
 
 def _argument_at_most_zero(node: ir.Elementwise, producers: dict) -> bool:
-    """Whether an ``exp`` node's argument is ``x - max(x)`` (so it is never above 0)."""
+    """Whether an ``exp`` node's argument is ``x - max(x)`` (so it is never above 0), computed in
+    the node or by the node it reads (log-softmax keeps ``x - max(x)`` for its output too)."""
     arg = node.expr.args[0]
+    if isinstance(arg, ir.Arg):
+        difference = _producer(node.inputs[arg.index], producers)
+        return isinstance(difference, ir.Elementwise) and _difference_from_max(difference, difference.expr, producers)
+    return _difference_from_max(node, arg, producers)
+
+
+def _difference_from_max(node: ir.Elementwise, arg, producers: dict) -> bool:
     if not (isinstance(arg, ir.Op) and arg.op == "sub" and all(isinstance(a, ir.Arg) for a in arg.args)):
         return False
     x_name, max_name = (node.inputs[a.index] for a in arg.args)
@@ -90,24 +99,40 @@ def sum_type(bound: float, frac: int, like: FixedType) -> FixedType:
     return FixedType(integer + max(frac, 0), integer, True, like.quant, like.overflow)
 
 
-def fit_reciprocal_table(tables: dict, sums: dict[str, float]) -> dict:
-    """``tables`` with the default reciprocal table widened to reach the largest softmax sum.
+def fit_reciprocal_table(tables: dict, sums: dict[str, float], function: str = "reciprocal") -> dict:
+    """``tables`` with the default reciprocal (or log) table widened to reach the largest softmax sum.
 
     The step (and so the accuracy for small sums) stays; the size grows by powers of two up to
-    ``MAX_TABLE_SIZE``. A reciprocal table the user chose is kept as given.
+    ``MAX_TABLE_SIZE``. A table the user chose is kept as given.
     """
-    table = tables.get("reciprocal")
-    if table != DEFAULT_TABLES["reciprocal"] or not sums:
+    table = tables.get(function)
+    if table != DEFAULT_TABLES[function] or not sums:
         return tables
     reach = max(sums.values())
     if reach < table.hi:
         return tables
     hi = float(2 ** math.ceil(math.log2(reach + table.step)))
     size = min(MAX_TABLE_SIZE, int(table.size * hi / table.hi))  # the default table starts at 0
-    return {**tables, "reciprocal": TableSpec("reciprocal", size, table.lo, hi)}
+    return {**tables, function: TableSpec(function, size, table.lo, hi)}
+
+
+def _log_reads(kernel: ir.Kernel) -> set[str]:
+    """The buffers (through data movement) that a ``log`` operation reads directly."""
+    producers = {n.name: n for n in kernel.nodes}
+    found = set()
+    for node in kernel.nodes:
+        if isinstance(node, ir.Elementwise):
+            for op in ir.expr_ops(node.expr):
+                if op.op == "log" and isinstance(op.args[0], ir.Arg):
+                    found.add(_source(node.inputs[op.args[0].index], producers))
+    return found
 
 
 def fit_options(options, graphed: ir.Kernel):
-    """``options`` (``fpgalab.options.Options``) with the reciprocal table reaching the softmax sums of ``graphed``."""
-    tables = fit_reciprocal_table(options.tables, softmax_sums(graphed, options.tables["exp"]))
+    """``options`` (``fpgalab.options.Options``) with the reciprocal table reaching the softmax sums of
+    ``graphed``, and the log table the sums a log reads."""
+    sums = softmax_sums(graphed, options.tables["exp"])
+    tables = fit_reciprocal_table(options.tables, sums)
+    logged = _log_reads(graphed)
+    tables = fit_reciprocal_table(tables, {k: v for k, v in sums.items() if k in logged}, "log")
     return options if tables is options.tables else replace(options, tables=tables)

@@ -193,8 +193,44 @@ def _lookup(node: ir.Lookup, shapes) -> list[Access]:
     return [Access(node.inputs[1], "read", id_index), Access(node.inputs[0], "read", table_index)]
 
 
+def _reverse(node: ir.Reverse, shapes) -> list[Access]:
+    def index(env):
+        return tuple(n - 1 - env[f"i{d}"] if d in node.dims else env[f"i{d}"] for d, n in enumerate(node.shape))
+
+    return [Access(node.inputs[0], "read", index)]
+
+
 def _reshape(node, shapes) -> list[Access]:
     return []  # an alias of its input: readers read the input itself (see ``resolve_alias``)
+
+
+def _slab(shape, axis: int, offset: int) -> Callable:
+    """Every element of ``shape`` with index t + ``offset`` along ``axis`` (all of it when axis < 0)."""
+
+    def index(env):
+        t = np.asarray(env["t"]).reshape(-1, 1)
+        size = list(shape)
+        if axis >= 0:
+            size[axis] = 1
+        grid = [g.reshape(1, -1) for g in np.indices(size)]
+        full = (t.shape[0], grid[0].shape[1] if grid else 1)
+        return tuple(
+            np.broadcast_to((t + offset) if d == axis else grid[d], full).reshape(-1) for d in range(len(shape))
+        )
+
+    return index
+
+
+def _loop(node: ir.Loop, shapes) -> list[Access]:
+    """One step reads the start values and whole inputs, the slice t of each sequence, and writes
+    slice t of the stacked output (or, for a final state, the whole output)."""
+    reads = [
+        Access(name, "read", _slab(shapes[name], axis, offset))
+        for name, axis, offset in zip(
+            node.inputs, (-1,) * node.carried + node.step_axes, (0,) * node.carried + node.step_offsets
+        )
+    ]
+    return reads + [Access(node.name, "write", _slab(node.shape, node.stack_axis, 0))]
 
 
 ACCESSES = {
@@ -209,14 +245,16 @@ ACCESSES = {
     ir.Pad: _pad,
     ir.Concat: _concat,
     ir.Lookup: _lookup,
+    ir.Reverse: _reverse,
     ir.Reshape: _reshape,
+    ir.Loop: _loop,
 }
 
 
 def node_accesses(node: ir.Node, shapes: dict) -> list[Access]:
     """Reads of ``node`` then its write of the output at the output index."""
     reads = ACCESSES[type(node)](node, shapes)
-    if isinstance(node, ir.Reshape):
+    if isinstance(node, (ir.Reshape, ir.Loop)):
         return reads
     if isinstance(node, ir.Conv):
         write = _out_index_named(["n"] + [f"o{d}" for d in range(len(node.strides))] + ["f"])

@@ -15,13 +15,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from fpgalab.errors import CompileError
 from fpgalab.ir import nodes as ir
 from fpgalab.ir.loops import kernel_shapes
 from fpgalab.ir.types import FixedType
 from fpgalab.sim.fixed import from_float
 
 RELU_OPS = ("max", "min", "clamp", "select")
-TABLE_FUNCTIONS = ("exp", "tanh", "logistic", "rsqrt", "sqrt")
+TABLE_FUNCTIONS = tuple(op for op in ir.TABLE_OPS if op != "div")  # one table read each; div: 1/x
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,21 @@ def _elementwise_kind(nodes) -> tuple[str, int]:
     return "elementwise", 0
 
 
+def _split(nodes: list) -> list[list]:
+    """The nodes of one Keras layer that holds several weight layers (a transposed convolution's
+    phase convolutions, then the copies that interleave their outputs) as one hls4ml layer per
+    convolution or dot and per data movement, each with the elementwise nodes that follow it."""
+    if sum(isinstance(n, (ir.Dot, ir.Conv)) for n in nodes) < 2:
+        return [nodes]
+    parts: list[list] = [[]]
+    for node in nodes:
+        starts = isinstance(node, (ir.Dot, ir.Conv, *ir.DATA_MOVEMENT)) and not isinstance(node, ir.Reshape)
+        if starts and any(not isinstance(n, (ir.Elementwise, ir.Reshape)) for n in parts[-1]):
+            parts.append([])
+        parts[-1].append(node)
+    return parts
+
+
 def network_layers(kernel: ir.Kernel) -> list[NetLayer]:
     """The kernel's nodes grouped into hls4ml layers, in order."""
     shapes = kernel_shapes(kernel)
@@ -133,11 +149,18 @@ def network_layers(kernel: ir.Kernel) -> list[NetLayer]:
     constants = {c.name: c for c in kernel.constants}
     groups: list[list] = []
     for node in kernel.nodes:
+        if isinstance(node, ir.Loop):
+            raise CompileError(
+                f"layer '{node.layer or node.name}' is a recurrent loop ({node.trips} steps of one cell); "
+                "fpgalab models hls4ml's io_parallel and io_stream architectures without loops: use "
+                "io='layered' (the default), or build the layer with unroll=True"
+            )
         key = node.layer or node.name
         if groups and (groups[-1][0].layer or groups[-1][0].name) == key:
             groups[-1].append(node)
         else:
             groups.append([node])
+    groups = [part for nodes in groups for part in _split(nodes)]
     layers = []
     for nodes in groups:
         main = next((n for n in nodes if isinstance(n, (ir.Dot, ir.Conv))), None)

@@ -84,6 +84,7 @@ class Latencies:
                 "cmp": t["float_cmp"],
                 "minmax": t["float_cmp"] + 1,
                 "convert": t["float_to_int"],
+                "round": t["float_to_int"],
                 "neg": 1,
                 "abs": 1,
                 "mux": 1,
@@ -167,6 +168,16 @@ def conversion_ops(source: NumType, target: NumType, stage: str, latencies) -> t
     return ops, (CONVERT_CYCLES if ops else 0)
 
 
+def rounding_ops(op: str, source: NumType, result: NumType, stage: str) -> tuple[list[OperatorUse], int]:
+    """floor, ceil or round of a fixed-point value: floor drops the fraction bits (wiring, as an
+    AP_TRN assignment); ceil adds ``1 - ulp`` before dropping them and round adds the
+    round-half-even increment (AP_RND_CONV): one adder of the result's width, as a rounding
+    assignment (UG1399 "Quantization Modes"). A value without fraction bits is already an integer."""
+    if op == "floor" or not isinstance(source, FixedType) or source.frac <= 0:
+        return [], 0
+    return [OperatorUse("round", (bits(result),), bits(result), 1, CONVERT_CYCLES, stage)], CONVERT_CYCLES
+
+
 # ---- elementwise expressions ----------------------------------------------------------------------------
 
 _KIND = {
@@ -185,6 +196,13 @@ _KIND = {
     "logistic": "exp",
     "sqrt": "sqrt",
     "rsqrt": "sqrt",
+    "expm1": "exp",
+    "log": "exp",
+    "log1p": "exp",
+    "erf": "exp",
+    "floor": "round",
+    "ceil": "round",
+    "round": "round",
     "div": "div",
 }
 
@@ -247,6 +265,9 @@ def expression_ops(
         return ops + new, path + latency, result
     if kind == "convert":
         new, latency = conversion_ops(arg_types[0], result, stage, latencies)
+        return ops + new, path + latency, result
+    if kind == "round" and not is_float:
+        new, latency = rounding_ops(op, arg_types[0], result, stage)
         return ops + new, path + latency, result
     if kind == "mux" or (kind == "minmax" and op == "clamp"):
         count = 2 if op == "clamp" else 1

@@ -6,6 +6,8 @@ depth in ``layers``; banks, ports and channels in ``buffers``.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from fpgalab.ir import nodes as ir
 from fpgalab.ir.loops import kernel_shapes
 from fpgalab.options import DEFAULT_TABLE_TYPE
@@ -15,6 +17,7 @@ from fpgalab.schedule.layers import schedule_layer
 from fpgalab.schedule.loops import fusion_chains
 from fpgalab.schedule.model import Schedule, SchedulingContext, storage_name
 from fpgalab.schedule.operators import Latencies
+from fpgalab.schedule.recurrence import schedule_loop
 from fpgalab.sim.tables import DEFAULT_TABLES
 
 
@@ -41,11 +44,24 @@ def schedule_kernel(
     chains, owner_of = fusion_chains(kernel)
     ctx.buffers, warnings = schedule_buffers(kernel, ctx, chains, owner_of)
     nodes = {n.name: n for n in kernel.nodes}
-    layers = tuple(
-        schedule_layer(nodes[name], tuple(chain), ctx)
-        for name, chain in chains.items()
-        if not isinstance(nodes[name], ir.Reshape)
-    )
+    layers, body_buffers = [], []
+    for name, chain in chains.items():
+        node = nodes[name]
+        if isinstance(node, ir.Loop):
+            body = schedule_kernel(node.body, device, clock_mhz, tables, table_type)
+            layers.append(schedule_loop(node, ctx, body))
+            # the cell's buffers (weights, state registers, its arrays) are the loop layer's own
+            body_buffers += [replace(b, writer=name, readers=()) for b in body.buffers if b.name not in ctx.buffers]
+        elif not isinstance(node, ir.Reshape):
+            layers.append(schedule_layer(node, tuple(chain), ctx))
+    layers = tuple(layers)
+    warnings += [
+        f"layer {node.layer or node.name}: unroll, reuse and pipeline directives are not applied to a recurrent "
+        "loop; its steps run in sequence and its cell's layers keep Vitis HLS's defaults"
+        for node in kernel.nodes
+        if isinstance(node, ir.Loop)
+        and (node.directives.unroll or node.directives.reuse or not node.directives.pipeline)
+    ]
     warnings += [
         f"layer {layer.layer or layer.name}: reuse factor {layer.reuse_requested} does not split its multiplies "
         f"into equal copies; using {layer.reuse}, the closest valid factor (hls4ml's rule: a divisor of the "
@@ -60,7 +76,7 @@ def schedule_kernel(
         float(clock_mhz),
         kernel.dataflow,
         layers,
-        tuple(ctx.buffers.values()),
+        tuple(ctx.buffers.values()) + tuple(body_buffers),
         tuple(i.name for i in kernel.inputs),
         outputs,
         tuple(warnings),

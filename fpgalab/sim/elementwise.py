@@ -4,10 +4,18 @@ In fixed point each operation computes its full-precision result from its operan
 values and assigns it to the operation's type (``Op.dtype``). Non-linear functions are table
 look-ups (``fpgalab.sim.tables``) whose entries are stored in the operation's type; a division
 by a tensor multiplies by a reciprocal table entry (of ``SimContext.table_type``), a division
-by a constant multiplies by the constant's reciprocal in that type.
+by a constant multiplies by the constant's reciprocal in that type. ``floor``, ``ceil`` and
+``round`` (ties to even, TensorFlow's) are exact rules on the bits: drop the fraction bits
+toward -inf, toward +inf (``-floor(-x)``), or to nearest even (``AP_RND_CONV``).
+
+While overflows are counted, the operations inside a ``select``'s branch count only where the
+select takes that branch (ELU's ``expm1`` of large positive inputs is computed and thrown away).
 """
 
 from __future__ import annotations
+
+import contextlib
+import math
 
 import numpy as np
 
@@ -24,6 +32,13 @@ _FLOAT_FUNCS = {
     "sqrt": np.sqrt,
     "logistic": lambda x: (np.float32(1) / (np.float32(1) + np.exp(-x))).astype(np.float32),
     "rsqrt": lambda x: (np.float32(1) / np.sqrt(x)).astype(np.float32),
+    "expm1": np.expm1,
+    "log": np.log,
+    "log1p": np.log1p,
+    "erf": lambda x: np.vectorize(math.erf, otypes=[np.float64])(x).astype(np.float32),
+    "floor": np.floor,
+    "ceil": np.ceil,
+    "round": np.rint,  # ties to even, as TensorFlow's round
     "add": np.add,
     "sub": np.subtract,
     "mul": np.multiply,
@@ -46,7 +61,10 @@ def evaluate_expr(expr, operands: list[SimValue], ctx) -> SimValue:
         return operands[expr.index]
     if isinstance(expr, ir.Const):
         return constant_value(expr.value, getattr(expr, "dtype", FLOAT32))
-    args = [evaluate_expr(a, operands, ctx) for a in expr.args]
+    if expr.op == "select":  # its branches' overflows count only where it takes them
+        args, taken = _select_arguments(expr, operands, ctx)
+    else:
+        args = [evaluate_expr(a, operands, ctx) for a in expr.args]
     if expr.op in _COMPARE:
         return _compare(expr.op, args)
     if expr.dtype is None:  # an inner operation of a fused expression: full precision, as C++ computes it
@@ -57,9 +75,11 @@ def evaluate_expr(expr, operands: list[SimValue], ctx) -> SimValue:
         else:
             expr = ir.Op(expr.op, expr.args, natural_type(expr.op, [a.dtype for a in args], ctx))
     if expr.op == "select":
-        pred = convert(args[0], BOOL).array
-        a, b = convert(args[1], expr.dtype), convert(args[2], expr.dtype)
-        return SimValue(np.where(pred, a.array, b.array), expr.dtype)
+        with _counted_where(taken):
+            a = convert(args[1], expr.dtype)
+        with _counted_where(~taken):
+            b = convert(args[2], expr.dtype)
+        return SimValue(np.where(taken, a.array, b.array), expr.dtype)
     if expr.op == "convert":
         return convert(args[0], expr.dtype)
     if isinstance(expr.dtype, FixedType):
@@ -67,11 +87,82 @@ def evaluate_expr(expr, operands: list[SimValue], ctx) -> SimValue:
     return _float_op(expr, args)
 
 
+def _select_arguments(expr: ir.Op, operands, ctx) -> tuple[list[SimValue], np.ndarray]:
+    """A select's predicate and branches, each branch's overflows counted only where it is taken;
+    and where the predicate holds."""
+    pred = evaluate_expr(expr.args[0], operands, ctx)
+    taken = np.asarray(convert(pred, BOOL).array)
+    args = [pred]
+    for branch, live in ((expr.args[1], taken), (expr.args[2], ~taken)):
+        with _counted_where(live):
+            args.append(evaluate_expr(branch, operands, ctx))
+    return args, taken
+
+
+@contextlib.contextmanager
+def _counted_where(live: np.ndarray):
+    counter = fixed.COUNTER.get()
+    if counter is None:
+        yield
+        return
+
+    def masked(mask, needed_bits, kind):
+        mask = np.asarray(mask)
+        try:
+            kept = mask & live
+        except ValueError:  # shapes that do not line up: count every value, as without the select
+            kept = mask
+        if kept.any():
+            counter(kept, needed_bits, kind)
+
+    token = fixed.COUNTER.set(masked)
+    try:
+        yield
+    finally:
+        fixed.COUNTER.reset(token)
+
+
+def rounding_type(t: FixedType) -> FixedType:
+    """An integer type that holds floor, ceil and round of every ``t`` value, and of ``-x`` (ceil's
+    ``-floor(-x)``): two integer bits more than ``t`` (at most the simulator's widest), signed, no
+    fraction bits."""
+    integer = min(max(t.integer + 2, 2), MAX_INTERNAL_WIDTH)
+    return FixedType(integer, integer, True)
+
+
+def round_to_integer(op: str, mant: np.ndarray, frac: int) -> tuple[np.ndarray, int]:
+    """floor, ceil or round (ties to even) of ``mant * 2**-frac``, exactly: ``(mantissa, frac)``."""
+    if frac <= 0:  # already an integer
+        return mant, frac
+    if op == "floor":
+        return mant >> frac, 0
+    if op == "ceil":
+        return -((-mant) >> frac), 0
+    return fixed.round_right(mant, frac, "AP_RND_CONV"), 0
+
+
 def natural_type(op: str, types, ctx) -> FixedType:
-    """The type C++ gives ``op`` on ap_fixed operands before any assignment (UG1399 operator widths)."""
+    """The type C++ gives ``op`` on ap_fixed operands before any assignment (UG1399 operator widths).
+
+    The quantize pass gives a type to any inner operation wider than 64 bits
+    (``passes.quantize.bound_intermediates``), so the limit here is only met by hand-made IR.
+    """
+    integer, frac, signed = natural_bits(op, types, ctx)
+    width = integer + frac
+    if width > MAX_INTERNAL_WIDTH:
+        raise ValueError(
+            f"a fused '{op}' needs a {width}-bit intermediate, wider than the {MAX_INTERNAL_WIDTH} bits "
+            "the exact simulator holds; narrow the types or disable elementwise fusion"
+        )
+    return FixedType(max(width, 1), integer, signed)
+
+
+def natural_bits(op: str, types, ctx) -> tuple[int, int, bool]:
+    """``(integer bits, fraction bits, signed)`` of ``natural_type``, however wide."""
     types = [FixedType(1, 1, False) if isinstance(t, BoolType) else t for t in types]
-    if op in ir.TABLE_OPS and op != "div":
-        return ctx.table_type
+    if op in ir.ROUNDING_OPS or (op in ir.TABLE_OPS and op != "div"):
+        t = rounding_type(types[0]) if op in ir.ROUNDING_OPS else ctx.table_type
+        return t.integer, t.frac, t.signed
     if op == "div":  # a times a reciprocal of the table type
         types = [types[0], ctx.table_type]
         op = "mul"
@@ -86,13 +177,7 @@ def natural_type(op: str, types, ctx) -> FixedType:
         integer = types[0].integer + 1 + int(not types[0].signed)
     else:  # max, min, clamp, select: the common type of the operands
         integer = max(t.integer for t in types) + int(mixed)
-    width = integer + frac
-    if width > MAX_INTERNAL_WIDTH:
-        raise ValueError(
-            f"a fused '{op}' needs a {width}-bit intermediate, wider than the {MAX_INTERNAL_WIDTH} bits "
-            "the exact simulator holds; narrow the types or disable elementwise fusion"
-        )
-    return FixedType(max(width, 1), integer, signed)
+    return integer, frac, signed
 
 
 def _compare(op: str, args: list[SimValue]) -> SimValue:
@@ -145,6 +230,9 @@ def _fixed_op(expr: ir.Op, args: list[SimValue], ctx) -> SimValue:
     elif op in ("neg", "abs"):
         ((a, frac),) = exact
         mant = -a if op == "neg" else np.abs(a)
+    elif op in ir.ROUNDING_OPS:
+        ((a, fa),) = exact
+        mant, frac = round_to_integer(op, a, fa)
     elif op == "div":
         return _fixed_divide(expr, args, exact, ctx)
     elif op in ir.TABLE_OPS:

@@ -3,7 +3,10 @@
 A fixed-point value is held as an integer mantissa ``m`` and a number of fractional bits ``frac``;
 its value is ``m * 2**-frac``. Every function here is vectorised (no Python loop over elements)
 and exact: results are computed with integer shifts and remainder bits, never through floats
-that could round.
+that could round. Where an exact intermediate would not fit in int64 (products and sums of
+types wider than 32 bits, up to the 64-bit types a user may give and the wider intermediates of
+fused expressions) the arrays become NumPy object arrays of Python integers, which have no
+width limit: slower, still exact. A result assigned to a type that fits in int64 is int64 again.
 
 The rules follow AMD UG1399 (Vitis HLS User Guide), "Arbitrary Precision Fixed-Point Data
 Types", section "Quantization Modes" and "Overflow Modes": when a value is assigned to an
@@ -22,25 +25,36 @@ import numpy as np
 from fpgalab.ir.types import FixedType
 
 INT64_BITS = 63  # magnitude bits of a signed int64
+_INT64_LIMIT = 1 << INT64_BITS
 _FLOAT_EXACT = 1 << 53  # integers below this are exact in float64
 _MAX_RIGHT = 62  # larger right shifts are folded onto this one (see _assign)
 
 
-def fits_int64(bound: int, what: str) -> None:
-    """Guard: raise ``ValueError`` unless an exact result of magnitude ``<= bound`` fits in int64.
+def is_wide(m) -> bool:
+    """True for mantissas held as Python integers (an object array)."""
+    return np.asarray(m).dtype == object
 
-    ``what`` names the operation and its operand widths, e.g. ``"product of 40-bit and 30-bit
-    mantissas"``; the message says how many bits the exact result needs.
-    """
-    if bound >= 1 << INT64_BITS:
-        raise ValueError(
-            f"{what}: the exact result needs {int(bound).bit_length() + 1} bits (with sign), more than the "
-            f"64 of int64 (narrow the types: user types have at most 32 bits so that products fit)"
-        )
+
+def widen(m, bound: int) -> np.ndarray:
+    """``m`` as an object array of Python integers when results up to ``bound`` in magnitude would
+    not fit in int64, else as it is."""
+    m = np.asarray(m)
+    if bound >= _INT64_LIMIT and m.dtype != object:
+        return m.astype(object)
+    return m
+
+
+def narrow(m: np.ndarray, t: FixedType) -> np.ndarray:
+    """Mantissas of type ``t`` back in int64 when ``t``'s range fits there."""
+    m = np.asarray(m)
+    if m.dtype == object and t.max_int < _INT64_LIMIT and t.min_int >= -_INT64_LIMIT:
+        return m.astype(np.int64)
+    return m
 
 
 def max_abs(a: np.ndarray) -> int:
-    """Largest magnitude in ``a`` as a Python int (0 for an empty array); exact for any int64."""
+    """Largest magnitude in ``a`` as a Python int (0 for an empty array); exact for int64 and object arrays."""
+    a = np.asarray(a)
     if a.size == 0:
         return 0
     return max(int(a.max()), -int(a.min()), 0)
@@ -48,9 +62,16 @@ def max_abs(a: np.ndarray) -> int:
 
 def _as_mantissa(mant) -> np.ndarray:
     m = np.asarray(mant)
+    if m.dtype == object:  # Python integers only: a NumPy integer among them would overflow in int64
+        return np.asarray(_PYTHON_INT(m), dtype=object) if m.size else m
     if m.dtype.kind not in "iub":
         raise TypeError(f"mantissas must be integers, got dtype {m.dtype}; use from_float for real values")
+    if m.dtype == np.uint64 and m.size and m.max() >= _INT64_LIMIT:  # NumPy's type for Python ints in [2**63, 2**64)
+        return m.astype(object)
     return m.astype(np.int64, copy=False)
+
+
+_PYTHON_INT = np.frompyfunc(int, 1, 1)
 
 
 def _frac_of(t_or_frac) -> int:
@@ -60,7 +81,7 @@ def _frac_of(t_or_frac) -> int:
 # --------------------------------------------------------------------------- quantization + overflow
 
 
-def _round_right(m: np.ndarray, k, quant: str) -> np.ndarray:
+def round_right(m: np.ndarray, k, quant: str) -> np.ndarray:
     """``m / 2**k`` (0 <= k <= 62, scalar or array) quantized to an integer (UG1399 "Quantization Modes").
 
     ``q = floor(m / 2**k)`` plus the mode's increment, decided from the dropped bits: ``rem2``
@@ -70,7 +91,7 @@ def _round_right(m: np.ndarray, k, quant: str) -> np.ndarray:
     if quant == "AP_TRN":  # truncate: floor, toward -inf
         return q
     rem2 = (m - (q << k)) << 1
-    one = np.left_shift(1, k)
+    one = (1 << k) if np.ndim(k) == 0 and m.dtype == object else np.left_shift(1, k)
     above, tie, neg = rem2 > one, rem2 == one, m < 0
     if quant == "AP_TRN_ZERO":  # truncate toward zero: negative values with dropped bits move up
         inc = neg & (rem2 != 0)
@@ -86,6 +107,8 @@ def _round_right(m: np.ndarray, k, quant: str) -> np.ndarray:
         inc = above | (tie & ((q & 1) == 1))
     else:
         raise ValueError(f"unknown quantization mode {quant!r}")
+    if np.asarray(q).dtype == object:  # a NumPy bool added to a Python integer would go through int64
+        return q + np.asarray(inc).astype(object)
     return q + inc
 
 
@@ -103,6 +126,8 @@ def _left_stand_in(m: np.ndarray, s, t: FixedType) -> np.ndarray:
     saturating modes, comparing ``m`` with the limits shifted right tells overflow exactly, and an
     overflowing value is replaced by ``max + 1`` or ``min - 1``.
     """
+    if m.dtype == object:  # Python integers shift without loss
+        return m << s
     s = np.minimum(s, INT64_BITS)
     if t.overflow == "AP_WRAP":
         return (m & ((1 << t.width) - 1)) << np.minimum(s, t.width)
@@ -138,21 +163,23 @@ def _assign(m: np.ndarray, drop, t: FixedType) -> np.ndarray:
     overflow mode applies; ``drop <= 0`` is an exact left shift, only the overflow mode applies.
     """
     counter = COUNTER.get()
+    if t.width >= INT64_BITS and m.dtype != object:  # 63- and 64-bit types: limits and masks beyond int64
+        m = m.astype(object)
     if np.ndim(drop) == 0:  # one shift for all elements (quantize)
         drop = int(drop)
         if drop <= 0:
             if counter is not None:
                 _count(counter, _left_out_of_range(m, -drop, t), m, -drop, t)
-            return _fit(_left_stand_in(m, -drop, t), t)
-        mr, k = _fold_far(m, drop) if drop > _MAX_RIGHT else (m, drop)
-        q = _round_right(mr, k, t.quant)
+            return narrow(_fit(_left_stand_in(m, -drop, t), t), t)
+        mr, k = _fold_far(m, drop) if drop > _MAX_RIGHT and m.dtype != object else (m, drop)
+        q = round_right(mr, k, t.quant)
         if counter is not None:
             _count(counter, (q > t.max_int) | (q < t.min_int), q, 0, t)
-        return _fit(q, t)
+        return narrow(_fit(q, t), t)
     m, drop = np.broadcast_arrays(m, np.asarray(drop, dtype=np.int64))  # per-element shifts (from_float)
     mr, k = _fold_far(m, np.maximum(drop, 0))
     left = np.maximum(-drop, 0)
-    right = _round_right(mr, k, t.quant)
+    right = round_right(mr, k, t.quant)
     if counter is not None:
         shifted = np.where(drop > 0, right, m)
         out = np.where(drop > 0, (right > t.max_int) | (right < t.min_int), _left_out_of_range(m, left, t))
@@ -163,7 +190,7 @@ def _assign(m: np.ndarray, drop, t: FixedType) -> np.ndarray:
 
 def _left_out_of_range(m: np.ndarray, s, t: FixedType) -> np.ndarray:
     """Which exact values ``m * 2**s`` (s >= 0) lie outside ``t``'s range, without forming them."""
-    s = np.minimum(s, INT64_BITS)
+    s = s if m.dtype == object else np.minimum(s, INT64_BITS)
     return (m > (t.max_int >> s)) | (m < -((-t.min_int) >> s))
 
 
@@ -210,6 +237,10 @@ def from_float(x, t: FixedType) -> np.ndarray:
     a = np.asarray(x)
     if a.dtype.kind not in "fiub":
         raise TypeError(f"from_float expects real numbers, got dtype {a.dtype}")
+    if a.dtype in (np.float16, np.float32) and a.size:
+        fast = _from_single(a, t)
+        if fast is not None:
+            return fast
     bits = np.array(a, dtype=np.float64, order="C").view(np.uint64)  # keeps 0-d shape
     negative = (bits >> np.uint64(63)) != 0
     exponent = ((bits >> np.uint64(52)) & np.uint64(0x7FF)).astype(np.int64)
@@ -218,6 +249,42 @@ def from_float(x, t: FixedType) -> np.ndarray:
     significand = np.where((bits << np.uint64(1)) == 0, 0, significand)  # +-0.0
     # value = significand * 2**(exponent - 1075), i.e. frac = 1075 - exponent
     return _assign(significand, (1075 - exponent) - t.frac, t)
+
+
+def _from_single(a: np.ndarray, t: FixedType) -> np.ndarray | None:
+    """``from_float`` for finite float32/float16 values whose scaled magnitude is below 2**52, in float64.
+
+    ``v = a * 2**t.frac`` is exact in float64 (24 significant bits, an exponent well inside
+    float64's range), and so are ``floor(v)`` and ``v - floor(v)``: the quantization mode decides
+    from that remainder as ``round_right`` does from the dropped bits. None for other inputs
+    (infinities, NaN, larger values), which take the exact bit-level path.
+    """
+    v = np.ldexp(a.astype(np.float64), t.frac)
+    if not np.isfinite(v).all() or np.abs(v).max() >= 1 << 52:
+        return None
+    q = np.floor(v)
+    quant = t.quant
+    if quant != "AP_TRN":
+        rem = v - q
+        above, tie, neg = rem > 0.5, rem == 0.5, v < 0
+        if quant == "AP_TRN_ZERO":
+            inc = neg & (rem != 0)
+        elif quant == "AP_RND":
+            inc = above | tie
+        elif quant == "AP_RND_ZERO":
+            inc = above | (tie & neg)
+        elif quant == "AP_RND_INF":
+            inc = above | (tie & ~neg)
+        elif quant == "AP_RND_MIN_INF":
+            inc = above
+        else:  # AP_RND_CONV: half to even
+            inc = above | (tie & (np.fmod(q, 2) != 0))
+        q = q + inc
+    q = q.astype(np.int64) if t.width < INT64_BITS else q.astype(np.int64).astype(object)
+    counter = COUNTER.get()
+    if counter is not None:
+        _count(counter, (q > t.max_int) | (q < t.min_int), q, 0, t)
+    return narrow(_fit(q, t), t)
 
 
 def to_float(mant, t_or_frac) -> np.ndarray:
@@ -235,15 +302,14 @@ def to_float(mant, t_or_frac) -> np.ndarray:
 def align(mant, frac_from: int, frac_to: int) -> np.ndarray:
     """Re-express mantissas with ``frac_to`` fractional bits, exactly.
 
-    A left shift (``frac_to > frac_from``) must fit in int64; a right shift is allowed only when
-    the dropped bits are all zero. Otherwise ``ValueError`` (use ``quantize`` to drop bits).
+    A right shift is allowed only when the dropped bits are all zero, else ``ValueError`` (use
+    ``quantize`` to drop bits); a left shift beyond int64 gives Python integers.
     """
     m = _as_mantissa(mant)
     shift = int(frac_to) - int(frac_from)
     if shift >= 0:
-        fits_int64(max_abs(m) << shift, f"aligning {max_abs(m).bit_length()}-bit mantissas by {shift} bits")
-        return m << shift
-    drop = min(-shift, INT64_BITS)
+        return widen(m, max_abs(m) << shift) << shift
+    drop = -shift if m.dtype == object else min(-shift, INT64_BITS)
     if np.any(m & ((1 << drop) - 1)):
         raise ValueError(
             f"aligning from {frac_from} to {frac_to} fractional bits would drop non-zero bits; "
@@ -260,9 +326,8 @@ def add(a, fa: int, b, fb: int) -> tuple[np.ndarray, int]:
     a, b = _as_mantissa(a), _as_mantissa(b)
     f = max(int(fa), int(fb))
     a2, b2 = align(a, fa, f), align(b, fb, f)
-    ba, bb = max_abs(a2), max_abs(b2)
-    fits_int64(ba + bb, f"sum of {ba.bit_length()}-bit and {bb.bit_length()}-bit aligned mantissas")
-    return a2 + b2, f
+    bound = max_abs(a2) + max_abs(b2)
+    return widen(a2, bound) + widen(b2, bound), f
 
 
 def mul(a, fa: int, b, fb: int) -> tuple[np.ndarray, int]:
@@ -271,9 +336,8 @@ def mul(a, fa: int, b, fb: int) -> tuple[np.ndarray, int]:
     Like ``ap_fixed`` ``*``, whose result is ``ap_fixed<W1+W2, I1+I2>`` (UG1399).
     """
     a, b = _as_mantissa(a), _as_mantissa(b)
-    ba, bb = max_abs(a), max_abs(b)
-    fits_int64(ba * bb, f"product of {ba.bit_length()}-bit and {bb.bit_length()}-bit mantissas")
-    return a * b, int(fa) + int(fb)
+    bound = max_abs(a) * max_abs(b)
+    return widen(a, bound) * widen(b, bound), int(fa) + int(fb)
 
 
 def exact_matmul(a_mant, b_mant) -> np.ndarray:
@@ -281,14 +345,11 @@ def exact_matmul(a_mant, b_mant) -> np.ndarray:
 
     When ``max|a| * max|b| * K < 2**53`` (K the contracted length) every product and partial sum
     is an integer float64 holds exactly, so the product runs as a float64 BLAS matmul; else as
-    an int64 matmul when the bound is below 2**63; else ``ValueError``.
+    an int64 matmul when the bound is below 2**63; else on Python integers.
     """
     a, b = _as_mantissa(a_mant), _as_mantissa(b_mant)
     k = a.shape[-1] if a.ndim else 1
     bound = max_abs(a) * max_abs(b) * k
     if bound < _FLOAT_EXACT:
         return np.matmul(a.astype(np.float64), b.astype(np.float64)).astype(np.int64)
-    fits_int64(
-        bound, f"matmul of {max_abs(a).bit_length()}-bit by {max_abs(b).bit_length()}-bit mantissas over {k} terms"
-    )
-    return np.matmul(a, b)
+    return np.matmul(widen(a, bound), widen(b, bound))

@@ -21,7 +21,7 @@ import numpy as np
 from fpgalab.ir import nodes as ir
 from fpgalab.ir.types import MAX_FIXED_WIDTH, FixedType
 from fpgalab.sim import fixed
-from fpgalab.sim.tables import TableSpec
+from fpgalab.sim.tables import UNBOUNDED_BELOW, TableSpec
 
 SHOWN = 4  # places named in one warning; the accuracy report lists all
 
@@ -142,7 +142,8 @@ class Tally:
     def _fix(self, key) -> str:
         layer, _node, role, kind = key
         if isinstance(kind, TableSpec):
-            reach = "above" if kind.function != "exp" else "at or above"
+            reach = "outside" if kind.function in UNBOUNDED_BELOW else "above"
+            reach = "at or above" if kind.function in ("exp", "expm1") else reach
             return (
                 f"inputs {reach} the {kind.function} table's range [{kind.lo:g}, {kind.hi:g}) read its edge; "
                 f"widen it with tables={{{kind.function!r}: (size, lo, hi)}}"

@@ -23,6 +23,7 @@ from fpgalab.sim.accumulate import (
 )
 from fpgalab.sim.elementwise import evaluate_expr
 from fpgalab.sim.fixed import max_abs
+from fpgalab.sim.loop import run_loop
 from fpgalab.sim.values import SimValue, broadcast_in_dims, constant_value, convert, to_float
 
 ROWS: dict = {}
@@ -96,6 +97,12 @@ def _slice(node: ir.Slice, values, ctx):
     return _same_type(node, SimValue(v.array[index], v.dtype))
 
 
+@row(ir.Reverse)
+def _reverse(node: ir.Reverse, values, ctx):
+    v = values[0]
+    return _same_type(node, SimValue(np.flip(v.array, tuple(d + 1 for d in node.dims)), v.dtype))
+
+
 def _pad_array(value: SimValue, low, high, fill: float, dtype) -> SimValue:
     value = convert(value, dtype)
     fill_value = constant_value(fill, dtype).array[0]
@@ -116,20 +123,12 @@ def _concat(node: ir.Concat, values, ctx):
     return SimValue(np.concatenate(converted, axis=node.axis + 1), node.dtype)
 
 
-def lookup_rows(ids: SimValue, rows: int) -> np.ndarray:
-    """The table row each id reads: its integer part (toward minus infinity, as the hardware's
-    integer bits are), clamped to ``0 .. rows-1`` as XLA clamps a gather's start index."""
-    if isinstance(ids.dtype, FixedType):
-        whole = ids.array >> ids.dtype.frac if ids.dtype.frac >= 0 else ids.array << -ids.dtype.frac
-    else:
-        whole = np.trunc(to_float(ids).astype(np.float64)).astype(np.int64)
-    return np.clip(whole, 0, rows - 1)
-
-
 @row(ir.Lookup)
 def _lookup(node: ir.Lookup, values, ctx):
-    table, ids = values
-    picked = table.array[0][lookup_rows(ids, table.array.shape[1])]
+    table, ids = values  # an id's integer part picks a row, clamped to the table as XLA clamps a gather's index
+    fixed_ids = isinstance(ids.dtype, FixedType)
+    whole = fixed.quantize(ids.array, ids.dtype.frac, FixedType(62, 62)) if fixed_ids else np.trunc(to_float(ids))
+    picked = table.array[0][np.clip(whole.astype(np.int64), 0, table.array.shape[1] - 1)]
     return _same_type(node, SimValue(picked, table.dtype))
 
 
@@ -201,6 +200,8 @@ def _dot(node: ir.Dot, values, ctx):
         acc = wrapped_sum(acc4, l4, r4, product_frac, acc_type).reshape(out_shape)
     else:
         acc4 = acc.reshape(samples, l4.shape[1], l4.shape[2], r4.shape[3])
+        bound = max_abs(l_mant) * max_abs(r_mant)
+        l4, r4 = fixed.widen(l4, bound), fixed.widen(r4, bound)
         terms = ((l4[..., k : k + 1] * r4[:, :, k : k + 1, :], product_frac) for k in range(l4.shape[3]))
         acc = accumulate_sequential(acc4, terms, acc_type).reshape(out_shape)
     return convert(SimValue(acc, acc_type), node.dtype)
@@ -242,11 +243,10 @@ def _conv_sum(patches: np.ndarray, kernel: np.ndarray, groups: int, exact: bool)
     lead = patches.shape[:-2]
     if cg == 1 and groups > 1:  # depthwise: output channel f reads input channel f // fg
         source = np.repeat(patches, fg, axis=-1) if fg > 1 else patches
-        return (
-            np.einsum("...kf,kf->...f", source, kernel[:, 0, :])
-            if not exact
-            else np.sum(source * kernel[:, 0, :], axis=-2)
-        )
+        if not exact:
+            return np.einsum("...kf,kf->...f", source, kernel[:, 0, :])
+        bound = max_abs(source) * max_abs(kernel) * taps
+        return np.sum(fixed.widen(source, bound) * fixed.widen(kernel[:, 0, :], bound), axis=-2)
     product = fixed.exact_matmul if exact else np.matmul
     parts = []
     for g in range(groups):
@@ -293,7 +293,8 @@ def _conv(node: ir.Conv, values, ctx):
             total = _conv_sum(patches_of(x_arr), kernel, node.groups, exact=True)
         summed, frac = fixed.add(acc, acc_type.frac, total.reshape(out_shape), product_frac)
         return convert(SimValue(fixed.quantize(summed, frac, acc_type), acc_type), node.dtype)
-    patches = patches_of(x_arr)
+    bound = max_abs(x_arr) * max_abs(w_arr)
+    patches, kernel = fixed.widen(patches_of(x_arr), bound), fixed.widen(kernel, bound)
     cg, features = kernel.shape[1], kernel.shape[2]
     fg = features // node.groups
     channel = np.array([(f // fg) * cg for f in range(features)])
@@ -337,6 +338,7 @@ def _reduce_fixed_sum(array: np.ndarray, frac: int, acc_type: FixedType, axes, i
     """Sum in the accumulator type; exact at once when order cannot matter, else term by term."""
     count = int(np.prod([array.shape[a] for a in axes], dtype=np.int64)) if axes else 1
     start = np.full(np.delete(np.array(array.shape), axes).tolist(), init_mant, dtype=np.int64)
+    array = fixed.widen(array, count * max_abs(array) + abs(init_mant))
     if sum_is_exact(acc_type, frac, abs(init_mant), count * max_abs(array)):
         total, total_frac = fixed.add(start, acc_type.frac, np.sum(array, axis=axes), frac)
         return fixed.quantize(total, total_frac, acc_type)
@@ -391,3 +393,8 @@ def _reduce(node: ir.Reduce, values, ctx):
     elif node.kind in ("max", "min") and np.isfinite(node.init):
         out = (np.maximum if node.kind == "max" else np.minimum)(out, np.float32(node.init))
     return convert(SimValue(np.asarray(out, dtype=np.float32), FLOAT32), node.dtype)
+
+
+@row(ir.Loop)
+def _loop(node: ir.Loop, values, ctx):
+    return run_loop(node, values, ctx, ROWS)

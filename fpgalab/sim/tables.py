@@ -18,14 +18,15 @@ import numpy as np
 from fpgalab.ir.types import FixedType
 from fpgalab.sim.fixed import COUNTER, INT64_BITS, from_float
 
-FUNCTIONS = ("exp", "tanh", "sigmoid", "reciprocal", "rsqrt", "sqrt")
+FUNCTIONS = ("exp", "tanh", "sigmoid", "reciprocal", "rsqrt", "sqrt", "expm1", "log", "log1p", "erf")
 # Functions that keep changing beyond their table's range: an input outside it reads an edge entry
 # far from the true value, so the simulation counts it as an overflow of the table's input
-# (tanh and sigmoid are flat there, and exp below the range is ~0: those clamps are what the
-# hardware means to do).
-UNBOUNDED_ABOVE = ("exp", "reciprocal", "rsqrt", "sqrt")
-UNBOUNDED_BELOW = ("reciprocal", "rsqrt", "sqrt")
-_NONNEGATIVE_DOMAIN = ("rsqrt", "sqrt")
+# (tanh, sigmoid and erf are flat there, and exp below the range is ~0, expm1 ~-1: those clamps
+# are what the hardware means to do). log and log1p fall to -inf at the low end of their domain
+# and keep growing above it.
+UNBOUNDED_ABOVE = ("exp", "reciprocal", "rsqrt", "sqrt", "expm1", "log", "log1p")
+UNBOUNDED_BELOW = ("reciprocal", "rsqrt", "sqrt", "log", "log1p")
+_DOMAIN_START = {"rsqrt": 0.0, "sqrt": 0.0, "log": 0.0, "log1p": -1.0}
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,8 @@ class TableSpec:
     output type exactly like the ``ap_fixed`` constructor from a double (``from_float``: the
     type's quantization and overflow modes; values beyond the range, and inf, saturate or wrap
     per the type). Bin centres are never 0 for the default tables, so 1/x and 1/sqrt(x) are
-    finite there; ``sqrt`` and ``rsqrt`` tables must have ``lo >= 0``.
+    finite there; ``sqrt``, ``rsqrt`` and ``log`` tables must have ``lo >= 0``, ``log1p`` tables
+    ``lo >= -1`` (a bin centre is then inside the domain, so every entry is finite).
 
     The index of input ``x`` is ``floor((x - lo) / step)`` clamped to ``[0, size - 1]``: inputs
     below ``lo`` read entry 0, inputs at or above ``hi`` read the last entry (see
@@ -64,8 +66,9 @@ class TableSpec:
             raise ValueError(f"table size must be a power of two >= 2, got {self.size!r}")
         if not (math.isfinite(self.lo) and math.isfinite(self.hi) and self.lo < self.hi):
             raise ValueError(f"table range needs finite lo < hi, got [{self.lo}, {self.hi})")
-        if self.function in _NONNEGATIVE_DOMAIN and self.lo < 0:
-            raise ValueError(f"{self.function} table range must start at lo >= 0, got {self.lo}")
+        start = _DOMAIN_START.get(self.function)
+        if start is not None and self.lo < start:
+            raise ValueError(f"{self.function} table range must start at lo >= {start:g}, got {self.lo}")
 
     @property
     def step(self) -> float:
@@ -79,6 +82,14 @@ DEFAULT_TABLES: dict[str, TableSpec] = {
     "reciprocal": TableSpec("reciprocal", 1024, 0.0, 64.0),
     "rsqrt": TableSpec("rsqrt", 1024, 0.0, 64.0),
     "sqrt": TableSpec("sqrt", 1024, 0.0, 64.0),
+    # expm1 has exp's shape (flat at -1 below the range, ELU's negative side); erf is flat at +-1
+    # beyond +-4 like tanh; log is steep near 0 and slow above, so its range is short (steps of
+    # 1/64, the first bin reads log(1/128)) and covers a softmax's sum of up to 16 classes;
+    # log1p is the same table moved to its domain (-1, ...).
+    "expm1": TableSpec("expm1", 1024, -8.0, 8.0),
+    "log": TableSpec("log", 1024, 0.0, 16.0),
+    "log1p": TableSpec("log1p", 1024, -1.0, 15.0),
+    "erf": TableSpec("erf", 1024, -4.0, 4.0),
 }
 
 
@@ -94,6 +105,10 @@ def _rsqrt(x):
     return 1.0 / np.sqrt(x)
 
 
+def _erf(x):
+    return np.vectorize(math.erf, otypes=[np.float64])(x)
+
+
 _REFERENCE = {
     "exp": np.exp,
     "tanh": np.tanh,
@@ -101,6 +116,10 @@ _REFERENCE = {
     "reciprocal": _reciprocal,
     "rsqrt": _rsqrt,
     "sqrt": np.sqrt,
+    "expm1": np.expm1,
+    "log": np.log,
+    "log1p": np.log1p,
+    "erf": _erf,
 }
 
 
@@ -132,6 +151,33 @@ def table_mantissas(spec: TableSpec, out_type: FixedType) -> np.ndarray:
         COUNTER.reset(token)
     rom.setflags(write=False)
     return rom
+
+
+def index_frac(spec: TableSpec, frac: int) -> int:
+    """Fraction bits of the input that the index reads: ``frac``, or fewer when the bits below the grid
+    of ``lo`` and ``step`` cannot change ``floor((x - lo) / step)``.
+
+    Both are dyadic (floats), so on the grid of ``2**-g`` (``g`` the finer of their two exponents)
+    ``x - lo`` and ``step`` are whole multiples ``u`` and ``S``; the floor of ``x`` to that grid
+    moves ``(x - lo) / step`` within ``[u / S, (u + 1) / S)``, which has one floor. So an input
+    with more fraction bits is first shifted right (floor) to ``g``: the same index from narrow
+    integers, in the simulator and in every backend (the hardware drops those wires).
+    """
+    grid = max(0, (Fraction(spec.lo).denominator.bit_length() - 1), (Fraction(spec.step).denominator.bit_length() - 1))
+    return min(int(frac), grid)
+
+
+def index_input_type(spec: TableSpec, in_type: FixedType) -> FixedType | None:
+    """The type a backend converts a table's input to before indexing (floor to ``index_frac`` bits,
+    saturating to a range that still covers ``[lo, hi]``), or None when ``in_type`` is already narrow.
+
+    Saturating keeps every input beyond ``lo`` or ``hi`` beyond it, so the index clamps the same.
+    """
+    frac = index_frac(spec, in_type.frac)
+    if frac == in_type.frac and in_type.width <= 48:
+        return None
+    integer = max(abs(math.floor(spec.lo)), abs(math.ceil(spec.hi))).bit_length() + 2
+    return FixedType(integer + frac, integer, True, "AP_TRN", "AP_SAT")
 
 
 @functools.lru_cache(maxsize=1024)
@@ -167,16 +213,21 @@ def table_index(mant, frac: int, spec: TableSpec) -> np.ndarray:
     step is a power of two, so ``P`` or ``R`` is 1. All intermediates fit in int64, else
     ``ValueError``.
     """
+    m, reduced = np.asarray(mant), index_frac(spec, frac)
+    m = m if m.dtype == object else m.astype(np.int64)
+    if reduced < frac:
+        m, frac = m >> (int(frac) - reduced), reduced
     p, q, r, m_lo, m_hi = _index_coefficients(spec, int(frac))
-    m = np.clip(np.asarray(mant, dtype=np.int64), m_lo, m_hi)
+    unclipped = m
+    m = np.clip(m, m_lo, m_hi).astype(np.int64) if m.dtype == object else np.clip(m, m_lo, m_hi)
     raw = (m * p - q) // r
     counter = COUNTER.get()
     if counter is not None:
         beyond = np.zeros(raw.shape, dtype=bool)
         if spec.function in UNBOUNDED_ABOVE:
             beyond |= raw >= spec.size
-        if spec.function in UNBOUNDED_BELOW:
-            beyond |= raw < 0
+        if spec.function in UNBOUNDED_BELOW:  # m_lo itself may read entry 0 (lo on the input's grid)
+            beyond |= (raw < 0) | (unclipped < m_lo)
         if beyond.any():
             counter(beyond, 0, spec)
     return np.clip(raw, 0, spec.size - 1)

@@ -13,6 +13,7 @@ from fpgalab.ir import nodes as ir
 pytestmark = pytest.mark.tf
 
 keras = pytest.importorskip("keras")
+tf = pytest.importorskip("tensorflow")
 
 
 def _classifier(classes: int, seed: int = 0):
@@ -123,6 +124,24 @@ def test_table_input_beyond_its_range_is_counted():
     tables = [o for o in report.overflows if o.role == "table input"]
     assert len(tables) == 1 and tables[0].samples == 3
     assert "tables={'reciprocal'" in tables[0].fix
+
+
+def test_log_and_expm1_tables_count_inputs_out_of_range_and_elu_does_not():
+    """log of values beyond its table (and of negatives), expm1 of large values: table overflows;
+    ELU computes expm1 of large positive inputs too but throws it away, so nothing is counted."""
+    x = np.full((10, 4), 0.5, np.float32)
+    x[:2, 0] = 20.0  # beyond log's [0, 16) and expm1's [-8, 8)
+    x[2, 1] = -3.0  # below log's domain
+    for fn, samples in (
+        (lambda a: tf.math.log(a), 3),
+        (lambda a: tf.math.expm1(a), 2),
+        (lambda a: keras.activations.elu(a), 0),
+    ):
+        design = fpgalab.compile(fn, x[:1], precision="ap_fixed<24,12>")
+        tables = [o for o in design.accuracy(x).overflows if o.role == "table input"]
+        assert sum(o.samples for o in tables) == samples
+        if samples:
+            assert "tables={'" in tables[0].fix
 
 
 def test_weight_that_does_not_fit_its_type_is_named():

@@ -69,6 +69,11 @@ def test_hls_project_files(tmp_path):
         ("conv2d_8", "ap_fixed<16,6>"),
         ("chain_8", "ap_fixed<12,4,AP_RND_CONV,AP_SAT>"),
         ("conv2d_8", "float32"),
+        # 48- and 64-bit types: products of 96 and 128 bits, simulated on Python integers, against ap_fixed.h
+        ("dense_8", {"default": "ap_fixed<48,16>", "accum": "ap_fixed<64,24>"}),
+        ("conv2d_8", {"default": "ap_fixed<64,20,AP_RND_CONV,AP_SAT>", "accum": "ap_fixed<64,24,AP_RND,AP_SAT>"}),
+        ("softmax_8", {"default": "ap_fixed<48,16>", "accum": "ap_fixed<64,30>"}),
+        ("chain_8", "ap_ufixed<64,8,AP_RND_INF,AP_SAT_SYM>"),
     ],
 )
 def test_hls_csim_matches_simulator(tmp_path, name, precision):

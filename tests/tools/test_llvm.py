@@ -19,9 +19,9 @@ from fpgalab.sim.functional import run_kernel
 FIXED_CASES = ["vecmul_8", "dense_8", "softmax_8", "conv2d_8", "maxpool_8", "chain_8", "mnist_softmax"]
 
 
-def _check(design, samples=3):
+def _check(design, samples=3, lanes=1, threads=1):
     inputs = make_inputs(design, samples)
-    got = LlvmKernel(design).run_outputs(inputs)
+    got = LlvmKernel(design, lanes=lanes, threads=threads).run_outputs(inputs)
     want = run_kernel(design.kernel, inputs, design._context())
     for name, array in got.items():
         expected = np.broadcast_to(want[name].array, array.shape)
@@ -47,6 +47,62 @@ def test_llvm_rounding_and_saturation_modes():
     _check(case("softmax_64").design(precision="ap_fixed<12,4,AP_RND_CONV,AP_SAT>"))
     _check(case("chain_8").design(precision="ap_ufixed<10,3,AP_RND_INF,AP_SAT_SYM>"))
     _check(case("conv2d_8").design(precision={"default": "ap_fixed<10,3,AP_RND,AP_SAT>", "accum": "ap_fixed<14,5>"}))
+
+
+@pytest.mark.parametrize(
+    "name, precision",
+    [
+        ("dense_8", {"default": "ap_fixed<48,16>", "accum": "ap_fixed<64,24>"}),
+        ("conv2d_8", {"default": "ap_fixed<64,20,AP_RND_CONV,AP_SAT>", "accum": "ap_fixed<64,24,AP_RND,AP_SAT>"}),
+        ("softmax_8", {"default": "ap_fixed<48,16>", "accum": "ap_fixed<64,30>"}),
+    ],
+)
+def test_llvm_wide_types_equal_simulator(name, precision):
+    """48- and 64-bit types: 128-bit products in LLVM's i128, Python integers in the simulator."""
+    _check(case(name).design(precision=precision), samples=5)
+    _check(case(name).design(precision=precision), samples=5, lanes=8, threads=2)
+
+
+@pytest.mark.parametrize("name", FIXED_CASES)
+def test_llvm_vector_lanes_equal_simulator(name):
+    """Samples in vector lanes (the fast simulator): 37 samples, two threads, a partial last group."""
+    _check(case(name).design(), samples=37, lanes=16, threads=2)
+
+
+def test_llvm_lanes_at_hls4ml_precision_and_saturating_accumulators():
+    hls4ml = {"default": "ap_fixed<16,6>", "accum": "ap_fixed<16,6>"}
+    _check(case("lenet5").design(precision=hls4ml), samples=20, lanes=16, threads=2)
+    saturating = {"default": "ap_fixed<10,3,AP_RND,AP_SAT>", "accum": "ap_fixed<12,4,AP_RND_CONV,AP_SAT>"}
+    _check(case("conv2d_8").design(precision=saturating), samples=40, lanes=8, threads=2)
+    _check(case("chain_8").design(precision="ap_ufixed<10,3,AP_RND_INF,AP_SAT_SYM>"), samples=17, lanes=16)
+
+
+def test_simulate_engines_give_the_same_bits():
+    design = case("jet_mlp").design(precision={"default": "ap_fixed<16,6>", "accum": "ap_fixed<12,4>"})
+    x = np.random.default_rng(5).uniform(-4, 4, (50, 16)).astype(np.float32)
+    fast = design.simulate(x, engine="llvm")
+    assert np.array_equal(fast, design.simulate(x, engine="numpy"))
+    assert np.array_equal(fast[:1], design.simulate(x[:1], engine="llvm"))
+
+
+def test_simulate_engine_errors_say_what_is_allowed():
+    fixed, floating = case("dense_8").design(), case("dense_8").design(precision="float32")
+    x = np.zeros(fixed.example_shapes[0], np.float32)
+    with pytest.raises(ValueError, match="engine must be one of 'auto', 'numpy', 'llvm'"):
+        fixed.simulate(x, engine="gpu")
+    with pytest.raises(ValueError, match="fixed-point designs only"):
+        floating.simulate(x, engine="llvm")
+
+
+def test_auto_engine_compiles_only_large_fixed_point_batches():
+    from fpgalab.engines import JIT_WORK, batch_work, choose_engine  # noqa: PLC0415
+
+    lenet = case("lenet5").design()
+    per_sample = batch_work(lenet.kernel, 1)
+    assert per_sample == 24 * 24 * 6 * 25 + 8 * 8 * 16 * 150 + 256 * 120 + 120 * 84 + 84 * 10
+    assert choose_engine("auto", lenet.kernel, 10) == "numpy"
+    assert choose_engine("auto", lenet.kernel, JIT_WORK // per_sample + 1) == "llvm"
+    assert choose_engine("auto", case("lenet5").design(precision="float32").kernel, 10**6) == "numpy"
 
 
 def test_llvm_lenet5_jit_time():

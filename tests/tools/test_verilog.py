@@ -40,6 +40,8 @@ def _check(design):
         ("softmax_8", {"precision": "ap_fixed<14,5,AP_RND,AP_SAT>"}),  # tables, reciprocal, rounding, saturation
         ("dense_64", {"unroll": 8, "pipeline": False}),  # unrolled, not pipelined
         ("softmax_64", {}),  # the softmax sum typed for 64 classes, the reciprocal table widened to reach it
+        ("dense_8", {"precision": {"default": "ap_fixed<48,16>", "accum": "ap_fixed<64,24>"}}),  # 96-bit products
+        ("softmax_8", {"precision": {"default": "ap_fixed<48,16>", "accum": "ap_fixed<64,30>"}}),
     ],
 )
 def test_rtl_equals_simulator(name, options):

@@ -290,7 +290,7 @@ def test_float_op(vu9p, z7020, ecp5, s10):
     for kind in costs.FLOAT_OPS:
         assert costs.float_op(kind, vu9p).formula
     with pytest.raises(ValueError):
-        costs.float_op("log", vu9p)
+        costs.float_op("atan2", vu9p)
 
 
 def test_control(vu9p, ecp5):

@@ -11,11 +11,13 @@ ROMs filled with ``fpgalab.sim.tables.table_mantissas`` and indexed by ``table_i
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 from fpgalab.backends.program import Acc, IAdd, IDiv, ILit, IMul, IRead, IVar, Lit, Prev, Valid, op_type, value_type
 from fpgalab.ir import nodes as ir
 from fpgalab.ir.types import BOOL, FLOAT32, BoolType, FixedType, FloatType
 from fpgalab.sim import tables
+from fpgalab.sim.elementwise import rounding_type
 from fpgalab.sim.tables import _index_coefficients
 from fpgalab.sim.values import constant_value
 
@@ -242,6 +244,8 @@ class CppExpressions:
             return f"fp_abs<{r}>({args[0]})"
         if op == "div":
             return self.divide(expr, args, arg_types, result)
+        if op in ir.ROUNDING_OPS:
+            return self.round_to_integer(op, args[0], arg_types[0], result)
         if op in ir.TABLE_OPS:
             function = self.table(ir.TABLE_OPS[op], arg_types[0], result)
             return f"{function}({args[0]})"
@@ -257,12 +261,35 @@ class CppExpressions:
         function = self.table("reciprocal", arg_types[1], table_type)
         return f"{r}({args[0]} * {function}({args[1]}))"
 
+    def round_to_integer(self, op: str, x: str, source: FixedType, result) -> str:
+        """floor and round: an assignment to an integer type (AP_TRN, AP_RND_CONV); ceil: ``-floor(-x)``."""
+        whole = rounding_type(source)
+        if op == "round":
+            whole = replace(whole, quant="AP_RND_CONV")
+        r, w = self.name(result), self.name(whole)
+        if op == "ceil":
+            return f"{r}(-{w}(-{x}))"
+        return f"{r}({w}({x}))"
+
     @staticmethod
     def float_operation(op: str, args: list[str]) -> str:
         if op in ("add", "sub", "mul", "div"):
             symbol = {"add": "+", "sub": "-", "mul": "*", "div": "/"}[op]
             return f"float({args[0]} {symbol} {args[1]})"
-        functions = {"exp": "std::exp", "tanh": "std::tanh", "sqrt": "std::sqrt", "neg": "-", "abs": "std::fabs"}
+        functions = {
+            "exp": "std::exp",
+            "tanh": "std::tanh",
+            "sqrt": "std::sqrt",
+            "neg": "-",
+            "abs": "std::fabs",
+            "expm1": "std::expm1",
+            "log": "std::log",
+            "log1p": "std::log1p",
+            "erf": "std::erf",
+            "floor": "std::floor",
+            "ceil": "std::ceil",
+            "round": "std::nearbyint",  # ties to even in the default rounding mode
+        }
         if op in functions:
             return f"float({functions[op]}({args[0]}))"
         if op == "logistic":
@@ -279,13 +306,17 @@ class CppExpressions:
         key = (function, in_type, out_type)
         if key not in self.tables_needed:
             self.types.update((in_type, out_type))
+            reduced = tables.index_input_type(self.ctx.tables[function], in_type)
+            if reduced is not None:
+                self.types.add(reduced)
             self.tables_needed[key] = f"table_{function}_{len(self.tables_needed)}"
         return self.tables_needed[key]
 
 
 def table_function(name: str, function: str, in_type: FixedType, out_type: FixedType, spec) -> list[str]:
     """A ROM of ``table_mantissas`` and the function indexing it by ``table_index``'s integer formula."""
-    p, q, r, m_lo, m_hi = _index_coefficients(spec, in_type.frac)
+    reduced = tables.index_input_type(spec, in_type)  # the bits the index reads (tables.index_frac)
+    p, q, r, m_lo, m_hi = _index_coefficients(spec, (reduced or in_type).frac)
     rom = tables.table_mantissas(spec, out_type)
     out_name, in_name = cpp_type_name(out_type), cpp_type_name(in_type)
     values = [str(int(m)) for m in rom]
@@ -297,7 +328,11 @@ def table_function(name: str, function: str, in_type: FixedType, out_type: Fixed
         f"  static const {raw_int_type(out_type)} rom[{spec.size}] = {{  // mantissas of {out_type}",
         *[f"    {row}," for row in rows],
         "  };",
-        "  long long m = fp_mantissa(x);",
+        *(
+            [f"  {cpp_type_name(reduced)} xr = x;", "  long long m = fp_mantissa(xr);"]
+            if reduced
+            else ["  long long m = fp_mantissa(x);"]
+        ),
         f"  if (m < {int_literal(m_lo)}) m = {int_literal(m_lo)};",
         f"  if (m > {int_literal(m_hi)}) m = {int_literal(m_hi)};",
         f"  long long t = m * {p}LL - {int_literal(q)};",

@@ -26,6 +26,8 @@ from fpgalab.schedule.network import network_layers
 class ParallelCppKernel(CppKernel):
     """``CppKernel`` with hls4ml's io_parallel pragmas."""
 
+    writes_loops = False  # a loop layer is refused by name (backends.program.recurrent)
+
     def __init__(self, design):
         super().__init__(design)
         self.net = {}

@@ -30,6 +30,7 @@ from fpgalab.backends.hls.expressions import (
     raw_int_type,
     table_function,
 )
+from fpgalab.backends.hls.recurrent import LoopCpp
 from fpgalab.backends.hls.testbench import MAKEFILE, RUN_HLS_TCL, default_ap_types, testbench
 from fpgalab.backends.naming import Namer
 from fpgalab.backends.stimulus import test_inputs
@@ -45,17 +46,20 @@ class CppKernel:
     """The C++ of one design: names, types, tables and every layer function."""
 
     label_prefix = ""  # loop labels are L_<prefix><loop>: unique where several layers share a function
+    writes_loops = True  # an ir.Loop becomes a for loop around its cell (backends.hls.recurrent)
 
-    def __init__(self, design):
+    def __init__(self, design, shared=None):
+        """``shared``: the kernel whose C++ this one is part of (a loop's body): names, types and
+        tables are then shared, so each is written once."""
         self.design = design
         self.kernel = design.kernel
         self.schedule = design.schedule
         self.ctx = prog.TypeContext(dict(design.options.tables), design.options.table_type)
-        self.programs = prog.kernel_programs(self.kernel, self.ctx.tables, self.ctx.table_type)
+        self.programs = prog.kernel_programs(self.kernel, self.ctx.tables, self.ctx.table_type, self.writes_loops)
         self.buffer_types = {name: buf.dtype for name, buf in self.kernel.buffers().items()}
         self.shapes = {name: tuple(buf.shape) for name, buf in self.kernel.buffers().items()}
         self.storage = prog.storage_buffers(self.kernel)
-        self.names = Namer()
+        self.names = shared.names if shared else Namer()
         self.top = self.names(self.kernel.name, "kernel")
         self.buffer_names = {name: self.names(name, "buf") for name in self.kernel.buffers()}
         self.layer_names = {p.name: self.names(f"layer_{p.name}") for p in self.programs}
@@ -65,6 +69,10 @@ class CppKernel:
         self.constants = {c.name for c in self.kernel.constants}
         self.inputs = [i.name for i in self.kernel.inputs]
         self.raw = frozenset(c.name for c in self.kernel.constants if isinstance(c.dtype, FixedType))
+        self.loop_bodies: list = shared.loop_bodies if shared else []  # the CppKernel of each loop's body
+        if shared:
+            shared.types |= self.types
+            self.types, self.tables = shared.types, shared.tables
 
     # ---- layer functions
     def parameters(self, program) -> list[str]:
@@ -80,6 +88,11 @@ class CppKernel:
         return f"{prefix}{element} {self.buffer_names[name]}{dims}"
 
     def layer_function(self, program, out: Emitter) -> None:
+        if isinstance(program, prog.LoopProgram):
+            loop = LoopCpp(self, program.node, CppKernel)
+            self.loop_bodies.append(loop.body)
+            loop.emit(out, self.parameters(program))
+            return
         params = self.parameters(program)
         args = ", ".join(self.declaration(p, p != program.output) for p in params)
         layer = self.schedule.layer(program.name)
@@ -199,18 +212,22 @@ class CppKernel:
     def top_function(self, out: Emitter) -> None:
         with out.block(f"{self.top_signature()} {{"):
             self.top_pragmas(out)
-            for name in self.inputs + list(dict.fromkeys(self.outputs)):
+            self.top_function_body(out)
+
+    def top_function_body(self, out: Emitter) -> None:
+        """The top function's buffers and layer calls (a loop's cell function is this, without interface)."""
+        for name in self.inputs + list(dict.fromkeys(self.outputs)):
+            self.buffer_pragmas(name, out)
+        for name in sorted(self.constants):
+            if any(name == r.buffer for p in self.programs for r in p.reads):
                 self.buffer_pragmas(name, out)
-            for name in sorted(self.constants):
-                if any(name == r.buffer for p in self.programs for r in p.reads):
-                    self.buffer_pragmas(name, out)
-            locals_ = [p.output for p in self.programs if p.output not in self.outputs]
-            for name in locals_:
-                out.line(f"FPGALAB_LOCAL {self.declaration(name, False)};")
-                self.buffer_pragmas(name, out)
-            for program in self.programs:
-                params = ", ".join(self.buffer_names[p] for p in self.parameters(program))
-                out.line(f"{self.layer_names[program.name]}({params});")
+        locals_ = [p.output for p in self.programs if p.output not in self.outputs]
+        for name in locals_:
+            out.line(f"FPGALAB_LOCAL {self.declaration(name, False)};")
+            self.buffer_pragmas(name, out)
+        for program in self.programs:
+            params = ", ".join(self.buffer_names[p] for p in self.parameters(program))
+            out.line(f"{self.layer_names[program.name]}({params});")
 
     # ---- files
     def kernel_cpp(self) -> str:
@@ -280,6 +297,9 @@ def write_project(design, folder: Path, inputs=None, kernel_class=None) -> dict:
     files = {"kernel.cpp": cpp.kernel_cpp(), "kernel.h": cpp.kernel_h(), "fpgalab_support.h": SUPPORT_HEADER}
     for const in design.kernel.constants:
         files[f"weights/{cpp.buffer_names[const.name]}.h"] = cpp.weights_header(const)
+    for body in cpp.loop_bodies:  # the weights of each loop's cell
+        for const in body.kernel.constants:
+            files[f"weights/{body.buffer_names[const.name]}.h"] = body.weights_header(const)
     files["tb_data.h"], files["tb.cpp"] = testbench(cpp, arrays)
     device = load_device(design.options.device)
     files["run_hls.tcl"] = RUN_HLS_TCL.format(top=cpp.top, part=device.part, period=1000.0 / design.options.clock_mhz)

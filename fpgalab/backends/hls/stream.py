@@ -45,6 +45,8 @@ class StreamExpressions(CppExpressions):
 class StreamCppKernel(CppKernel):
     """``CppKernel`` arranged as hls4ml's io_stream: one dataflow process per layer."""
 
+    writes_loops = False  # a loop layer is refused by name (backends.program.recurrent)
+
     def __init__(self, design):
         super().__init__(design)
         by_node = {p.name: p for p in self.programs}

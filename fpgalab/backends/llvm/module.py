@@ -23,21 +23,28 @@ from llvmlite import ir as ll
 from fpgalab.backends import fixplan as fp
 from fpgalab.backends import program as prog
 from fpgalab.backends.datapath import Value, table_words
-from fpgalab.backends.llvm.values import F32, I1, LlvmOps, LlvmValues, memory_type
+from fpgalab.backends.llvm.metadata import loop_metadata
+from fpgalab.backends.llvm.recurrent import LoopBuilder
+from fpgalab.backends.llvm.values import F32, I1, LlvmOps, LlvmValues, clamped_row, memory_type, word_value
 from fpgalab.backends.naming import Namer
-from fpgalab.ir.types import BOOL, FixedType, FloatType
+from fpgalab.ir import nodes as ir
+from fpgalab.ir.types import FixedType, FloatType
 from fpgalab.sim.fixed import from_float
 
 I32, I64 = ll.IntType(32), ll.IntType(64)
+LANE = "%lane"  # the lane variable in a statement's loop environment
 
 
 class KernelBuilder:
     """Builds the module of one design."""
 
-    def __init__(self, design, metadata: bool = True):
+    def __init__(self, design, metadata: bool = True, lanes: int = 1):
         self.design, self.kernel, self.metadata = design, design.kernel, metadata
+        self.lanes = lanes  # samples per call (see ``lane_loop``); the exported module has 1
         self.ctx = prog.TypeContext(dict(design.options.tables), design.options.table_type)
-        self.programs = prog.kernel_programs(self.kernel, self.ctx.tables, self.ctx.table_type)
+        self.programs = prog.kernel_programs(self.kernel, self.ctx.tables, self.ctx.table_type, loops=True)
+        self.constants = {c.name: c for c in self.kernel.constants}  # with each loop body's (LoopBuilder)
+        self.step_env: dict = {}  # the step variable t while a loop's body is built
         self.types = {name: buf.dtype for name, buf in self.kernel.buffers().items()}
         self.shapes = {name: tuple(buf.shape) for name, buf in self.kernel.buffers().items()}
         self.storage = prog.storage_buffers(self.kernel)
@@ -46,7 +53,10 @@ class KernelBuilder:
         self.inputs = [i.name for i in self.kernel.inputs]
         self.outputs = [o for o in dict.fromkeys(self.storage[o] for o in self.kernel.outputs) if o not in self.inputs]
         arguments = [ll.PointerType(memory_type(self.types[n])) for n in self.inputs + self.outputs]
+        if lanes > 1:  # intermediate buffers in memory the caller gives, so that threads do not share them
+            arguments.append(ll.PointerType(ll.IntType(8)))
         self.function = ll.Function(self.module, ll.FunctionType(ll.VoidType(), arguments), self.module.name)
+        self.scratch_bytes = 0
         self.pointers = {}
         for arg, name in zip(self.function.args, self.inputs + self.outputs):
             arg.name = self.names(name, "buf")
@@ -55,16 +65,20 @@ class KernelBuilder:
         self.tables: dict = {}
         self.declared: dict = {}
         self.loop_ids = 0
+        self.produced = {n.name for n in self.kernel.nodes}
 
     # ---- module-level objects
     def buffer(self, name: str):
         """A pointer to the first element of storage buffer ``name``."""
         if name not in self.pointers:
             dtype, size = self.types[name], int(np.prod(self.shapes[name], dtype=np.int64))
+            if self.lanes > 1 and name not in self.constants:
+                self.pointers[name] = self.scratch_buffer(memory_type(dtype), size * self.lanes)
+                return self.pointers[name]
             array = ll.ArrayType(memory_type(dtype), size)
             glob = ll.GlobalVariable(self.module, array, self.names(name, "buf"))
             glob.linkage = "internal"
-            constant = next((c for c in self.kernel.constants if c.name == name), None)
+            constant = self.constants.get(name)
             if constant is not None:
                 glob.global_constant = True
                 glob.initializer = ll.Constant(array, self.constant_words(constant))
@@ -72,6 +86,15 @@ class KernelBuilder:
                 glob.initializer = ll.Constant(array, None)
             self.pointers[name] = glob.gep([ll.Constant(I32, 0), ll.Constant(I32, 0)])
         return self.pointers[name]
+
+    def scratch_buffer(self, word, size: int):
+        """A pointer to ``size`` words of ``word`` in the scratch argument, 64-byte aligned."""
+        offset = self.scratch_bytes
+        word_bytes = 4 if isinstance(word, ll.FloatType) else word.width // 8
+        self.scratch_bytes += -(-size * word_bytes // 64) * 64
+        with self.builder.goto_entry_block():
+            start = self.builder.gep(self.function.args[-1], [ll.Constant(I64, offset)])
+            return self.builder.bitcast(start, ll.PointerType(word))
 
     @staticmethod
     def constant_words(constant) -> list:
@@ -119,8 +142,8 @@ class KernelBuilder:
             return ll.Constant(I32, expr.value)
         if isinstance(expr, prog.IVar):
             return env[expr.name]
-        if isinstance(expr, prog.IRead):
-            return self.row(expr)
+        if isinstance(expr, prog.IRead):  # a table row read from data (an Embedding's id)
+            return clamped_row(self.builder, self.values, expr)
         if isinstance(expr, prog.IAdd):
             total = self.index(expr.terms[0], env)
             for term in expr.terms[1:]:
@@ -131,23 +154,6 @@ class KernelBuilder:
         if isinstance(expr, prog.IDiv):
             return b.sdiv(self.index(expr.arg, env), ll.Constant(I32, expr.divisor))
         return b.srem(self.index(expr.arg, env), ll.Constant(I32, expr.divisor))
-
-    def row(self, ix) -> ll.Value:
-        """The table row an id names: the id's integer part, clamped to ``0 .. limit-1`` (XLA's gather)."""
-        b = self.builder
-        value = self.values.read_value(ix.read)
-        if isinstance(value.dtype, FixedType):
-            fx = self.values.fixed(value)
-            whole = fp.resize(self.values.ops, fx.value, 64)
-            whole = (
-                b.ashr(whole, ll.Constant(I64, fx.frac)) if fx.frac > 0 else b.shl(whole, ll.Constant(I64, -fx.frac))
-            )
-        else:
-            whole = b.fptosi(value.payload, I64)
-        low, high = ll.Constant(I64, 0), ll.Constant(I64, ix.limit - 1)
-        whole = b.select(b.icmp_signed("<", whole, low), low, whole)
-        whole = b.select(b.icmp_signed(">", whole, high), high, whole)
-        return b.trunc(whole, I32)
 
     def flat(self, buffer: str, index: tuple, env: dict):
         shape = self.shapes[buffer]
@@ -175,9 +181,9 @@ class KernelBuilder:
         valid = self.read_valid(read, env) if read.guards else None
         if valid is not None:
             flat = b.select(valid, flat, ll.Constant(I32, 0))
-        word = b.load(b.gep(self.buffer(read.buffer), [b.sext(flat, I64)]))
+        word = b.load(self.element(read.buffer, flat))
         dtype = self.types[read.buffer]
-        value = self.word_value(word, dtype, values.ops)
+        value = word_value(word, dtype, values.ops)
         if read.fill is None:
             return value
         value = values.convert(value, read.fill.dtype)
@@ -186,14 +192,6 @@ class KernelBuilder:
             chosen = fp.choose(values.ops, valid, value.payload, fill.payload)
             return Value(fp.to_type(values.ops, chosen, read.fill.dtype), read.fill.dtype)
         return Value(b.select(valid, value.payload, fill.payload), read.fill.dtype)
-
-    @staticmethod
-    def word_value(word, dtype, ops) -> Value:
-        if isinstance(dtype, FixedType):
-            return Value(fp.from_bits(ops, ops.trunc(word, dtype.width), dtype), dtype)
-        if isinstance(dtype, FloatType):
-            return Value(word, dtype)
-        return Value(ops.trunc(word, 1), BOOL)
 
     def store(self, buffer: str, index: tuple, value: Value, ops) -> None:
         b = self.builder
@@ -208,40 +206,30 @@ class KernelBuilder:
             word = value.payload
         else:
             word = b.zext(value.payload, word_type)
-        b.store(word, b.gep(self.buffer(buffer), [b.sext(flat, I64)]))
+        b.store(word, self.element(buffer, flat))
+
+    def element(self, buffer: str, flat):
+        """A pointer to element ``flat`` of ``buffer`` (of the current lane, for a buffer of samples)."""
+        b = self.builder
+        if self.lanes > 1 and buffer not in self.constants:
+            flat = b.add(b.mul(flat, ll.Constant(I32, self.lanes)), self.env[LANE])
+        return b.gep(self.buffer(buffer), [b.sext(flat, I64)])
+
+    def lane_loop(self, label: str, statement) -> None:
+        """Run ``statement`` once per lane: with ``lanes`` > 1 the module computes that many samples at
+        once, each buffer of samples laid out element-major (``[element][lane]``), so that LLVM
+        vectorises every statement across samples; weights and tables stay single."""
+        if self.lanes == 1:
+            statement()
+            return
+
+        def body(lane):
+            self.env[LANE] = lane
+            statement()
+
+        self.counted_loop(label, self.lanes, body)
 
     # ---- loops
-    def loop_metadata(self, layer: str, loop, schedule_loop, pipelined: bool, ii: int, sequential_pipeline_off: bool):
-        self.loop_ids += 1
-        label = f"{self.names(layer, 'layer')}.{loop.name}#{self.loop_ids}"
-        props = [
-            self.module.add_metadata(
-                [ll.MetaDataString(self.module, "fpgalab.loop"), ll.MetaDataString(self.module, label)]
-            )
-        ]
-        md = self.module.add_metadata
-        if schedule_loop is not None:
-            if pipelined:
-                props.append(
-                    md([ll.MetaDataString(self.module, "llvm.loop.pipeline.initiationinterval"), ll.Constant(I32, ii)])
-                )
-            elif schedule_loop.unroll == schedule_loop.trip:
-                props.append(md([ll.MetaDataString(self.module, "llvm.loop.unroll.full")]))
-            elif sequential_pipeline_off:
-                props.append(md([ll.MetaDataString(self.module, "llvm.loop.pipeline.disable"), ll.Constant(I1, 1)]))
-            if 1 < schedule_loop.unroll < schedule_loop.trip:
-                props.append(
-                    md(
-                        [
-                            ll.MetaDataString(self.module, "llvm.loop.unroll.count"),
-                            ll.Constant(I32, schedule_loop.unroll),
-                        ]
-                    )
-                )
-        node = md(props)
-        node.operands = (node,) + tuple(node.operands)  # a loop ID refers to itself
-        return node
-
     def counted_loop(self, label: str, trip: int, body, metadata=None) -> None:
         """``for (v = 0; v < trip; v++) body(v)`` as a do-while (trip >= 2)."""
         b = self.builder
@@ -260,12 +248,20 @@ class KernelBuilder:
         variable.add_incoming(following, b.block)
         b.position_at_end(after)
 
-    def layer(self, program: prog.LayerProgram) -> None:
-        scheduled = self.design.schedule.layer(program.name).loops if self.metadata else ()  # only for metadata
+    def layer(self, program: prog.LayerProgram, layer_schedule=None, directives=None) -> None:
+        """Build one layer; ``layer_schedule`` and ``directives`` default to the design's for it
+        (a loop's body layers and its copies pass their own, or None: no loop directives)."""
+        if directives is None and program.name in self.produced:
+            layer_schedule, directives = (
+                self.design.schedule.layer(program.name),
+                self.kernel.node(program.name).directives,
+            )
+        directives = directives or ir.DEFAULT_DIRECTIVES
+        scheduled = layer_schedule.loops if self.metadata and layer_schedule is not None else ()  # only for metadata
         loops = {lp.name: lp for lp in scheduled}
         pipelined = [lp.name for lp in scheduled if lp.role == "pipelined"]
-        ii = self.kernel.node(program.name).directives.ii
-        self.env = {}
+        ii = directives.ii
+        self.env = dict(self.step_env)
         values = LlvmValues(self, program, lambda k: self.load(program.reads[k], values))
         self.values = values  # a row chosen by a value read (``row``) reads it through them
         acc_slot = None
@@ -273,19 +269,25 @@ class KernelBuilder:
             with self.builder.goto_entry_block():
                 acc_type = program.acc_type
                 word = F32 if isinstance(acc_type, FloatType) else ll.IntType(acc_type.width)
-                acc_slot = self.builder.alloca(word, name=self.names.fresh(f"acc_{program.name}"))
+                slot_type = word if self.lanes == 1 else ll.ArrayType(word, self.lanes)
+                acc_slot = self.builder.alloca(slot_type, name=self.names.fresh(f"acc_{program.name}"))
+
+        def acc_pointer():
+            if self.lanes == 1:
+                return acc_slot
+            return self.builder.gep(acc_slot, [ll.Constant(I32, 0), self.env[LANE]])
 
         def acc_value() -> Value:
-            word = self.builder.load(acc_slot)
+            word = self.builder.load(acc_pointer())
             if isinstance(program.acc_type, FixedType):
                 return Value(fp.from_bits(values.ops, word, program.acc_type), program.acc_type)
             return Value(word, program.acc_type)
 
         def acc_store(value: Value):
             if isinstance(program.acc_type, FixedType):
-                self.builder.store(fp.quantize(values.ops, value.payload, program.acc_type), acc_slot)
+                self.builder.store(fp.quantize(values.ops, value.payload, program.acc_type), acc_pointer())
             else:
-                self.builder.store(value.payload, acc_slot)
+                self.builder.store(value.payload, acc_pointer())
 
         def epilogue():
             values.acc = acc_value() if program.acc_kind else None
@@ -312,45 +314,51 @@ class KernelBuilder:
                 combined = Value(fp.add(values.ops, acc.payload, values.fixed(step)), program.acc_type)
             acc_store(combined)
 
+        label = self.names(program.name, "layer")
+
         def level(depth: int):
             if depth == len(program.spatial) and program.acc_kind:
-                acc_store(values.convert(values.value(program.init), program.acc_type))
+                self.lane_loop(
+                    f"{label}.init", lambda: acc_store(values.convert(values.value(program.init), program.acc_type))
+                )
             if depth == len(program.loops):
                 if program.acc_kind:
-                    accumulate()
+                    self.lane_loop(f"{label}.mac", accumulate)
                     if not program.reduction:
-                        epilogue()
+                        self.lane_loop(f"{label}.out", epilogue)
                 else:
-                    epilogue()
+                    self.lane_loop(f"{label}.out", epilogue)
                 return
             loop = program.loops[depth]
             metadata = None
             if self.metadata:
                 scheduled = loops.get(loop.name)
-                metadata = self.loop_metadata(
-                    program.name,
-                    loop,
+                self.loop_ids += 1
+                metadata = loop_metadata(
+                    self.module,
+                    f"{self.names(program.name, 'layer')}.{loop.name}#{self.loop_ids}",
                     scheduled,
                     bool(pipelined) and loop.name == pipelined[-1],
                     ii,
-                    scheduled is not None
-                    and scheduled.role == "sequential"
-                    and not self.kernel.node(program.name).directives.pipeline,
+                    scheduled is not None and scheduled.role == "sequential" and not directives.pipeline,
                 )
 
             def body(variable):
                 self.env[loop.name] = variable
                 level(depth + 1)
 
-            self.counted_loop(f"{self.names(program.name, 'layer')}.{loop.name}", loop.trip, body, metadata)
+            self.counted_loop(f"{label}.{loop.name}", loop.trip, body, metadata)
             if depth == len(program.spatial) and program.acc_kind and program.reduction:
-                epilogue()
+                self.lane_loop(f"{label}.out", epilogue)
 
         level(0)
 
     def build(self) -> ll.Module:
         for program in self.programs:
-            self.layer(program)
+            if isinstance(program, prog.LoopProgram):
+                LoopBuilder(self, program.node).build()
+            else:
+                self.layer(program)
         self.builder.ret_void()
         return self.module
 

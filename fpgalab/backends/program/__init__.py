@@ -20,8 +20,7 @@ the buffer that stores the data (a reshape reads its source with the flat index 
 Loops of trip 1 do not exist: their variable is 0.
 """
 
-from fpgalab.backends.program.build import PROGRAMS
-from fpgalab.backends.program.chains import kernel_programs, layer_chains, layer_program, storage_buffers
+from fpgalab.backends.program.build import PROGRAMS, layer_program
 from fpgalab.backends.program.index import (
     IAdd,
     IDiv,
@@ -37,11 +36,14 @@ from fpgalab.backends.program.index import (
     i_mul,
     i_vars,
 )
+from fpgalab.backends.program.kernel import kernel_programs, layer_chains, storage_buffers
+from fpgalab.backends.program.recurrent import LoopProgram
 from fpgalab.backends.program.values import Acc, LayerProgram, Lit, Prev, Read, TypeContext, Valid, op_type, value_type
 
 __all__ = [
     "IRead",
     "PROGRAMS",
+    "LoopProgram",
     "kernel_programs",
     "layer_chains",
     "layer_program",

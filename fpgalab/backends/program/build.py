@@ -4,10 +4,25 @@ from __future__ import annotations
 
 import numpy as np
 
-from fpgalab.backends.program.index import ILit, IRead, IVar, i_add, i_div, i_mod, i_mul, i_vars
-from fpgalab.backends.program.values import Acc, Lit, Read, TypeContext, Valid
+from fpgalab.backends.program.index import (
+    IAdd,
+    IDiv,
+    ILit,
+    IMod,
+    IMul,
+    IRead,
+    IVar,
+    i_add,
+    i_div,
+    i_mul,
+    i_vars,
+    reindex,
+    unflat_index,
+)
+from fpgalab.backends.program.recurrent import loop_program
+from fpgalab.backends.program.values import Acc, LayerProgram, Lit, Prev, Read, TypeContext, Valid
 from fpgalab.ir import nodes as ir
-from fpgalab.ir.loops import kernel_shapes
+from fpgalab.ir.loops import kernel_shapes, loop_nest
 from fpgalab.ir.types import FLOAT32, BoolType, FixedType
 from fpgalab.sim import fixed
 from fpgalab.sim.values import constant_value
@@ -20,23 +35,7 @@ def _var(loops_by_name: dict, name: str):
     return IVar(name) if loops_by_name.get(name, 1) > 1 else ILit(0)
 
 
-def _flat(index: tuple, shape: tuple):
-    flat, stride = ILit(0), 1
-    for d in reversed(range(len(shape))):
-        flat = i_add(flat, i_mul(index[d], stride))
-        stride *= int(shape[d])
-    return flat
-
-
-def _unflat(flat, shape: tuple) -> tuple:
-    out, stride = [], int(np.prod(shape, dtype=np.int64))
-    for size in shape:
-        stride //= int(size)
-        out.append(i_mod(i_div(flat, stride), int(size)) if out else i_div(flat, stride))
-    return tuple(out)
-
-
-class _Builder:
+class LayerBuilder:
     """Per-kernel facts a row needs: shapes, types, aliases (reshapes) and loop trips."""
 
     def __init__(self, kernel: ir.Kernel, ctx: TypeContext):
@@ -54,7 +53,7 @@ class _Builder:
         """A read of logical buffer ``name`` at ``index``, resolved to its storage buffer."""
         while name in self.aliases:
             source = self.aliases[name]
-            index = _unflat(_flat(index, self.shapes[name]), self.shapes[source])
+            index = reindex(index, self.shapes[name], self.shapes[source])
             name = source
         index = tuple(ILit(0) if self.shapes[name][d] == 1 else ix for d, ix in enumerate(index))
         return Read(name, index, tuple(guards), fill)
@@ -66,7 +65,7 @@ def _out_loops(node: ir.Node) -> list[str]:
     return [f"i{d}" for d in range(len(node.shape))]
 
 
-def _broadcast_index(b: _Builder, name: str, dims: tuple, trips: dict, out_names: list[str]) -> tuple:
+def _broadcast_index(b: LayerBuilder, name: str, dims: tuple, trips: dict, out_names: list[str]) -> tuple:
     source = b.shapes[name]
     return tuple(ILit(0) if size == 1 else _var(trips, out_names[d]) for d, size in zip(dims, source))
 
@@ -88,15 +87,13 @@ def _scalar(value, dtype):
 # ---- rows ------------------------------------------------------------------------------------------
 
 
-def _elementwise(node: ir.Elementwise, b: _Builder, trips: dict) -> dict:
+def _elementwise(node: ir.Elementwise, b: LayerBuilder, trips: dict) -> dict:
     names = [f"i{d}" for d in range(len(node.shape))]
-    reads = [
-        b.read(name, _broadcast_index(b, name, dims, trips, names)) for name, dims in zip(node.inputs, node.in_dims)
-    ]
+    reads = [b.read(n, _broadcast_index(b, n, dims, trips, names)) for n, dims in zip(node.inputs, node.in_dims)]
     return {"reads": reads, "epilogue": [(ir.Op("convert", (node.expr,), node.dtype), node.dtype)]}
 
 
-def _copy(node, b: _Builder, trips: dict, index: tuple, guards=(), fill=None) -> dict:
+def _copy(node, b: LayerBuilder, trips: dict, index: tuple, guards=(), fill=None) -> dict:
     read = b.read(node.inputs[0], index, guards, fill)
     return {"reads": [read], "epilogue": [(ir.Op("convert", (ir.Arg(0),), node.dtype), node.dtype)]}
 
@@ -106,16 +103,21 @@ def _transpose(node: ir.Transpose, b, trips):
 
 
 def _broadcast(node: ir.Broadcast, b, trips):
-    names = [f"i{d}" for d in range(len(node.shape))]
-    return _copy(node, b, trips, _broadcast_index(b, node.inputs[0], node.dims, trips, names))
+    return _copy(node, b, trips, _broadcast_index(b, node.inputs[0], node.dims, trips, _out_loops(node)))
 
 
 def _slice(node: ir.Slice, b, trips):
-    index = tuple(
-        i_add(i_mul(_var(trips, f"i{d}"), stride), start)
-        for d, (start, stride) in enumerate(zip(node.starts, node.strides))
-    )
-    return _copy(node, b, trips, index)
+    return _strided(node, b, trips, node.starts, node.strides)
+
+
+def _reverse(node: ir.Reverse, b, trips):  # a slice read backwards along node.dims
+    starts, strides = zip(*[(n - 1, -1) if d in node.dims else (0, 1) for d, n in enumerate(node.shape)])
+    return _strided(node, b, trips, starts, strides)
+
+
+def _strided(node, b, trips, starts, strides):
+    index = (i_add(i_mul(_var(trips, f"i{d}"), step), start) for d, (start, step) in enumerate(zip(starts, strides)))
+    return _copy(node, b, trips, tuple(index))
 
 
 def _pad(node: ir.Pad, b, trips):
@@ -138,7 +140,7 @@ def _concat(node: ir.Concat, b, trips):
     return {"reads": reads, "epilogue": [(ir.Op("convert", (expr,), node.dtype), node.dtype)]}
 
 
-def _lookup(node: ir.Lookup, b: _Builder, trips):
+def _lookup(node: ir.Lookup, b: LayerBuilder, trips):
     """Read the id, then the table row it names (clamped): one ROM read addressed by data."""
     table, ids = node.inputs
     id_rank = len(b.shapes[ids])
@@ -149,7 +151,7 @@ def _lookup(node: ir.Lookup, b: _Builder, trips):
     return {"reads": reads, "epilogue": [(ir.Op("convert", (ir.Arg(1),), node.dtype), node.dtype)]}
 
 
-def _mac_init(node, b: _Builder, reads: list, bias_index: tuple):
+def _mac_init(node, b: LayerBuilder, reads: list, bias_index: tuple):
     if len(node.inputs) < 3:
         return Lit(0 if isinstance(node.acc, FixedType) else 0.0, node.acc)
     reads.append(b.read(node.inputs[2], bias_index))
@@ -163,14 +165,14 @@ def _mac_step(node, reads):
     return ir.Op("mul", (ir.Op("convert", (a,), FLOAT32), ir.Op("convert", (w,), FLOAT32)), FLOAT32)
 
 
-def _dot(node: ir.Dot, b: _Builder, trips):
+def _dot(node: ir.Dot, b: LayerBuilder, trips):
     lhs, rhs = b.shapes[node.inputs[0]], b.shapes[node.inputs[1]]
     nb = len(node.lhs_batch)
     lhs_free = [d for d in range(len(lhs)) if d not in node.lhs_batch and d not in node.lhs_contract]
     rhs_free = [d for d in range(len(rhs)) if d not in node.rhs_batch and d not in node.rhs_contract]
     sizes = [int(lhs[d]) for d in node.lhs_contract]
     k = _var(trips, "k")
-    parts = _unflat(k, tuple(sizes)) if sizes else ()
+    parts = unflat_index(k, tuple(sizes)) if sizes else ()
 
     def operand(shape, batch, free, contract, free_offset):
         idx = [None] * len(shape)
@@ -190,7 +192,7 @@ def _dot(node: ir.Dot, b: _Builder, trips):
     return {"reads": reads, "acc_kind": "mac", "acc_type": node.acc, "init": init, "step": _mac_step(node, reads)}
 
 
-def _conv(node: ir.Conv, b: _Builder, trips):
+def _conv(node: ir.Conv, b: LayerBuilder, trips):
     x_name, w_name = node.inputs[0], node.inputs[1]
     kernel = b.shapes[w_name]
     spatial = len(node.strides)
@@ -225,7 +227,7 @@ def _init_lit(kind: str, init: float, dtype) -> Lit:
     return _lit(init, dtype)
 
 
-def _window_rows(node, b: _Builder, reads: list, in_type):
+def _window_rows(node, b: LayerBuilder, reads: list, in_type):
     """Accumulator, init, step and epilogue of a pool or reduce (``rows._pool``, ``rows._reduce``)."""
     is_pool = isinstance(node, ir.Pool)
     if node.kind == "sum" and isinstance(node.acc, FixedType):
@@ -267,7 +269,7 @@ def _window_rows(node, b: _Builder, reads: list, in_type):
     }
 
 
-def _pool(node: ir.Pool, b: _Builder, trips):
+def _pool(node: ir.Pool, b: LayerBuilder, trips):
     x_name = node.inputs[0]
     x_type = b.types[x_name]
     index, guards = [], []
@@ -289,7 +291,7 @@ def _pool(node: ir.Pool, b: _Builder, trips):
     return {"reads": reads, **_window_rows(node, b, reads, x_type)}
 
 
-def _reduce(node: ir.Reduce, b: _Builder, trips):
+def _reduce(node: ir.Reduce, b: LayerBuilder, trips):
     x_name = node.inputs[0]
     source = b.shapes[x_name]
     kept = [d for d in range(len(source)) if d not in node.dims]
@@ -311,6 +313,73 @@ PROGRAMS = {
     ir.Slice: _slice,
     ir.Pad: _pad,
     ir.Concat: _concat,
+    ir.Reverse: _reverse,
     ir.Lookup: _lookup,
     ir.Reshape: None,  # an alias of its input: no program (readers read the source)
+    ir.Loop: loop_program,
 }
+
+
+# ---- fused chains ------------------------------------------------------------------------------------
+
+
+def _renumber(expr, mapping: dict, producer_position: int):
+    if isinstance(expr, ir.Arg):
+        return Prev() if expr.index == producer_position else ir.Arg(mapping[expr.index])
+    if isinstance(expr, ir.Op):
+        return ir.Op(expr.op, tuple(_renumber(a, mapping, producer_position) for a in expr.args), expr.dtype)
+    return expr
+
+
+def layer_program(owner: ir.Node, fused: tuple, builder: LayerBuilder) -> LayerProgram:
+    """The program of ``owner`` and the elementwise nodes fused into it (in chain order)."""
+    shapes = builder.shapes
+    nest = [lp for lp in loop_nest(owner, shapes) if lp.trip > 1]
+    trips = {lp.name: lp.trip for lp in loop_nest(owner, shapes)}
+    parts = PROGRAMS[type(owner)](owner, builder, trips)
+    reads = list(parts["reads"])
+    epilogue = list(parts.get("epilogue") or [(ir.Op("convert", (Acc(),), owner.dtype), owner.dtype)])
+    out_names = _out_loops(owner)
+    previous = owner
+    for node in fused:
+        position = node.inputs.index(previous.name)
+        mapping = {}
+        node_names = [f"i{d}" for d in range(len(node.shape))]
+        for k, (name, dims) in enumerate(zip(node.inputs, node.in_dims)):
+            if k == position:
+                continue
+            index = _broadcast_index(
+                builder, name, dims, {n: trips.get(o, 1) for n, o in zip(node_names, out_names)}, node_names
+            )
+            index = tuple(_rename(ix, dict(zip(node_names, out_names))) for ix in index)
+            reads.append(builder.read(name, index))
+            mapping[k] = len(reads) - 1
+        expr = _renumber(node.expr, mapping, position)
+        epilogue.append((ir.Op("convert", (expr,), node.dtype), node.dtype))
+        previous = node
+    out_index = tuple(_var(trips, n) for n in out_names)
+    last = fused[-1] if fused else owner
+    return LayerProgram(
+        owner.name,
+        (owner.name,) + tuple(n.name for n in fused),
+        last.name,
+        last.dtype,
+        out_index,
+        tuple(nest),
+        tuple(reads),
+        parts.get("acc_kind", ""),
+        parts.get("acc_type"),
+        parts.get("init"),
+        parts.get("step"),
+        tuple(epilogue),
+    )
+
+
+def _rename(expr, names: dict):
+    if isinstance(expr, IVar):
+        return IVar(names.get(expr.name, expr.name))
+    if isinstance(expr, IAdd):
+        return IAdd(tuple(_rename(t, names) for t in expr.terms))
+    if isinstance(expr, (IMul, IDiv, IMod)):
+        return type(expr)(_rename(expr.arg, names), expr.factor if isinstance(expr, IMul) else expr.divisor)
+    return expr

@@ -95,6 +95,46 @@ def i_mod(a, divisor: int):
     return ILit(a.value % divisor) if isinstance(a, ILit) else IMod(a, divisor)
 
 
+def flat_index(index: tuple, shape: tuple):
+    """The row-major offset of ``index`` in an array of ``shape``."""
+    flat, stride = ILit(0), 1
+    for d in reversed(range(len(shape))):
+        flat = i_add(flat, i_mul(index[d], stride))
+        stride *= int(shape[d])
+    return flat
+
+
+def unflat_index(flat, shape: tuple) -> tuple:
+    """The index in an array of ``shape`` of row-major offset ``flat``."""
+    out, stride = [], 1
+    for size in shape:
+        stride *= int(size)
+    for size in shape:
+        stride //= int(size)
+        out.append(i_mod(i_div(flat, stride), int(size)) if out else i_div(flat, stride))
+    return tuple(out)
+
+
+def reindex(index: tuple, shape: tuple, target: tuple) -> tuple:
+    """``index`` into ``shape`` as the index of the same element in a reshape of it to ``target``.
+
+    Runs of dimensions whose sizes multiply to the same count map on their own, so a dimension
+    split in two (12 into 6 x 2) is read at ``i / 2`` and ``i % 2`` and dimensions merged into one
+    at ``i * 2 + j``; only the dimensions of a run that both splits and merges pass through one
+    offset. An index through the whole array's offset would divide by every trailing stride."""
+    out, i, j = [], 0, 0
+    while i < len(shape) and j < len(target):
+        i_end, j_end, size, size_target = i + 1, j + 1, int(shape[i]), int(target[j])
+        while size != size_target:
+            if size < size_target:
+                size, i_end = size * int(shape[i_end]), i_end + 1
+            else:
+                size_target, j_end = size_target * int(target[j_end]), j_end + 1
+        out.extend(unflat_index(flat_index(index[i:i_end], shape[i:i_end]), target[j:j_end]))
+        i, j = i_end, j_end
+    return tuple(out) + (ILit(0),) * (len(target) - len(out))  # trailing dimensions of size 1
+
+
 def i_eval(expr, env: dict):
     """Value of an index expression (``env`` values may be ints or NumPy arrays)."""
     if isinstance(expr, ILit):

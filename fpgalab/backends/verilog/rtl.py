@@ -95,7 +95,7 @@ class RtlDesign:
                 tuple(buf.shape),
                 buf.partition,
                 buf.storage,
-                buf.read_latency,
+                1 if buf.channel == "fifo" else buf.read_latency,  # as the schedule reads a channel
                 rom,
             )
         self.table_roms: dict = {}

@@ -11,8 +11,10 @@ from __future__ import annotations
 import numpy as np
 
 from fpgalab.errors import CompileError
-from fpgalab.frontend.lowering import Buffer, GraphBuilder, Known, Tuple, eliminate_dead_code, layer_of, sanitize
-from fpgalab.frontend.tf import gather, ordering  # noqa: F401 - they register the gather, iota, argmax and sort rules
+from fpgalab.frontend.lowering import Buffer, GraphBuilder, Known, Tuple, View, eliminate_dead_code, layer_of, sanitize
+from fpgalab.frontend.tf import gather, loops, ordering  # noqa: F401 - they register the gather, while, iota, argmax and sort rules
+from fpgalab.frontend.tf.counters import COUNTER_READERS, Counter, Opaque, Unusable, counter_arithmetic
+from fpgalab.frontend.tf.functions import expanded_ops
 from fpgalab.frontend.tf.hlo import Computation, Instruction, Module
 from fpgalab.frontend.tf.opcodes import FLOAT_TYPES, INTEGER_OPS, INTEGER_TYPES, SUPPORTED_OPS
 from fpgalab.frontend.tf.rules import RULES, hlo_type
@@ -38,6 +40,7 @@ class Lowering(GraphBuilder):
         self.n_inputs = n_inputs
         self.input_names = input_names
         self.weight_names = weight_names
+        self.loop_body = None  # the while body being lowered (frontend.tf.loops), if any
 
     # -- the walk
     def lower(self) -> ir.Kernel:
@@ -73,6 +76,8 @@ class Lowering(GraphBuilder):
         outputs = result.items if isinstance(result, Tuple) else (result,)
         names = []
         for k, out in enumerate(outputs):
+            if isinstance(out, Unusable):
+                raise CompileError(out.message)
             if isinstance(out, Tuple):
                 raise CompileError("nested tuple outputs are not supported; return a flat tuple of tensors")
             if self.known(out) is not None:
@@ -108,10 +113,15 @@ class Lowering(GraphBuilder):
 
     def run(self, comp: Computation, env: dict[int, object]):
         by_id = comp.by_id()
+        expanded = expanded_ops(comp)
         for ins in _topological(comp):
             if ins.id in env:
                 continue
-            env[ins.id] = self.instruction(ins, [env[o] for o in ins.operands], by_id)
+            group = expanded.get(ins.id)
+            if group is None:
+                env[ins.id] = self.instruction(ins, [env[o] for o in ins.operands], by_id)
+            elif ins.id == group.output:  # the TF op's whole expansion as the function it computes
+                env[ins.id] = group.build(self, ins, env[group.input])
         return env[comp.root]
 
     def instruction(self, ins: Instruction, args: list, by_id) -> object:
@@ -124,6 +134,11 @@ class Lowering(GraphBuilder):
             )
         if ins.shape.dynamic:
             raise CompileError(f"'{op}' ({ins.op_name or ins.name}) has a dynamic shape; fpgalab needs static shapes")
+        for arg in args:
+            if isinstance(arg, Unusable):
+                raise CompileError(arg.message)
+        if op not in COUNTER_READERS and any(isinstance(a, (Counter, Opaque)) for a in args):
+            return counter_arithmetic(ins, args)
         integer = ins.shape.dtype in INTEGER_TYPES
         if integer and op not in INTEGER_OPS and not all(self.known(a) is not None for a in args):
             raise CompileError(
@@ -132,9 +147,10 @@ class Lowering(GraphBuilder):
                 "(float tensors take every supported op)"
             )
         result = RULES[op](self, ins, args)
-        if ins.shape.dtype not in FLOAT_TYPES + ("pred", "tuple") + tuple(INTEGER_TYPES) and not isinstance(
-            result, Known
-        ):
+        compile_time = isinstance(result, (Known, Counter, Opaque)) or (
+            isinstance(result, View) and isinstance(result.source, Known)
+        )
+        if ins.shape.dtype not in FLOAT_TYPES + ("pred", "tuple") + tuple(INTEGER_TYPES) and not compile_time:
             raise CompileError(
                 f"'{op}' ({ins.op_name or ins.name}) computes {ins.shape.dtype} values at run time; "
                 "fpgalab designs compute on floating-point, integer and predicate tensors only"

@@ -6,6 +6,7 @@ import numpy as np
 
 from fpgalab.errors import CompileError
 from fpgalab.frontend.lowering import Buffer, Known, Tuple, View
+from fpgalab.frontend.tf.conv_transpose import check_input_dilated, input_dilated_conv
 from fpgalab.frontend.tf.opcodes import BINARY, COMPARE, INTEGER_TYPES, REDUCERS, UNARY
 from fpgalab.ir import nodes as ir
 from fpgalab.ir.types import BOOL, integer_type, is_integer_type
@@ -120,6 +121,15 @@ def transpose(lw, value, perm, ins):
 @rule("transpose")
 def _transpose(lw, ins, args):
     return transpose(lw, args[0], ins.attrs["dimensions"], ins)
+
+
+@rule("reverse")
+def _reverse(lw, ins, args):
+    dims = tuple(ins.attrs.get("dimensions", ()))
+    known = lw.known(args[0])
+    if known is not None:  # a transposed convolution's kernel: reversed at compile time
+        return Known(np.ascontiguousarray(np.flip(known.array, dims)), known.name)
+    return _node_with_buffers(lw, ins, ir.Reverse, args[:1], dims=dims)
 
 
 def _node_with_buffers(lw, ins, cls, args, **fields):
@@ -298,14 +308,25 @@ def _convolution(lw, ins, args):
     dn, window = ins.attrs["convolution_dimension_numbers"], ins.attrs["window"]
     if ins.attrs.get("batch_group_count", 1) != 1:
         raise CompileError(f"{_where(ins)}: batch-grouped convolutions (weight gradients) are not supported")
-    if any(w["base_dilation"] != 1 for w in window):
-        raise CompileError(f"{_where(ins)}: transposed convolution (input dilation) is not supported")
     if any(w["window_reversal"] for w in window):
         raise CompileError(f"{_where(ins)}: window reversal is not supported")
     x = transpose(lw, args[0], (dn["input_batch"], *dn["input_spatial"], dn["input_feature"]), ins)
     k = transpose(lw, args[1], (*dn["kernel_spatial"], dn["kernel_input_feature"], dn["kernel_output_feature"]), ins)
     out_order = (dn["output_batch"], *dn["output_spatial"], dn["output_feature"])
     shape = tuple(ins.shape.dims[d] for d in out_order)
+    if any(w["base_dilation"] != 1 for w in window):  # a transposed convolution
+        check_input_dilated(ins, window, lw.known(k))
+        result = input_dilated_conv(
+            lw,
+            ins,
+            lw.known(x) or lw.buffer(x, f"{ins.name}_in0", ins.op_name),
+            lw.known(k),
+            shape,
+            dilation=tuple(w["base_dilation"] for w in window),
+            padding=tuple((w["padding_low"], w["padding_high"]) for w in window),
+            groups=ins.attrs["feature_group_count"],
+        )
+        return transpose(lw, result, tuple(int(i) for i in np.argsort(out_order)), ins)
     buffers = [lw.buffer(v, f"{ins.name}_in{i}", ins.op_name) for i, v in enumerate((x, k))]
     node = ir.Conv(
         lw.fresh(ins.name),
