@@ -239,8 +239,6 @@ def schedule_layer(owner: ir.Node, fused: tuple, ctx) -> LayerSchedule:
     else:
         inside = reduce_iterations == 1
     depth = read_latency + core_path + (memory_ii - 1) + (epilogue if inside else 0)
-    if read_latency:
-        depth = max(depth, read_latency + 1)  # the value read is registered before its use (a 2-cycle BRAM read)
     trip = _product(lp.iterations for lp in region) if pipelined else 1
 
     # T from the inside out (the formula of fpgalab.schedule)
