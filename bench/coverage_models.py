@@ -139,6 +139,8 @@ MODELS = {
     "lstm": _keras((6, 3), lambda L: [L.LSTM(4), L.Dense(2)]),
     "gru_sequences": _keras((6, 3), lambda L: [L.GRU(4, return_sequences=True)]),
     "lstm_unrolled": _keras((6, 3), lambda L: [L.LSTM(4, unroll=True), L.Dense(2)]),
+    "lstm_go_backwards": _keras((6, 3), lambda L: [L.LSTM(4, go_backwards=True)]),
+    "bidirectional_gru": _keras((6, 3), lambda L: [L.Bidirectional(L.GRU(3)), L.Dense(2)]),
     "embedding": _embedding,
     "mobilenet_v2_035": _mobilenet_v2,
     "float16_weights": _half("float16"),

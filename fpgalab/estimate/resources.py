@@ -277,23 +277,31 @@ def estimate_resources(
     check_flow(flow)
     buffers = {buf.name: buf for buf in schedule.buffers}
     owned = _owned_buffers(schedule)
-    ports = rtl_costs.read_ports(schedule.layers, buffers, schedule.outputs) if flow == "yosys" else {}
+    every = [inner for layer in schedule.layers for inner in (layer, *layer.copy_layers, *layer.cell)]
+    ports = rtl_costs.read_ports(every, buffers, schedule.outputs) if flow == "yosys" else {}
     per_layer = []
     for k, layer in enumerate(schedule.layers):
-        items = _operators(layer, device, flow, rtl.tables if flow == "yosys" and rtl else None)
         if flow == "yosys":
-            reads = rtl.reads.get(layer.name) if rtl else None
-            columns = rtl.rom_columns if rtl else {}
-            items += [_item("control", what, n, cost) for what, n, cost in rtl_costs.control(layer, buffers, k == 0)]
-            items += [
-                _item("addressing", what, n, cost)
-                for what, n, cost in rtl_costs.datapath(layer, buffers, device, reads, columns)
-            ]
+            roms, columns = (rtl.tables, rtl.rom_columns) if rtl else (None, {})
+            items = []
+            if layer.kind == "loop":  # a loop layer: its step counter over layers of its own (``verilog.loop``)
+                items += [_item("control", *line) for line in rtl_costs.loop_control(layer, k == 0)]
+                inner = [(each, False) for each in layer.copy_layers + layer.cell]
+            else:
+                inner = [(layer, k == 0)]
+            for each, first in inner:
+                reads = rtl.reads.get(each.name) if rtl else None
+                items += _operators(each, device, flow, roms)
+                items += [_item("control", *line) for line in rtl_costs.control(each, buffers, first)]
+                items += [
+                    _item("addressing", *line) for line in rtl_costs.datapath(each, buffers, device, reads, columns)
+                ]
             items += [
                 _item("memories", *rtl_costs.memory(buf, ports[buf.name], device, columns.get(buf.name)))
                 for buf in owned.get(layer.name, [])
             ]
         else:
+            items = _operators(layer, device, flow)
             items += _control(layer, device) + _addressing(layer, buffers, device)
             for inner in layer.cell:  # a loop's cell: the control and addressing of each of its layers
                 items += _control(inner, device) + _addressing(inner, buffers, device)

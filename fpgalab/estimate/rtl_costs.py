@@ -132,6 +132,24 @@ def control(layer: LayerSchedule, buffers: dict, first: bool) -> list[tuple[str,
     return lines
 
 
+def loop_control(layer: LayerSchedule, first: bool) -> list[tuple[str, int, Cost]]:
+    """A loop layer's own control (``verilog.loop.LoopRtl``): the step counter t, the header and
+    done registers, CONTROL_LUTS_PER_BIT per bit; its copies and cell layers each have their FSM
+    and start register (``control``)."""
+    trips = max((lp.trip for lp in layer.loops), default=1)  # the step loop (``ir.loops``: one loop "t")
+    bits = bits_for(trips) + 2
+    lines = [
+        (
+            f"step loop: {bits_for(trips)}-bit step counter, header and done registers",
+            1,
+            _cost(f"{bits} FF, {CONTROL_LUTS_PER_BIT:g} LUT per bit", lut=CONTROL_LUTS_PER_BIT * bits, ff=bits),
+        )
+    ]
+    if not first:
+        lines.append(("start register (the previous layer's done)", 1, _cost("1 FF", ff=1)))
+    return lines
+
+
 # ---- datapath registers and addressing -------------------------------------------------------------------
 
 

@@ -19,6 +19,7 @@ import numpy as np
 
 from fpgalab.backends import program as prog
 from fpgalab.ir import nodes as ir
+from fpgalab.ir.loops import kernel_shapes
 from fpgalab.schedule import Schedule
 from fpgalab.schedule.access import bank_of
 from fpgalab.sim import fixed
@@ -63,7 +64,7 @@ def rom_columns(kernel, schedule: Schedule) -> dict[str, float]:
 
     buffers = {buf.name: buf for buf in schedule.buffers}
     result = {}
-    for constant in kernel.constants:
+    for constant in kernel_constants(kernel):
         buf = buffers.get(constant.name)
         if buf is None or not hasattr(constant.dtype, "frac"):
             continue
@@ -93,17 +94,16 @@ def _copies(loops, kind: str) -> list[dict]:
     ]
 
 
-def _env(loops, copy: dict):
+def _env(loops, copy: dict, outer: dict):
+    """Every iteration's loop values; ``outer``: index variables set outside the layer (a loop
+    layer's step ``t``), name -> number of values, enumerated as the backend does."""
     counted = [lp for lp in loops if not (lp.role == "unrolled" and lp.iterations == 1)]
-    total = math.prod(lp.iterations for lp in counted)
-    if total > MAX_ITERATIONS:
+    sizes = [lp.iterations for lp in counted] + list(outer.values())
+    if math.prod(sizes) > MAX_ITERATIONS:
         return None
-    grids = (
-        np.indices([lp.iterations for lp in counted]).reshape(len(counted), -1)
-        if counted
-        else np.zeros((0, 1), dtype=np.int64)
-    )
+    grids = np.indices(sizes).reshape(len(sizes), -1) if sizes else np.zeros((0, 1), dtype=np.int64)
     env = {lp.name: grids[k] * lp.unroll + copy.get(lp.name, 0) for k, lp in enumerate(counted)}
+    env.update({name: grids[len(counted) + k] for k, name in enumerate(outer)})
     for lp in loops:
         env.setdefault(lp.name, np.full(grids.shape[1], copy.get(lp.name, 0)))
     return env
@@ -126,10 +126,10 @@ def _sites(program, loops) -> list[tuple[int, dict]]:
     return sites
 
 
-def _evaluate(read, buf, loops, copy, k: int):
+def _evaluate(read, buf, loops, copy, k: int, outer: dict):
     """(identity of the element read in every iteration, banks reached, offsets) of one read."""
 
-    env = _env(loops, copy)
+    env = _env(loops, copy, outer)
     if env is None or any(isinstance(ix, prog.IRead) for ix in read.index):  # a row read from data: any bank
         return (read.buffer, k, tuple(sorted(copy.items()))), buf.banks, None
     size = next(iter(env.values())).shape
@@ -145,19 +145,44 @@ def _evaluate(read, buf, loops, copy, k: int):
     return key, banks, offset_of(index, buf.shape, buf.partition).tobytes()
 
 
+def _layer_programs(kernel, schedule: Schedule, tables: dict, table_type):
+    """(program, its layer's schedule, outer index variables) of every layer the RTL builds: a
+    loop layer's are its copies and its cell's layers (``verilog.loop``), its copies reading at
+    the step ``t``."""
+    storage, shapes = prog.storage_buffers(kernel), kernel_shapes(kernel)
+    for program in prog.kernel_programs(kernel, tables, table_type, loops=True):
+        layer = schedule.layer(program.name)
+        if not isinstance(program, prog.LoopProgram):
+            yield program, layer, {}
+            continue
+        inner = {each.name: each for each in layer.cell + layer.copy_layers}
+        for _, copy in prog.step_copy_programs(program.node, storage, shapes):
+            yield copy, inner[copy.name], {"t": program.node.trips}
+        for each in prog.kernel_programs(program.node.body, tables, table_type):
+            yield each, inner[each.name], {}
+
+
+def kernel_constants(kernel) -> list:
+    """The constants of a kernel and of its loops' bodies."""
+    constants = list(kernel.constants)
+    for node in kernel.nodes:
+        if isinstance(node, ir.Loop):
+            constants += kernel_constants(node.body)
+    return constants
+
+
 def layer_reads(kernel, schedule: Schedule, tables: dict, table_type) -> dict[str, dict[str, ReadFacts]]:
     """``ReadFacts`` per layer (by name) and buffer read."""
 
     buffers = {buf.name: buf for buf in schedule.buffers}
     result = {}
-    for program in prog.kernel_programs(kernel, tables, table_type):
-        layer = schedule.layer(program.name)
+    for program, layer, outer in _layer_programs(kernel, schedule, tables, table_type):
         by_name = {lp.name: lp for lp in layer.loops}
         loops = [by_name[lp.name] for lp in program.loops]
         seen, counts, offsets = set(), {}, {}
         for k, copy in _sites(program, loops):
             read = program.reads[k]
-            key, banks, offset = _evaluate(read, buffers[read.buffer], loops, copy, k)
+            key, banks, offset = _evaluate(read, buffers[read.buffer], loops, copy, k, outer)
             offsets.setdefault(read.buffer, set()).add(offset if offset is not None else key)
             if key in seen:
                 continue  # copies addressing the same element share one read

@@ -129,6 +129,8 @@ def table_roms(kernel: ir.Kernel, tables: dict, table_type) -> dict[str, tuple[T
     types = {name: buf.dtype for name, buf in kernel.buffers().items()}
     result = {}
     for node in kernel.nodes:
+        if isinstance(node, ir.Loop):  # the cell's layers are layers of the RTL
+            result.update(table_roms(node.body, tables, table_type))
         if not isinstance(node, ir.Elementwise):
             continue
         ops = _table_ops(node.expr)

@@ -133,6 +133,7 @@ class LayerSchedule:
     reuse: int = 0  # the reuse factor the layer was given (0: none); see fpgalab.passes.reuse
     reuse_requested: int = 0  # what the user asked for, where the closest valid factor was taken
     cell: tuple = ()  # an ir.Loop's body layers (LayerSchedules), run once per step (schedule.recurrence)
+    copy_layers: tuple = ()  # an ir.Loop's copy layers (LayerSchedules, schedule.recurrence.step_copies' order)
 
     @property
     def ii_limit(self) -> str:

@@ -10,6 +10,7 @@ from conftest import relative_error
 
 import fpgalab
 from fpgalab.errors import CompileError
+from fpgalab.estimate import design_resources
 from fpgalab.ir import nodes as ir
 
 pytestmark = pytest.mark.tf
@@ -69,10 +70,16 @@ def test_rolled_loop_computes_what_the_unrolled_layer_does_with_fewer_resources_
     assert rolled_report.cycles > unrolled_report.cycles
 
 
-def test_the_verilog_backend_refuses_a_loop_naming_the_layer(tmp_path):
-    design = fpgalab.compile(_model("SimpleRNN", 4, False), _inputs(4)[:1])
-    with pytest.raises(CompileError, match="layer 'rnn' is a recurrent loop .* Verilog backend"):
-        design.emit("verilog", tmp_path / "rtl")
+def test_the_verilog_builds_the_loop_once_with_a_step_counter_and_the_yosys_flow_prices_it(tmp_path):
+    design = fpgalab.compile(_model("SimpleRNN", 4, False), _inputs(4)[:1], dataflow=False)
+    loop = design.schedule.layer(_loops(design)[0].name)
+    text = next(design.emit("verilog", tmp_path / "rtl").glob(f"{design.kernel.name}.v")).read_text()
+    assert f"a loop of 4 steps, {loop.formula}" in text
+    for inner in loop.cell + loop.copy_layers:  # each copy and cell layer is built once
+        assert text.count(f"// ---- {inner.name} (") == 1
+    rtl, hls = (design_resources(design, flow) for flow in ("yosys", "hls"))
+    assert rtl.total.dsp == hls.total.dsp > 0  # the same cell's multipliers
+    assert any("step loop" in item.what for item in rtl.layer(loop.name).items)
 
 
 @pytest.mark.parametrize("io", ["parallel", "stream"])
@@ -106,3 +113,16 @@ def test_directives_on_a_recurrent_layer_are_reported_as_not_applied():
     assert any(
         "layer rnn: unroll, reuse and pipeline directives are not applied" in w for w in design.schedule.warnings
     )
+
+
+@pytest.mark.parametrize("kind", ["go_backwards", "bidirectional"])
+def test_reversed_and_bidirectional_recurrent_layers_match_tensorflow(kind):
+    """go_backwards reads the sequence through an HLO reverse; Bidirectional runs two loops."""
+    keras.utils.set_random_seed(4)
+    layer = keras.layers.LSTM(4, go_backwards=True) if kind == "go_backwards" else None
+    layer = layer or keras.layers.Bidirectional(keras.layers.GRU(3, return_sequences=True))
+    model = keras.Sequential([keras.Input((5, 3)), layer])
+    x = _inputs(5, samples=8)
+    design = fpgalab.compile(model, x[:1], precision="float32")
+    assert relative_error(design.simulate(x), model(x).numpy()) <= 1e-5
+    assert len(_loops(design)) == (1 if kind == "go_backwards" else 2)

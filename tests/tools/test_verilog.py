@@ -112,3 +112,54 @@ def test_generated_verilog_passes_plain_verilator_lint(tmp_path, name, options):
         [*command, "--lint-only", *sources], capture_output=True, text=True, cwd=folder, timeout=300
     )
     assert result.returncode == 0, result.stderr[-3000:]
+
+
+def _recurrence(steps: int, stacked: bool):
+    """A hand-built ir.Loop (no TensorFlow): h[t+1] = tanh(h[t] @ W + x[t] + bias), h[0] = 0.25,
+    ``bias`` an outside input the cell reads whole at every step."""
+    import numpy as np  # noqa: PLC0415
+
+    from fpgalab.design import build_design  # noqa: PLC0415
+    from fpgalab.ir import nodes as ir  # noqa: PLC0415
+    from fpgalab.options import parse_options  # noqa: PLC0415
+
+    weights = np.random.default_rng(4).uniform(-0.5, 0.5, (3, 3)).astype(np.float32)
+    add = ir.Op("add", (ir.Op("add", (ir.Arg(0), ir.Arg(1))), ir.Arg(2)))
+    nodes = (
+        ir.Reshape("x_flat", ("x_t",), (1, 3)),
+        ir.Dot("hw", ("h", "w"), (1, 3), lhs_contract=(1,), rhs_contract=(0,)),
+        ir.Elementwise(
+            "h_next", ("hw", "x_flat", "bias"), (1, 3), expr=ir.Op("tanh", (add,)), in_dims=((0, 1), (0, 1), (1,))
+        ),
+        ir.Reshape("y", ("h_next",), (1, 1, 3)),
+    )
+    inputs = (ir.Input("h", (1, 3)), ir.Input("x_t", (1, 1, 3)), ir.Input("bias", (3,)))
+    cell = ir.Kernel("cell", inputs, (ir.Constant("w", (3, 3), weights),), nodes, ("h_next", "y"))
+    loop = ir.Loop(
+        "rnn",
+        ("h0", "seq", "bias"),
+        (steps, 1, 3) if stacked else (1, 3),
+        layer="rnn",
+        trips=steps,
+        body=cell,
+        carried=1,
+        step_axes=(0, -1),
+        step_offsets=(0, 0),
+        result=1 if stacked else 0,
+        stack_axis=0 if stacked else -1,
+    )
+    start = ir.Constant("h0", (1, 3), np.full((1, 3), 0.25, np.float32), role="constant")
+    kernel = ir.Kernel(
+        "recurrence", (ir.Input("seq", (steps, 1, 3)), ir.Input("bias", (3,))), (start,), (loop,), ("rnn",)
+    )
+    options = parse_options(precision="ap_fixed<16,4>", dataflow=False)
+    return build_design("recurrence", kernel, options, [(steps, 1, 3), (3,)])
+
+
+@pytest.mark.parametrize("stacked", [False, True])
+def test_rtl_of_a_hand_built_loop_equals_simulator(stacked):
+    """A loop layer: its copies and cell's layers under a step counter, in the schedule's cycles."""
+    design = _recurrence(4, stacked)
+    loop = design.schedule.layers[0]
+    assert loop.cell and loop.copy_layers
+    _check(design)

@@ -9,50 +9,21 @@
 
 The cell's buffers become internal globals like every other buffer of the design (their names
 are unique in the whole design; a body input read whole at every step has the name of the
-outside buffer it reads, so it is that buffer). Each copy is a small ``LayerProgram`` (a
-``convert`` to the target's type over a flat element index; the step's ``t`` is an index
-variable), so it goes through the same loads, conversions and stores as every layer.
+outside buffer it reads, so it is that buffer). Each copy is a small ``LayerProgram``
+(``program.copy_program``: a ``convert`` to the target's type over a flat element index; the
+step's ``t`` is an index variable), so it goes through the same loads, conversions and stores as
+every layer.
 """
 
 from __future__ import annotations
-
-import math
 
 from llvmlite import ir as ll
 
 from fpgalab.backends import program as prog
 from fpgalab.ir import nodes as ir
-from fpgalab.ir.loops import Loop
 from fpgalab.schedule import schedule_kernel
 
 I1, I32 = ll.IntType(1), ll.IntType(32)
-
-
-def _slab_index(shape, flat, axis: int = -1, offset: int = 0) -> tuple:
-    """The index of element ``flat`` of ``shape`` (row-major); along ``axis``, the step t + ``offset``."""
-    index, stride = [], math.prod(shape)
-    for d, size in enumerate(shape):
-        stride //= size
-        if d == axis:
-            index.append(prog.i_add(prog.IVar("t"), offset))
-        else:
-            index.append(prog.i_mod(prog.i_div(flat, stride), size) if d else prog.i_div(flat, stride))
-    return tuple(index)
-
-
-def copy_program(name: str, target: tuple, source: tuple, dtype) -> prog.LayerProgram:
-    """``target[slab] = dtype(source[slab])`` element by element; ``target`` and ``source`` are
-    (buffer, shape, axis, offset): the slab is the whole buffer, or its index t + offset along axis."""
-    buffer, shape, axis, offset = target
-    slab = [1 if d == axis else size for d, size in enumerate(shape)]
-    count = math.prod(slab)
-    flat = prog.IVar("e") if count > 1 else prog.ILit(0)
-    out_index = _slab_index(shape, flat, axis, offset)
-    source_buffer, source_shape, source_axis, source_offset = source
-    read = prog.Read(source_buffer, _slab_index(source_shape, flat, source_axis, source_offset))
-    loops = (Loop("e", count),) if count > 1 else ()
-    epilogue = ((ir.Op("convert", (ir.Arg(0),), dtype), dtype),)
-    return prog.LayerProgram(name, (name,), buffer, dtype, out_index, loops, (read,), epilogue=epilogue)
 
 
 class LoopBuilder:
@@ -71,7 +42,7 @@ class LoopBuilder:
         kb.constants.update({c.name: c for c in body.constants})
 
     def copy(self, label: str, target: tuple, source: tuple, dtype) -> None:
-        self.kb.layer(copy_program(self.kb.names.fresh(f"{self.node.name}_{label}"), target, source, dtype))
+        self.kb.layer(prog.copy_program(self.kb.names.fresh(f"{self.node.name}_{label}"), target, source, dtype))
 
     def build(self) -> None:
         kb, node, body = self.kb, self.node, self.node.body

@@ -37,13 +37,15 @@ from fpgalab.backends.program.index import (
     i_vars,
 )
 from fpgalab.backends.program.kernel import kernel_programs, layer_chains, storage_buffers
-from fpgalab.backends.program.recurrent import LoopProgram
+from fpgalab.backends.program.recurrent import LoopProgram, copy_program, step_copy_programs
 from fpgalab.backends.program.values import Acc, LayerProgram, Lit, Prev, Read, TypeContext, Valid, op_type, value_type
 
 __all__ = [
     "IRead",
     "PROGRAMS",
     "LoopProgram",
+    "copy_program",
+    "step_copy_programs",
     "kernel_programs",
     "layer_chains",
     "layer_program",

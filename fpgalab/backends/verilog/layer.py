@@ -29,8 +29,11 @@ from fpgalab.ir.types import FixedType
 
 
 class LayerRtl(LayerReads):
-    def __init__(self, name: str, program: prog.LayerProgram, layer, memories: dict, ctx, tables):
+    def __init__(self, name: str, program: prog.LayerProgram, layer, memories: dict, ctx, tables, outer=None):
+        """``outer``: index variables set outside the layer (a loop layer's step ``t``), name ->
+        (Verilog expression, number of values)."""
         self.name, self.program, self.layer, self.memories, self.ctx = name, program, layer, memories, ctx
+        self.outer = dict(outer or {})
         self.tables = tables  # shared ROMs of look-up tables: (function, spec, type) -> Verilog array name
         self.ops = VerilogOps(f"{name}_t")
         self.lines: list[str] = []
@@ -302,7 +305,7 @@ class LayerRtl(LayerReads):
             bank = self.wire(bank_bits, f"{tag}_wb", f"{bank_code}[{bank_bits - 1}:0]") if len(banks) > 1 else None
         for b in banks:
             condition = enable if bank is None else f"{enable} && {bank} == {b}"
-            memory.add_write(b, condition, offset, bits.name)
+            memory.add_write(b, condition, offset, bits.name, self.name)
 
     def verilog(self) -> list[str]:
         """Control, datapath and the wires of its arithmetic."""

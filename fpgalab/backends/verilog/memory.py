@@ -180,8 +180,10 @@ class Memory:
         stacked = np.sort(np.stack([np.asarray(b) for b in banks]), axis=0)
         return not np.any((stacked[1:] == stacked[:-1]) & (stacked[1:] >= 0))
 
-    def add_write(self, bank: int, enable: str, address: str, data: str) -> None:
-        self.write_ports.setdefault(bank, []).append((enable, address, data))
+    def add_write(self, bank: int, enable: str, address: str, data: str, layer: str | None = None) -> None:
+        """A write of ``bank`` when ``enable``; the writes of different layers share a port (port p
+        of a bank is the p-th write of each layer), as one layer runs at a time."""
+        self.write_ports.setdefault(bank, []).append((layer or enable, enable, address, data))
 
     def verilog(self, hex_name) -> list[str]:
         """Declarations, write ports and read ports of every bank.
@@ -201,10 +203,20 @@ class Memory:
             lines.append(f"(* {attribute} *) reg [{msb}:0] {mem} [0:{self.depth - 1}];")
             if self.rom_words is not None:
                 lines.append(f'initial $readmemh("{hex_name(mem)}", {mem});')
-            writes = self.write_ports.get(bank, [])
-            if writes:
+            writers: dict = {}  # layer -> its writes, each (enable, address, data)
+            for layer, enable, address, data in self.write_ports.get(bank, []):
+                writers.setdefault(layer, []).append((enable, address, data))
+            ports = max((len(v) for v in writers.values()), default=0)
+            if ports:
                 lines.append("always @(posedge clk) begin")
-                for enable, address, data in writes:
+                for p in range(ports):
+                    users = [v[p] for v in writers.values() if len(v) > p]
+                    enable, address, data = users[-1]
+                    if len(users) > 1:  # layers writing in turn (a loop's copies and cell): one port, multiplexed
+                        enable = " | ".join(f"({other})" for other, _, _ in users)
+                        for other, other_address, other_data in reversed(users[:-1]):
+                            address = f"(({other}) ? {other_address} : {address})"
+                            data = f"(({other}) ? {other_data} : {data})"
                     lines.append(f"  if ({enable}) {mem}[{address}] <= {data};")
                 lines.append("end")
             by_layer: dict = {}  # layer -> its ports, each a list of (select, address, data)

@@ -56,22 +56,20 @@ class LayerReads:
         return f"({const_mul(counter, loop.unroll)} + {sv(offset)})" if loop.unroll > 1 else counter
 
     def env_code(self, copy: dict) -> dict:
-        env = {lp.name: self.variable(lp, copy.get(lp.name, 0)) for lp in self.loops}
+        env = {name: code for name, (code, _) in self.outer.items()}  # the step t of a loop layer's copies
+        env.update({lp.name: self.variable(lp, copy.get(lp.name, 0)) for lp in self.loops})
         env[COPY] = copy  # a row read from data (``prog.IRead``) issues its id read for this copy
         return env
 
     def env_values(self, copy: dict):
         """Every iteration's loop values (NumPy arrays) for one copy: proves banks static."""
         counted = [lp for lp in self.loops if not (lp.role == "unrolled" and lp.iterations == 1)]
-        total = math.prod(lp.iterations for lp in counted)
-        if total > MAX_STATIC_CHECK:
+        sizes = [lp.iterations for lp in counted] + [trips for _, trips in self.outer.values()]
+        if math.prod(sizes) > MAX_STATIC_CHECK:
             return None
-        grids = (
-            np.indices([lp.iterations for lp in counted]).reshape(len(counted), -1)
-            if counted
-            else np.zeros((0, 1), dtype=np.int64)
-        )
+        grids = np.indices(sizes).reshape(len(sizes), -1) if sizes else np.zeros((0, 1), dtype=np.int64)
         env = {lp.name: grids[k] * lp.unroll + copy.get(lp.name, 0) for k, lp in enumerate(counted)}
+        env.update({name: grids[len(counted) + k] for k, name in enumerate(self.outer)})
         for lp in self.loops:
             env.setdefault(lp.name, np.full(grids.shape[1], copy.get(lp.name, 0)))
         return env

@@ -26,8 +26,11 @@ from fpgalab.backends import program as prog
 from fpgalab.backends.naming import Namer
 from fpgalab.backends.stimulus import test_inputs
 from fpgalab.backends.verilog.layer import LayerRtl
+from fpgalab.backends.verilog.loop import LoopRtl
 from fpgalab.backends.verilog.memory import Memory
 from fpgalab.backends.verilog.reads import bits_for
+from fpgalab.ir import nodes as ir
+from fpgalab.ir.loops import kernel_shapes
 from fpgalab.ir.types import FixedType
 from fpgalab.sim import fixed as fixedmath
 from fpgalab.sim.functional import run_kernel
@@ -35,11 +38,21 @@ from fpgalab.sim.tables import table_mantissas
 from fpgalab.sim.values import input_value
 
 
+def _kernels(kernel):
+    """The kernel and the bodies of its loops (their buffers are memories of the same module)."""
+    yield kernel
+    for node in kernel.nodes:
+        if isinstance(node, ir.Loop):
+            yield from _kernels(node.body)
+
+
 class _Context:
     def __init__(self, design):
         self.tables = dict(design.options.tables)
         self.table_type = design.options.table_type
-        self.buffer_types = {name: buf.dtype for name, buf in design.kernel.buffers().items()}
+        self.buffer_types = {}
+        for kernel in _kernels(design.kernel):
+            self.buffer_types.update({name: buf.dtype for name, buf in kernel.buffers().items()})
 
 
 def _hex(words, width: int) -> str:
@@ -67,21 +80,21 @@ def split_declarations(lines: list[str]) -> list[str]:
 class RtlDesign:
     def __init__(self, design):
         self.design, self.kernel, self.schedule = design, design.kernel, design.schedule
-        for name, buf in self.kernel.buffers().items():
-            if not isinstance(buf.dtype, FixedType):
+        for name, dtype in _Context(design).buffer_types.items():
+            if not isinstance(dtype, FixedType):
                 raise NotImplementedError(
                     f"the Verilog backend builds fixed-point designs only; {name} is "
-                    f"{buf.dtype} (compile with precision='ap_fixed<...>')"
+                    f"{dtype} (compile with precision='ap_fixed<...>')"
                 )
         self.ctx = _Context(design)
         self.names = Namer()
         self.top = self.names(self.kernel.name, "kernel")
-        self.programs = prog.kernel_programs(self.kernel, self.ctx.tables, self.ctx.table_type)
+        self.programs = prog.kernel_programs(self.kernel, self.ctx.tables, self.ctx.table_type, loops=True)
         self.storage = prog.storage_buffers(self.kernel)
         self.inputs = [i.name for i in self.kernel.inputs]
         self.outputs = list(dict.fromkeys(self.storage[o] for o in self.kernel.outputs))
         self.memories = {}
-        constants = {c.name: c for c in self.kernel.constants}
+        constants = {c.name: c for kernel in _kernels(self.kernel) for c in kernel.constants}
         for buf in self.schedule.buffers:
             dtype = self.ctx.buffer_types[buf.name]
             rom = None
@@ -115,7 +128,12 @@ class RtlDesign:
             layer = self.schedule.layer(program.name)
             name = self.names(f"l_{program.name}")
             layer_names.append(name)
-            rtl = LayerRtl(name, program, layer, self.memories, self.ctx, self.table)
+            if isinstance(program, prog.LoopProgram):
+                shapes = kernel_shapes(self.kernel)
+                args = (self.memories, self.ctx, self.table, self.storage, shapes, self.names)
+                rtl = LoopRtl(name, program, layer, *args)
+            else:
+                rtl = LayerRtl(name, program, layer, self.memories, self.ctx, self.table)
             body += rtl.verilog()
         # start chain: the first layer sees ap_start; each next one the cycle after the previous is done
         chain = ["wire " + f"{layer_names[0]}_start = ap_start;"] if layer_names else []
