@@ -140,8 +140,8 @@ class Design:
         for k, (x, shape) in enumerate(zip(inputs, self.example_shapes)):
             x = np.asarray(x.numpy() if hasattr(x, "numpy") else x)
             if x.dtype.kind not in "fiu":
-                raise ValueError(f"input {k} has dtype {x.dtype}; give float arrays")
-            x = x.astype(np.float32)
+                raise ValueError(f"input {k} has dtype {x.dtype}; give float or integer arrays")
+            x = x.astype(np.int64) if x.dtype.kind in "iu" else x.astype(np.float32)
             if x.shape == shape:
                 arrays.append(x[None])
                 modes.add("single")

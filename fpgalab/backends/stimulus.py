@@ -4,14 +4,27 @@ from __future__ import annotations
 
 import numpy as np
 
+from fpgalab.ir.types import FixedType
 from fpgalab.sim.functional import run_kernel
 from fpgalab.sim.values import to_exact, to_float
 
 
 def test_inputs(design, samples: int = 4, seed: int = 0) -> list[np.ndarray]:
-    """Deterministic test inputs (standard normal) for a design: one array per input, samples first."""
+    """Deterministic test inputs for a design: one array per input, samples first. Float inputs are
+    standard normal; integer inputs (token ids) whole numbers in [-2, 16) within the input's type, so
+    that small tables are indexed inside and outside their range."""
     rng = np.random.default_rng(seed)
-    return [rng.standard_normal((samples,) + tuple(i.shape)).astype(np.float32) for i in design.kernel.inputs]
+    arrays = []
+    for spec in design.kernel.inputs:
+        shape = (samples,) + tuple(spec.shape)
+        if spec.integer:
+            low, high = -2, 16
+            if isinstance(spec.dtype, FixedType):
+                low, high = max(low, spec.dtype.min_int), min(high, spec.dtype.max_int + 1)
+            arrays.append(rng.integers(low, high, shape).astype(np.float32))
+        else:
+            arrays.append(rng.standard_normal(shape).astype(np.float32))
+    return arrays
 
 
 def expected_outputs(design, arrays: list[np.ndarray]) -> list[np.ndarray]:

@@ -130,7 +130,7 @@ def _evaluate(read, buf, loops, copy, k: int, outer: dict):
     """(identity of the element read in every iteration, banks reached, offsets) of one read."""
 
     env = _env(loops, copy, outer)
-    if env is None:
+    if env is None or any(isinstance(ix, prog.IRead) for ix in read.index):  # a row read from data: any bank
         return (read.buffer, k, tuple(sorted(copy.items()))), buf.banks, None
     size = next(iter(env.values())).shape
     index = tuple(np.broadcast_to(np.asarray(prog.i_eval(ix, env)), size) for ix in read.index)

@@ -77,6 +77,7 @@ LOOP_NESTS = {
     ir.Pad: _elementwise,
     ir.Reverse: _elementwise,
     ir.Concat: _elementwise,
+    ir.Lookup: _elementwise,
     ir.Loop: _loop,
 }
 

@@ -17,6 +17,7 @@ Node classes, and the HLO ops they come from:
     Reduce       reduce                    (sum / max / min over dimensions)
     Transpose, Reshape, Broadcast, Slice, Pad, Concat, Reverse    data movement (Reverse: HLO reverse)
     Loop         while                     (a counted loop: one body kernel run ``trips`` times)
+    Lookup       gather                    (a ROM read addressed by run-time ids: Embedding)
 
 HLS directives (set by the passes in ``fpgalab.passes``, read by ``fpgalab.schedule``):
 ``Node.directives`` holds a layer's loop directives (unroll, pipeline, fusion into its producer);
@@ -32,6 +33,16 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from fpgalab.ir.directives import (  # noqa: F401 - part of the IR's vocabulary: ir.Directives, ir.BufferSpec
+    CHANNEL_KINDS,
+    DEFAULT_DIRECTIVES,
+    FLATTEN_MODES,
+    PARTITION_KINDS,
+    STORAGE_KINDS,
+    BufferSpec,
+    Directives,
+    PartitionSpec,
+)
 from fpgalab.ir.types import FLOAT32, NumType
 
 # ---- elementwise expressions ----------------------------------------------------------------------
@@ -112,12 +123,16 @@ def expr_ops(expr) -> list[Op]:
 
 @dataclass(frozen=True)
 class Input:
-    """A kernel argument streamed in from the host (one sample per invocation)."""
+    """A kernel argument streamed in from the host (one sample per invocation).
+
+    ``integer``: the host sends whole numbers (token ids, indices); in fixed point the input is an
+    ``ap_int``/``ap_uint`` of its element type's width, in float32 designs float32 holds them."""
 
     name: str
     shape: tuple[int, ...]
     dtype: NumType = FLOAT32
     op_name: str = ""
+    integer: bool = False
 
 
 @dataclass(frozen=True)
@@ -132,70 +147,7 @@ class Constant:
     op_name: str = ""
 
 
-# ---- HLS directives --------------------------------------------------------------------------------
-
-FLATTEN_MODES = ("auto", "full", "none")
-PARTITION_KINDS = ("none", "cyclic", "block", "complete")
-STORAGE_KINDS = ("auto", "bram", "uram", "lutram", "reg")
-CHANNEL_KINDS = ("auto", "fifo", "pipo")
-
-
-@dataclass(frozen=True)
-class Directives:
-    """A layer's loop directives; the default is Vitis HLS without pragmas.
-
-    ``unroll``: (loop name, factor) pairs, factor dividing the loop's trip count (trip = full).
-    ``pipeline``: pipeline the loop ``pipeline_loop`` ("" = the innermost loop not fully unrolled)
-    at target initiation interval ``ii``; loops inside it are fully unrolled. ``flatten``: "auto"
-    flattens the perfect part of the nest around the pipelined loop (loops of the same kind,
-    Vitis ``loop_flatten``), "full" the whole nest (init and write-back predicated), "none" nothing.
-    ``fused_into``: this elementwise node runs inside the loop nest of that producer node.
-    ``reuse``: the reuse factor the layer was given (0: none), ``reuse_requested`` the one the user
-    asked for, when the closest valid factor was taken instead (``fpgalab.passes.reuse``).
-    """
-
-    unroll: tuple[tuple[str, int], ...] = ()
-    pipeline: bool = True
-    ii: int = 1
-    pipeline_loop: str = ""
-    flatten: str = "auto"
-    fused_into: str = ""
-    reuse: int = 0
-    reuse_requested: int = 0
-
-    def unroll_of(self, loop: str) -> int:
-        return dict(self.unroll).get(loop, 1)
-
-
-DEFAULT_DIRECTIVES = Directives()
-
-
-@dataclass(frozen=True)
-class PartitionSpec:
-    """Array partitioning of one dimension (Vitis ``ARRAY_PARTITION``): ``kind`` none, cyclic, block or complete."""
-
-    kind: str = "none"
-    factor: int = 1
-
-
-@dataclass(frozen=True)
-class BufferSpec:
-    """Directives of one buffer (input, constant or node output).
-
-    ``partition`` has one PartitionSpec per dimension (empty: not partitioned). ``storage``: auto,
-    bram, uram, lutram or reg. ``channel``: how a dataflow consumer gets it (auto, fifo, pipo)
-    and ``depth`` the FIFO depth in elements or the number of ping-pong buffers (0: default).
-    """
-
-    name: str
-    partition: tuple[PartitionSpec, ...] = ()
-    storage: str = "auto"
-    channel: str = "auto"
-    depth: int = 0
-
-    def replace(self, **changes) -> BufferSpec:
-        return replace(self, **changes)
-
+# ---- HLS directives (fpgalab.ir.directives) -------------------------------------------------------
 
 # ---- layer nodes ----------------------------------------------------------------------------------
 
@@ -348,7 +300,29 @@ class Loop(Node):
     stack_axis: int = -1
 
 
-NODE_CLASSES = (Elementwise, Dot, Conv, Pool, Reduce, Transpose, Reshape, Broadcast, Slice, Pad, Concat, Reverse, Loop)
+@dataclass(frozen=True)
+class Lookup(Node):
+    """A ROM read addressed at run time: inputs (table, ids); ``out[i..., j...] = table[id, j...]``
+    with ``id = ids[i...]`` clamped to ``0 .. rows-1`` (XLA clamps a gather's out-of-range start
+    index the same way). Keras's Embedding: the table is a constant, the ids an integer input."""
+
+
+NODE_CLASSES = (
+    Elementwise,
+    Dot,
+    Conv,
+    Pool,
+    Reduce,
+    Transpose,
+    Reshape,
+    Broadcast,
+    Slice,
+    Pad,
+    Concat,
+    Reverse,
+    Loop,
+    Lookup,
+)
 DATA_MOVEMENT = (Transpose, Reshape, Broadcast, Slice, Pad, Concat, Reverse)
 
 

@@ -126,7 +126,13 @@ def kernel_to_dict(kernel: ir.Kernel) -> dict:
     return {
         "name": kernel.name,
         "inputs": [
-            {"name": i.name, "shape": list(i.shape), "dtype": type_to_str(i.dtype), "op_name": i.op_name}
+            {
+                "name": i.name,
+                "shape": list(i.shape),
+                "dtype": type_to_str(i.dtype),
+                "op_name": i.op_name,
+                "integer": i.integer,
+            }
             for i in kernel.inputs
         ],
         "constants": [
@@ -149,7 +155,10 @@ def kernel_to_dict(kernel: ir.Kernel) -> dict:
 
 def kernel_from_dict(data: dict) -> ir.Kernel:
     inputs = tuple(
-        ir.Input(i["name"], tuple(i["shape"]), type_from_str(i["dtype"]), i.get("op_name", "")) for i in data["inputs"]
+        ir.Input(
+            i["name"], tuple(i["shape"]), type_from_str(i["dtype"]), i.get("op_name", ""), bool(i.get("integer", False))
+        )
+        for i in data["inputs"]
     )
     constants = tuple(
         ir.Constant(

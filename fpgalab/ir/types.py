@@ -72,6 +72,8 @@ class FixedType:
         return self.width
 
     def __str__(self) -> str:
+        if self.integer == self.width and self.quant == "AP_TRN" and self.overflow == "AP_WRAP":
+            return f"{'ap_int' if self.signed else 'ap_uint'}<{self.width}>"  # the same type, as HLS spells it
         name = "ap_fixed" if self.signed else "ap_ufixed"
         args = [str(self.width), str(self.integer)]
         if self.quant != "AP_TRN" or self.overflow != "AP_WRAP":
@@ -106,11 +108,23 @@ FLOAT32 = FloatType()
 BOOL = BoolType()
 
 _FIXED_RE = re.compile(r"^\s*(ap_u?fixed)\s*<\s*([^<>]*)>\s*$")
+_INTEGER_RE = re.compile(r"^\s*(ap_u?int)\s*<\s*(\d+)\s*>\s*$")
 _INT_RE = re.compile(r"^[+-]?\d+$")
 _PRECISION_HELP = (
     "write 'float32', or 'ap_fixed<W,I>' / 'ap_ufixed<W,I>' with optional quantization and overflow modes, "
-    "for example 'ap_fixed<16,6>' or 'ap_fixed<18,8,AP_RND_CONV,AP_SAT>'"
+    "for example 'ap_fixed<16,6>' or 'ap_fixed<18,8,AP_RND_CONV,AP_SAT>'; integer inputs also take "
+    "'ap_int<W>' / 'ap_uint<W>'"
 )
+
+
+def integer_type(width: int, signed: bool = True) -> FixedType:
+    """``ap_int<width>`` (``ap_uint`` when not signed): a fixed type with no fraction bits."""
+    return FixedType(width, width, signed)
+
+
+def is_integer_type(dtype) -> bool:
+    """Whether ``dtype`` holds whole numbers only (``ap_int``/``ap_uint``, or ``ap_fixed<W,W>``)."""
+    return isinstance(dtype, FixedType) and dtype.integer == dtype.width
 
 
 def parse_type(text: str | NumType) -> NumType:
@@ -122,6 +136,14 @@ def parse_type(text: str | NumType) -> NumType:
     stripped = text.strip()
     if stripped.lower() in ("float32", "float", "f32"):
         return FLOAT32
+    integer_match = _INTEGER_RE.match(stripped)
+    if integer_match:
+        kind, width = integer_match.group(1), int(integer_match.group(2))
+        if not 1 <= width <= MAX_FIXED_WIDTH:
+            raise ValueError(
+                f"precision {text!r}: width must be 1..{MAX_FIXED_WIDTH} bits (the exact simulator's limit)"
+            )
+        return integer_type(width, kind == "ap_int")
     match = _FIXED_RE.match(stripped)
     if not match:
         raise ValueError(f"malformed precision {text!r}: {_PRECISION_HELP}")

@@ -21,6 +21,8 @@ def _expected_shape(node: ir.Node, shapes: dict) -> tuple[int, ...] | None:
         return tuple(node.shape)
     if isinstance(node, ir.Slice):
         return tuple(len(range(a, b, s)) for a, b, s in zip(node.starts, node.limits, node.strides))
+    if isinstance(node, ir.Lookup):
+        return tuple(shapes[node.inputs[1]]) + tuple(shapes[node.inputs[0]][1:])
     if isinstance(node, ir.Reverse):
         if any(not 0 <= d < len(node.shape) for d in node.dims):
             raise IRError(f"{node.name}: reverses dimensions {list(node.dims)} of a rank-{len(node.shape)} buffer")

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fpgalab.ir import nodes as ir
+from fpgalab.ir.types import BoolType, is_integer_type
 
 
 def _substitute(expr, position: int, replacement_of):
@@ -24,7 +25,10 @@ def _substitute(expr, position: int, replacement_of):
 
 
 def _inner(expr):
-    """The producer's root operation, now an inner operation of full precision (compares stay 1-bit)."""
+    """The producer's root operation, now an inner operation of full precision (compares stay 1-bit,
+    integer operations keep their type: XLA's integers wrap at every operation)."""
+    if is_integer_type(getattr(expr, "dtype", None)):
+        return expr
     if isinstance(expr, ir.Op) and expr.op not in ("cmp_eq", "cmp_ne", "cmp_lt", "cmp_le", "cmp_gt", "cmp_ge"):
         return ir.Op(expr.op, expr.args, None)
     return expr
@@ -59,6 +63,13 @@ def fuse_pair(producer: ir.Elementwise, consumer: ir.Elementwise) -> ir.Elementw
     )
 
 
+def _integer_kind(node: ir.Elementwise):
+    """The integer type a node computes in, or None. Integer work (token ids wrapped by Keras's
+    Embedding) is fused only with integer work of the same type, so that it keeps its exact type
+    (a comparison of integers fuses anywhere: precision assignment types its constants by its operands)."""
+    return node.dtype if is_integer_type(node.dtype) else None
+
+
 @dataclass(frozen=True)
 class FuseElementwise:
     name: str = "fuse_elementwise"
@@ -78,6 +89,8 @@ class FuseElementwise:
                     continue
                 consumer = readers[0]
                 if not isinstance(consumer, ir.Elementwise) or consumer.inputs.count(producer.name) != 1:
+                    continue
+                if _integer_kind(producer) != _integer_kind(consumer) and not isinstance(producer.dtype, BoolType):
                     continue
                 position = consumer.inputs.index(producer.name)
                 if consumer.in_dims[position] != tuple(range(len(consumer.shape))) or producer.shape != consumer.shape:

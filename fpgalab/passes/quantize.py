@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 
 from fpgalab.ir import nodes as ir
 from fpgalab.ir.keys import node_matches
-from fpgalab.ir.types import BOOL, FLOAT32, MAX_FIXED_WIDTH, BoolType, FixedType, NumType
+from fpgalab.ir.types import BOOL, FLOAT32, MAX_FIXED_WIDTH, BoolType, FixedType, NumType, integer_type, is_integer_type
 from fpgalab.options import DEFAULT_TABLE_TYPE, PrecisionConfig, Roles, check_override_keys
 from fpgalab.passes.softmax import softmax_sums, sum_type
 from fpgalab.sim.elementwise import natural_bits
@@ -93,14 +93,63 @@ def _frac(dtype) -> int:
     return dtype.frac if isinstance(dtype, FixedType) else 0
 
 
-def _retype_expr(expr, dtype: NumType, const_type: NumType):
+def _integer_constant_type(value: float, limit: FixedType) -> FixedType:
+    """The narrowest ap_int holding a whole constant of an integer operation, at most ``limit``'s width
+    (HLS sizes a literal the same way; a narrow operand keeps products narrow)."""
+    magnitude = int(abs(value))
+    width = max(2, magnitude.bit_length() + 1)
+    return integer_type(min(width, limit.width), True) if value == int(value) else limit
+
+
+def _compared_integer(op: ir.Op, operand_types) -> FixedType | None:
+    """The integer type a comparison compares in: that of an integer operand it reads, if any."""
+    if not op.op.startswith("cmp_"):
+        return None
+    for arg in op.args:
+        if isinstance(arg, ir.Arg) and arg.index < len(operand_types) and is_integer_type(operand_types[arg.index]):
+            return operand_types[arg.index]
+    return None
+
+
+def compared_with_integers(expr, operand_types) -> dict:
+    """Operand position -> integer type, for the operands a comparison sets against an integer operand
+    (a one-hot's positions, an embedding's id bound): they are whole numbers of that type."""
+    found: dict = {}
+    for op in ir.expr_ops(expr):
+        integer = _compared_integer(op, operand_types)
+        for arg in op.args if integer is not None else ():
+            if isinstance(arg, ir.Arg):
+                found.setdefault(arg.index, integer)
+    return found
+
+
+def _retype_expr(expr, dtype: NumType, const_type: NumType, operand_types=()):
     if isinstance(expr, ir.Const):
+        if is_integer_type(const_type):
+            return ir.Const(expr.value, _integer_constant_type(expr.value, const_type))
         return ir.Const(expr.value, const_type)
     if isinstance(expr, ir.Op):
-        args = tuple(_retype_expr(a, dtype, const_type) for a in expr.args)
+        integer = _compared_integer(expr, operand_types)
+        arg_const_type = integer if integer is not None else const_type
+        args = tuple(_retype_expr(a, dtype, arg_const_type, operand_types) for a in expr.args)
         op_type = BOOL if isinstance(expr.dtype, BoolType) else None if expr.dtype is None else dtype
         return ir.Op(expr.op, args, op_type)
     return expr
+
+
+def _located_extrema(kernel: ir.Kernel) -> set[str]:
+    """Maxima and minima read only to find where they are (argmax's ``x == max``): they keep their
+    operand's type, so that the comparison with the operand is exact."""
+    users = kernel.users()
+    return {
+        node.name
+        for node in kernel.nodes
+        if isinstance(node, ir.Reduce)
+        and node.kind in ("max", "min")
+        and node.name not in kernel.outputs
+        and users.get(node.name)
+        and all(isinstance(u, ir.Elementwise) and is_integer_type(u.dtype) for u in users[node.name])
+    }
 
 
 @dataclass(frozen=True)
@@ -121,18 +170,23 @@ class AssignPrecision:
 
     def run(self, kernel: ir.Kernel) -> ir.Kernel:
         check_override_keys(self.precision.layers, kernel, "precision")
-        return self._assign(kernel, [self.precision.default.input] * len(kernel.inputs))
+        return self._assign(kernel, [self._input_type(i) for i in kernel.inputs])
 
     def _assign(self, kernel: ir.Kernel, input_types) -> ir.Kernel:
         types: dict[str, NumType] = {}
         inputs = tuple(replace(i, dtype=t) for i, t in zip(kernel.inputs, input_types))
         types.update({i.name: i.dtype for i in inputs})
         constant_roles = {}
+        lowered = {name: self._integer(buffer.dtype) for name, buffer in kernel.buffers().items()}
         for node in kernel.nodes:
             roles = self.roles_of(node)
+            compared = {}
+            if isinstance(node, ir.Elementwise):
+                compared = compared_with_integers(node.expr, [lowered[i] for i in node.inputs])
             for position, name in enumerate(node.inputs):
                 role = "bias" if isinstance(node, (ir.Dot, ir.Conv)) and position == 2 else "weight"
-                constant_roles.setdefault(name, (role, getattr(roles, role)))
+                dtype = self._integer(node.dtype) or compared.get(position) or getattr(roles, role)
+                constant_roles.setdefault(name, (role, dtype))
         constants = tuple(
             replace(
                 c,
@@ -143,17 +197,35 @@ class AssignPrecision:
         )
         types.update({c.name: c.dtype for c in constants})
         sums = softmax_sums(kernel, (self.tables or DEFAULT_TABLES)["exp"])
+        located = _located_extrema(kernel)
         nodes = []
         for node in kernel.nodes:
             roles = self.roles_of(node)
             operand_types = [types[i] for i in node.inputs]
             if node.name in sums and isinstance(roles.result, FixedType):
                 node = self._softmax_sum(node, roles, sums[node.name], operand_types[0])
+            elif node.name in located and isinstance(roles.result, FixedType):
+                node = node.replace(dtype=operand_types[0], acc=operand_types[0])
             else:
                 node = self._typed(node, roles, operand_types)
             types[node.name] = node.dtype
             nodes.append(node)
         return kernel.replace(inputs=inputs, constants=constants, nodes=tuple(nodes))
+
+    def _integer(self, dtype) -> NumType | None:
+        """The type an integer value keeps: its own in a fixed-point design (integers are exact there),
+        None in a float32 one (float32 holds integers exactly up to 2**24) and for non-integers."""
+        if is_integer_type(dtype) and isinstance(self.precision.default.result, FixedType):
+            return dtype
+        return None
+
+    def _input_type(self, spec: ir.Input) -> NumType:
+        """An input's type: the ``input`` role, except that an integer input (token ids) keeps the
+        ap_int/ap_uint type of its element type unless the ``input`` role is itself an integer type."""
+        role = self.precision.default.input
+        if not spec.integer or not isinstance(self.precision.default.result, FixedType) or is_integer_type(role):
+            return role
+        return spec.dtype if is_integer_type(spec.dtype) else integer_type(32)
 
     def _softmax_sum(self, node, roles: Roles, bound: float, operand):
         """A softmax's sum of exponentials: the layer's ``accum`` if given, else wide enough for ``bound``."""
@@ -161,13 +233,22 @@ class AssignPrecision:
         return node.replace(dtype=dtype, acc=dtype)
 
     def _typed(self, node, roles: Roles, operand_types):
+        integer = self._integer(node.dtype)
+        if integer is not None and isinstance(node, (ir.Reduce, ir.Pool)):
+            return node.replace(acc=integer)  # positions, ranks and integer sums: exact in their own type
+        if isinstance(node, ir.Lookup):
+            return node.replace(dtype=operand_types[0])  # the table's words, as stored
         if isinstance(node, ir.Loop):
             return self._loop(node, roles, operand_types)
         if isinstance(node, ir.DATA_MOVEMENT):
             return node.replace(dtype=operand_types[0] if len(set(operand_types)) == 1 else roles.result)
         if isinstance(node, ir.Elementwise):
+            integer = self._integer(node.dtype)
+            if integer is not None:
+                return node.replace(expr=_retype_expr(node.expr, integer, integer))
             dtype = BOOL if isinstance(node.dtype, BoolType) else roles.result
-            expr = _retype_expr(node.expr, dtype, roles.weight)
+            integers = [self._integer(t) for t in operand_types]
+            expr = _retype_expr(node.expr, dtype, roles.weight, integers)
             if isinstance(dtype, FixedType):
                 table_type = self.table_type if isinstance(self.table_type, FixedType) else DEFAULT_TABLE_TYPE
                 expr = bound_intermediates(expr, operand_types, table_type)

@@ -173,6 +173,26 @@ def _concat(node: ir.Concat, shapes) -> list[Access]:
     return accesses
 
 
+def _lookup(node: ir.Lookup, shapes) -> list[Access]:
+    """The id at the output's leading index, then a table row chosen by it. The row is unknown
+    before the design runs: each id position is counted as a row of its own (rows spread over the
+    row dimension's banks as distinct ids would), and the columns at the output's trailing index."""
+    table, ids = shapes[node.inputs[0]], shapes[node.inputs[1]]
+    rank = len(ids)
+
+    def id_index(env):
+        return tuple(env[f"i{d}"] if size > 1 else 0 * env[f"i{d}"] for d, size in enumerate(ids))
+
+    def table_index(env):
+        position = 0
+        for d, size in enumerate(ids):
+            position = position * size + env[f"i{d}"]
+        columns = tuple(env[f"i{rank + d}"] for d in range(len(table) - 1))
+        return (position % table[0],) + columns
+
+    return [Access(node.inputs[1], "read", id_index), Access(node.inputs[0], "read", table_index)]
+
+
 def _reverse(node: ir.Reverse, shapes) -> list[Access]:
     def index(env):
         return tuple(n - 1 - env[f"i{d}"] if d in node.dims else env[f"i{d}"] for d, n in enumerate(node.shape))
@@ -224,6 +244,7 @@ ACCESSES = {
     ir.Slice: _slice,
     ir.Pad: _pad,
     ir.Concat: _concat,
+    ir.Lookup: _lookup,
     ir.Reverse: _reverse,
     ir.Reshape: _reshape,
     ir.Loop: _loop,

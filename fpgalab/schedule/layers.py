@@ -24,6 +24,7 @@ from fpgalab.schedule.operators import (
     bits,
     conversion_ops,
     expression_ops,
+    lookup_ops,
 )
 
 
@@ -195,6 +196,12 @@ def layer_operators(owner, fused, copies: int, spatial: int, reduce_iterations: 
     elif isinstance(owner, ir.Elementwise):
         ops, core_path, _ = expression_ops(owner.expr, operand_types, lat, ctx.tables, ctx.table_type, "core")
         operators += [_times(op, copies) for op in ops]
+    elif isinstance(owner, ir.Lookup):
+        table = owner.inputs[0]
+        ops, core_path = lookup_ops(
+            operand_types[1], ctx.shapes[table][0], copies, ctx.buffers[table].read_latency, lat
+        )
+        operators += ops
     else:
         core_path = 0
         if isinstance(owner, (ir.Pad, ir.Concat)):

@@ -213,8 +213,8 @@ def _layer(nodes, kernel: ir.Kernel, shapes: dict, types: dict, constants: dict)
         )
     elif all(isinstance(n, (ir.Reshape, ir.Transpose)) for n in nodes):
         fields.update(kind="reshape")
-    elif any(isinstance(n, ir.DATA_MOVEMENT) for n in nodes):  # pad, concat, slice, broadcast
-        mover = next(n for n in nodes if isinstance(n, ir.DATA_MOVEMENT))
+    elif any(isinstance(n, (*ir.DATA_MOVEMENT, ir.Lookup)) for n in nodes):  # pad, concat, slice, lookup
+        mover = next(n for n in nodes if isinstance(n, (*ir.DATA_MOVEMENT, ir.Lookup)))
         fields.update(
             kind=type(mover).__name__.lower(),
             n_in=1,

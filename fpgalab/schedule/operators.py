@@ -276,3 +276,18 @@ def expression_ops(
     latency = latencies.of(kind, widths, is_float) * (count if op == "clamp" else 1)
     ops.append(OperatorUse(kind, widths, bits(result), count, latency, stage, is_float))
     return ops, path + latency, result
+
+
+def lookup_ops(id_type: NumType, rows: int, copies: int, table_read: int, latencies) -> tuple[list[OperatorUse], int]:
+    """A table read addressed by an id (Keras's Embedding): the id is clamped to ``0 .. rows-1``
+    (two comparators and their muxes on the id's width, as XLA clamps a gather's index), then
+    it addresses the ROM. Returns the operators and the path after the id is read: the clamp, then
+    the table's read latency (the ROM's own LUT/BRAM cost is the constant's storage)."""
+    width = bits(id_type)
+    is_float = isinstance(id_type, FloatType)
+    clamp = latencies.of("minmax", (width, width), is_float) * 2
+    ops = [OperatorUse("minmax", (width, width), max(1, (rows - 1).bit_length()), 2 * copies, clamp, "core", is_float)]
+    if is_float:
+        ops.append(OperatorUse("convert", (32,), width, copies, latencies.of("convert", (), True), "core", True))
+        clamp += ops[-1].latency
+    return ops, clamp + table_read

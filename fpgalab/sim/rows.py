@@ -123,6 +123,15 @@ def _concat(node: ir.Concat, values, ctx):
     return SimValue(np.concatenate(converted, axis=node.axis + 1), node.dtype)
 
 
+@row(ir.Lookup)
+def _lookup(node: ir.Lookup, values, ctx):
+    table, ids = values  # an id's integer part picks a row, clamped to the table as XLA clamps a gather's index
+    fixed_ids = isinstance(ids.dtype, FixedType)
+    whole = fixed.quantize(ids.array, ids.dtype.frac, FixedType(62, 62)) if fixed_ids else np.trunc(to_float(ids))
+    picked = table.array[0][np.clip(whole.astype(np.int64), 0, table.array.shape[1] - 1)]
+    return _same_type(node, SimValue(picked, table.dtype))
+
+
 # ---- dot product -------------------------------------------------------------------------------------
 
 

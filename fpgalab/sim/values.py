@@ -94,6 +94,10 @@ def broadcast_in_dims(
 
 
 def input_value(spec: ir.Input, array: np.ndarray) -> SimValue:
+    """An input batch in the input's type; integer arrays (token ids) go to a fixed type exactly."""
+    array = np.asarray(array)
+    if array.dtype.kind in "iu" and isinstance(spec.dtype, FixedType):
+        return SimValue(fixed.quantize(array.astype(np.int64), 0, spec.dtype), spec.dtype)
     return convert(SimValue(np.asarray(array, dtype=np.float32), FLOAT32), spec.dtype)
 
 

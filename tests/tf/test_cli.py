@@ -36,7 +36,7 @@ def test_compile_plain_function_with_input_shape(tmp_path):
 
 def test_compile_error_exits_1(tmp_path):
     source = tmp_path / "bad.py"
-    source.write_text("import tensorflow as tf\n\ndef f(x):\n    return tf.sort(x)\n")
+    source.write_text("import tensorflow as tf\n\ndef f(x):\n    return tf.math.atan2(x, x + 1.0)\n")
     result = run("compile", f"{source}:f", "--input-shape", "8")
     assert result.returncode == 1
     assert "unsupported HLO op" in result.stderr and "Traceback" not in result.stderr

@@ -60,6 +60,11 @@ CASES = {
     ),
     "mean": (lambda a: tf.reduce_mean(a, axis=[1, 2]), [_x(1, 4, 4, 3)]),
     "softmax_tuple": (lambda a: (tf.nn.softmax(a), a * 2.0), [_x(2, 10)]),
+    "gather_constant_indices": (lambda a: tf.gather(a, [3, 0, 1], axis=1) * 2.0, [_x(2, 5)]),
+    "argmax_sort_top_k": (
+        lambda a: (tf.cast(tf.argmax(a, -1), tf.float32), tf.sort(a), tf.math.top_k(a, 2).values),
+        [_x(2, 6)],
+    ),
     # elementwise functions (tables) and the Keras activations built from them
     "expm1": (lambda a: tf.math.expm1(a), [_x(3, 8)]),
     "log": (lambda a: tf.math.log(a), [_x(3, 8, low=0.5, high=6.0)]),

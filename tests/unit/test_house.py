@@ -96,6 +96,7 @@ def test_no_source_file_is_over_400_lines():
 
 
 def test_every_node_class_has_a_simulator_row_and_a_program_row():
+
     assert [c.__name__ for c in ir.NODE_CLASSES if c not in ROWS] == []
     assert [c.__name__ for c in ir.NODE_CLASSES if c not in PROGRAMS] == []
     assert [c.__name__ for c in ir.NODE_CLASSES if c not in LOOP_NESTS] == []

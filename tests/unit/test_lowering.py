@@ -89,21 +89,45 @@ def _module_with(opcode: str) -> Module:
 
 def test_unsupported_op_names_op_tf_op_and_the_supported_list():
     with pytest.raises(CompileError) as info:
-        lower_module(_module_with("sort"), {}, 1)
+        lower_module(_module_with("fft"), {}, 1)
     message = str(info.value)
-    assert "'sort'" in message and "model/sort_layer/Sort" in message
+    assert "'fft'" in message and "model/sort_layer/Sort" in message
     for op in ("convolution", "reduce-window", "dot"):
         assert op in message
 
 
-def test_integer_tensors_at_run_time_are_rejected():
+def test_float_to_integer_casts_are_rejected():
     s32 = Shape("s32", (4,))
     instructions = (
         Instruction(1, "x", "parameter", Shape("f32", (4,)), (), {"parameter_number": 0}),
         Instruction(2, "c", "convert", s32, (1,), {}, op_name="Cast"),
     )
     module = Module("m", "main", {"main": Computation("main", instructions, 2)})
-    with pytest.raises(CompileError, match="s32"):
+    with pytest.raises(CompileError, match="float values to integers"):
+        lower_module(module, {}, 1)
+
+
+def test_integer_inputs_become_ap_int_and_convert_exactly():
+    s32, f32 = Shape("s32", (4,)), Shape("f32", (4,))
+    instructions = (
+        Instruction(1, "ids", "parameter", s32, (), {"parameter_number": 0}),
+        Instruction(2, "c", "convert", f32, (1,), {}, op_name="Cast"),
+        Instruction(3, "e", "exponential", f32, (2,), {}),
+    )
+    module = Module("m", "main", {"main": Computation("main", instructions, 3)})
+    kernel = lower_module(module, {}, 1)
+    assert str(kernel.inputs[0].dtype) == "ap_int<32>"
+    assert [n.expr.op for n in kernel.nodes] == ["convert", "exp"]
+
+
+def test_integer_arithmetic_outside_the_integer_ops_is_rejected():
+    s32 = Shape("s32", (4,))
+    instructions = (
+        Instruction(1, "ids", "parameter", s32, (), {"parameter_number": 0}),
+        Instruction(2, "d", "divide", s32, (1, 1), {}),
+    )
+    module = Module("m", "main", {"main": Computation("main", instructions, 2)})
+    with pytest.raises(CompileError, match="integer tensors only with these HLO ops"):
         lower_module(module, {}, 1)
 
 
@@ -119,3 +143,36 @@ def test_dead_code_and_unused_weights_are_dropped():
     assert all(c.name in used for c in kernel.constants)
     assert all(n.name in used for n in kernel.nodes)
     assert np.isfinite(run_kernel(kernel, case("softmax_8").samples)[kernel.outputs[0]].array).all()
+
+
+def test_variadic_reductions_other_than_argmax_are_refused():
+    f32, s32 = Shape("f32", ()), Shape("s32", ())
+    pair = Shape("tuple", (), (Shape("f32", (1,)), Shape("s32", (1,))))
+    reducer = Computation(
+        "pair_sum",
+        (
+            Instruction(11, "a", "parameter", f32, (), {"parameter_number": 0}),
+            Instruction(12, "i", "parameter", s32, (), {"parameter_number": 1}),
+            Instruction(13, "b", "parameter", f32, (), {"parameter_number": 2}),
+            Instruction(14, "j", "parameter", s32, (), {"parameter_number": 3}),
+            Instruction(15, "s", "add", f32, (11, 13), {}),
+            Instruction(16, "t", "add", s32, (12, 14), {}),
+            Instruction(17, "r", "tuple", Shape("tuple", (), (f32, s32)), (15, 16), {}),
+        ),
+        17,
+    )
+    entry = Computation(
+        "main",
+        (
+            Instruction(1, "x", "parameter", Shape("f32", (1, 4)), (), {"parameter_number": 0}),
+            Instruction(2, "n", "iota", Shape("s32", (1, 4)), (), {"dimensions": (1,)}),
+            Instruction(3, "z", "constant", f32, (), {"literal": np.zeros(())}),
+            Instruction(4, "k", "constant", s32, (), {"literal": np.zeros((), np.int32)}),
+            Instruction(5, "r", "reduce", pair, (1, 2, 3, 4), {"dimensions": (1,)}, called=("pair_sum",)),
+            Instruction(6, "g", "get-tuple-element", Shape("s32", (1,)), (5,), {"tuple_index": 1}),
+        ),
+        6,
+    )
+    module = Module("m", "main", {"main": entry, "pair_sum": reducer})
+    with pytest.raises(CompileError, match="it takes TensorFlow's argmax/argmin"):
+        lower_module(module, {}, 1)

@@ -40,12 +40,21 @@ def test_spaced_and_explicit_spelling(t):
         ("ap_fixed<4,9>", FixedType(4, 9)),
         ("ap_fixed<1,1>", FixedType(1, 1)),
         ("ap_fixed<+16,6>", FixedType(16, 6)),
+        ("ap_int<8>", FixedType(8, 8)),
+        ("ap_uint< 12 >", FixedType(12, 12, False)),
     ],
 )
 def test_examples(text, expected):
     t = parse_type(text)
     assert t == expected
     assert t.frac == t.width - t.integer
+
+
+def test_integers_print_as_ap_int():
+    assert str(FixedType(8, 8)) == "ap_int<8>"
+    assert str(FixedType(12, 12, False)) == "ap_uint<12>"
+    assert str(FixedType(8, 8, True, "AP_TRN", "AP_SAT")) == "ap_fixed<8,8,AP_TRN,AP_SAT>"
+    assert parse_type(str(FixedType(5, 5, False))) == FixedType(5, 5, False)
 
 
 def test_str_omits_defaults():
@@ -70,7 +79,8 @@ def test_limits_and_ranges():
     "text, allowed",
     [
         ("", "ap_fixed<W,I>"),
-        ("ap_int<8>", "ap_fixed<W,I>"),
+        ("ap_int<8,2>", "ap_fixed<W,I>"),
+        ("ap_int<65>", "width must be 1..64"),
         ("AP_FIXED<16,6>", "ap_fixed<W,I>"),
         ("ap_fixed<16,6>>", "ap_fixed<W,I>"),
         ("ap_fixed<16>", "2 to 5 template arguments"),

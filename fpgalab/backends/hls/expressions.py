@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 
-from fpgalab.backends.program import Acc, IAdd, IDiv, ILit, IMul, IVar, Lit, Prev, Valid, op_type, value_type
+from fpgalab.backends.program import Acc, IAdd, IDiv, ILit, IMul, IRead, IVar, Lit, Prev, Valid, op_type, value_type
 from fpgalab.ir import nodes as ir
 from fpgalab.ir.types import BOOL, FLOAT32, BoolType, FixedType, FloatType
 from fpgalab.sim import tables
@@ -89,6 +89,8 @@ def index_code(expr, names: dict) -> str:
         return str(expr.value)
     if isinstance(expr, IVar):
         return names[expr.name]
+    if isinstance(expr, IRead):
+        return names[expr]  # the clamped id, written by ``CppExpressions.element``
     if isinstance(expr, IAdd):
         text = " + ".join(index_code(t, names) for t in expr.terms)
         return f"({text})".replace("+ -", "- ")
@@ -130,10 +132,21 @@ class CppExpressions:
     # ---- reads
     def element(self, read) -> str:
         name = self.buffer_names[read.buffer]
-        code = name + ("".join(f"[{index_code(ix, self.loop_names)}]" for ix in read.index) or "[0]")  # a scalar: [1]
+        names = dict(self.loop_names)
+        for ix in read.index:
+            if isinstance(ix, IRead):
+                names[ix] = self.row(ix)
+        code = name + ("".join(f"[{index_code(ix, names)}]" for ix in read.index) or "[0]")  # a scalar: [1]
         if read.buffer in self.raw_buffers:
             return f"fp_from_bits<{self.name(self.buffer_types[read.buffer])}>({code})"
         return code
+
+    def row(self, ix: IRead) -> str:
+        """A table row chosen by a value read: its integer part, clamped to the table (XLA's gather)."""
+        value = self.read(ix.read)
+        dtype = self.type_of(ir.Arg(ix.read))
+        whole = f"({value}).to_int()" if isinstance(dtype, FixedType) else f"int({value})"
+        return f"fpgalab_row({whole}, {ix.limit})"
 
     def valid(self, read) -> str:
         parts = []
@@ -356,6 +369,8 @@ template <class T> T fp_from_bits(long long bits) {
   v.range(T::width - 1, 0) = bits;
   return v;
 }
+// The table row an id names, clamped to the table as XLA clamps a gather's index (Embedding).
+static inline int fpgalab_row(long long id, int rows) { return id < 0 ? 0 : id >= rows ? rows - 1 : (int)id; }
 static inline long long fp_floor_div(long long a, long long b) {
   long long q = a / b;
   return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;

@@ -48,14 +48,14 @@ def testbench(cpp, arrays: list[np.ndarray]) -> tuple[str, str]:
                 continue
             tb.line(f"static {cpp.declaration(name, False)};")
         tb.line("long mismatches = 0, checked = 0;")
-        with tb.block("for (int s = 0; s < SAMPLES; s++) {"):
+        with tb.block("for (int tb_s = 0; tb_s < SAMPLES; tb_s++) {"):  # tb_: never a buffer's name
             for name in cpp.inputs:
                 var = cpp.buffer_names[name]
                 dtype = cpp.buffer_types[name]
                 size = int(np.prod(cpp.shapes[name]))
-                with tb.block(f"for (int i = 0; i < {size}; i++) {{"):
+                with tb.block(f"for (int tb_i = 0; tb_i < {size}; tb_i++) {{"):
                     tb.line(f"{cpp_type_name(dtype)}* flat = ({cpp_type_name(dtype)}*){var};")
-                    tb.line(f"flat[i] = {cpp_type_name(dtype)}(IN_{var}[s][i]);")
+                    tb.line(f"flat[tb_i] = {cpp_type_name(dtype)}(IN_{var}[tb_s][tb_i]);")
             tb.line(
                 f"{cpp.top}({', '.join(cpp.buffer_names[n] for n in cpp.inputs + [o for o in dict.fromkeys(cpp.outputs) if o not in cpp.inputs])});"
             )
@@ -63,14 +63,14 @@ def testbench(cpp, arrays: list[np.ndarray]) -> tuple[str, str]:
                 var = cpp.buffer_names[name]
                 dtype = cpp.buffer_types[name]
                 size = int(np.prod(cpp.shapes[name]))
-                with tb.block(f"for (int i = 0; i < {size}; i++) {{"):
+                with tb.block(f"for (int tb_i = 0; tb_i < {size}; tb_i++) {{"):
                     tb.line(f"const {cpp_type_name(dtype)}* flat = (const {cpp_type_name(dtype)}*){var};")
                     if isinstance(dtype, FixedType):
-                        tb.line("double got = flat[i].to_double();")
-                        tb.line(f"bool ok = got == EXPECTED_{var}[s][i];")
+                        tb.line("double got = flat[tb_i].to_double();")
+                        tb.line(f"bool ok = got == EXPECTED_{var}[tb_s][tb_i];")
                     else:
-                        tb.line("double got = (double)flat[i];")
-                        tb.line(f"double want = EXPECTED_{var}[s][i];")
+                        tb.line("double got = (double)flat[tb_i];")
+                        tb.line(f"double want = EXPECTED_{var}[tb_s][tb_i];")
                         tb.line(
                             f"bool ok = std::fabs(got - want) <= 1e-5 * SCALE_{var} || got == want;  // float32: "
                             "summation order may differ"
@@ -79,7 +79,7 @@ def testbench(cpp, arrays: list[np.ndarray]) -> tuple[str, str]:
                     with tb.block("if (!ok) {"):
                         tb.line(
                             f'if (mismatches < 10) std::printf("MISMATCH {var}[%d][%d]: got %.17g, expected %.17g\\n", '
-                            f"s, i, got, EXPECTED_{var}[s][i]);"
+                            f"tb_s, tb_i, got, EXPECTED_{var}[tb_s][tb_i]);"
                         )
                         tb.line("mismatches++;")
         tb.line(

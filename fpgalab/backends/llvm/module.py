@@ -25,10 +25,10 @@ from fpgalab.backends import program as prog
 from fpgalab.backends.datapath import Value, table_words
 from fpgalab.backends.llvm.metadata import loop_metadata
 from fpgalab.backends.llvm.recurrent import LoopBuilder
-from fpgalab.backends.llvm.values import F32, I1, LlvmOps, LlvmValues, memory_type
+from fpgalab.backends.llvm.values import F32, I1, LlvmOps, LlvmValues, clamped_row, memory_type, word_value
 from fpgalab.backends.naming import Namer
 from fpgalab.ir import nodes as ir
-from fpgalab.ir.types import BOOL, FixedType, FloatType
+from fpgalab.ir.types import FixedType, FloatType
 from fpgalab.sim.fixed import from_float
 
 I32, I64 = ll.IntType(32), ll.IntType(64)
@@ -142,6 +142,8 @@ class KernelBuilder:
             return ll.Constant(I32, expr.value)
         if isinstance(expr, prog.IVar):
             return env[expr.name]
+        if isinstance(expr, prog.IRead):  # a table row read from data (an Embedding's id)
+            return clamped_row(self.builder, self.values, expr)
         if isinstance(expr, prog.IAdd):
             total = self.index(expr.terms[0], env)
             for term in expr.terms[1:]:
@@ -181,7 +183,7 @@ class KernelBuilder:
             flat = b.select(valid, flat, ll.Constant(I32, 0))
         word = b.load(self.element(read.buffer, flat))
         dtype = self.types[read.buffer]
-        value = self.word_value(word, dtype, values.ops)
+        value = word_value(word, dtype, values.ops)
         if read.fill is None:
             return value
         value = values.convert(value, read.fill.dtype)
@@ -190,14 +192,6 @@ class KernelBuilder:
             chosen = fp.choose(values.ops, valid, value.payload, fill.payload)
             return Value(fp.to_type(values.ops, chosen, read.fill.dtype), read.fill.dtype)
         return Value(b.select(valid, value.payload, fill.payload), read.fill.dtype)
-
-    @staticmethod
-    def word_value(word, dtype, ops) -> Value:
-        if isinstance(dtype, FixedType):
-            return Value(fp.from_bits(ops, ops.trunc(word, dtype.width), dtype), dtype)
-        if isinstance(dtype, FloatType):
-            return Value(word, dtype)
-        return Value(ops.trunc(word, 1), BOOL)
 
     def store(self, buffer: str, index: tuple, value: Value, ops) -> None:
         b = self.builder
@@ -269,6 +263,7 @@ class KernelBuilder:
         ii = directives.ii
         self.env = dict(self.step_env)
         values = LlvmValues(self, program, lambda k: self.load(program.reads[k], values))
+        self.values = values  # a row chosen by a value read (``row``) reads it through them
         acc_slot = None
         if program.acc_kind:
             with self.builder.goto_entry_block():

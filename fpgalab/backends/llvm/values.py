@@ -11,8 +11,8 @@ import math
 from llvmlite import ir as ll
 
 from fpgalab.backends import fixplan as fp
-from fpgalab.backends.datapath import ExprValues
-from fpgalab.ir.types import BoolType, FixedType, FloatType
+from fpgalab.backends.datapath import ExprValues, Value
+from fpgalab.ir.types import BOOL, BoolType, FixedType, FloatType
 
 F32 = ll.FloatType()
 F64 = ll.DoubleType()
@@ -168,3 +168,29 @@ class LlvmValues(ExprValues):
         chosen = b.select(pick, x, y)
         nan = b.fcmp_unordered("uno", x, y)
         return b.select(nan, ll.Constant(F32, float("nan")), chosen)
+
+
+def word_value(word, dtype, ops) -> Value:
+    """The value of a memory word of a buffer of type ``dtype``."""
+    if isinstance(dtype, FixedType):
+        return Value(fp.from_bits(ops, ops.trunc(word, dtype.width), dtype), dtype)
+    if isinstance(dtype, FloatType):
+        return Value(word, dtype)
+    return Value(ops.trunc(word, 1), BOOL)
+
+
+def clamped_row(b: ll.IRBuilder, values: LlvmValues, ix) -> ll.Value:
+    """The table row an id names (``IRead``): the id's integer part, clamped to ``0 .. limit-1``
+    as XLA clamps a gather's index; an i32."""
+    i64 = ll.IntType(64)
+    value = values.read_value(ix.read)
+    if isinstance(value.dtype, FixedType):
+        fx = values.fixed(value)
+        whole = fp.resize(values.ops, fx.value, 64)
+        whole = b.ashr(whole, ll.Constant(i64, fx.frac)) if fx.frac > 0 else b.shl(whole, ll.Constant(i64, -fx.frac))
+    else:
+        whole = b.fptosi(value.payload, i64)
+    low, high = ll.Constant(i64, 0), ll.Constant(i64, ix.limit - 1)
+    whole = b.select(b.icmp_signed("<", whole, low), low, whole)
+    whole = b.select(b.icmp_signed(">", whole, high), high, whole)
+    return b.trunc(whole, ll.IntType(32))

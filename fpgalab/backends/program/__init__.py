@@ -27,6 +27,7 @@ from fpgalab.backends.program.index import (
     ILit,
     IMod,
     IMul,
+    IRead,
     IVar,
     i_add,
     i_div,
@@ -40,6 +41,7 @@ from fpgalab.backends.program.recurrent import LoopProgram, copy_program, step_c
 from fpgalab.backends.program.values import Acc, LayerProgram, Lit, Prev, Read, TypeContext, Valid, op_type, value_type
 
 __all__ = [
+    "IRead",
     "PROGRAMS",
     "LoopProgram",
     "copy_program",

@@ -10,10 +10,12 @@ from fpgalab.backends.program.index import (
     ILit,
     IMod,
     IMul,
+    IRead,
     IVar,
     i_add,
     i_div,
     i_mul,
+    i_vars,
     reindex,
     unflat_index,
 )
@@ -136,6 +138,17 @@ def _concat(node: ir.Concat, b, trips):
     for k in reversed(range(len(reads) - 1)):
         expr = ir.Op("select", (Valid(k), ir.Arg(k), expr), node.dtype)
     return {"reads": reads, "epilogue": [(ir.Op("convert", (expr,), node.dtype), node.dtype)]}
+
+
+def _lookup(node: ir.Lookup, b: LayerBuilder, trips):
+    """Read the id, then the table row it names (clamped): one ROM read addressed by data."""
+    table, ids = node.inputs
+    id_rank = len(b.shapes[ids])
+    id_index = tuple(_var(trips, f"i{d}") for d in range(id_rank))
+    row = IRead(0, int(b.shapes[table][0]), tuple(sorted(set().union(*(i_vars(ix) for ix in id_index)))))
+    columns = tuple(_var(trips, f"i{id_rank + d}") for d in range(len(b.shapes[table]) - 1))
+    reads = [b.read(ids, id_index), b.read(table, (row,) + columns)]
+    return {"reads": reads, "epilogue": [(ir.Op("convert", (ir.Arg(1),), node.dtype), node.dtype)]}
 
 
 def _mac_init(node, b: LayerBuilder, reads: list, bias_index: tuple):
@@ -301,6 +314,7 @@ PROGRAMS = {
     ir.Pad: _pad,
     ir.Concat: _concat,
     ir.Reverse: _reverse,
+    ir.Lookup: _lookup,
     ir.Reshape: None,  # an alias of its input: no program (readers read the source)
     ir.Loop: loop_program,
 }

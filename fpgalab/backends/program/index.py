@@ -38,6 +38,17 @@ class IMod:
     divisor: int
 
 
+@dataclass(frozen=True)
+class IRead:
+    """A row chosen at run time: the integer part of the value of the program's read ``read``,
+    clamped to ``0 .. limit-1`` (an embedding's id addressing its table). ``loops`` names the loop
+    variables that read's index uses, so the row varies with them."""
+
+    read: int
+    limit: int
+    loops: tuple = ()
+
+
 def i_add(*parts):
     terms, const = [], 0
     for p in parts:
@@ -136,12 +147,16 @@ def i_eval(expr, env: dict):
         return i_eval(expr.arg, env) * expr.factor
     if isinstance(expr, IDiv):
         return i_eval(expr.arg, env) // expr.divisor
+    if isinstance(expr, IRead):
+        raise ValueError("a row chosen at run time has no value before the program runs")
     return i_eval(expr.arg, env) % expr.divisor
 
 
 def i_vars(expr) -> set:
     if isinstance(expr, IVar):
         return {expr.name}
+    if isinstance(expr, IRead):
+        return set(expr.loops)
     if isinstance(expr, IAdd):
         return set().union(*(i_vars(t) for t in expr.terms))
     if isinstance(expr, (IMul, IDiv, IMod)):

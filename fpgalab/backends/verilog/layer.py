@@ -11,7 +11,9 @@ and the datapath combines them in that cycle: the accumulators of the spatial co
 reduction copies one by one (``acc = acc_type(acc + term)``, exactly the simulator's order), and
 the epilogue (rounding into the output type, fused elementwise nodes) writes each output, in
 the arrival cycle when inside the pipeline, else in the last EPI cycle. The datapath finishes
-within D cycles (checked: D >= R + 1), so the cycle count is the schedule's.
+within D cycles (checked: D >= R + 1), so the cycle count is the schedule's. A read whose row is
+read from data (an embedding's table, ``prog.IRead``) is issued when its id leaves its memory,
+with the loop counters of its other indices delayed as long; R then counts both reads.
 """
 
 from __future__ import annotations
@@ -42,8 +44,9 @@ class LayerRtl(LayerReads):
         self.seq = [lp for lp in self.loops if lp.role == "sequential"]
         self.region = [lp for lp in self.loops if lp.role == "pipelined"]
         self.unrolled = [lp for lp in self.loops if lp.unroll > 1]
-        reads = {r.buffer for r in program.reads}
-        self.latency = max([memories[b].latency for b in reads], default=0)
+        self.rows: dict = {}  # (row index, copy) -> the clamped row wire of a table read addressed by data
+        self.early: dict = {}  # read key (``read_key``) -> the read's word as it leaves its memory
+        self.latency = max([memories[r.buffer].latency + self.issue_delay(r) for r in program.reads], default=0)
         self.check_timing()
 
     # ---- timing --------------------------------------------------------------------------------
@@ -81,10 +84,10 @@ class LayerRtl(LayerReads):
         self.lines.append(f"wire {'signed ' if signed else ''}[{width - 1}:0] {name} = {expr};")
         return name
 
-    def delayed(self, name: str, width: int, expr: str) -> str:
-        """``expr`` seen R cycles later (the arrival of the data read with it)."""
+    def delayed(self, name: str, width: int, expr: str, cycles: int | None = None) -> str:
+        """``expr`` seen R cycles later (the arrival of the data read with it), or ``cycles`` later."""
         current = self.wire(width, f"{name}_0", expr)
-        for k in range(1, self.latency + 1):
+        for k in range(1, (self.latency if cycles is None else cycles) + 1):
             nxt = self.reg(width, f"{name}_{k}")
             self.lines.append(f"always @(posedge clk) {nxt} <= {current};")
             current = nxt

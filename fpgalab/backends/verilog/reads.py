@@ -20,7 +20,8 @@ from fpgalab.backends import program as prog
 from fpgalab.backends.verilog.memory import const_div, const_mod, const_mul, sv
 from fpgalab.ir import nodes as ir
 
-MAX_STATIC_CHECK = 1 << 21  # iterations enumerated to prove a copy always reaches the same bank
+MAX_STATIC_CHECK = 1 << 21
+COPY = "#copy"  # the key of ``env_code``'s own copy (no loop has this name)  # iterations enumerated to prove a copy always reaches the same bank
 
 
 def bits_for(count: int) -> int:
@@ -57,6 +58,7 @@ class LayerReads:
     def env_code(self, copy: dict) -> dict:
         env = {name: code for name, (code, _) in self.outer.items()}  # the step t of a loop layer's copies
         env.update({lp.name: self.variable(lp, copy.get(lp.name, 0)) for lp in self.loops})
+        env[COPY] = copy  # a row read from data (``prog.IRead``) issues its id read for this copy
         return env
 
     def env_values(self, copy: dict):
@@ -75,6 +77,8 @@ class LayerReads:
     def index_code(self, expr, env: dict) -> str:
         if isinstance(expr, prog.ILit):
             return sv(expr.value)
+        if isinstance(expr, prog.IRead):
+            return self.row(expr, env[COPY])
         if isinstance(expr, prog.IVar):
             return env[expr.name]
         if isinstance(expr, prog.IAdd):
@@ -85,6 +89,25 @@ class LayerReads:
             return const_div(self.index_code(expr.arg, env), expr.divisor)
         return const_mod(self.index_code(expr.arg, env), expr.divisor)
 
+    def row(self, ix, copy: dict) -> str:
+        """The table row an id names (``prog.IRead``): the id read for this copy, seen as it leaves
+        its memory (before it waits for the slower reads), its integer part clamped to the table."""
+        key = (ix, tuple(sorted(copy.items())))
+        if key not in self.rows:
+            read = self.program.reads[ix.read]
+            tag = f"{self.name}_row{len(self.rows)}"
+            self.issue_read(ix.read, read, copy, tag + "_id")
+            word = self.early[self.read_key(read, self.env_code(copy))]
+            dtype = self.ctx.buffer_types[read.buffer]
+            value = self.wire(dtype.width, f"{tag}_v", word, signed=dtype.signed)
+            whole = f"({value} >>> {dtype.frac})" if dtype.frac > 0 else value
+            if dtype.signed:
+                clamped = f"({whole} < 0 ? {sv(0)} : {whole} > {ix.limit - 1} ? {sv(ix.limit - 1)} : $signed({{1'b0, {whole}}}))"
+            else:
+                clamped = f"({whole} > {ix.limit - 1} ? {sv(ix.limit - 1)} : $signed({{1'b0, {whole}}}))"
+            self.rows[key] = self.wire(32, f"{tag}_row", clamped, signed=True)
+        return self.rows[key]
+
     def issue_read(self, k: int, read: prog.Read, copy: dict, tag: str) -> tuple[str, str | None]:
         """Read ``read`` for one copy: the arriving word (a wire) and its arriving validity (or None).
 
@@ -93,18 +116,33 @@ class LayerReads:
         in the schedule's count of distinct elements per iteration."""
         memory = self.memories[read.buffer]
         env = self.env_code(copy)
-        key = (
+        key = self.read_key(read, env)
+        if key in self.shared_reads:
+            return self.shared_reads[key]
+        self.shared_reads[key] = self._new_read(read, memory, env, copy, tag, key)
+        return self.shared_reads[key]
+
+    def read_key(self, read: prog.Read, env: dict) -> tuple:
+        """What makes two reads one: the buffer, the index and the guards (as Verilog)."""
+        return (
             read.buffer,
             tuple(self.index_code(ix, env) for ix in read.index),
             tuple((self.index_code(ix, env), size) for ix, size in read.guards),
         )
-        if key in self.shared_reads:
-            return self.shared_reads[key]
-        self.shared_reads[key] = self._new_read(read, memory, env, copy, tag)
-        return self.shared_reads[key]
 
-    def _new_read(self, read: prog.Read, memory, env: dict, copy: dict, tag: str) -> tuple[str, str | None]:
-        index = [self.wire(32, f"{tag}_i{d}", self.index_code(ix, env), signed=True) for d, ix in enumerate(read.index)]
+    def _new_read(self, read: prog.Read, memory, env: dict, copy: dict, tag: str, key) -> tuple[str, str | None]:
+        issued = self.issue_delay(read)
+        index = []
+        for d, ix in enumerate(read.index):
+            current = self.wire(
+                32, f"{tag}_i{d}" if issued == 0 else f"{tag}_i{d}_0", self.index_code(ix, env), signed=True
+            )
+            if not isinstance(ix, prog.IRead):
+                for step in range(1, issued + 1):  # the loop counters have moved on while the id was read
+                    late = self.reg(32, f"{tag}_i{d}_{step}")
+                    self.lines.append(f"always @(posedge clk) {late} <= {current};")
+                    current = late
+            index.append(f"$signed({current})" if issued and not isinstance(ix, prog.IRead) else current)
         valid = None
         if read.guards:
             conditions = []
@@ -129,7 +167,7 @@ class LayerReads:
             word = data
         else:  # a bank known only at run time: address every bank it can reach, choose on arrival
             now = self.wire(bits_for(memory.banks), f"{tag}_bank_now", f"{bank_code}[{bits_for(memory.banks) - 1}:0]")
-            bank = self.delayed(f"{tag}_bank", bits_for(memory.banks), now)
+            bank = self.delayed(f"{tag}_bank", bits_for(memory.banks), now, memory.latency)  # with its data
             choices = []
             for b in banks:
                 data = self.wire_decl(memory.width, f"{tag}_q{b}")
@@ -139,27 +177,37 @@ class LayerReads:
             for b, data in reversed(choices):
                 expr = f"({bank} == {b}) ? {data} : {expr}"
             word = self.wire(memory.width, f"{tag}_q", expr)
-        for k in range(self.latency - memory.latency):  # faster memories wait for the slowest read
-            late = self.reg(memory.width, f"{tag}_late{k}")
+        self.early[key] = word
+        for step in range(self.latency - memory.latency - issued):  # faster memories wait for the slowest read
+            late = self.reg(memory.width, f"{tag}_late{step}")
             self.lines.append(f"always @(posedge clk) {late} <= {word};")
             word = late
         arrived_valid = self.delayed(f"{tag}_okd", 1, valid) if valid else None
         return word, arrived_valid
+
+    def issue_delay(self, read: prog.Read) -> int:
+        """Cycles after the issue that ``read``'s address is known: a row read from data waits for its id."""
+        rows = [ix for ix in read.index if isinstance(ix, prog.IRead)]
+        return max((self.memories[self.program.reads[ix.read].buffer].latency for ix in rows), default=0)
 
     def crossbar(self, buffer: str) -> bool:
         """Whether the layer's distinct reads of ``buffer`` always reach distinct banks in an
         iteration (checked over every iteration): then each bank has one read port, its address
         chosen among the reads by their bank, as the schedule counts ports; else every read has
         a port on every bank it can reach."""
+        if buffer not in self.exclusive and self.memories[buffer].banks == 1:
+            self.exclusive[buffer] = False
         if buffer not in self.exclusive:
             memory, banks, seen = self.memories[buffer], [], set()
             for k, copy in self.read_sites():
                 read = self.program.reads[k]
+                if read.buffer != buffer:
+                    continue
                 env = self.env_code(copy)
                 key = tuple(self.index_code(ix, env) for ix in read.index) + tuple(
                     self.index_code(ix, env) for ix, _ in read.guards
                 )
-                if read.buffer != buffer or key in seen:
+                if key in seen:
                     continue
                 seen.add(key)
                 reached = self.bank_values(read, memory, copy)
@@ -198,8 +246,8 @@ class LayerReads:
         """The bank ``read`` reaches in every iteration for one copy (-1 where it reads nothing,
         outside the buffer), or None when there are too many iterations to enumerate."""
         env = self.env_values(copy)
-        if env is None:
-            return None
+        if env is None or any(isinstance(ix, prog.IRead) for ix in read.index):
+            return None  # too many iterations, or a row known only at run time
         shape = next(iter(env.values())).shape if env else ()  # a read outside every loop: one iteration
         index = [np.broadcast_to(np.asarray(prog.i_eval(ix, env)), shape) for ix in read.index]
         ok = np.ones(shape, dtype=bool)

@@ -21,6 +21,7 @@ import numpy as np
 
 from fpgalab.errors import CompileError
 from fpgalab.frontend.tf.hlo import Module, module_from_proto
+from fpgalab.frontend.tf.opcodes import INTEGER_INPUTS
 from fpgalab.ir.keys import LAYER_SCOPE
 
 
@@ -118,17 +119,18 @@ def check_example_args(args) -> list[np.ndarray]:
             array = np.asarray(arg.numpy() if hasattr(arg, "numpy") else arg)
         except Exception as err:  # noqa: BLE001 - anything not array-like
             raise CompileError(f"example input {k} ({type(arg).__name__}) is not an array: {err}") from None
-        if array.dtype.kind not in "f":
+        if array.dtype.kind not in "f" and array.dtype.name not in INTEGER_INPUTS:
             raise CompileError(
-                f"example input {k} has dtype {array.dtype}; fpgalab designs take floating-point "
-                "inputs (they are converted to float32, then to the design's precision)"
+                f"example input {k} has dtype {array.dtype}; fpgalab designs take floating-point inputs "
+                f"(converted to float32, then to the design's precision) or integer inputs "
+                f"({', '.join(INTEGER_INPUTS)}: token ids, indices)"
             )
         if array.ndim == 0 or any(d == 0 for d in array.shape):
             raise CompileError(
                 f"example input {k} has shape {array.shape}; give a non-empty tensor whose first "
                 "dimension is the batch (usually 1)"
             )
-        arrays.append(array.astype(np.float32))
+        arrays.append(array if array.dtype.kind in "iu" else array.astype(np.float32))
     return arrays
 
 
@@ -161,7 +163,7 @@ def capture(fn, *args, input_names=None) -> Capture:
     tf = _tensorflow()
     target, name, layer_names, model = _callable(fn, len(arrays), tf)
     compiled = tf.function(target, jit_compile=True, autograph=True)
-    specs = [tf.TensorSpec(a.shape, tf.float32) for a in arrays]
+    specs = [tf.TensorSpec(a.shape, tf.as_dtype(a.dtype)) for a in arrays]
     layers = _layers(model) if model is not None else []
     with _quiet(tf), _scoped_layers(layers, tf) as layer_scopes:
         concrete, compiler_ir, serialized = _trace(compiled, specs, arrays, tf)
@@ -284,6 +286,7 @@ def _reference(target, examples: list[np.ndarray], tf):
     per_sample = tf.function(lambda xs: tf.nest.flatten(target(*xs)), autograph=True)
 
     def run(*inputs: np.ndarray) -> list[np.ndarray]:
+        inputs = tuple(np.asarray(x).astype(e.dtype) for x, e in zip(inputs, examples))  # integer ids stay integers
         samples = inputs[0].shape[0]
         if all(e.shape[0] == 1 for e in examples):  # batch-polymorphic call: samples become the batch
             batch = [x.reshape((samples,) + e.shape[1:]) for x, e in zip(inputs, examples)]

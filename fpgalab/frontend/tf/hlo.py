@@ -126,10 +126,16 @@ def _bf16_values(raw: bytes) -> np.ndarray:
 _HALF_LITERALS = {"f16": _f16_values, "bf16": _bf16_values}
 
 
+_RAW_INTEGER_LITERALS = {"s8": np.int8, "u8": np.uint8, "s16": np.int16, "u16": np.uint16}
+
+
 def _literal_from_proto(proto, shape: Shape):
     if shape.dtype == "tuple":
         return None
-    if shape.dtype in _HALF_LITERALS:  # raw little-endian bytes: IEEE half, or bfloat16 (float32's top half)
+    if shape.dtype in _RAW_INTEGER_LITERALS:  # raw little-endian bytes of 8- and 16-bit integers
+        raw = bytes(getattr(proto, shape.dtype + "s"))
+        values = np.frombuffer(raw, dtype=np.dtype(_RAW_INTEGER_LITERALS[shape.dtype]).newbyteorder("<")).copy()
+    elif shape.dtype in _HALF_LITERALS:  # raw little-endian bytes: IEEE half, or bfloat16 (float32's top half)
         values = _HALF_LITERALS[shape.dtype](bytes(getattr(proto, shape.dtype + "s")))
     else:
         field_name = _LITERAL_FIELDS.get(shape.dtype)
@@ -198,6 +204,18 @@ def _attrs_from_proto(proto, shape: Shape) -> dict:
         )
     if op == "compare":
         attrs["comparison_direction"] = proto.comparison_direction
+    if op == "gather":
+        g = proto.gather_dimension_numbers
+        attrs["gather"] = {
+            "offset_dims": tuple(g.offset_dims),
+            "collapsed_slice_dims": tuple(g.collapsed_slice_dims),
+            "start_index_map": tuple(g.start_index_map),
+            "index_vector_dim": int(g.index_vector_dim),
+            "operand_batching_dims": tuple(g.operand_batching_dims),
+            "slice_sizes": tuple(int(s) for s in proto.gather_slice_sizes),
+        }
+    if op == "sort":
+        attrs["is_stable"] = bool(proto.is_stable)
     if op == "fusion":
         attrs["fusion_kind"] = proto.fusion_kind
     if op == "custom-call":

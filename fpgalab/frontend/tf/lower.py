@@ -12,12 +12,12 @@ import numpy as np
 
 from fpgalab.errors import CompileError
 from fpgalab.frontend.lowering import Buffer, GraphBuilder, Known, Tuple, View, eliminate_dead_code, layer_of, sanitize
-from fpgalab.frontend.tf import loops  # noqa: F401 - registers the while rule
+from fpgalab.frontend.tf import gather, loops, ordering  # noqa: F401 - they register the gather, while, iota, argmax and sort rules
 from fpgalab.frontend.tf.counters import COUNTER_READERS, Counter, Opaque, Unusable, counter_arithmetic
 from fpgalab.frontend.tf.functions import expanded_ops
 from fpgalab.frontend.tf.hlo import Computation, Instruction, Module
-from fpgalab.frontend.tf.opcodes import FLOAT_TYPES, SUPPORTED_OPS
-from fpgalab.frontend.tf.rules import RULES
+from fpgalab.frontend.tf.opcodes import FLOAT_TYPES, INTEGER_OPS, INTEGER_TYPES, SUPPORTED_OPS
+from fpgalab.frontend.tf.rules import RULES, hlo_type
 from fpgalab.ir import nodes as ir
 
 
@@ -52,7 +52,15 @@ class Lowering(GraphBuilder):
             if number < self.n_inputs:
                 self._check_input(p)
                 name = self.fresh(self.input_names[number] if number < len(self.input_names) else f"input_{number}")
-                self.inputs.append(ir.Input(name, p.shape.dims, op_name=p.op_name))
+                self.inputs.append(
+                    ir.Input(
+                        name,
+                        p.shape.dims,
+                        hlo_type(p.shape.dtype),
+                        op_name=p.op_name,
+                        integer=p.shape.dtype in INTEGER_TYPES,
+                    )
+                )
                 env[p.id] = Buffer(name, p.shape.dims)
             else:
                 if number not in self.bindings:
@@ -94,10 +102,11 @@ class Lowering(GraphBuilder):
         return kernel
 
     def _check_input(self, p: Instruction):
-        if p.shape.dtype not in FLOAT_TYPES:
+        if p.shape.dtype not in FLOAT_TYPES + tuple(INTEGER_TYPES):
             raise CompileError(
                 f"input {p.attrs['parameter_number']} has element type {p.shape.dtype}; fpgalab takes "
-                "floating-point inputs only (float32), which it converts to the design's precision"
+                f"floating-point inputs (converted to the design's precision) and integer inputs "
+                f"({', '.join(INTEGER_TYPES)})"
             )
         if p.shape.dynamic:
             raise CompileError("input shapes must be static; give example inputs with fixed dimensions")
@@ -130,15 +139,21 @@ class Lowering(GraphBuilder):
                 raise CompileError(arg.message)
         if op not in COUNTER_READERS and any(isinstance(a, (Counter, Opaque)) for a in args):
             return counter_arithmetic(ins, args)
+        integer = ins.shape.dtype in INTEGER_TYPES
+        if integer and op not in INTEGER_OPS and not all(self.known(a) is not None for a in args):
+            raise CompileError(
+                f"'{op}' ({ins.op_name or ins.name}) computes {ins.shape.dtype} values at run time; fpgalab "
+                f"computes integer tensors only with these HLO ops: {', '.join(INTEGER_OPS)} "
+                "(float tensors take every supported op)"
+            )
         result = RULES[op](self, ins, args)
         compile_time = isinstance(result, (Known, Counter, Opaque)) or (
             isinstance(result, View) and isinstance(result.source, Known)
         )
-        if ins.shape.dtype not in FLOAT_TYPES + ("pred", "tuple") and not compile_time:
+        if ins.shape.dtype not in FLOAT_TYPES + ("pred", "tuple") + tuple(INTEGER_TYPES) and not compile_time:
             raise CompileError(
                 f"'{op}' ({ins.op_name or ins.name}) computes {ins.shape.dtype} values at run time; "
-                "fpgalab designs compute on floating-point tensors only (integer tensors and indices "
-                "are supported only as compile-time constants)"
+                "fpgalab designs compute on floating-point, integer and predicate tensors only"
             )
         return result
 

@@ -45,6 +45,10 @@ SUPPORTED_OPS = (
     "call",
     "fusion",
     "copy",
+    "iota",
+    "sort",
+    "set-dimension-size",
+    "gather",
     "while",
     "dynamic-slice",
     "dynamic-update-slice",
@@ -72,3 +76,47 @@ BINARY = {"add": "add", "subtract": "sub", "multiply": "mul", "divide": "div", "
 COMPARE = {"EQ": "cmp_eq", "NE": "cmp_ne", "LT": "cmp_lt", "LE": "cmp_le", "GT": "cmp_gt", "GE": "cmp_ge"}
 REDUCERS = {"add": "sum", "maximum": "max", "minimum": "min"}
 FLOAT_TYPES = ("f32", "f16", "bf16", "f64")
+
+# Integer element types an input may have, and the ap_int/ap_uint type each becomes (width, signed).
+# 64-bit integers become 32-bit ones: the widest type the exact simulator holds; narrow them further
+# with precision={"input": "ap_int<8>"} (or "ap_uint<W>").
+INTEGER_TYPES = {
+    "s8": (8, True),
+    "s16": (16, True),
+    "s32": (32, True),
+    "s64": (32, True),
+    "u8": (8, False),
+    "u16": (16, False),
+    "u32": (32, False),
+}
+INTEGER_INPUTS = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32")
+# Opcodes that may compute integer tensors at run time: data movement, exact integer arithmetic and
+# comparisons (Keras's Embedding wraps negative token ids with compare, add and select).
+INTEGER_OPS = (
+    "parameter",
+    "reshape",
+    "bitcast",
+    "broadcast",
+    "transpose",
+    "slice",
+    "concatenate",
+    "copy",
+    "convert",
+    "add",
+    "subtract",
+    "multiply",
+    "maximum",
+    "minimum",
+    "negate",
+    "abs",
+    "select",
+    "clamp",
+    "tuple",
+    "get-tuple-element",
+    "call",
+    "fusion",
+    "iota",
+    "reduce",
+    "sort",
+    "set-dimension-size",
+)

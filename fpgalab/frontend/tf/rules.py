@@ -7,9 +7,9 @@ import numpy as np
 from fpgalab.errors import CompileError
 from fpgalab.frontend.lowering import Buffer, Known, Tuple, View
 from fpgalab.frontend.tf.conv_transpose import check_input_dilated, input_dilated_conv
-from fpgalab.frontend.tf.opcodes import BINARY, COMPARE, REDUCERS, UNARY
+from fpgalab.frontend.tf.opcodes import BINARY, COMPARE, INTEGER_TYPES, REDUCERS, UNARY
 from fpgalab.ir import nodes as ir
-from fpgalab.ir.types import BOOL
+from fpgalab.ir.types import BOOL, integer_type, is_integer_type
 
 RULES: dict = {}
 
@@ -134,7 +134,8 @@ def _reverse(lw, ins, args):
 
 def _node_with_buffers(lw, ins, cls, args, **fields):
     buffers = [lw.buffer(a, f"{ins.name}_in{k}", ins.op_name) for k, a in enumerate(args)]
-    node = cls(lw.fresh(ins.name), tuple(b.name for b in buffers), ins.shape.dims, **lw.common(ins), **fields)
+    dtype = hlo_type(ins.shape.dtype)  # integers keep their type (data movement, integer sums)
+    node = cls(lw.fresh(ins.name), tuple(b.name for b in buffers), ins.shape.dims, dtype, **lw.common(ins), **fields)
     return lw.fold_or_add(node, args)
 
 
@@ -171,9 +172,31 @@ def _pad(lw, ins, args):
 # ---- elementwise ----------------------------------------------------------------------------------
 
 
+def hlo_type(element_type: str):
+    """The IR type a lowered value of this HLO element type has before precision is assigned:
+    ``bool`` for predicates, ``ap_int<W>``/``ap_uint<W>`` for integers (``INTEGER_TYPES``), float32 else."""
+    if element_type == "pred":
+        return BOOL
+    if element_type in INTEGER_TYPES:
+        return integer_type(*INTEGER_TYPES[element_type])
+    return ir.FLOAT32
+
+
+def value_type(lw, value):
+    """The IR type of a lowered value (float32 for compile-time values and float buffers)."""
+    source = value.source if isinstance(value, View) else value
+    if isinstance(source, Buffer):
+        if source.name in lw.produced:
+            return lw.produced[source.name].dtype
+        for i in lw.inputs:
+            if i.name == source.name:
+                return i.dtype
+    return ir.FLOAT32
+
+
 def elementwise(lw, ins, op, args):
     shape = ins.shape.dims
-    dtype = BOOL if ins.shape.dtype == "pred" else ir.FLOAT32
+    dtype = hlo_type(ins.shape.dtype)
     knowns = [lw.known(a) for a in args]
     if all(k is not None for k in knowns):
         node = ir.Elementwise(
@@ -211,15 +234,35 @@ def elementwise(lw, ins, op, args):
 
 @rule(*UNARY)
 def _unary(lw, ins, args):
-    if ins.opcode == "convert" and ins.shape.dtype == "f32" and isinstance(args[0], (Known, Buffer, View)):
-        source_is_pred = (
-            isinstance(args[0], Buffer)
-            and lw.produced.get(args[0].name) is not None
-            and lw.produced[args[0].name].dtype == BOOL
-        )
-        if not source_is_pred:
-            return args[0]  # float to float32: nothing to do in a float32 or fixed-point design
+    if ins.opcode == "convert" and lw.known(args[0]) is None:
+        return _convert(lw, ins, args)
     return elementwise(lw, ins, UNARY[ins.opcode], args)
+
+
+def _convert(lw, ins, args):
+    """A run-time ``convert``. Float to float is nothing to do (the design has one float or fixed
+    type); an integer or predicate to float becomes an exact conversion node (into the design's
+    type); an integer widened is nothing to do, narrowed it wraps as XLA's does; float to integer
+    (a cast that truncates) is refused."""
+    source, target = value_type(lw, args[0]), hlo_type(ins.shape.dtype)
+    if isinstance(target, type(ir.FLOAT32)) and isinstance(source, type(ir.FLOAT32)):
+        return args[0]
+    if is_integer_type(target):
+        if isinstance(source, type(ir.FLOAT32)):
+            raise CompileError(
+                f"{_where(ins)}: converting float values to integers (tf.cast to an integer type) is not "
+                "supported; integer tensors must come from the inputs, iota, argmax or comparisons"
+            )
+        if is_integer_type(source) and _widens(source, target):
+            return args[0]
+    return elementwise(lw, ins, "convert", args)
+
+
+def _widens(source, target) -> bool:
+    """Whether every value of integer type ``source`` is one of ``target``."""
+    if source.signed == target.signed:
+        return target.width >= source.width
+    return target.signed and target.width > source.width
 
 
 @rule(*BINARY)
@@ -321,7 +364,7 @@ def _init(lw, ins, value) -> float:
 @rule("reduce")
 def _reduce(lw, ins, args):
     if len(args) != 2:
-        raise CompileError(f"{_where(ins)}: variadic reductions (argmax and the like) are not supported")
+        raise CompileError(f"{_where(ins)}: variadic reductions other than argmax/argmin are not supported")
     return _node_with_buffers(
         lw,
         ins,
