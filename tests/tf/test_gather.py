@@ -97,3 +97,24 @@ def test_run_time_ids_into_a_run_time_tensor_are_refused():
 def test_gathers_of_several_index_dimensions_are_refused():
     with pytest.raises(CompileError, match="along one axis"):
         fpgalab.compile(lambda ids: tf.gather_nd(tf.constant(TABLE), ids), np.array([[1, 2], [3, 0]], np.int32))
+
+
+@pytest.mark.parametrize("ids_dtype", [np.int32, np.float32])
+def test_embedding_behind_a_float_keras_input_takes_whole_numbers(ids_dtype):
+    """``keras.Input((n,))`` is float32: Keras casts the ids to int32 before the Embedding. Integer ids
+    make a round trip int -> float -> int, float ids make the input itself an integer input; either way
+    the hardware takes ap_int ids, so a vocabulary of 100 works at the default ap_fixed<16,6>."""
+    keras.utils.set_random_seed(5)
+    model = keras.Sequential(
+        [keras.Input((6,)), keras.layers.Embedding(100, 4), keras.layers.Flatten(), keras.layers.Dense(3)]
+    )
+    ids = np.random.default_rng(2).integers(0, 100, (8, 6)).astype(ids_dtype)
+    assert relative_error(fpgalab.compile(model, ids[:1], precision="float32").simulate(ids), model(ids)) <= 1e-6
+    design = fpgalab.compile(model, ids[:1])
+    assert design.kernel.inputs[0].integer and design.kernel.inputs[0].dtype.width == 32
+    assert relative_error(design.simulate(ids), model(ids)) < 0.05  # the table and Dense at ap_fixed<16,6>
+
+
+def test_a_float_input_also_read_as_a_float_keeps_its_cast_refused():
+    with pytest.raises(CompileError, match="converting float values to integers"):
+        fpgalab.compile(lambda x: tf.cast(tf.cast(x, tf.int32), tf.float32) + x, np.ones((1, 4), np.float32))
