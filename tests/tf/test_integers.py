@@ -86,7 +86,15 @@ def test_a_float_input_stays_in_the_input_role():
 
 def test_float_to_integer_casts_say_what_is_supported():
     with pytest.raises(CompileError, match="converting float values to integers"):
-        fpgalab.compile(lambda x: tf.cast(x, tf.int32) + 1, np.ones((1, 4), np.float32))
+        fpgalab.compile(lambda x: tf.cast(x * 2.0, tf.int32) + 1, np.ones((1, 4), np.float32))
+
+
+def test_a_float_input_cast_to_integers_is_an_integer_input():
+    x = np.array([[1.7, -2.7, 3.0, 9.9]], np.float32)  # times 3 inside ap_fixed<16,6>
+    fn = lambda v: tf.cast(tf.cast(v, tf.int32) * 3, tf.float32)  # noqa: E731
+    design = fpgalab.compile(fn, x)
+    assert design.kernel.inputs[0].integer
+    assert np.array_equal(design.simulate(x), fn(tf.constant(x)).numpy())  # truncated toward zero, as TF casts
 
 
 def test_integer_division_is_refused_with_the_integer_ops_listed():

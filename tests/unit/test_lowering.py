@@ -96,15 +96,26 @@ def test_unsupported_op_names_op_tf_op_and_the_supported_list():
         assert op in message
 
 
-def test_float_to_integer_casts_are_rejected():
-    s32 = Shape("s32", (4,))
-    instructions = (
-        Instruction(1, "x", "parameter", Shape("f32", (4,)), (), {"parameter_number": 0}),
-        Instruction(2, "c", "convert", s32, (1,), {}, op_name="Cast"),
+def test_float_to_integer_casts_are_rejected_unless_they_read_an_input():
+    """A cast of a computed float is refused; a float input read only through integer casts (Keras's
+    Embedding behind a float keras.Input) becomes an integer input, truncated as the cast truncates."""
+    s32, f32 = Shape("s32", (4,)), Shape("f32", (4,))
+    computed = (
+        Instruction(1, "x", "parameter", f32, (), {"parameter_number": 0}),
+        Instruction(2, "twice", "add", f32, (1, 1), {}),
+        Instruction(3, "c", "convert", s32, (2,), {}, op_name="Cast"),
     )
-    module = Module("m", "main", {"main": Computation("main", instructions, 2)})
+    module = Module("m", "main", {"main": Computation("main", computed, 3)})
     with pytest.raises(CompileError, match="float values to integers"):
         lower_module(module, {}, 1)
+    direct = (
+        Instruction(1, "x", "parameter", f32, (), {"parameter_number": 0}),
+        Instruction(2, "c", "convert", s32, (1,), {}, op_name="Cast"),
+        Instruction(3, "twice", "add", s32, (2, 2), {}),
+    )
+    kernel = lower_module(Module("m", "main", {"main": Computation("main", direct, 3)}), {}, 1)
+    (spec,) = kernel.inputs
+    assert spec.integer and spec.dtype.width == 32 and spec.dtype.quant == "AP_TRN_ZERO"
 
 
 def test_integer_inputs_become_ap_int_and_convert_exactly():

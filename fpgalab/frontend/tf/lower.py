@@ -12,7 +12,7 @@ import numpy as np
 
 from fpgalab.errors import CompileError
 from fpgalab.frontend.lowering import Buffer, GraphBuilder, Known, Tuple, View, eliminate_dead_code, layer_of, sanitize
-from fpgalab.frontend.tf import gather, loops, ordering  # noqa: F401 - they register the gather, while, iota, argmax and sort rules
+from fpgalab.frontend.tf import converts, gather, loops, ordering  # noqa: F401 - they register their rules
 from fpgalab.frontend.tf.counters import COUNTER_READERS, Counter, Opaque, Unusable, counter_arithmetic
 from fpgalab.frontend.tf.functions import expanded_ops
 from fpgalab.frontend.tf.hlo import Computation, Instruction, Module
