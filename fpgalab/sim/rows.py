@@ -24,7 +24,7 @@ from fpgalab.sim.accumulate import (
 from fpgalab.sim.elementwise import evaluate_expr
 from fpgalab.sim.fixed import max_abs
 from fpgalab.sim.loop import run_loop
-from fpgalab.sim.values import SimValue, broadcast_in_dims, constant_value, convert, to_float
+from fpgalab.sim.values import SimValue, broadcast_in_dims, constant_value, convert, pick_rows, to_float
 
 ROWS: dict = {}
 
@@ -128,7 +128,7 @@ def _lookup(node: ir.Lookup, values, ctx):
     table, ids = values  # an id's integer part picks a row, clamped to the table as XLA clamps a gather's index
     fixed_ids = isinstance(ids.dtype, FixedType)
     whole = fixed.quantize(ids.array, ids.dtype.frac, FixedType(62, 62)) if fixed_ids else np.trunc(to_float(ids))
-    picked = table.array[0][np.clip(whole.astype(np.int64), 0, table.array.shape[1] - 1)]
+    picked = pick_rows(table.array, whole.astype(np.int64))
     return _same_type(node, SimValue(picked, table.dtype))
 
 
