@@ -94,3 +94,10 @@ def test_conv_upsampling_conv_model_matches_tensorflow():
     assert np.max(np.abs(fixed.simulate(X) - model(X).numpy())) < 0.05
     report = fixed.report()
     assert report.cycles > 0 and report.resources.lut > 0
+
+
+@pytest.mark.parametrize("io", ["parallel", "stream"])
+def test_hls4ml_arrangements_name_the_interpolation_they_have_no_layer_for(io):
+    design = fpgalab.compile(CASES["upsampling_bilinear_2"], X[:1], io=io)
+    with pytest.raises(ValueError, match="batched dot .* has no hls4ml layer; compile it with io='layered'"):
+        design.report()
