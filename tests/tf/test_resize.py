@@ -37,7 +37,10 @@ CASES = {
     "resize_nearest_down": lambda a: tf.image.resize(a, (2, 3), method="nearest"),
     "keras_resizing": lambda a: keras.layers.Resizing(6, 8)(a),
     "keras_resizing_nearest": lambda a: keras.layers.Resizing(3, 7, interpolation="nearest")(a),
+    "keras_resizing_cropped": lambda a: keras.layers.Resizing(5, 5, crop_to_aspect_ratio=True)(a),
+    "resize_bilinear_align_corners": lambda a: tf.compat.v1.image.resize_bilinear(a, (7, 9), align_corners=True),
 }
+# antialias=True, "bicubic" and "area" are not compiled by XLA in this TensorFlow: nothing to capture
 
 
 @pytest.mark.parametrize("name", sorted(CONFIGS))
