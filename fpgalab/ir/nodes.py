@@ -17,7 +17,8 @@ Node classes, and the HLO ops they come from:
     Reduce       reduce                    (sum / max / min over dimensions)
     Transpose, Reshape, Broadcast, Slice, Pad, Concat, Reverse    data movement (Reverse: HLO reverse)
     Loop         while                     (a counted loop: one body kernel run ``trips`` times)
-    Lookup       gather                    (a ROM read addressed by run-time ids: Embedding)
+    Lookup       gather                    (a ROM read addressed by run-time ids: Embedding; or a
+                                            run-time tensor read at constant positions: resizes)
 
 HLS directives (set by the passes in ``fpgalab.passes``, read by ``fpgalab.schedule``):
 ``Node.directives`` holds a layer's loop directives (unroll, pipeline, fusion into its producer);
@@ -304,7 +305,9 @@ class Loop(Node):
 class Lookup(Node):
     """A ROM read addressed at run time: inputs (table, ids); ``out[i..., j...] = table[id, j...]``
     with ``id = ids[i...]`` clamped to ``0 .. rows-1`` (XLA clamps a gather's out-of-range start
-    index the same way). Keras's Embedding: the table is a constant, the ids an integer input."""
+    index the same way). Keras's Embedding: the table is a constant, the ids an integer input.
+    A gather with constant start indices (every resize) is the other way round: the table is a
+    run-time tensor, flattened, and the ids a constant ROM of the positions each output copies."""
 
 
 NODE_CLASSES = (

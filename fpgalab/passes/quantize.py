@@ -186,6 +186,8 @@ class AssignPrecision:
             for position, name in enumerate(node.inputs):
                 role = "bias" if isinstance(node, (ir.Dot, ir.Conv)) and position == 2 else "weight"
                 dtype = self._integer(node.dtype) or compared.get(position) or getattr(roles, role)
+                if isinstance(node, ir.Lookup) and position == 1:
+                    dtype = self._position_type(kernel, node) or dtype
                 constant_roles.setdefault(name, (role, dtype))
         constants = tuple(
             replace(
@@ -211,6 +213,14 @@ class AssignPrecision:
             types[node.name] = node.dtype
             nodes.append(node)
         return kernel.replace(inputs=inputs, constants=constants, nodes=tuple(nodes))
+
+    def _position_type(self, kernel: ir.Kernel, node: ir.Lookup) -> NumType | None:
+        """The type of a Lookup's constant ids in a fixed-point design: an ap_uint wide enough for
+        the table's last row (the ids are positions into it); None in a float32 design."""
+        if not isinstance(self.precision.default.result, FixedType):
+            return None
+        rows = kernel.buffers()[node.inputs[0]].shape[0]
+        return integer_type(max(1, (rows - 1).bit_length()), False)
 
     def _integer(self, dtype) -> NumType | None:
         """The type an integer value keeps: its own in a fixed-point design (integers are exact there),

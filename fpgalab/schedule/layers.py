@@ -15,7 +15,7 @@ from fpgalab.ir.loops import loop_nest
 from fpgalab.ir.types import FLOAT32
 from fpgalab.schedule import access as acc
 from fpgalab.schedule.loops import plan_loops
-from fpgalab.schedule.model import LAYER_OVERHEAD, BufferAccess, LayerSchedule
+from fpgalab.schedule.model import LAYER_OVERHEAD, BufferAccess, LayerSchedule, storage_name
 from fpgalab.schedule.operators import (
     CORE_OPERATORS,
     WRITE_CYCLES,
@@ -25,6 +25,7 @@ from fpgalab.schedule.operators import (
     conversion_ops,
     expression_ops,
     lookup_ops,
+    positional_read_ops,
 )
 
 
@@ -197,10 +198,12 @@ def layer_operators(owner, fused, copies: int, spatial: int, reduce_iterations: 
         ops, core_path, _ = expression_ops(owner.expr, operand_types, lat, ctx.tables, ctx.table_type, "core")
         operators += [_times(op, copies) for op in ops]
     elif isinstance(owner, ir.Lookup):
-        table = owner.inputs[0]
-        ops, core_path = lookup_ops(
-            operand_types[1], ctx.shapes[table][0], copies, ctx.buffers[table].read_latency, lat
-        )
+        table, ids = owner.inputs
+        stored = ctx.buffers[storage_name(table, ctx.aliases)]
+        if any(c.name == ids for c in ctx.kernel.constants) and table not in ctx.kernel.constants:
+            ops, core_path = positional_read_ops(bits(owner.dtype), stored.banks, copies, stored.read_latency)
+        else:
+            ops, core_path = lookup_ops(operand_types[1], ctx.shapes[table][0], copies, stored.read_latency, lat)
         operators += ops
     else:
         core_path = 0

@@ -79,6 +79,11 @@ def _mantissas(const: ir.Constant) -> np.ndarray:
 
 def _weight_layer(node, kernel: ir.Kernel, shapes: dict, types: dict, constants: dict) -> dict:
     weights = constants.get(node.inputs[1])
+    if isinstance(node, ir.Dot) and node.lhs_batch:
+        raise ValueError(
+            f"layer {node.layer or node.name}: a batched dot (weights of its own for each position, as a "
+            "resize's interpolation) has no hls4ml layer; compile it with io='layered'"
+        )
     if weights is None:
         raise ValueError(
             f"layer {node.layer or node.name}: hls4ml's architectures need constant weights "

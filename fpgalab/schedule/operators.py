@@ -291,3 +291,15 @@ def lookup_ops(id_type: NumType, rows: int, copies: int, table_read: int, latenc
         ops.append(OperatorUse("convert", (32,), width, copies, latencies.of("convert", (), True), "core", True))
         clamp += ops[-1].latency
     return ops, clamp + table_read
+
+
+def positional_read_ops(width: int, banks: int, copies: int, table_read: int) -> tuple[list[OperatorUse], int]:
+    """A run-time tensor read at constant positions (the gather of a resize): the positions come from
+    a ROM (its LUT/BRAM cost is the constant's storage) and are inside the tensor by construction, so
+    there is no clamp. The address reaches the tensor's memory; when the tensor is spread over
+    several banks (partitioned, or held in registers), each read picks its word out of the banks'
+    outputs with a ``banks``-way multiplexer. Returns the operators and the path after the position
+    is read: the tensor's read latency (a multiplexer is combinational, as the Pad's and Concat's)."""
+    if banks <= 1:
+        return [], table_read
+    return [OperatorUse("mux", (width,) * banks, width, copies, 0, "core")], table_read

@@ -73,3 +73,17 @@ def wrapped_sum(acc4: np.ndarray, l4: np.ndarray, r4: np.ndarray, product_frac: 
         products >>= shift
         total += products.sum(axis=3, dtype=block_sum)
     return fixed.quantize(total, acc_type.frac, acc_type)
+
+
+def sample_matmul(lhs4, rhs4, exact: bool):
+    """(S|1,B,M,K) @ (S|1,B,K,N) -> (S,B,M,N); an operand shared by all samples is one big product
+    (a left one through the transposed product, as a constant weight tensor before a run-time one)."""
+    if lhs4.shape[0] == 1 < rhs4.shape[0]:
+        return np.swapaxes(sample_matmul(np.swapaxes(rhs4, 2, 3), np.swapaxes(lhs4, 2, 3), exact), 2, 3)
+    samples, batch, m, k = lhs4.shape
+    product = fixed.exact_matmul if exact else np.matmul
+    if rhs4.shape[0] == 1:
+        folded = np.transpose(lhs4, (1, 0, 2, 3)).reshape(batch, samples * m, k)
+        out = np.stack([product(folded[b], rhs4[0, b]) for b in range(batch)])
+        return np.transpose(out.reshape(batch, samples, m, -1), (1, 0, 2, 3))
+    return product(lhs4, rhs4)

@@ -17,6 +17,7 @@ from fpgalab.ir.types import FLOAT32, FixedType
 from fpgalab.sim import fixed
 from fpgalab.sim.accumulate import (
     accumulate_sequential,
+    sample_matmul,
     sum_is_exact,
     wrapped_sum,
     wrapping_sum,
@@ -24,7 +25,7 @@ from fpgalab.sim.accumulate import (
 from fpgalab.sim.elementwise import evaluate_expr
 from fpgalab.sim.fixed import max_abs
 from fpgalab.sim.loop import run_loop
-from fpgalab.sim.values import SimValue, broadcast_in_dims, constant_value, convert, to_float
+from fpgalab.sim.values import SimValue, broadcast_in_dims, constant_value, convert, pick_rows, to_float
 
 ROWS: dict = {}
 
@@ -128,7 +129,7 @@ def _lookup(node: ir.Lookup, values, ctx):
     table, ids = values  # an id's integer part picks a row, clamped to the table as XLA clamps a gather's index
     fixed_ids = isinstance(ids.dtype, FixedType)
     whole = fixed.quantize(ids.array, ids.dtype.frac, FixedType(62, 62)) if fixed_ids else np.trunc(to_float(ids))
-    picked = table.array[0][np.clip(whole.astype(np.int64), 0, table.array.shape[1] - 1)]
+    picked = pick_rows(table.array, whole.astype(np.int64))
     return _same_type(node, SimValue(picked, table.dtype))
 
 
@@ -149,17 +150,6 @@ def _dot_operands(node: ir.Dot, lhs: np.ndarray, rhs: np.ndarray):
     return lhs_t.reshape(lhs.shape[0], batch, m, k), rhs_t.reshape(rhs.shape[0], batch, k, n)
 
 
-def _matmul(lhs4, rhs4, exact: bool):
-    """(S|1,B,M,K) @ (S|1,B,K,N) -> (S,B,M,N); a right operand shared by all samples is one big product."""
-    samples, batch, m, k = lhs4.shape
-    product = fixed.exact_matmul if exact else np.matmul
-    if rhs4.shape[0] == 1:
-        folded = np.transpose(lhs4, (1, 0, 2, 3)).reshape(batch, samples * m, k)
-        out = np.stack([product(folded[b], rhs4[0, b]) for b in range(batch)])
-        return np.transpose(out.reshape(batch, samples, m, -1), (1, 0, 2, 3))
-    return product(lhs4, rhs4)
-
-
 def _bias_term(node, values, shape, dtype):
     """The bias broadcast to the output shape (sample axis first), or None."""
     if len(values) < 3:
@@ -177,7 +167,7 @@ def _dot(node: ir.Dot, values, ctx):
     lhs, rhs = values[0], values[1]
     if not isinstance(node.acc, FixedType):
         l4, r4 = _dot_operands(node, to_float(lhs), to_float(rhs))
-        out = _matmul(l4, r4, exact=False).reshape((l4.shape[0],) + tuple(node.shape))
+        out = sample_matmul(l4, r4, exact=False).reshape((-1,) + tuple(node.shape))
         bias = _bias_term(node, values, node.shape, FLOAT32)
         if bias is not None:
             out = out + bias.array
@@ -192,7 +182,7 @@ def _dot(node: ir.Dot, values, ctx):
     product_frac = l_frac + r_frac
     terms_abs = l4.shape[3] * max_abs(l_mant) * max_abs(r_mant)
     if sum_is_exact(acc_type, product_frac, max_abs(acc), terms_abs):
-        products = _matmul(l4, r4, exact=True).reshape(out_shape)
+        products = sample_matmul(l4, r4, exact=True).reshape(out_shape)
         total, frac = fixed.add(acc, acc_type.frac, products, product_frac)
         acc = fixed.quantize(total, frac, acc_type)
     elif wrapping_sum(acc_type, product_frac, max_abs(l_mant) * max_abs(r_mant), l4.shape[3]):

@@ -103,3 +103,12 @@ def input_value(spec: ir.Input, array: np.ndarray) -> SimValue:
 
 def constant_buffer(const: ir.Constant) -> SimValue:
     return convert(SimValue(np.asarray(const.value, dtype=np.float32)[None], FLOAT32), const.dtype)
+
+
+def pick_rows(table: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``table[s, rows[s, ...]]`` per sample s, each row clamped to the table. Either array may have one
+    sample shared by all: a constant table read by each sample's ids (an Embedding), or each sample's
+    run-time tensor read at constant positions (a resize's gather)."""
+    rows = np.clip(rows, 0, table.shape[1] - 1)
+    which = np.arange(table.shape[0]).reshape((-1,) + (1,) * (rows.ndim - 1))
+    return table[which, rows]

@@ -14,6 +14,7 @@ import math
 from dataclasses import replace
 
 from fpgalab.backends.program import Acc, IAdd, IDiv, ILit, IMul, IRead, IVar, Lit, Prev, Valid, op_type, value_type
+from fpgalab.backends.program.index import i_rows
 from fpgalab.ir import nodes as ir
 from fpgalab.ir.types import BOOL, FLOAT32, BoolType, FixedType, FloatType
 from fpgalab.sim import tables
@@ -133,9 +134,8 @@ class CppExpressions:
     def element(self, read) -> str:
         name = self.buffer_names[read.buffer]
         names = dict(self.loop_names)
-        for ix in read.index:
-            if isinstance(ix, IRead):
-                names[ix] = self.row(ix)
+        for row in (r for ix in read.index for r in i_rows(ix)):
+            names[row] = self.row(row)
         code = name + ("".join(f"[{index_code(ix, names)}]" for ix in read.index) or "[0]")  # a scalar: [1]
         if read.buffer in self.raw_buffers:
             return f"fp_from_bits<{self.name(self.buffer_types[read.buffer])}>({code})"

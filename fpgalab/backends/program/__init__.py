@@ -34,6 +34,7 @@ from fpgalab.backends.program.index import (
     i_eval,
     i_mod,
     i_mul,
+    i_rows,
     i_vars,
 )
 from fpgalab.backends.program.kernel import kernel_programs, layer_chains, storage_buffers
@@ -42,6 +43,7 @@ from fpgalab.backends.program.values import Acc, LayerProgram, Lit, Prev, Read, 
 
 __all__ = [
     "IRead",
+    "i_rows",
     "PROGRAMS",
     "LoopProgram",
     "copy_program",

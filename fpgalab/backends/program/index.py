@@ -162,3 +162,15 @@ def i_vars(expr) -> set:
     if isinstance(expr, (IMul, IDiv, IMod)):
         return i_vars(expr.arg)
     return set()
+
+
+def i_rows(expr) -> list:
+    """The rows chosen at run time (``IRead``) an index expression uses: a table row itself, or a
+    position read from data and unravelled over a reshaped buffer's dimensions."""
+    if isinstance(expr, IRead):
+        return [expr]
+    if isinstance(expr, IAdd):
+        return [r for t in expr.terms for r in i_rows(t)]
+    if isinstance(expr, (IMul, IDiv, IMod)):
+        return i_rows(expr.arg)
+    return []

@@ -137,12 +137,12 @@ class LayerReads:
             current = self.wire(
                 32, f"{tag}_i{d}" if issued == 0 else f"{tag}_i{d}_0", self.index_code(ix, env), signed=True
             )
-            if not isinstance(ix, prog.IRead):
+            if not prog.i_rows(ix):
                 for step in range(1, issued + 1):  # the loop counters have moved on while the id was read
                     late = self.reg(32, f"{tag}_i{d}_{step}")
                     self.lines.append(f"always @(posedge clk) {late} <= {current};")
                     current = late
-            index.append(f"$signed({current})" if issued and not isinstance(ix, prog.IRead) else current)
+            index.append(f"$signed({current})" if issued and not prog.i_rows(ix) else current)
         valid = None
         if read.guards:
             conditions = []
@@ -187,7 +187,7 @@ class LayerReads:
 
     def issue_delay(self, read: prog.Read) -> int:
         """Cycles after the issue that ``read``'s address is known: a row read from data waits for its id."""
-        rows = [ix for ix in read.index if isinstance(ix, prog.IRead)]
+        rows = [row for ix in read.index for row in prog.i_rows(ix)]
         return max((self.memories[self.program.reads[ix.read].buffer].latency for ix in rows), default=0)
 
     def crossbar(self, buffer: str) -> bool:
@@ -246,7 +246,7 @@ class LayerReads:
         """The bank ``read`` reaches in every iteration for one copy (-1 where it reads nothing,
         outside the buffer), or None when there are too many iterations to enumerate."""
         env = self.env_values(copy)
-        if env is None or any(isinstance(ix, prog.IRead) for ix in read.index):
+        if env is None or any(prog.i_rows(ix) for ix in read.index):
             return None  # too many iterations, or a row known only at run time
         shape = next(iter(env.values())).shape if env else ()  # a read outside every loop: one iteration
         index = [np.broadcast_to(np.asarray(prog.i_eval(ix, env)), shape) for ix in read.index]

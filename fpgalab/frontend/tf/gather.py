@@ -8,8 +8,14 @@
 * **Constant indices into a run-time tensor** (``tf.gather(x, [2, 0, 1], axis=1)``): data
   movement, free in hardware but for the wiring: each run of consecutive indices is a ``Slice``
   and the runs are joined by a ``Concat`` (a mux per output element where the runs meet).
+* **Any other gather with constant start indices** (every resize: ``tf.image.resize``,
+  ``UpSampling2D(interpolation="bilinear")``, ``keras.layers.Resizing`` gather a window of the
+  image per output pixel): XLA's gather semantics applied at compile time to the positions of
+  the operand's elements give, for each output element, the position it copies
+  (``gather_positions``). The operand, flattened, is read at those positions: a ``Lookup`` whose
+  table is the run-time tensor and whose ids are a constant ROM of positions.
 
-Anything else (ids at run time into a tensor computed at run time, gathers of several index
+Anything else (ids at run time into a tensor computed at run time, run-time ids of several index
 dimensions) is refused with the forms that are supported.
 """
 
@@ -50,6 +56,59 @@ def _axis(ins, operand_rank: int, index_rank: int) -> int:
     return axis
 
 
+def gather_positions(operand_shape, indices: np.ndarray, dims: dict) -> np.ndarray:
+    """XLA's gather, applied to the flat positions of an operand of ``operand_shape``: for each
+    output element, the row-major position of the operand element it copies.
+
+    ``dims`` holds the HLO's gather attributes (offset_dims, collapsed_slice_dims, start_index_map,
+    index_vector_dim, slice_sizes). The output's batch dimensions (those not in offset_dims) walk
+    the start indices; its offset dimensions walk the slice. Each start index is clamped so that the
+    slice stays inside the operand, as XLA does."""
+    if dims.get("operand_batching_dims"):
+        raise CompileError("gathers with operand batching dimensions are not supported")
+    rank = len(operand_shape)
+    sizes, collapsed, mapped = dims["slice_sizes"], set(dims["collapsed_slice_dims"]), dims["start_index_map"]
+    offset_dims = tuple(dims["offset_dims"])
+    vector_dim = dims["index_vector_dim"]
+    starts = np.asarray(indices, dtype=np.int64)
+    starts = starts[..., None] if vector_dim == starts.ndim else np.moveaxis(starts, vector_dim, -1)
+    kept = [d for d in range(rank) if d not in collapsed]  # operand dimensions the slice keeps, in order
+    out_rank = len(offset_dims) + starts.ndim - 1
+    batch_dims = [d for d in range(out_rank) if d not in offset_dims]
+    out_shape = [0] * out_rank
+    for d, n in zip(batch_dims, starts.shape[:-1]):
+        out_shape[d] = n
+    for d, k in zip(offset_dims, kept):
+        out_shape[d] = sizes[k]
+    grid = np.indices(out_shape, dtype=np.int64)
+    start_vectors = starts[tuple(grid[d] for d in batch_dims)]  # (*out_shape, index vector)
+    coords = []
+    for d in range(rank):
+        start = np.zeros(out_shape, np.int64)
+        if d in mapped:
+            start = np.clip(start_vectors[..., mapped.index(d)], 0, operand_shape[d] - sizes[d])
+        offset = grid[offset_dims[kept.index(d)]] if d in kept else 0
+        coords.append(start + offset)
+    return np.ravel_multi_index(coords, operand_shape)
+
+
+def _one_axis(ins, operand_shape, index_shape) -> int | None:
+    """The axis of a tf.gather-form gather (see ``_axis``), or None for any other form."""
+    try:
+        return _axis(ins, len(operand_shape), len(index_shape))
+    except CompileError:
+        return None
+
+
+def _positional_gather(lw, ins, operand, positions: np.ndarray):
+    """The flattened operand read at constant positions: a Lookup into a run-time table."""
+    source = lw.buffer(operand, ins.name + "_src", ins.op_name)
+    size = int(np.prod(source.shape, dtype=np.int64))
+    flat = lw.add_node(ir.Reshape(lw.fresh(ins.name + "_flat"), (source.name,), (size,), **lw.common(ins)))
+    ids = lw.constant(positions.astype(np.float32), ins.name + "_positions", ins.op_name)
+    return lw.add_node(ir.Lookup(lw.fresh(ins.name), (flat.name, ids.name), tuple(positions.shape), **lw.common(ins)))
+
+
 @rule("gather")
 def _gather(lw, ins, args):
     operand, indices = args
@@ -58,9 +117,15 @@ def _gather(lw, ins, args):
     operand_shape = table.array.shape if table is not None else tuple(lw.buffer(operand, ins.name + "_src").shape)
     index_shape = ids.array.shape if ids is not None else tuple(lw.buffer(indices, ins.name + "_ids").shape)
     ins = _with_operand_shape(ins, operand_shape)
-    axis = _axis(ins, len(operand_shape), len(index_shape))
     if ids is not None:
-        return _constant_gather(lw, ins, operand, ids.array, axis)
+        positions = gather_positions(operand_shape, ids.array, ins.attrs["gather"])
+        if table is not None:
+            return Known(np.ascontiguousarray(table.array.reshape(-1)[positions]), ins.name)
+        axis = _one_axis(ins, operand_shape, index_shape)
+        if axis is not None and ids.array.ndim == 1:
+            return _constant_gather(lw, ins, operand, ids.array, axis)
+        return _positional_gather(lw, ins, operand, positions)
+    axis = _axis(ins, len(operand_shape), len(index_shape))
     if table is None:
         raise CompileError(
             f"{_where(ins)}: indices computed at run time can only pick rows of a constant table (an "
@@ -94,8 +159,6 @@ def _with_operand_shape(ins, operand_shape):
 
 def _constant_gather(lw, ins, operand, indices: np.ndarray, axis: int):
     """Constant indices: runs of consecutive indices become slices joined by a concatenation."""
-    if indices.ndim != 1:
-        raise CompileError(f"{_where(ins)}: constant indices of a run-time tensor must be a list (one dimension)")
     source = lw.buffer(operand, ins.name + "_src", ins.op_name)
     size = source.shape[axis]
     picks = [int(min(max(i, 0), size - 1)) for i in indices.reshape(-1)]  # XLA clamps out-of-range indices
