@@ -163,7 +163,7 @@ def test_failed_compile_leaves_earlier_designs_intact():
     design = fpgalab.compile(example.fn, *example.args)
     before = design.simulate(*example.args)
     with pytest.raises(fpgalab.CompileError):
-        fpgalab.compile(lambda a: tf.cast(a, tf.int32) + 1, np.zeros(8, np.float32))  # a float to integer cast
+        fpgalab.compile(lambda a: tf.cast(a * 2.0, tf.int32) + 1, np.zeros(8, np.float32))  # a computed float cast
     np.testing.assert_array_equal(design.simulate(*example.args), before)
     assert fpgalab.compile(example.fn, *example.args).simulate(*example.args).shape == before.shape
 
