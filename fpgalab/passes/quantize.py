@@ -17,7 +17,10 @@ enough for its number of classes (``fpgalab.passes.softmax``), or the layer's ``
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
+
+import numpy as np
 
 from fpgalab.ir import nodes as ir
 from fpgalab.ir.keys import node_matches
@@ -152,6 +155,32 @@ def _located_extrema(kernel: ir.Kernel) -> set[str]:
     }
 
 
+def mean_sums(kernel: ir.Kernel) -> dict[str, int]:
+    """The sums inside a layer that scales them next (a mean: GlobalAveragePooling, AveragePooling,
+    reduce_mean), with the number of terms each adds: ``{node name: count}``.
+
+    Such a sum is the layer's accumulator, not its result (hls4ml types it ``accum_t``): given the
+    result type it would wrap as soon as the inputs' sum passes the result's range, though the mean
+    would fit. ``AssignPrecision`` widens it by ``ceil(log2(count))`` integer bits.
+    """
+    users = kernel.users()
+    sums = {}
+    for node in kernel.nodes:
+        if not isinstance(node, (ir.Reduce, ir.Pool)) or node.kind != "sum" or node.name in kernel.outputs:
+            continue
+        readers = users.get(node.name, [])
+        if not readers or not all(isinstance(u, ir.Elementwise) and u.layer == node.layer for u in readers):
+            continue
+        if isinstance(node, ir.Pool):
+            count = int(np.prod(node.window, dtype=np.int64))
+        else:
+            shape = kernel.buffers()[node.inputs[0]].shape
+            count = int(np.prod([shape[d] for d in node.dims], dtype=np.int64))
+        if count > 1:
+            sums[node.name] = count
+    return sums
+
+
 @dataclass(frozen=True)
 class AssignPrecision:
     """Set the types of inputs, constants, nodes, accumulators and expression ops from a PrecisionConfig."""
@@ -200,6 +229,7 @@ class AssignPrecision:
         types.update({c.name: c.dtype for c in constants})
         sums = softmax_sums(kernel, (self.tables or DEFAULT_TABLES)["exp"])
         located = _located_extrema(kernel)
+        means = mean_sums(kernel)
         nodes = []
         for node in kernel.nodes:
             roles = self.roles_of(node)
@@ -208,6 +238,12 @@ class AssignPrecision:
                 node = self._softmax_sum(node, roles, sums[node.name], operand_types[0])
             elif node.name in located and isinstance(roles.result, FixedType):
                 node = node.replace(dtype=operand_types[0], acc=operand_types[0])
+            elif node.name in means and isinstance(roles.result, FixedType) and roles.accum is None:
+                node = self._typed(node, roles, operand_types)
+                grow = max(0, math.ceil(math.log2(means[node.name])))
+                dtype = replace(roles.result, width=roles.result.width + grow, integer=roles.result.integer + grow)
+                acc = node.acc if node.acc.integer >= dtype.integer else dtype  # the sum, term by term
+                node = node.replace(dtype=dtype, acc=acc)
             else:
                 node = self._typed(node, roles, operand_types)
             types[node.name] = node.dtype

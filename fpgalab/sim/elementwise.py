@@ -63,6 +63,13 @@ def evaluate_expr(expr, operands: list[SimValue], ctx) -> SimValue:
         return constant_value(expr.value, getattr(expr, "dtype", FLOAT32))
     if expr.op == "select":  # its branches' overflows count only where it takes them
         args, taken = _select_arguments(expr, operands, ctx)
+    elif expr.op == "div" and isinstance(expr.args[1], ir.Const):
+        token = fixed.COUNTER.set(None)  # hardware multiplies by 1/c: c is never built, nor counted
+        try:
+            divisor = evaluate_expr(expr.args[1], operands, ctx)
+        finally:
+            fixed.COUNTER.reset(token)
+        args = [evaluate_expr(expr.args[0], operands, ctx), divisor]
     else:
         args = [evaluate_expr(a, operands, ctx) for a in expr.args]
     if expr.op in _COMPARE:

@@ -176,3 +176,15 @@ def test_calibration_batch_warns_at_compile_time():
     assert design.overflows(x * 0.3) == ()
     with pytest.raises(ValueError, match="calibration must be a batch"):
         fpgalab.compile(model, np.zeros((1, 1), np.float32), calibration=np.zeros((4, 7), np.float32))
+
+
+def test_a_mean_sums_in_a_wider_type_than_its_result():
+    """GlobalAveragePooling2D over 8x8 pixels of about 10: the sum (640) passes ap_fixed<16,6>'s range
+    though the mean fits; the sum is the layer's accumulator and grows by log2(64) = 6 integer bits."""
+    model = keras.Sequential([keras.Input((8, 8, 2)), keras.layers.GlobalAveragePooling2D()])
+    x = np.random.default_rng(1).uniform(8.0, 12.0, (16, 8, 8, 2)).astype(np.float32)
+    design = fpgalab.compile(model, x[:1])
+    (total,) = [n for n in design.kernel.nodes if isinstance(n, ir.Reduce)]
+    assert (total.dtype.width, total.dtype.integer) == (22, 12)
+    assert design.overflows(x) == ()  # and the constant 64 of the division is no overflow either
+    assert np.max(np.abs(design.simulate(x) - model(x).numpy())) < 2**-8
