@@ -97,8 +97,9 @@ def read_graph(model) -> Graph:
                 "default ONNX domain"
             )
     try:
+        model = onnx.shape_inference.infer_shapes(model)  # also gives outputs left without shapes one
         onnx.checker.check_model(model)
-    except onnx.checker.ValidationError as error:
+    except (onnx.checker.ValidationError, onnx.shape_inference.InferenceError) as error:
         raise CompileError(f"the ONNX model is not valid: {str(error).splitlines()[0]}") from None
     opset = _opset(model)
     if opset < OLDEST_OPSET:

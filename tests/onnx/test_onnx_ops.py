@@ -1,0 +1,242 @@
+"""The ONNX front end, op by op: models built with ``onnx.helper``, compiled in float32 and simulated,
+against onnxruntime (relative error <= 1e-5). No TensorFlow is needed."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+onnx = pytest.importorskip("onnx")
+ort = pytest.importorskip("onnxruntime")
+
+from onnx import TensorProto, helper, numpy_helper  # noqa: E402
+
+import fpgalab  # noqa: E402
+
+RNG = np.random.default_rng(7)
+
+
+def weights(*shape, scale=0.5):
+    return (RNG.normal(size=shape) * scale).astype(np.float32)
+
+
+def model(nodes, inputs, output_shape, initializers=None, opset=13, output="y"):
+    """A one-output ONNX model: ``inputs`` name -> shape (float), ``initializers`` name -> array."""
+    graph = helper.make_graph(
+        nodes,
+        "g",
+        [helper.make_tensor_value_info(n, TensorProto.FLOAT, s) for n, s in inputs.items()],
+        [helper.make_tensor_value_info(output, TensorProto.FLOAT, output_shape)],
+        [numpy_helper.from_array(np.asarray(a), n) for n, a in (initializers or {}).items()],
+    )
+    built = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+    built.ir_version = min(built.ir_version, 8)
+    return built
+
+
+def run(onnx_model, *xs):
+    sess = ort.InferenceSession(onnx_model.SerializeToString(), providers=["CPUExecutionProvider"])
+    names = [i.name for i in sess.get_inputs()]
+    return sess.run(None, dict(zip(names, xs)))[0]
+
+
+def relative_error(actual, expected) -> float:
+    expected = np.asarray(expected, dtype=np.float64)
+    actual = np.asarray(actual, dtype=np.float64).reshape(expected.shape)
+    return float(np.max(np.abs(actual - expected)) / max(np.max(np.abs(expected)), 1e-30))
+
+
+def check(onnx_model, *shapes, **options):
+    """Compile in float32, simulate, compare with onnxruntime; the design for further checks."""
+    xs = [RNG.normal(size=s).astype(np.float32) for s in shapes]
+    design = fpgalab.compile(onnx_model, precision="float32", **options)
+    got = design.simulate(*xs)
+    assert relative_error(got, run(onnx_model, *xs)) <= 1e-5
+    return design
+
+
+def unary_model(op, shape, opset=13, **attrs):
+    return model([helper.make_node(op, ["x"], ["y"], name="layer", **attrs)], {"x": shape}, None, opset=opset)
+
+
+@pytest.mark.parametrize(
+    "op,attrs",
+    [
+        ("Relu", {}),
+        ("LeakyRelu", {"alpha": 0.2}),
+        ("Sigmoid", {}),
+        ("Tanh", {}),
+        ("Elu", {"alpha": 0.7}),
+        ("Selu", {}),
+        ("HardSigmoid", {"alpha": 0.3, "beta": 0.4}),
+    ],
+)
+def test_activations(op, attrs):
+    check(unary_model(op, [1, 3, 5], **attrs), (1, 3, 5))
+
+
+@pytest.mark.parametrize("axis", [-1, 1, 0, 2])
+def test_softmax_axis(axis):
+    check(unary_model("Softmax", [1, 4, 6], axis=axis), (1, 4, 6))
+
+
+@pytest.mark.parametrize("axis", [1, 2])
+def test_softmax_opset11_coerces_to_2d(axis):
+    """Before opset 13 Softmax normalises over every dimension from ``axis`` on."""
+    check(unary_model("Softmax", [1, 3, 4], opset=11, axis=axis), (1, 3, 4))
+
+
+@pytest.mark.parametrize("op", ["Add", "Sub", "Mul", "Div"])
+@pytest.mark.parametrize("a,b", [((1, 4, 3), (3,)), ((1, 4, 1), (1, 1, 5)), ((1, 4, 3), (1, 4, 3)), ((2, 1), (1, 3))])
+def test_broadcasting_binary(op, a, b):
+    node = helper.make_node(op, ["a", "b"], ["y"], name="layer")
+    check(model([node], {"a": list(a), "b": list(b)}, None), a, b)
+
+
+@pytest.mark.parametrize("op", ["Add", "Mul", "Div"])
+def test_binary_with_constant(op):
+    node = helper.make_node(op, ["x", "c"], ["y"], name="layer")
+    check(model([node], {"x": [1, 2, 4]}, None, {"c": weights(4) + 3.0}), (1, 2, 4))
+
+
+@pytest.mark.parametrize("trans_a,trans_b", [(0, 0), (0, 1), (1, 0), (1, 1)])
+@pytest.mark.parametrize("alpha,beta", [(1.0, 1.0), (0.5, 2.0), (1.5, 0.0)])
+def test_gemm(trans_a, trans_b, alpha, beta):
+    a_shape = [6, 1] if trans_a else [1, 6]
+    w = weights(*([4, 6] if trans_b else [6, 4]))
+    node = helper.make_node(
+        "Gemm", ["x", "w", "c"], ["y"], name="fc", alpha=alpha, beta=beta, transA=trans_a, transB=trans_b
+    )
+    check(model([node], {"x": a_shape}, None, {"w": w, "c": weights(4)}), tuple(a_shape))
+
+
+def test_gemm_run_time_operands():
+    node = helper.make_node("Gemm", ["a", "b"], ["y"], name="fc", alpha=0.5, transB=1)
+    check(model([node], {"a": [2, 3], "b": [4, 3]}, None), (2, 3), (4, 3))
+
+
+@pytest.mark.parametrize("a,b", [((1, 5), (5, 3)), ((1, 2, 5), (5, 3)), ((2, 3, 5), (2, 5, 4)), ((5,), (5, 3))])
+def test_matmul(a, b):
+    node = helper.make_node("MatMul", ["x", "w"], ["y"], name="mm")
+    check(model([node], {"x": list(a)}, None, {"w": weights(*b)}), a)
+
+
+CONV_CASES = [
+    ((1, 3, 8, 8), (4, 3, 3, 3), {}),
+    ((1, 3, 8, 8), (4, 3, 3, 3), {"strides": [2, 2], "pads": [1, 0, 1, 2]}),
+    ((1, 3, 9, 9), (4, 3, 3, 2), {"dilations": [2, 1], "pads": [2, 1, 2, 1]}),
+    ((1, 4, 8, 8), (4, 1, 3, 3), {"group": 4, "auto_pad": "SAME_UPPER"}),
+    ((1, 4, 7, 7), (6, 2, 3, 3), {"group": 2, "auto_pad": "SAME_LOWER", "strides": [2, 2]}),
+    ((1, 3, 8, 8), (2, 3, 2, 2), {"auto_pad": "VALID", "strides": [2, 1]}),
+    ((1, 3, 10), (5, 3, 3), {"pads": [1, 1]}),
+    ((1, 2, 12), (4, 1, 5), {"group": 2, "strides": [2], "dilations": [2]}),
+]
+
+
+@pytest.mark.parametrize("x,w,attrs", CONV_CASES)
+@pytest.mark.parametrize("bias", [True, False])
+def test_conv(x, w, attrs, bias):
+    inputs = ["x", "w", "b"] if bias else ["x", "w"]
+    node = helper.make_node("Conv", inputs, ["y"], name="conv", **attrs)
+    init = {"w": weights(*w), "b": weights(w[0])} if bias else {"w": weights(*w)}
+    check(model([node], {"x": list(x)}, None, init), x)
+
+
+POOL_CASES = [
+    ((1, 2, 8, 8), {"kernel_shape": [2, 2], "strides": [2, 2]}),
+    ((1, 2, 7, 7), {"kernel_shape": [3, 3], "strides": [2, 2], "pads": [1, 1, 1, 1]}),
+    ((1, 2, 7, 7), {"kernel_shape": [3, 3], "strides": [2, 2], "pads": [1, 1, 1, 1], "count_include_pad": 1}),
+    ((1, 2, 7, 6), {"kernel_shape": [2, 3], "auto_pad": "SAME_UPPER"}),
+    ((1, 2, 7, 7), {"kernel_shape": [2, 2], "strides": [2, 2], "ceil_mode": 1}),
+    ((1, 3, 10), {"kernel_shape": [3], "strides": [2]}),
+]
+
+
+@pytest.mark.parametrize("x,attrs", POOL_CASES)
+@pytest.mark.parametrize("op", ["MaxPool", "AveragePool"])
+def test_pools(op, x, attrs):
+    if op == "MaxPool" and "count_include_pad" in attrs:
+        attrs = {k: v for k, v in attrs.items() if k != "count_include_pad"}
+    check(unary_model(op, list(x), **attrs), x)
+
+
+@pytest.mark.parametrize("op", ["GlobalAveragePool", "GlobalMaxPool"])
+def test_global_pools(op):
+    check(unary_model(op, [1, 3, 4, 5]), (1, 3, 4, 5))
+
+
+@pytest.mark.parametrize("shape", [(1, 4), (1, 4, 3, 3)])
+def test_batch_normalization(shape):
+    c = shape[1]
+    node = helper.make_node("BatchNormalization", ["x", "s", "b", "m", "v"], ["y"], name="bn", epsilon=1e-3)
+    init = {"s": weights(c) + 1, "b": weights(c), "m": weights(c), "v": np.abs(weights(c)) + 0.5}
+    check(model([node], {"x": list(shape)}, None, init), shape)
+
+
+def test_data_movement():
+    nodes = [
+        helper.make_node("Transpose", ["x"], ["t"], perm=[0, 2, 3, 1], name="t"),
+        helper.make_node("Flatten", ["t"], ["f"], axis=2, name="f"),
+        helper.make_node("Unsqueeze", ["f", "ax"], ["u"], name="u"),
+        helper.make_node("Squeeze", ["u", "ax"], ["s"], name="s"),
+        helper.make_node("Concat", ["s", "s"], ["c"], axis=-1, name="c"),
+        helper.make_node("Dropout", ["c"], ["d"], name="d"),
+        helper.make_node("Reshape", ["d", "shape"], ["r"], name="r"),
+        helper.make_node("Clip", ["r", "lo", "hi"], ["y"], name="clip"),
+    ]
+    init = {"ax": np.array([1], np.int64), "shape": np.array([0, -1], np.int64)}
+    init.update({"lo": np.array(-0.5, np.float32), "hi": np.array(0.7, np.float32)})
+    check(model(nodes, {"x": [1, 2, 3, 4]}, None, init), (1, 2, 3, 4))
+
+
+def test_clip_one_sided_and_constant():
+    nodes = [
+        helper.make_node("Constant", [], ["lo"], value=numpy_helper.from_array(np.array(-0.25, np.float32)), name="k"),
+        helper.make_node("Clip", ["x", "lo"], ["y"], name="clip"),
+    ]
+    check(model(nodes, {"x": [1, 6]}, None), (1, 6))
+
+
+def test_exporter_shape_subgraph_folds():
+    """PyTorch's ``x.view(x.size(0), -1)``: Shape -> Gather -> Unsqueeze -> Concat -> Cast -> Reshape."""
+    nodes = [
+        helper.make_node("Shape", ["x"], ["shape"], name="shape"),
+        helper.make_node("Gather", ["shape", "zero"], ["batch"], axis=0, name="gather"),
+        helper.make_node("Unsqueeze", ["batch", "ax"], ["batch1"], name="unsqueeze"),
+        helper.make_node("Concat", ["batch1", "minus1"], ["target"], axis=0, name="concat"),
+        helper.make_node("Cast", ["target"], ["target64"], to=TensorProto.INT64, name="cast"),
+        helper.make_node("Reshape", ["x", "target64"], ["flat"], name="reshape"),
+        helper.make_node("Gemm", ["flat", "w"], ["y"], transB=1, name="fc"),
+    ]
+    init = {"zero": np.array(0, np.int64), "ax": np.array([0], np.int64), "minus1": np.array([-1], np.int64)}
+    init["w"] = weights(3, 12)
+    design = check(model(nodes, {"x": [1, 3, 2, 2]}, None, init), (1, 3, 2, 2))
+    assert {n.layer for n in design.float_kernel.nodes} <= {"reshape", "fc"}
+
+
+def test_symbolic_batch_is_one_and_layer_names():
+    nodes = [
+        helper.make_node("Gemm", ["x", "w", "b"], ["h"], transB=1, name="fc1"),
+        helper.make_node("Relu", ["h"], ["y"], name="act1"),
+    ]
+    built = model(nodes, {"x": ["N", 8]}, None, {"w": weights(5, 8), "b": weights(5)})
+    design = check(built, (1, 8))
+    assert design.example_shapes == ((1, 8),)
+    layers = {n.layer for n in design.float_kernel.nodes}
+    assert "fc1" in layers
+
+
+def test_opset_9_model_is_converted():
+    node = helper.make_node("Gemm", ["x", "w", "b"], ["y"], name="fc", transB=1)
+    check(model([node], {"x": [1, 6]}, None, {"w": weights(3, 6), "b": weights(3)}, opset=9), (1, 6))
+
+
+def test_per_layer_override_by_node_name():
+    nodes = [
+        helper.make_node("Gemm", ["x", "w", "b"], ["h"], transB=1, name="fc1"),
+        helper.make_node("Relu", ["h"], ["y"], name="act"),
+    ]
+    built = model(nodes, {"x": [1, 8]}, None, {"w": weights(5, 8), "b": weights(5)})
+    design = fpgalab.compile(built, precision={"default": "ap_fixed<16,6>", "fc1": "ap_fixed<12,4>"})
+    types = {str(n.dtype) for n in design.kernel.nodes if n.layer == "fc1"}
+    assert any("12" in t for t in types), types
