@@ -240,3 +240,36 @@ def test_per_layer_override_by_node_name():
     design = fpgalab.compile(built, precision={"default": "ap_fixed<16,6>", "fc1": "ap_fixed<12,4>"})
     types = {str(n.dtype) for n in design.kernel.nodes if n.layer == "fc1"}
     assert any("12" in t for t in types), types
+
+
+def _channels_last_model(pool_op, pool_attrs):
+    """What tf2onnx gives for a Keras Conv2D -> pool -> Flatten -> Dense on NHWC input."""
+    nodes = [
+        helper.make_node("Transpose", ["x"], ["xt"], perm=[0, 3, 1, 2], name="to_nchw"),
+        helper.make_node("Conv", ["xt", "w", "b"], ["c"], name="conv", pads=[1, 1, 1, 1]),
+        helper.make_node("BatchNormalization", ["c", "s", "bb", "m", "v"], ["n"], name="bn"),
+        helper.make_node("Relu", ["n"], ["r"], name="relu"),
+        helper.make_node(pool_op, ["r"], ["p"], name="pool", **pool_attrs),
+        helper.make_node("Transpose", ["p"], ["pt"], perm=[0, 2, 3, 1], name="to_nhwc"),
+        helper.make_node("Flatten", ["pt"], ["f"], name="flatten"),
+        helper.make_node("Gemm", ["f", "fw"], ["y"], name="dense"),
+    ]
+    out = 4 if pool_op != "GlobalAveragePool" else 1
+    init = {"w": weights(3, 2, 3, 3), "b": weights(3), "s": weights(3) + 1, "bb": weights(3), "m": weights(3)}
+    init.update({"v": np.abs(weights(3)) + 0.5, "fw": weights(3 * out * out, 5)})
+    return model(nodes, {"x": [1, 8, 8, 2]}, None, init)
+
+
+@pytest.mark.parametrize(
+    "pool_op,pool_attrs",
+    [
+        ("MaxPool", {"kernel_shape": [2, 2], "strides": [2, 2]}),
+        ("AveragePool", {"kernel_shape": [2, 2], "strides": [2, 2]}),
+        ("GlobalAveragePool", {}),
+    ],
+)
+def test_channels_last_model_keeps_no_transpose(pool_op, pool_attrs):
+    """The transposes tf2onnx puts around a channels-first Conv meet through the elementwise layers and
+    the pool and cancel: the design is the one the TF front end gives, with no data movement left."""
+    design = check(_channels_last_model(pool_op, pool_attrs), (1, 8, 8, 2))
+    assert not [n for n in design.float_kernel.nodes if n.__class__.__name__ == "Transpose"]

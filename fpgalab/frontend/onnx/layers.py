@@ -15,7 +15,17 @@ import numpy as np
 
 from fpgalab.errors import CompileError
 from fpgalab.frontend.lowering import Known, View
-from fpgalab.frontend.onnx.rules import axis_of, broadcast, known_input, rule, scalar, shape_of, transpose
+from fpgalab.frontend.onnx.rules import (
+    axis_of,
+    broadcast,
+    known_input,
+    rule,
+    scalar,
+    shape_of,
+    transpose,
+    transposed_from,
+    unary,
+)
 from fpgalab.frontend.tf.rules import elementwise, reshape
 from fpgalab.ir import nodes as ir
 
@@ -171,19 +181,38 @@ def _pool(lw, site, args, kind: str):
     ceil = bool(site.attr("ceil_mode", 0))
     padding, sizes = _window_padding(site, sx[2:], kernel, strides, dilations, ceil)
     shape = sx[:2] + sizes
-    source = lw.buffer(x, site.name + "_in", site.op_name)
+    return (
+        _window_reduce(lw, site, x, kind, shape, (1, 1) + kernel, (1, 1) + strides, ((0, 0), (0, 0)) + padding),
+        padding,
+        shape,
+    )
+
+
+def _window_reduce(lw, site, x, kind, shape, window, strides, padding):
+    """A Pool node; of a transposed tensor (a Conv's result) it pools the channels-last source and
+    transposes the result, so the transposes around it meet the next layer's and cancel."""
+    moved = transposed_from(lw, x)
+    if moved is not None:
+        source, perm = moved
+        order = np.argsort(perm)  # the value's dimension each source dimension is
+        pooled = _window_reduce(
+            lw, site, source, kind, tuple(shape[i] for i in order), tuple(window[i] for i in order),
+            tuple(strides[i] for i in order), tuple(padding[i] for i in order),
+        )  # fmt: skip
+        return transpose(lw, site, pooled, perm)
+    buffer = lw.buffer(x, site.name + "_in", site.op_name)
     node = ir.Pool(
         lw.fresh(site.name),
-        (source.name,),
-        shape,
+        (buffer.name,),
+        tuple(shape),
         **lw.common(site),
         kind=kind,
-        window=(1, 1) + kernel,
-        strides=(1, 1) + strides,
-        padding=((0, 0), (0, 0)) + padding,
+        window=tuple(window),
+        strides=tuple(strides),
+        padding=tuple(padding),
         init=float("-inf") if kind == "max" else 0.0,
     )
-    return lw.fold_or_add(node, [x]), padding, shape
+    return lw.fold_or_add(node, [x])
 
 
 @rule("MaxPool")
@@ -212,9 +241,8 @@ def _average_pool(lw, site, args):
             [-1 if j == k else 1 for j in range(len(kernel))]
         )
     if np.all(counts == counts.reshape(-1)[0]):
-        divisor = scalar(float(counts.reshape(-1)[0]), shape)
-    else:
-        divisor = View(Known(counts, lw.fresh(site.name + "_count")), tuple(range(2, len(shape))), shape)
+        return unary(lw, site, total, ir.Op("div", (ir.Arg(0), ir.Const(float(counts.reshape(-1)[0])))))
+    divisor = View(Known(counts, lw.fresh(site.name + "_count")), tuple(range(2, len(shape))), shape)
     return elementwise(lw, site.at(shape), "div", [total, divisor])
 
 
@@ -222,9 +250,12 @@ def _global_pool(lw, site, args, kind):
     x = args[0]
     sx = shape_of(x)
     dims = tuple(range(2, len(sx)))
+    moved = transposed_from(lw, x)
+    if moved is not None and moved[1][0] < moved[1][1]:  # reduce the channels-last source: no transpose
+        x, dims = moved[0], tuple(moved[1][d] for d in dims)
     source = lw.buffer(x, site.name + "_in", site.op_name)
     node = ir.Reduce(
-        lw.fresh(site.name), (source.name,), sx[:2], **lw.common(site), kind=kind, dims=dims,
+        lw.fresh(site.name), (source.name,), sx[:2], **lw.common(site), kind=kind, dims=tuple(sorted(dims)),
         init=float("-inf") if kind == "max" else 0.0,
     )  # fmt: skip
     y = lw.fold_or_add(node, [x])
@@ -254,9 +285,25 @@ def _batch_norm(lw, site, args):
     )
     factor = (scale / np.sqrt(var + np.float32(site.attr("epsilon", 1e-5)))).astype(np.float32)
     shift = (bias - mean * factor).astype(np.float32)
-    dims = (1,) if len(sx) > 1 else (0,)
-    scaled = elementwise(lw, site.at(sx), "mul", [x, View(Known(factor, lw.fresh(site.name + "_scale")), dims, sx)])
-    return elementwise(lw, site.at(sx), "add", [scaled, View(Known(shift, lw.fresh(site.name + "_shift")), dims, sx)])
+    if len(sx) > 2 and all(n == 1 for n in sx[2:]):  # BatchNorm1d after a Linear: [N, C, 1]
+        return reshape(lw, _scale_shift(lw, site, reshape(lw, x, sx[:2], site), factor, shift, 1), sx, site)
+    moved = transposed_from(lw, x)
+    if moved is not None:  # after a Conv's transpose back to NCHW: on the Conv's channels-last output
+        source, perm = moved
+        return transpose(lw, site, _scale_shift(lw, site, source, factor, shift, perm[1]), perm)
+    return _scale_shift(lw, site, x, factor, shift, 1 if len(sx) > 1 else 0)
+
+
+def _scale_shift(lw, site, x, factor, shift, channel: int):
+    """``x * factor + shift`` with per-channel constants along ``channel``: the multiply and add a
+    folded batch normalization is (``passes.fold_batchnorm`` folds them into a Conv or Dot before)."""
+    sx = shape_of(x)
+    scaled = elementwise(
+        lw, site.at(sx), "mul", [x, View(Known(factor, lw.fresh(site.name + "_scale")), (channel,), sx)]
+    )
+    return elementwise(
+        lw, site.at(sx), "add", [scaled, View(Known(shift, lw.fresh(site.name + "_shift")), (channel,), sx)]
+    )
 
 
 def _reduce(lw, site, value, kind, axis):

@@ -76,8 +76,12 @@ def scalar(value: float, shape) -> View:
 
 
 def transpose(lw, site, value, perm):
-    """A transpose; one of a transpose's output is one transpose of its input (an identity is none)."""
+    """A transpose; of a transpose's output, one transpose of its input; one moving only size-1 dimensions, a reshape."""
     perm = tuple(int(p) for p in perm)
+    own = shape_of(value)
+    moved = [p for p in perm if own[p] != 1]
+    if moved == sorted(moved):  # only size-1 dimensions move: the same memory, a reshape
+        return reshape(lw, value, tuple(own[p] for p in perm), site)
     producer = lw.produced.get(value.name) if isinstance(value, Buffer) else None
     if isinstance(producer, ir.Transpose):
         perm = tuple(producer.perm[p] for p in perm)
@@ -85,8 +89,23 @@ def transpose(lw, site, value, perm):
     return _transpose(lw, value, perm, site)
 
 
+def transposed_from(lw, value):
+    """``(source, perm)`` when ``value`` is the output of a Transpose node, else None."""
+    producer = lw.produced.get(value.name) if isinstance(value, Buffer) else None
+    if isinstance(producer, ir.Transpose):
+        return Buffer(producer.inputs[0], lw.buffers_shape(producer.inputs[0])), producer.perm
+    return None
+
+
 def unary(lw, site, value, expr):
-    """One elementwise node computing ``expr`` of its one input (``ir.Arg(0)``)."""
+    """One elementwise node computing ``expr`` of its one input (``ir.Arg(0)``).
+
+    Of a transposed tensor it computes on the transpose's input and transposes the result, so the
+    transposes around a channels-first activation (a Conv's NHWC result brought back to NCHW, then
+    to NHWC for the next Conv or a Keras Flatten) meet and cancel."""
+    moved = transposed_from(lw, value)
+    if moved is not None:
+        return transpose(lw, site, unary(lw, site, moved[0], expr), moved[1])
     shape = shape_of(value)
     source = lw.buffer(value, site.name + "_in", site.op_name)
     node = ir.Elementwise(
@@ -124,8 +143,7 @@ def _binary(lw, site, args):
 
 @rule("Relu")
 def _relu(lw, site, args):
-    shape = shape_of(args[0])
-    return elementwise(lw, site.at(shape), "max", [args[0], scalar(0.0, shape)])
+    return unary(lw, site, args[0], _op("max", X, ZERO))
 
 
 @rule("LeakyRelu")
