@@ -250,7 +250,7 @@ class Design:
         twin = run_kernel(self.float_twin, arrays, self._context(), keep=True)
         if self.reference is not None:
             reference = [np.asarray(r, dtype=np.float64) for r in self.reference(*arrays)]
-            source = "tensorflow"
+            source = getattr(self.reference, "source", "tensorflow")  # an ONNX model's: "onnxruntime"
         else:
             reference = [to_exact(twin[name]) for name in self.kernel.outputs]
             source = "float32 simulation"
@@ -391,7 +391,7 @@ def compile_onnx(model, *example_args, **options) -> Design:
         raise CompileError("the model is too deeply nested for fpgalab's lowering") from None
     timings = [("read", lower_start - start), ("lower", time.perf_counter() - lower_start)]
     shapes = [shape for _, shape in graph.inputs]
-    design = build_design(graph.name, verify_kernel(float_kernel), parsed, shapes, "", timings, None)
+    design = build_design(graph.name, verify_kernel(float_kernel), parsed, shapes, "", timings, graph.reference)
     if calibration is not None:
         check_calibration(design, calibration)
     return design

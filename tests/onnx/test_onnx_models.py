@@ -75,3 +75,12 @@ def test_fixed_point_design_hls_csim(tmp_path):
 
     kernel = _csim(_fixed_design(), tmp_path / "hls")
     assert "#pragma HLS" in kernel
+
+
+def test_accuracy_is_against_onnxruntime():
+    """The accuracy report compares with onnxruntime on the model as given; a float32 design equals it."""
+    design = fpgalab.compile(MODELS / "three_layer_keras.onnx", precision="float32")
+    x = np.random.default_rng(4).normal(size=(20, 16)).astype(np.float32)
+    report = design.accuracy(x)
+    assert report.reference == "onnxruntime"
+    assert report.max_rel_error <= 1e-5 and report.top1_agreement == 1.0

@@ -44,6 +44,28 @@ class Graph:
     inputs: list[tuple[str, tuple[int, ...]]]  # graph input name, shape (batch taken as 1)
     initializers: dict[str, np.ndarray]
     outputs: list[str]
+    reference: object = None  # onnxruntime on the model as given: arrays with a sample axis -> list of arrays
+
+
+def onnxruntime_reference(model):
+    """The float reference of ``Design.accuracy``: onnxruntime on ``model``, one sample at a time (None
+    without onnxruntime)."""
+    try:
+        import onnxruntime  # noqa: PLC0415
+    except ImportError:
+        return None
+    data = model.SerializeToString()
+    sessions = []
+
+    def run(*arrays):
+        if not sessions:
+            sessions.append(onnxruntime.InferenceSession(data, providers=["CPUExecutionProvider"]))
+        names = [i.name for i in sessions[0].get_inputs()]
+        samples = [sessions[0].run(None, dict(zip(names, xs))) for xs in zip(*arrays)]
+        return [np.stack([s[k] for s in samples]) for k in range(len(samples[0]))]
+
+    run.source = "onnxruntime"
+    return run
 
 
 def _load(model):
@@ -89,6 +111,7 @@ def read_graph(model) -> Graph:
     model = _load(model)
     if not isinstance(model, onnx.ModelProto):
         raise CompileError(f"expected an onnx.ModelProto or a path to a .onnx file, got {type(model).__name__}")
+    given = model
     for k, node in enumerate(model.graph.node):
         if node.domain not in ("", "ai.onnx"):
             raise CompileError(
@@ -126,4 +149,5 @@ def read_graph(model) -> Graph:
             )
         inputs.append((value_info.name, _input_shape(value_info)))
     name = model.graph.name or "onnx_model"
-    return Graph(model, name, opset, inputs, initializers, [o.name for o in model.graph.output])
+    outputs = [o.name for o in model.graph.output]
+    return Graph(model, name, opset, inputs, initializers, outputs, onnxruntime_reference(given))
