@@ -273,3 +273,67 @@ def test_channels_last_model_keeps_no_transpose(pool_op, pool_attrs):
     the pool and cancel: the design is the one the TF front end gives, with no data movement left."""
     design = check(_channels_last_model(pool_op, pool_attrs), (1, 8, 8, 2))
     assert not [n for n in design.float_kernel.nodes if n.__class__.__name__ == "Transpose"]
+
+
+@pytest.mark.parametrize("op", ["Abs", "Neg", "Exp", "Floor", "Ceil", "Erf", "Softsign", "Softplus"])
+def test_unary_math(op):
+    check(unary_model(op, [1, 2, 5]), (1, 2, 5))
+
+
+@pytest.mark.parametrize("op", ["Log", "Sqrt", "Reciprocal"])
+def test_unary_math_of_positive_values(op):
+    nodes = [
+        helper.make_node("Abs", ["x"], ["a"], name="abs"),
+        helper.make_node("Add", ["a", "one"], ["p"], name="add"),
+    ]
+    nodes.append(helper.make_node(op, ["p"], ["y"], name="layer"))
+    check(model(nodes, {"x": [1, 7]}, None, {"one": np.array(0.5, np.float32)}), (1, 7))
+
+
+@pytest.mark.parametrize("slope_shape", [(3, 1, 1), (1,)])
+def test_prelu(slope_shape):
+    node = helper.make_node("PRelu", ["x", "s"], ["y"], name="prelu")
+    check(model([node], {"x": [1, 3, 4, 4]}, None, {"s": weights(*slope_shape)}), (1, 3, 4, 4))
+
+
+@pytest.mark.parametrize("exponent", [2.0, 3.0, 0.5, -1.0])
+def test_pow_constant_exponent(exponent):
+    nodes = [
+        helper.make_node("Abs", ["x"], ["a"], name="abs"),
+        helper.make_node("Add", ["a", "one"], ["p"], name="add"),
+    ]
+    nodes.append(helper.make_node("Pow", ["p", "e"], ["y"], name="pow"))
+    init = {"one": np.array(0.5, np.float32), "e": np.array(exponent, np.float32)}
+    check(model(nodes, {"x": [1, 6]}, None, init), (1, 6))
+
+
+@pytest.mark.parametrize(
+    "pads,value,opset", [([0, 1, 2, 0, 0, 2, 1, 1], 0.0, 13), ([0, 0, 1, 1, 0, 0, 1, 0], -1.5, 13), (None, 0.0, 9)]
+)
+def test_pad(pads, value, opset):
+    if opset < 11:
+        node = helper.make_node("Pad", ["x"], ["y"], name="pad", pads=[0, 0, 1, 2, 0, 0, 2, 1], value=value)
+        check(model([node], {"x": [1, 2, 3, 3]}, None, opset=opset), (1, 2, 3, 3))
+        return
+    node = helper.make_node("Pad", ["x", "pads", "v"], ["y"], name="pad")
+    init = {"pads": np.array(pads, np.int64), "v": np.array(value, np.float32)}
+    check(model([node], {"x": [1, 2, 3, 3]}, None, init), (1, 2, 3, 3))
+
+
+@pytest.mark.parametrize("op", ["ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin"])
+@pytest.mark.parametrize("axes,keepdims", [([1], 1), ([-1, 2], 0), (None, 1)])
+def test_reductions_opset13(op, axes, keepdims):
+    if op == "ReduceSum" and axes is not None:  # opset 13: ReduceSum's axes are an input
+        node = helper.make_node(op, ["x", "axes"], ["y"], name="r", keepdims=keepdims)
+        built = model([node], {"x": [1, 3, 4, 5]}, None, {"axes": np.array(axes, np.int64)})
+    else:
+        extra = {"axes": axes} if axes is not None and op != "ReduceSum" else {}
+        built = model(
+            [helper.make_node(op, ["x"], ["y"], name="r", keepdims=keepdims, **extra)], {"x": [1, 3, 4, 5]}, None
+        )
+    check(built, (1, 3, 4, 5))
+
+
+def test_reduce_mean_opset18_axes_input():
+    node = helper.make_node("ReduceMean", ["x", "axes"], ["y"], name="r", keepdims=0)
+    check(model([node], {"x": [1, 3, 4]}, None, {"axes": np.array([2], np.int64)}, opset=18), (1, 3, 4))

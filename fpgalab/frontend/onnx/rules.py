@@ -1,10 +1,11 @@
 """One lowering rule per ONNX op type: ``RULES[op_type](lowering, site, operand_values)``.
 
 This module holds the elementwise ops (numpy broadcasting), the activations and the data
-movement ops, including the shape subgraphs exporters emit (``Shape``, ``Gather``, ``Cast``,
-``Unsqueeze``, ``Concat`` feeding a ``Reshape``), which fold to ``Known`` values at compile time.
+movement ops; of compile-time values (the shape subgraphs exporters emit: ``Shape``, ``Gather``,
+``Cast``, ``Unsqueeze``, ``Concat`` feeding a ``Reshape``) they fold to ``Known`` values.
 The compute layers (Gemm, MatMul, Conv, pools, BatchNormalization, Softmax) are in
-``frontend.onnx.layers``. The array helpers are the TF front end's (``frontend.tf.rules``), so
+``frontend.onnx.layers``, the reductions in ``frontend.onnx.reductions`` and the shape subgraphs'
+ops in ``frontend.onnx.shapes``. The array helpers are the TF front end's (``frontend.tf.rules``), so
 both front ends build the same nodes for the same computation.
 """
 
@@ -14,6 +15,8 @@ import numpy as np
 
 from fpgalab.errors import CompileError
 from fpgalab.frontend.lowering import Buffer, Known, View
+from fpgalab.frontend.tf import functions  # noqa: F401 - it registers the power rule
+from fpgalab.frontend.tf.rules import RULES as TF_RULES
 from fpgalab.frontend.tf.rules import elementwise, reshape
 from fpgalab.frontend.tf.rules import transpose as _transpose
 from fpgalab.ir import nodes as ir
@@ -180,6 +183,73 @@ def _hard_sigmoid(lw, site, args):
     return unary(lw, site, args[0], _op("clamp", ZERO, line, ir.Const(1.0)))
 
 
+UNARY = {
+    "Abs": _op("abs", X),
+    "Neg": _op("neg", X),
+    "Exp": _op("exp", X),
+    "Log": _op("log", X),
+    "Sqrt": _op("sqrt", X),
+    "Reciprocal": _op("div", ir.Const(1.0), X),
+    "Floor": _op("floor", X),
+    "Ceil": _op("ceil", X),
+    "Round": _op("round", X),
+    "Erf": _op("erf", X),
+    "Softsign": _op("div", X, _op("add", ir.Const(1.0), _op("abs", X))),
+    "Softplus": _op("add", _op("max", X, ZERO), _op("log1p", _op("exp", _op("neg", _op("abs", X))))),
+}
+
+
+@rule(*UNARY)
+def _unary_math(lw, site, args):
+    """Softplus as ``max(x, 0) + log1p(exp(-|x|))``: its tables see ``-|x| <= 0`` (as the TF front end's)."""
+    return unary(lw, site, args[0], UNARY[site.opcode])
+
+
+@rule("PRelu")
+def _prelu(lw, site, args):
+    x, slope = args
+    shape = shape_of(x)
+    operands = [x, broadcast(lw, site, slope, tuple(int(n) for n in np.broadcast_shapes(shape, shape_of(slope))))]
+    if shape_of(operands[1]) != shape:
+        raise CompileError(f"{site.where()}: the slope {shape_of(slope)} must broadcast to the input {shape}")
+    negative = elementwise(lw, site.at(shape), "mul", operands)
+    positive = elementwise(lw, site.at(shape), "cmp_gt", [x, scalar(0.0, shape)])
+    return elementwise(lw, site.at(shape), "select", [positive, x, negative])
+
+
+@rule("Pow")
+def _pow(lw, site, args):
+    """A constant exponent: multiplies (small integers), sqrt, rsqrt or a reciprocal; else ``exp(y * log(x))``,
+    which needs ``x > 0`` -- the TF front end's ``power`` rule."""
+    shape = tuple(int(n) for n in np.broadcast_shapes(*(shape_of(a) for a in args)))
+    return TF_RULES["power"](lw, site.at(shape), [broadcast(lw, site, a, shape) for a in args])
+
+
+@rule("Pad")
+def _pad(lw, site, args):
+    mode = site.attr("mode", "constant")
+    if mode != "constant":
+        raise CompileError(f"{site.where()}: mode={mode!r} is not supported; supported: constant")
+    own = shape_of(args[0])
+    pads = known_input(lw, site, args, 1, "pads")
+    pads = [int(p) for p in (pads.reshape(-1) if pads is not None else site.attr("pads", []))]
+    value = known_input(lw, site, args, 2, "constant_value")
+    value = float(value.reshape(-1)[0]) if value is not None else float(site.attr("value", 0.0))
+    axes = known_input(lw, site, args, 3, "axes")
+    axes = [axis_of(site, int(a), len(own)) for a in axes.reshape(-1)] if axes is not None else range(len(own))
+    low, high = [0] * len(own), [0] * len(own)
+    for k, axis in enumerate(axes):
+        low[axis], high[axis] = pads[k], pads[k + len(axes)]
+    if any(p < 0 for p in low + high):
+        raise CompileError(f"{site.where()}: negative pads {pads} (cropping) are not supported; pads must be >= 0")
+    shape = tuple(n + a + b for n, a, b in zip(own, low, high))
+    source = lw.buffer(args[0], site.name + "_in", site.op_name)
+    node = ir.Pad(
+        lw.fresh(site.name), (source.name,), shape, **lw.common(site), low=tuple(low), high=tuple(high), value=value
+    )
+    return lw.fold_or_add(node, [args[0]])
+
+
 @rule("Clip")
 def _clip(lw, site, args):
     low = known_input(lw, site, args, 1, "minimum")
@@ -295,46 +365,3 @@ def _concat(lw, site, args):
     buffers = [lw.buffer(a, f"{site.name}_in{k}", site.op_name) for k, a in enumerate(args)]
     node = ir.Concat(lw.fresh(site.name), tuple(b.name for b in buffers), tuple(shape), axis=axis, **lw.common(site))
     return lw.add_node(node)
-
-
-# ---- shape subgraphs: folded at compile time ----------------------------------------------------
-
-
-@rule("Shape")
-def _shape(lw, site, args):
-    own = np.asarray(shape_of(args[0]), dtype=np.float32)
-    start, end = int(site.attr("start", 0)), site.attr("end")
-    return Known(own[start : (int(end) if end is not None else None)])
-
-
-@rule("Gather")
-def _gather(lw, site, args):
-    data = lw.known(args[0])
-    if data is None:
-        raise CompileError(
-            f"{site.where()}: gathers from a run-time tensor; fpgalab folds Gather only on compile-time values "
-            "(shape subgraphs, constant tables)"
-        )
-    indices = known_input(lw, site, args, 1, "indices").astype(np.int64)
-    axis = axis_of(site, int(site.attr("axis", 0)), data.array.ndim)
-    return Known(np.take(data.array, indices, axis=axis).astype(np.float32))
-
-
-_CASTS = {1: np.float32, 2: np.uint8, 3: np.int8, 5: np.int16, 6: np.int32, 7: np.int64, 9: np.bool_, 10: np.float16}
-_CASTS.update({11: np.float64, 12: np.uint32, 13: np.uint64, 4: np.uint16})
-
-
-@rule("Cast")
-def _cast(lw, site, args):
-    to = int(site.attr("to", 1))
-    known = lw.known(args[0])
-    if known is not None:
-        if to not in _CASTS:
-            raise CompileError(f"{site.where()}: cast to ONNX type {to} is not supported; to: {sorted(_CASTS)}")
-        return Known(known.array.astype(_CASTS[to]).astype(np.float32))
-    if to in (1, 10, 11):  # float to float: the design's precision decides
-        return args[0]
-    raise CompileError(
-        f"{site.where()}: casts a run-time tensor to ONNX type {to}; fpgalab casts run-time tensors only to "
-        "floating point (1 float, 10 float16, 11 double)"
-    )
