@@ -337,3 +337,26 @@ def test_reductions_opset13(op, axes, keepdims):
 def test_reduce_mean_opset18_axes_input():
     node = helper.make_node("ReduceMean", ["x", "axes"], ["y"], name="r", keepdims=0)
     check(model([node], {"x": [1, 3, 4]}, None, {"axes": np.array([2], np.int64)}, opset=18), (1, 3, 4))
+
+
+def test_integer_shape_arithmetic_truncates():
+    """``x.view(x.size(0), x.size(1) // 2, -1)`` style: an int64 Div of shape values folds as an integer division."""
+    nodes = [
+        helper.make_node("Shape", ["x"], ["shape"], name="shape"),
+        helper.make_node("Gather", ["shape", "one"], ["c"], axis=0, name="gather"),
+        helper.make_node("Div", ["c", "two"], ["half"], name="div"),
+        helper.make_node("Unsqueeze", ["half", "ax"], ["half1"], name="unsqueeze"),
+        helper.make_node("Concat", ["zero1", "half1", "minus1"], ["target"], axis=0, name="concat"),
+        helper.make_node("Reshape", ["x", "target"], ["r"], name="reshape"),
+        helper.make_node("Relu", ["r"], ["y"], name="relu"),
+    ]
+    init = {"one": np.array(1, np.int64), "two": np.array(2, np.int64), "ax": np.array([0], np.int64)}
+    init.update({"zero1": np.array([0], np.int64), "minus1": np.array([-1], np.int64)})
+    design = check(model(nodes, {"x": [1, 5, 4]}, [1, 2, 10], init), (1, 5, 4))
+    assert design.float_kernel.nodes[-1].shape == (1, 2, 10)
+
+
+def test_malformed_attribute_is_a_compile_error():
+    node = helper.make_node("Flatten", ["x"], ["y"], name="flat", axis=5)
+    with pytest.raises(fpgalab.CompileError, match="Flatten node 'flat'|not valid"):
+        fpgalab.compile(model([node], {"x": [1, 2, 3]}, None))

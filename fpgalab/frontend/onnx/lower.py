@@ -18,6 +18,8 @@ from fpgalab.frontend.onnx.read import Graph
 from fpgalab.frontend.onnx.rules import RULES
 from fpgalab.ir import nodes as ir
 
+INTEGER_ELEMENTS = (2, 3, 4, 5, 6, 7, 12, 13)  # onnx.TensorProto's (u)int8/16/32/64
+
 
 @dataclass(frozen=True)
 class Shape:
@@ -34,9 +36,10 @@ class Site:
     opcode: str  # the op type
     attrs: dict
     shape: Shape = Shape(())
+    integer: bool = False  # its first output is an integer tensor (shape arithmetic: Div truncates)
 
     def at(self, dims) -> Site:
-        return Site(self.name, self.op_name, self.opcode, self.attrs, Shape(tuple(int(d) for d in dims)))
+        return Site(self.name, self.op_name, self.opcode, self.attrs, Shape(tuple(int(d) for d in dims)), self.integer)
 
     def where(self) -> str:
         return f"ONNX {self.opcode} node {self.op_name!r}"
@@ -70,6 +73,9 @@ class OnnxLowering(GraphBuilder):
         self.graph = graph
         self.opset = graph.opset
         self.layer_of_node = names
+        infos = list(graph.model.graph.value_info) + list(graph.model.graph.input) + list(graph.model.graph.output)
+        self.element_types = {v.name: v.type.tensor_type.elem_type for v in infos}
+        self.element_types.update({t.name: t.data_type for t in graph.model.graph.initializer})
 
     def buffers_shape(self, name: str) -> tuple[int, ...]:
         if name in self.produced:
@@ -101,13 +107,20 @@ class OnnxLowering(GraphBuilder):
                     f"unsupported ONNX op {node.op_type} (node {layer!r}); fpgalab lowers these ONNX ops: "
                     f"{', '.join(sorted(RULES))}. Replace it, or compute that part outside the accelerator."
                 )
-            site = Site(sanitize(layer), layer, node.op_type, _attributes(node))
+            integer = self.element_types.get(node.output[0] if node.output else "") in INTEGER_ELEMENTS
+            site = Site(sanitize(layer), layer, node.op_type, _attributes(node), integer=integer)
             args = []
             for name in node.input:
                 if name not in env:
                     raise CompileError(f"{site.where()} reads {name!r}, which no node or input of the graph gives")
                 args.append(env[name])
-            results = RULES[node.op_type](self, site, args)
+            try:
+                results = RULES[node.op_type](self, site, args)
+            except (ValueError, TypeError, KeyError, IndexError, ZeroDivisionError) as error:
+                raise CompileError(
+                    f"{site.where()} could not be lowered ({type(error).__name__}: {error}); its attributes: "
+                    f"{ {k: v for k, v in site.attrs.items() if not isinstance(v, np.ndarray)} }"
+                ) from None
             results = results if isinstance(results, tuple) else (results,)
             for name, value in zip(node.output, results):
                 env[name] = value

@@ -120,7 +120,7 @@ def read_graph(model) -> Graph:
                 "default ONNX domain"
             )
     try:
-        model = onnx.shape_inference.infer_shapes(model)  # also gives outputs left without shapes one
+        model = onnx.shape_inference.infer_shapes(model, data_prop=True)  # outputs left without shapes get one
         onnx.checker.check_model(model)
     except (onnx.checker.ValidationError, onnx.shape_inference.InferenceError) as error:
         raise CompileError(f"the ONNX model is not valid: {str(error).splitlines()[0]}") from None

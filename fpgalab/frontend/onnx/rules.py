@@ -140,6 +140,9 @@ def _binary(lw, site, args):
     if len(args) != 2:
         raise CompileError(f"{site.where()}: takes two operands here, got {len(args)}")
     shape = tuple(int(n) for n in np.broadcast_shapes(*(shape_of(a) for a in args)))
+    knowns = [lw.known(a) for a in args]
+    if site.integer and site.opcode == "Div" and all(k is not None for k in knowns):  # shape arithmetic
+        return Known(np.trunc(knowns[0].array / knowns[1].array).astype(np.float32))
     operands = [broadcast(lw, site, a, shape) for a in args]
     return elementwise(lw, site.at(shape), BINARY[site.opcode], operands)
 
