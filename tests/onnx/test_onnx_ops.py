@@ -360,3 +360,19 @@ def test_malformed_attribute_is_a_compile_error():
     node = helper.make_node("Flatten", ["x"], ["y"], name="flat", axis=5)
     with pytest.raises(fpgalab.CompileError, match="Flatten node 'flat'|not valid"):
         fpgalab.compile(model([node], {"x": [1, 2, 3]}, None))
+
+
+CONV_TRANSPOSE_CASES = [
+    ((1, 3, 4, 4), (3, 2, 3, 3), {"strides": [2, 2]}),
+    ((1, 3, 4, 5), (3, 4, 3, 2), {"strides": [2, 1], "pads": [1, 0, 1, 1], "output_padding": [1, 0]}),
+    ((1, 4, 3, 3), (4, 1, 2, 2), {"strides": [2, 2], "group": 4}),
+    ((1, 4, 3, 3), (4, 3, 3, 3), {"strides": [3, 3], "group": 2, "auto_pad": "VALID"}),
+    ((1, 2, 6), (2, 3, 4), {"strides": [2], "pads": [1, 1]}),
+]
+
+
+@pytest.mark.parametrize("x,w,attrs", CONV_TRANSPOSE_CASES)
+def test_conv_transpose(x, w, attrs):
+    node = helper.make_node("ConvTranspose", ["x", "w", "b"], ["y"], name="deconv", **attrs)
+    init = {"w": weights(*w), "b": weights(w[1] * attrs.get("group", 1))}
+    check(model([node], {"x": list(x)}, None, init), x)

@@ -36,7 +36,7 @@ def _dot(lw, site, lhs, rhs, shape, **dims):
     return lw.fold_or_add(node, [lhs, rhs])
 
 
-def _add_bias(lw, site, value, bias, shape):
+def add_bias(lw, site, value, bias, shape):
     return elementwise(lw, site.at(shape), "add", [value, broadcast(lw, site, bias, tuple(shape))])
 
 
@@ -64,7 +64,7 @@ def _gemm(lw, site, args):
             c = Known(known_c.array * np.float32(beta), known_c.name)
         elif beta != 1.0:
             c = elementwise(lw, site.at(shape_of(c)), "mul", [c, scalar(beta, shape_of(c))])
-        y = _add_bias(lw, site, y, c, (m, n))
+        y = add_bias(lw, site, y, c, (m, n))
     return y
 
 
@@ -163,7 +163,7 @@ def _conv(lw, site, args):
     )
     y = lw.fold_or_add(node, [x_last, w_last])
     if len(args) > 2 and args[2] is not None:
-        y = _add_bias(lw, site, y, args[2], shape)
+        y = add_bias(lw, site, y, args[2], shape)
     return transpose(lw, site, y, (0, rank - 1, *range(1, rank - 1)))
 
 
