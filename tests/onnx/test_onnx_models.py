@@ -55,25 +55,31 @@ def test_public_model_from_a_model_proto_with_node_names_as_layers():
     assert {n.layer for n in design.float_kernel.nodes} <= node_names
 
 
-def _fixed_design():
-    return fpgalab.compile(MODELS / "conv2d_small_keras.onnx", precision="ap_fixed<16,6>")
+FIXED = ["conv2d_small_keras", "conv2d_small_mp_keras", "three_layer_bn_pytorch"]
 
 
-def test_fixed_point_design_llvm_equals_simulator():
-    design = _fixed_design()
+def _fixed_design(name):
+    return fpgalab.compile(MODELS / f"{name}.onnx", precision="ap_fixed<16,6>")
+
+
+@pytest.mark.parametrize("name", FIXED)
+def test_fixed_point_design_llvm_equals_simulator(name):
+    design = _fixed_design(name)
     inputs = make_inputs(design, 3)
     got = LlvmKernel(design).run_outputs(inputs)
     want = run_kernel(design.kernel, inputs, design._context())
-    for name, array in got.items():
-        assert np.array_equal(array, np.broadcast_to(want[name].array, array.shape)), name
+    for output, array in got.items():
+        assert np.array_equal(array, np.broadcast_to(want[output].array, array.shape)), output
 
 
 @pytest.mark.tools
-def test_fixed_point_design_hls_csim(tmp_path):
+@pytest.mark.parametrize("name", FIXED)
+def test_fixed_point_design_hls_csim(name, tmp_path):
+    """The exported Vitis HLS project, compiled with g++, passes its testbench (the simulator's bits)."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
     from test_hls_cpp import _csim  # noqa: PLC0415
 
-    kernel = _csim(_fixed_design(), tmp_path / "hls")
+    kernel = _csim(_fixed_design(name), tmp_path / "hls")
     assert "#pragma HLS" in kernel
 
 
