@@ -376,3 +376,20 @@ def test_conv_transpose(x, w, attrs):
     node = helper.make_node("ConvTranspose", ["x", "w", "b"], ["y"], name="deconv", **attrs)
     init = {"w": weights(*w), "b": weights(w[1] * attrs.get("group", 1))}
     check(model([node], {"x": list(x)}, None, init), x)
+
+
+@pytest.mark.parametrize("op", ["Add", "Concat"])
+def test_residual_of_two_convs_stays_channels_last(op):
+    """Two Conv results joined channels-first (a residual Add, a channel Concat) are joined on their
+    channels-last sources: the only transposes left are the input's and the output's."""
+    extra = {"axis": 1} if op == "Concat" else {}
+    nodes = [
+        helper.make_node("Conv", ["x", "w1"], ["a"], name="conv1", pads=[1, 1, 1, 1]),
+        helper.make_node("Conv", ["x", "w2"], ["b"], name="conv2"),
+        helper.make_node(op, ["a", "b"], ["s"], name="join", **extra),
+        helper.make_node("Relu", ["s"], ["y"], name="relu"),
+    ]
+    init = {"w1": weights(3, 2, 3, 3), "w2": weights(3, 2, 1, 1)}
+    design = check(model(nodes, {"x": [1, 2, 5, 5]}, None, init), (1, 2, 5, 5))
+    transposes = [n for n in design.float_kernel.nodes if n.__class__.__name__ == "Transpose"]
+    assert len(transposes) == 2

@@ -73,6 +73,7 @@ class OnnxLowering(GraphBuilder):
         self.graph = graph
         self.opset = graph.opset
         self.layer_of_node = names
+        self.transposes: dict = {}  # (buffer, perm) -> its transpose, made once
         infos = list(graph.model.graph.value_info) + list(graph.model.graph.input) + list(graph.model.graph.output)
         self.element_types = {v.name: v.type.tensor_type.elem_type for v in infos}
         self.element_types.update({t.name: t.data_type for t in graph.model.graph.initializer})

@@ -79,17 +79,23 @@ def scalar(value: float, shape) -> View:
 
 
 def transpose(lw, site, value, perm):
-    """A transpose; of a transpose's output, one transpose of its input; one moving only size-1 dimensions, a reshape."""
+    """A transpose. Of a transpose's output: one transpose of its input. Moving only size-1 dimensions:
+    a reshape. The same transpose of the same buffer twice (one input read by two Convs): made once."""
     perm = tuple(int(p) for p in perm)
+    moved = transposed_from(lw, value)
+    if moved is not None:
+        return transpose(lw, site, moved[0], tuple(moved[1][p] for p in perm))
     own = shape_of(value)
-    moved = [p for p in perm if own[p] != 1]
-    if moved == sorted(moved):  # only size-1 dimensions move: the same memory, a reshape
+    kept = [p for p in perm if own[p] != 1]
+    if kept == sorted(kept):  # the same memory: a reshape
         return reshape(lw, value, tuple(own[p] for p in perm), site)
-    producer = lw.produced.get(value.name) if isinstance(value, Buffer) else None
-    if isinstance(producer, ir.Transpose):
-        perm = tuple(producer.perm[p] for p in perm)
-        value = Buffer(producer.inputs[0], lw.buffers_shape(producer.inputs[0]))
-    return _transpose(lw, value, perm, site)
+    key = (value.name, perm) if isinstance(value, Buffer) else None
+    if key not in lw.transposes:
+        result = _transpose(lw, value, perm, site)
+        if key is None:
+            return result
+        lw.transposes[key] = result
+    return lw.transposes[key]
 
 
 def transposed_from(lw, value):
@@ -143,8 +149,22 @@ def _binary(lw, site, args):
     knowns = [lw.known(a) for a in args]
     if site.integer and site.opcode == "Div" and all(k is not None for k in knowns):  # shape arithmetic
         return Known(np.trunc(knowns[0].array / knowns[1].array).astype(np.float32))
+    moved = same_transpose(lw, args)
+    if moved is not None:  # a residual add of two Conv results: on their channels-last sources
+        sources, perm = moved
+        computed = elementwise(lw, site.at(shape_of(sources[0])), BINARY[site.opcode], sources)
+        return transpose(lw, site, computed, perm)
     operands = [broadcast(lw, site, a, shape) for a in args]
     return elementwise(lw, site.at(shape), BINARY[site.opcode], operands)
+
+
+def same_transpose(lw, args):
+    """``(sources, perm)`` when every operand is the output of a Transpose by the same ``perm`` of a tensor
+    of the same shape, else None."""
+    moved = [transposed_from(lw, a) for a in args]
+    if any(m is None for m in moved) or len({(m[1], m[0].shape) for m in moved}) != 1:
+        return None
+    return [m[0] for m in moved], moved[0][1]
 
 
 @rule("Relu")
@@ -363,6 +383,15 @@ def _concat(lw, site, args):
     knowns = [lw.known(a) for a in args]
     if all(k is not None for k in knowns):
         return Known(np.concatenate([k.array for k in knowns], axis=axis))
+    moved = [transposed_from(lw, a) for a in args]
+    if all(m is not None for m in moved) and len({m[1] for m in moved}) == 1:  # on the channels-last sources
+        perm = moved[0][1]
+        return transpose(lw, site, _concat_buffers(lw, site, [m[0] for m in moved], perm[axis]), perm)
+    return _concat_buffers(lw, site, args, axis)
+
+
+def _concat_buffers(lw, site, args, axis):
+    shapes = [shape_of(a) for a in args]
     shape = list(shapes[0])
     shape[axis] = sum(s[axis] for s in shapes)
     buffers = [lw.buffer(a, f"{site.name}_in{k}", site.op_name) for k, a in enumerate(args)]
