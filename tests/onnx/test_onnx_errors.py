@@ -28,10 +28,22 @@ def test_unsupported_attribute_value_is_named():
         fpgalab.compile(unary_model("MaxPool", [1, 2, 8, 8], kernel_shape=[2, 2], dilations=[2, 2]))
 
 
-def test_run_time_gather_is_refused_by_name():
+def test_run_time_indices_are_refused_by_name():
     node = helper.make_node("Gather", ["x", "i"], ["y"], name="take", axis=1)
-    built = model([node], {"x": [1, 5]}, None, {"i": np.array([0, 2], np.int64)})
-    with pytest.raises(CompileError, match="Gather node 'take'.*run-time tensor"):
+    graph = helper.make_graph(
+        [node], "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 5]), helper.make_tensor_value_info("i", TensorProto.INT64, [2])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2])],
+    )  # fmt: skip
+    built = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    with pytest.raises(CompileError, match="INT64"):
+        fpgalab.compile(built)
+
+
+def test_resize_linear_is_refused_by_name():
+    node = helper.make_node("Resize", ["x", "", "s"], ["y"], name="up", mode="linear")
+    built = model([node], {"x": [1, 2, 3, 3]}, None, {"s": np.array([1, 1, 2, 2], np.float32)})
+    with pytest.raises(CompileError, match="Resize node 'up': mode='linear' is not supported; supported: nearest"):
         fpgalab.compile(built)
 
 

@@ -393,3 +393,35 @@ def test_residual_of_two_convs_stays_channels_last(op):
     design = check(model(nodes, {"x": [1, 2, 5, 5]}, None, init), (1, 2, 5, 5))
     transposes = [n for n in design.float_kernel.nodes if n.__class__.__name__ == "Transpose"]
     assert len(transposes) == 2
+
+
+@pytest.mark.parametrize("indices,axis", [(np.array([2, 0, 3], np.int64), 1), (np.array([[1, -1]], np.int64), 2)])
+def test_gather_run_time_tensor_constant_indices(indices, axis):
+    node = helper.make_node("Gather", ["x", "i"], ["y"], name="take", axis=axis)
+    check(model([node], {"x": [1, 4, 5]}, None, {"i": indices}), (1, 4, 5))
+
+
+@pytest.mark.parametrize(
+    "attrs",
+    [
+        {},
+        {"coordinate_transformation_mode": "asymmetric", "nearest_mode": "floor"},
+        {"coordinate_transformation_mode": "align_corners", "nearest_mode": "round_prefer_ceil"},
+        {"coordinate_transformation_mode": "pytorch_half_pixel", "nearest_mode": "ceil"},
+        {"coordinate_transformation_mode": "tf_half_pixel_for_nn"},
+    ],
+)
+@pytest.mark.parametrize("scales", [(1, 1, 2, 2), (1, 1, 1.5, 3), (1, 1, 0.5, 0.75)])
+def test_resize_nearest_scales(attrs, scales):
+    node = helper.make_node("Resize", ["x", "", "s"], ["y"], name="up", mode="nearest", **attrs)
+    check(model([node], {"x": [1, 2, 4, 4]}, None, {"s": np.array(scales, np.float32)}), (1, 2, 4, 4))
+
+
+def test_resize_nearest_sizes():
+    node = helper.make_node("Resize", ["x", "", "", "sz"], ["y"], name="up", mode="nearest")
+    check(model([node], {"x": [1, 2, 3, 5]}, None, {"sz": np.array([1, 2, 7, 4], np.int64)}), (1, 2, 3, 5))
+
+
+def test_upsample_opset9_is_converted():
+    node = helper.make_node("Upsample", ["x", "s"], ["y"], name="up", mode="nearest")
+    check(model([node], {"x": [1, 2, 3, 3]}, None, {"s": np.array([1, 1, 2, 2], np.float32)}, opset=9), (1, 2, 3, 3))

@@ -13,7 +13,7 @@ import numpy as np
 
 from fpgalab.errors import CompileError
 from fpgalab.frontend.lowering import Buffer, GraphBuilder, Known, eliminate_dead_code, sanitize
-from fpgalab.frontend.onnx import conv_transpose, layers, reductions, shapes  # noqa: F401 - they register rules
+from fpgalab.frontend.onnx import conv_transpose, layers, positional, reductions, shapes  # noqa: F401 - rules
 from fpgalab.frontend.onnx.read import Graph
 from fpgalab.frontend.onnx.rules import RULES
 from fpgalab.ir import nodes as ir

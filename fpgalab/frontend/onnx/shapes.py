@@ -1,5 +1,5 @@
 """The ops of the shape subgraphs exporters emit (PyTorch's ``x.view(x.size(0), -1)``: Shape ->
-Gather -> Unsqueeze -> Concat -> Cast -> Reshape), folded to ``Known`` values at compile time."""
+Gather -> Unsqueeze -> Concat -> Cast -> Reshape), folded to ``Known`` values at compile time (Gather: ``frontend.onnx.positional``)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import numpy as np
 
 from fpgalab.errors import CompileError
 from fpgalab.frontend.lowering import Known
-from fpgalab.frontend.onnx.rules import axis_of, known_input, rule, shape_of
+from fpgalab.frontend.onnx.rules import rule, shape_of
 
 
 @rule("Shape")
@@ -15,19 +15,6 @@ def _shape(lw, site, args):
     own = np.asarray(shape_of(args[0]), dtype=np.float32)
     start, end = int(site.attr("start", 0)), site.attr("end")
     return Known(own[start : (int(end) if end is not None else None)])
-
-
-@rule("Gather")
-def _gather(lw, site, args):
-    data = lw.known(args[0])
-    if data is None:
-        raise CompileError(
-            f"{site.where()}: gathers from a run-time tensor; fpgalab folds Gather only on compile-time values "
-            "(shape subgraphs, constant tables)"
-        )
-    indices = known_input(lw, site, args, 1, "indices").astype(np.int64)
-    axis = axis_of(site, int(site.attr("axis", 0)), data.array.ndim)
-    return Known(np.take(data.array, indices, axis=axis).astype(np.float32))
 
 
 _CASTS = {1: np.float32, 2: np.uint8, 3: np.int8, 5: np.int16, 6: np.int32, 7: np.int64, 9: np.bool_, 10: np.float16}
