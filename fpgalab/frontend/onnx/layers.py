@@ -14,7 +14,7 @@ import math
 import numpy as np
 
 from fpgalab.errors import CompileError
-from fpgalab.frontend.lowering import Known, View
+from fpgalab.frontend.lowering import Known, View, reshape
 from fpgalab.frontend.onnx.rules import (
     axis_of,
     broadcast,
@@ -26,7 +26,7 @@ from fpgalab.frontend.onnx.rules import (
     transposed_from,
     unary,
 )
-from fpgalab.frontend.tf.rules import elementwise, reshape
+from fpgalab.frontend.tf.rules import elementwise
 from fpgalab.ir import nodes as ir
 
 

@@ -78,13 +78,6 @@ class OnnxLowering(GraphBuilder):
         self.element_types = {v.name: v.type.tensor_type.elem_type for v in infos}
         self.element_types.update({t.name: t.data_type for t in graph.model.graph.initializer})
 
-    def buffers_shape(self, name: str) -> tuple[int, ...]:
-        if name in self.produced:
-            return self.produced[name].shape
-        if name in self.constants:
-            return self.constants[name].shape
-        return next(i.shape for i in self.inputs if i.name == name)
-
     def common(self, site: Site) -> dict:
         return {"layer": site.op_name, "op_name": site.op_name}
 

@@ -1,16 +1,15 @@
 """ONNX Gather and Resize (nearest). Of compile-time values a Gather folds (the shape subgraphs exporters
 emit); of a run-time tensor at constant indices it is, as a nearest Resize is, a read at positions known at
 compile time, lowered as the TF front end lowers its resizes -- the flattened tensor read through a
-ROM of positions (``frontend.tf.gather._positional_gather``, an ``ir.Lookup``)."""
+ROM of positions (``frontend.lowering.positional_read``, an ``ir.Lookup``)."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from fpgalab.errors import CompileError
-from fpgalab.frontend.lowering import Known
+from fpgalab.frontend.lowering import Known, positional_read
 from fpgalab.frontend.onnx.rules import axis_of, known_input, rule, shape_of
-from fpgalab.frontend.tf.gather import _positional_gather
 
 COORDINATE_MODES = ("half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric", "tf_half_pixel_for_nn")
 NEAREST_MODES = ("round_prefer_floor", "round_prefer_ceil", "floor", "ceil")
@@ -77,7 +76,7 @@ def _resize(lw, site, args):
             positions = np.take(positions, nearest_sources(site, size, count, float(scale)), axis=axis)
     if positions.shape == own:
         return x
-    return _positional_gather(lw, site, x, positions)
+    return positional_read(lw, site, x, positions)
 
 
 @rule("Gather")
@@ -89,4 +88,4 @@ def _gather(lw, site, args):
         return Known(np.take(data.array, indices, axis=axis).astype(np.float32))
     own = shape_of(args[0])
     axis = axis_of(site, int(site.attr("axis", 0)), len(own))
-    return _positional_gather(lw, site, args[0], gather_positions(site, own, indices, axis))
+    return positional_read(lw, site, args[0], gather_positions(site, own, indices, axis))

@@ -7,8 +7,9 @@ from __future__ import annotations
 import math
 
 from fpgalab.errors import CompileError
+from fpgalab.frontend.lowering import reshape
 from fpgalab.frontend.onnx.rules import axis_of, known_input, rule, scalar, shape_of
-from fpgalab.frontend.tf.rules import elementwise, reshape
+from fpgalab.frontend.tf.rules import elementwise
 from fpgalab.ir import nodes as ir
 
 KINDS = {"ReduceSum": "sum", "ReduceMean": "sum", "ReduceMax": "max", "ReduceMin": "min"}

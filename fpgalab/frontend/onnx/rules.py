@@ -14,11 +14,11 @@ from __future__ import annotations
 import numpy as np
 
 from fpgalab.errors import CompileError
-from fpgalab.frontend.lowering import Buffer, Known, View
+from fpgalab.frontend.lowering import Buffer, Known, View, reshape, shape_of
+from fpgalab.frontend.lowering import transpose as _transpose
 from fpgalab.frontend.tf import functions  # noqa: F401 - it registers the power rule
 from fpgalab.frontend.tf.rules import RULES as TF_RULES
-from fpgalab.frontend.tf.rules import elementwise, reshape
-from fpgalab.frontend.tf.rules import transpose as _transpose
+from fpgalab.frontend.tf.rules import elementwise
 from fpgalab.ir import nodes as ir
 from fpgalab.ir.types import BOOL
 
@@ -35,12 +35,6 @@ def rule(*op_types):
 
 
 # ---- helpers ----------------------------------------------------------------------------------
-
-
-def shape_of(value) -> tuple[int, ...]:
-    if isinstance(value, Known):
-        return tuple(value.array.shape)
-    return tuple(value.shape)
 
 
 def known_input(lw, site, args, k: int, what: str) -> np.ndarray | None:
@@ -102,7 +96,7 @@ def transposed_from(lw, value):
     """``(source, perm)`` when ``value`` is the output of a Transpose node, else None."""
     producer = lw.produced.get(value.name) if isinstance(value, Buffer) else None
     if isinstance(producer, ir.Transpose):
-        return Buffer(producer.inputs[0], lw.buffers_shape(producer.inputs[0])), producer.perm
+        return Buffer(producer.inputs[0], lw.buffer_shape(producer.inputs[0])), producer.perm
     return None
 
 
