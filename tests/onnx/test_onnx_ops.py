@@ -425,3 +425,38 @@ def test_resize_nearest_sizes():
 def test_upsample_opset9_is_converted():
     node = helper.make_node("Upsample", ["x", "s"], ["y"], name="up", mode="nearest")
     check(model([node], {"x": [1, 2, 3, 3]}, None, {"s": np.array([1, 1, 2, 2], np.float32)}, opset=9), (1, 2, 3, 3))
+
+
+def test_pytorch_style_cnn_folds_batch_norm_and_keeps_one_transpose():
+    """Conv -> BatchNorm -> Relu -> MaxPool -> Conv -> BatchNorm -> Relu -> GlobalAveragePool -> Flatten -> Gemm
+    on NCHW input, as torch.onnx.export writes a small CNN: each BatchNorm folds into its Conv, and the
+    one transpose left is the input's to channels last."""
+    nodes = [
+        helper.make_node("Conv", ["x", "w1", "c1"], ["a"], name="conv1", pads=[1, 1, 1, 1]),
+        helper.make_node("BatchNormalization", ["a", "s1", "b1", "m1", "v1"], ["an"], name="bn1"),
+        helper.make_node("Relu", ["an"], ["ar"], name="relu1"),
+        helper.make_node("MaxPool", ["ar"], ["p"], name="pool", kernel_shape=[2, 2], strides=[2, 2]),
+        helper.make_node("Conv", ["p", "w2"], ["d"], name="conv2", pads=[1, 1, 1, 1]),
+        helper.make_node("BatchNormalization", ["d", "s2", "b2", "m2", "v2"], ["dn"], name="bn2"),
+        helper.make_node("Relu", ["dn"], ["dr"], name="relu2"),
+        helper.make_node("GlobalAveragePool", ["dr"], ["g"], name="gap"),
+        helper.make_node("Flatten", ["g"], ["f"], name="flatten"),
+        helper.make_node("Gemm", ["f", "fw", "fb"], ["y"], transB=1, name="fc"),
+    ]
+    init = {
+        "w1": weights(4, 3, 3, 3),
+        "c1": weights(4),
+        "w2": weights(5, 4, 3, 3),
+        "fw": weights(3, 5),
+        "fb": weights(3),
+    }
+    for k, c in ((1, 4), (2, 5)):
+        init.update(
+            {f"s{k}": weights(c) + 1, f"b{k}": weights(c), f"m{k}": weights(c), f"v{k}": np.abs(weights(c)) + 0.5}
+        )
+    design = check(model(nodes, {"x": [1, 3, 8, 8]}, None, init), (1, 3, 8, 8))
+    kinds = [n.__class__.__name__ for n in design.kernel.nodes]
+    assert kinds.count("Transpose") == 1
+    assert kinds[:1] == ["Transpose"] and kinds.count("Conv") == 2
+    bn_left = [n for n in design.kernel.nodes if n.layer.startswith("bn") and n.__class__.__name__ == "Elementwise"]
+    assert not bn_left
