@@ -460,3 +460,40 @@ def test_pytorch_style_cnn_folds_batch_norm_and_keeps_one_transpose():
     assert kinds[:1] == ["Transpose"] and kinds.count("Conv") == 2
     bn_left = [n for n in design.kernel.nodes if n.layer.startswith("bn") and n.__class__.__name__ == "Elementwise"]
     assert not bn_left
+
+
+@pytest.mark.parametrize(
+    "starts,ends,axes,steps",
+    [
+        ([1], [3], [1], None),
+        ([0, -3], [2, 100], [1, 2], [1, 2]),
+        ([-2], [-1], [-1], None),
+        ([1, 0], [4, 5], None, None),
+    ],
+)
+def test_slice(starts, ends, axes, steps):
+    inputs, init = ["x", "st", "en"], {"st": np.array(starts, np.int64), "en": np.array(ends, np.int64)}
+    if axes is not None:
+        inputs.append("ax")
+        init["ax"] = np.array(axes, np.int64)
+    if steps is not None:
+        inputs.append("sp")
+        init["sp"] = np.array(steps, np.int64)
+    nodes = [helper.make_node("Slice", inputs, ["s"], name="slice"), helper.make_node("Relu", ["s"], ["y"], name="r")]
+    check(model(nodes, {"x": [4, 5, 6]}, None, init), (4, 5, 6))
+
+
+@pytest.mark.parametrize("split,opset", [([2, 4], 13), (None, 13), (None, 18)])
+def test_split(split, opset):
+    inputs, init, extra = ["x"], {}, {}
+    if split is not None:
+        inputs.append("sp")
+        init["sp"] = np.array(split, np.int64)
+    elif opset >= 18:
+        extra["num_outputs"] = 2
+    nodes = [
+        helper.make_node("Split", inputs, ["a", "b"], name="split", axis=1, **extra),
+        helper.make_node("Mul", ["a", "a"], ["a2"], name="sq"),
+        helper.make_node("Concat", ["b", "a2"], ["y"], axis=1, name="cat"),
+    ]
+    check(model(nodes, {"x": [1, 6, 3]}, None, init, opset=opset), (1, 6, 3))

@@ -13,7 +13,14 @@ import numpy as np
 
 from fpgalab.errors import CompileError
 from fpgalab.frontend.lowering import Buffer, GraphBuilder, Known, eliminate_dead_code, sanitize
-from fpgalab.frontend.onnx import conv_transpose, layers, positional, reductions, shapes  # noqa: F401 - rules
+from fpgalab.frontend.onnx import (  # noqa: F401 - they register their rules
+    conv_transpose,
+    layers,
+    positional,
+    reductions,
+    shapes,
+    slices,
+)
 from fpgalab.frontend.onnx.read import Graph
 from fpgalab.frontend.onnx.rules import RULES
 from fpgalab.ir import nodes as ir
@@ -37,9 +44,18 @@ class Site:
     attrs: dict
     shape: Shape = Shape(())
     integer: bool = False  # its first output is an integer tensor (shape arithmetic: Div truncates)
+    outputs: int = 1  # how many outputs the node has (Split without sizes splits evenly into them)
 
     def at(self, dims) -> Site:
-        return Site(self.name, self.op_name, self.opcode, self.attrs, Shape(tuple(int(d) for d in dims)), self.integer)
+        return Site(
+            self.name,
+            self.op_name,
+            self.opcode,
+            self.attrs,
+            Shape(tuple(int(d) for d in dims)),
+            self.integer,
+            self.outputs,
+        )
 
     def where(self) -> str:
         return f"ONNX {self.opcode} node {self.op_name!r}"
@@ -102,7 +118,9 @@ class OnnxLowering(GraphBuilder):
                     f"{', '.join(sorted(RULES))}. Replace it, or compute that part outside the accelerator."
                 )
             integer = self.element_types.get(node.output[0] if node.output else "") in INTEGER_ELEMENTS
-            site = Site(sanitize(layer), layer, node.op_type, _attributes(node), integer=integer)
+            site = Site(
+                sanitize(layer), layer, node.op_type, _attributes(node), integer=integer, outputs=len(node.output)
+            )
             args = []
             for name in node.input:
                 if name not in env:
