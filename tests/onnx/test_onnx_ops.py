@@ -497,3 +497,19 @@ def test_split(split, opset):
         helper.make_node("Concat", ["b", "a2"], ["y"], axis=1, name="cat"),
     ]
     check(model(nodes, {"x": [1, 6, 3]}, None, init, opset=opset), (1, 6, 3))
+
+
+@pytest.mark.parametrize("axis,opset", [(-1, 13), (1, 13), (1, 11)])
+def test_log_softmax(axis, opset):
+    check(unary_model("LogSoftmax", [1, 4, 6], opset=opset, axis=axis), (1, 4, 6))
+
+
+@pytest.mark.parametrize("op", ["Greater", "Less", "Equal", "GreaterOrEqual", "LessOrEqual"])
+def test_compare_and_where(op):
+    nodes = [
+        helper.make_node("Floor", ["x"], ["fx"], name="floor"),
+        helper.make_node(op, ["fx", "c"], ["m"], name="cmp"),
+        helper.make_node("Where", ["m", "x", "z"], ["y"], name="where"),
+    ]
+    init = {"c": np.array([0.0, -1.0, 1.0], np.float32), "z": np.array(0.25, np.float32)}
+    check(model(nodes, {"x": [1, 4, 3]}, None, init), (1, 4, 3))

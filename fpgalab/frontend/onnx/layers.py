@@ -318,21 +318,27 @@ def _reduce(lw, site, value, kind, axis):
     return View(reduced, tuple(k for k in range(len(shape)) if k != axis), shape)
 
 
-def softmax(lw, site, x, axis: int):
-    """``exp(x - max(x)) / sum(exp(x - max(x)))`` along ``axis``: the graph Keras's softmax lowers to."""
+def softmax(lw, site, x, axis: int, log: bool = False):
+    """``exp(x - max(x)) / sum(exp(x - max(x)))`` along ``axis``: the graph Keras's softmax lowers to;
+    with ``log``, ``x - max(x) - log(sum(exp(x - max(x))))`` (log-softmax)."""
     shape = shape_of(x)
     at = site.at(shape)
     shifted = elementwise(lw, at, "sub", [x, _reduce(lw, site, x, "max", axis)])
     exps = elementwise(lw, at, "exp", [shifted])
+    if log:
+        total = _reduce(lw, site, exps, "sum", axis)
+        logs = elementwise(lw, site.at(shape_of(total.source)), "log", [total.source])
+        return elementwise(lw, at, "sub", [shifted, View(logs, total.dims, shape)])
     return elementwise(lw, at, "div", [exps, _reduce(lw, site, exps, "sum", axis)])
 
 
-@rule("Softmax")
+@rule("Softmax", "LogSoftmax")
 def _softmax(lw, site, args):
     x = args[0]
     sx = shape_of(x)
+    log = site.opcode == "LogSoftmax"
     if lw.opset >= 13:
-        return softmax(lw, site, x, axis_of(site, int(site.attr("axis", -1)), len(sx)))
+        return softmax(lw, site, x, axis_of(site, int(site.attr("axis", -1)), len(sx)), log)
     axis = axis_of(site, int(site.attr("axis", 1)), len(sx))  # opsets < 13: over all dimensions from axis on
     flat = reshape(lw, x, (math.prod(sx[:axis]), math.prod(sx[axis:])), site)
-    return reshape(lw, softmax(lw, site, flat, 1), sx, site)
+    return reshape(lw, softmax(lw, site, flat, 1, log), sx, site)

@@ -46,16 +46,10 @@ class Site:
     integer: bool = False  # its first output is an integer tensor (shape arithmetic: Div truncates)
     outputs: int = 1  # how many outputs the node has (Split without sizes splits evenly into them)
 
-    def at(self, dims) -> Site:
-        return Site(
-            self.name,
-            self.op_name,
-            self.opcode,
-            self.attrs,
-            Shape(tuple(int(d) for d in dims)),
-            self.integer,
-            self.outputs,
-        )
+    def at(self, dims, dtype: str = "f32") -> Site:
+        """This site with the output shape (and element type: "pred" for a comparison) of a node it makes."""
+        shape = Shape(tuple(int(d) for d in dims), dtype)
+        return Site(self.name, self.op_name, self.opcode, self.attrs, shape, self.integer, self.outputs)
 
     def where(self) -> str:
         return f"ONNX {self.opcode} node {self.op_name!r}"

@@ -161,6 +161,28 @@ def same_transpose(lw, args):
     return [m[0] for m in moved], moved[0][1]
 
 
+COMPARE = {
+    "Greater": "cmp_gt",
+    "Less": "cmp_lt",
+    "Equal": "cmp_eq",
+    "GreaterOrEqual": "cmp_ge",
+    "LessOrEqual": "cmp_le",
+}
+
+
+@rule(*COMPARE)
+def _compare(lw, site, args):
+    shape = tuple(int(n) for n in np.broadcast_shapes(*(shape_of(a) for a in args)))
+    operands = [broadcast(lw, site, a, shape) for a in args]
+    return elementwise(lw, site.at(shape, "pred"), COMPARE[site.opcode], operands)
+
+
+@rule("Where")
+def _where(lw, site, args):
+    shape = tuple(int(n) for n in np.broadcast_shapes(*(shape_of(a) for a in args)))
+    return elementwise(lw, site.at(shape), "select", [broadcast(lw, site, a, shape) for a in args])
+
+
 @rule("Relu")
 def _relu(lw, site, args):
     return unary(lw, site, args[0], _op("max", X, ZERO))
