@@ -14,6 +14,7 @@ import numpy as np
 from fpgalab.errors import CompileError
 from fpgalab.frontend.lowering import Buffer, GraphBuilder, Known, eliminate_dead_code, sanitize
 from fpgalab.frontend.onnx import (  # noqa: F401 - they register their rules
+    activations,
     conv_transpose,
     layers,
     positional,

@@ -1,4 +1,4 @@
-"""ONNX Slice and Split: ``ir.Slice`` nodes (data movement) with bounds known at compile time."""
+"""ONNX Slice, Split and Pad: ``ir.Slice`` and ``ir.Pad`` nodes (data movement) with bounds known at compile time."""
 
 from __future__ import annotations
 
@@ -72,3 +72,28 @@ def _split(lw, site, args):
         results.append(slice_value(lw, site, args[0], lows, highs, [1] * len(own)))
         start += size
     return tuple(results)
+
+
+@rule("Pad")
+def _pad(lw, site, args):
+    mode = site.attr("mode", "constant")
+    if mode != "constant":
+        raise CompileError(f"{site.where()}: mode={mode!r} is not supported; supported: constant")
+    own = shape_of(args[0])
+    pads = known_input(lw, site, args, 1, "pads")
+    pads = [int(p) for p in (pads.reshape(-1) if pads is not None else site.attr("pads", []))]
+    value = known_input(lw, site, args, 2, "constant_value")
+    value = float(value.reshape(-1)[0]) if value is not None else float(site.attr("value", 0.0))
+    axes = known_input(lw, site, args, 3, "axes")
+    axes = [axis_of(site, int(a), len(own)) for a in axes.reshape(-1)] if axes is not None else range(len(own))
+    low, high = [0] * len(own), [0] * len(own)
+    for k, axis in enumerate(axes):
+        low[axis], high[axis] = pads[k], pads[k + len(axes)]
+    if any(p < 0 for p in low + high):
+        raise CompileError(f"{site.where()}: negative pads {pads} (cropping) are not supported; pads must be >= 0")
+    shape = tuple(n + a + b for n, a, b in zip(own, low, high))
+    source = lw.buffer(args[0], site.name + "_in", site.op_name)
+    node = ir.Pad(
+        lw.fresh(site.name), (source.name,), shape, **lw.common(site), low=tuple(low), high=tuple(high), value=value
+    )
+    return lw.fold_or_add(node, [args[0]])
