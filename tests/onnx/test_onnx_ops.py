@@ -513,3 +513,14 @@ def test_compare_and_where(op):
     ]
     init = {"c": np.array([0.0, -1.0, 1.0], np.float32), "z": np.array(0.25, np.float32)}
     check(model(nodes, {"x": [1, 4, 3]}, None, init), (1, 4, 3))
+
+
+@pytest.mark.parametrize("opset", [7, 9, 10])
+def test_older_opsets_attributes_are_converted(opset):
+    """Clip's min/max and Unsqueeze/Squeeze's axes were attributes before opsets 11 and 13."""
+    nodes = [
+        helper.make_node("Clip", ["x"], ["c"], name="clip", min=-0.5, max=0.75),
+        helper.make_node("Unsqueeze", ["c"], ["u"], name="unsqueeze", axes=[1]),
+        helper.make_node("Squeeze", ["u"], ["y"], name="squeeze", axes=[1]),
+    ]
+    check(model(nodes, {"x": [1, 6]}, None, opset=opset), (1, 6))
