@@ -27,7 +27,7 @@ class LayerError:
 @dataclass(frozen=True)
 class AccuracyReport:
     samples: int
-    reference: str  # "tensorflow" or "float32 simulation"
+    reference: str  # "tensorflow", "onnxruntime" (an ONNX model) or "float32 simulation"
     max_abs_error: float
     mean_abs_error: float
     max_rel_error: float  # normalised by the largest reference magnitude

@@ -1,6 +1,7 @@
 """``fpgalab`` command line: compile a function from a Python file and print the design summary.
 
     fpgalab compile path/to/file.py:function --input-shape 1,64 --precision 'ap_fixed<16,6>' [--json]
+    fpgalab compile path/to/model.onnx --precision 'ap_fixed<16,6>'     (shapes from the ONNX graph)
 
 Exit codes: 0 ok, 1 the model cannot be compiled (CompileError), 2 bad usage or options.
 TensorFlow is imported only when a compile starts, so ``--help`` is instant.
@@ -32,7 +33,7 @@ def _parser() -> argparse.ArgumentParser:
     comp.add_argument(
         "target",
         help="FILE.py:NAME — a function of tensors, a tf.function, a keras.Model, an "
-        "@fpgalab.kernel, or a no-argument builder returning an object with .fn and .args",
+        "@fpgalab.kernel, or a no-argument builder returning an object with .fn and .args; or MODEL.onnx",
     )
     comp.add_argument(
         "--input-shape",
@@ -185,8 +186,12 @@ def _compile(args) -> int:
     from fpgalab.design import compile as compile_design  # noqa: PLC0415 - imports TensorFlow when it captures
 
     shapes = [_shape(s) for s in args.input_shape]
-    obj = load_target(args.target)
-    fn, examples = resolve(obj, shapes)
+    if args.target.lower().endswith(".onnx"):  # an ONNX model: its input shapes come from the graph
+        if shapes:
+            raise UsageError("an ONNX model takes its input shapes from its graph: give no --input-shape")
+        fn, examples = args.target, ()
+    else:
+        fn, examples = resolve(load_target(args.target), shapes)
     options = {
         k: v
         for k, v in (("precision", args.precision), ("device", args.device), ("clock_mhz", args.clock))

@@ -250,7 +250,7 @@ class Design:
         twin = run_kernel(self.float_twin, arrays, self._context(), keep=True)
         if self.reference is not None:
             reference = [np.asarray(r, dtype=np.float64) for r in self.reference(*arrays)]
-            source = "tensorflow"
+            source = getattr(self.reference, "source", "tensorflow")  # an ONNX model's: "onnxruntime"
         else:
             reference = [to_exact(twin[name]) for name in self.kernel.outputs]
             source = "float32 simulation"
@@ -323,7 +323,14 @@ def build_design(
 
 
 def compile(fn, *example_args, **options) -> Design:  # noqa: A001 - the public name DESIGN.md gives
-    """Capture ``fn`` (a function of tensors, a ``tf.function`` or a ``keras.Model``) and build its design."""
+    """Capture ``fn`` (a function of tensors, a ``tf.function`` or a ``keras.Model``) and build its design.
+
+    ``fn`` may also be an ONNX model (an ``onnx.ModelProto`` or the path of a ``.onnx`` file): its input
+    shapes come from the graph, with a symbolic or non-positive batch dimension taken as 1."""
+    from fpgalab.frontend.onnx.read import is_onnx_model  # noqa: PLC0415
+
+    if is_onnx_model(fn):
+        return compile_onnx(fn, *example_args, **options)
     from fpgalab.frontend.tf.capture import capture  # noqa: PLC0415
     from fpgalab.frontend.tf.lower import lower_module  # noqa: PLC0415
 
@@ -358,6 +365,33 @@ def compile(fn, *example_args, **options) -> Design:  # noqa: A001 - the public 
     design = build_design(
         captured.name, verify_kernel(float_kernel), parsed, shapes, captured.hlo_text, timings, captured.reference
     )
+    if calibration is not None:
+        check_calibration(design, calibration)
+    return design
+
+
+def compile_onnx(model, *example_args, **options) -> Design:
+    """Read an ONNX model (``onnx.ModelProto`` or ``.onnx`` path), lower it and build its design.
+
+    Per-layer options are keyed by the ONNX node names. The design's float reference is onnxruntime
+    when it is installed."""
+    from fpgalab.frontend.onnx.lower import lower_graph  # noqa: PLC0415
+    from fpgalab.frontend.onnx.read import read_graph  # noqa: PLC0415
+
+    if example_args:
+        raise CompileError("an ONNX model takes its input shapes from its graph: give no example inputs")
+    calibration = options.pop("calibration", None)
+    parsed = parse_options(**options)
+    start = time.perf_counter()
+    graph = read_graph(model)
+    lower_start = time.perf_counter()
+    try:
+        float_kernel = lower_graph(graph)
+    except RecursionError:
+        raise CompileError("the model is too deeply nested for fpgalab's lowering") from None
+    timings = [("read", lower_start - start), ("lower", time.perf_counter() - lower_start)]
+    shapes = [shape for _, shape in graph.inputs]
+    design = build_design(graph.name, verify_kernel(float_kernel), parsed, shapes, "", timings, graph.reference)
     if calibration is not None:
         check_calibration(design, calibration)
     return design

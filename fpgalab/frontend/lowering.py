@@ -139,6 +139,14 @@ class GraphBuilder:
             return self.add_node(node)
         raise CompileError(f"a tuple cannot be used as an array operand here ({base})")
 
+    def buffer_shape(self, name: str) -> tuple[int, ...]:
+        """The shape of a buffer: a node's output, a constant or an input."""
+        if name in self.produced:
+            return tuple(self.produced[name].shape)
+        if name in self.constants:
+            return tuple(self.constants[name].shape)
+        return next(tuple(i.shape) for i in self.inputs if i.name == name)
+
     @staticmethod
     def known(value) -> Known | None:
         if isinstance(value, Known):
@@ -154,6 +162,58 @@ class GraphBuilder:
             arrays = [k.array[None] for k in knowns]
             return Known(np.asarray(evaluate_float(node, arrays)[0], dtype=np.float32), node.name)
         return self.add_node(node)
+
+
+# ---- array helpers every front end's rules use (``ins``: anything with ``name`` and ``op_name``,
+# for which ``lw.common(ins)`` gives the node's layer and op name)
+
+
+def shape_of(value) -> tuple[int, ...]:
+    return tuple(value.array.shape) if isinstance(value, Known) else tuple(value.shape)
+
+
+def reshape(lw, value, shape, ins):
+    """``value`` in ``shape`` (row-major): a compile-time reshape, the source of a broadcast that only
+    added size-1 dimensions, or a Reshape node (one of another reads the first one's input)."""
+    if isinstance(value, View):
+        known = lw.known(value)
+        if known is not None:
+            value = known
+        elif int(np.prod(value.source.shape)) == int(np.prod(shape)):
+            value = value.source  # a broadcast that only added size-1 dimensions
+        else:
+            value = lw.buffer(value, ins.name + "_bcast", ins.op_name)
+    if isinstance(value, Known):
+        return Known(value.array.reshape(shape), value.name)
+    if tuple(value.shape) == tuple(shape):
+        return value
+    producer = lw.produced.get(value.name)
+    source = producer.inputs[0] if isinstance(producer, ir.Reshape) else value.name
+    source_shape = lw.produced[source].shape if source in lw.produced else lw.buffer_shape(source)
+    if tuple(source_shape) == tuple(shape):
+        return Buffer(source, tuple(shape))
+    return lw.add_node(ir.Reshape(lw.fresh(ins.name), (source,), tuple(shape), **lw.common(ins)))
+
+
+def transpose(lw, value, perm, ins):
+    """``value`` transposed by ``perm``: at compile time when it is known, else a Transpose node."""
+    if tuple(perm) == tuple(range(len(perm))):
+        return value
+    known = lw.known(value)
+    if known is not None:
+        return Known(np.ascontiguousarray(np.transpose(known.array, perm)), known.name)
+    source = lw.buffer(value, ins.name + "_src", ins.op_name)
+    shape = tuple(source.shape[p] for p in perm)
+    return lw.add_node(ir.Transpose(lw.fresh(ins.name), (source.name,), shape, perm=tuple(perm), **lw.common(ins)))
+
+
+def positional_read(lw, ins, operand, positions: np.ndarray):
+    """The flattened operand read at constant positions: a Lookup into a run-time table."""
+    source = lw.buffer(operand, ins.name + "_src", ins.op_name)
+    size = int(np.prod(source.shape, dtype=np.int64))
+    flat = lw.add_node(ir.Reshape(lw.fresh(ins.name + "_flat"), (source.name,), (size,), **lw.common(ins)))
+    ids = lw.constant(positions.astype(np.float32), ins.name + "_positions", ins.op_name)
+    return lw.add_node(ir.Lookup(lw.fresh(ins.name), (flat.name, ids.name), tuple(positions.shape), **lw.common(ins)))
 
 
 def eliminate_dead_code(kernel: ir.Kernel) -> ir.Kernel:

@@ -24,8 +24,8 @@ from __future__ import annotations
 import numpy as np
 
 from fpgalab.errors import CompileError
-from fpgalab.frontend.lowering import Known
-from fpgalab.frontend.tf.rules import rule, transpose
+from fpgalab.frontend.lowering import Known, positional_read, transpose
+from fpgalab.frontend.tf.rules import rule
 from fpgalab.ir import nodes as ir
 
 
@@ -100,15 +100,6 @@ def _one_axis(ins, operand_shape, index_shape) -> int | None:
         return None
 
 
-def _positional_gather(lw, ins, operand, positions: np.ndarray):
-    """The flattened operand read at constant positions: a Lookup into a run-time table."""
-    source = lw.buffer(operand, ins.name + "_src", ins.op_name)
-    size = int(np.prod(source.shape, dtype=np.int64))
-    flat = lw.add_node(ir.Reshape(lw.fresh(ins.name + "_flat"), (source.name,), (size,), **lw.common(ins)))
-    ids = lw.constant(positions.astype(np.float32), ins.name + "_positions", ins.op_name)
-    return lw.add_node(ir.Lookup(lw.fresh(ins.name), (flat.name, ids.name), tuple(positions.shape), **lw.common(ins)))
-
-
 @rule("gather")
 def _gather(lw, ins, args):
     operand, indices = args
@@ -124,7 +115,7 @@ def _gather(lw, ins, args):
         axis = _one_axis(ins, operand_shape, index_shape)
         if axis is not None and ids.array.ndim == 1:
             return _constant_gather(lw, ins, operand, ids.array, axis)
-        return _positional_gather(lw, ins, operand, positions)
+        return positional_read(lw, ins, operand, positions)
     axis = _axis(ins, len(operand_shape), len(index_shape))
     if table is None:
         raise CompileError(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from fpgalab.errors import CompileError
-from fpgalab.frontend.lowering import Buffer, Known, Tuple, View
+from fpgalab.frontend.lowering import Buffer, Known, Tuple, View, reshape, shape_of, transpose
 from fpgalab.frontend.tf.conv_transpose import check_input_dilated, input_dilated_conv
 from fpgalab.frontend.tf.opcodes import BINARY, COMPARE, INTEGER_TYPES, REDUCERS
 from fpgalab.ir import nodes as ir
@@ -65,57 +65,14 @@ def _broadcast(lw, ins, args):
     value, dims, shape = args[0], tuple(ins.attrs.get("dimensions", ())), ins.shape.dims
     if isinstance(value, View):
         return View(value.source, tuple(dims[d] for d in value.dims), shape)
-    if dims == tuple(range(len(shape))) and _shape(value) == shape:
+    if dims == tuple(range(len(shape))) and shape_of(value) == shape:
         return value
     return View(value, dims, shape)
-
-
-def _shape(value) -> tuple[int, ...]:
-    return value.array.shape if isinstance(value, Known) else value.shape
-
-
-def reshape(lw, value, shape, ins):
-    if isinstance(value, View):
-        known = lw.known(value)
-        if known is not None:
-            value = known
-        elif int(np.prod(value.source.shape)) == int(np.prod(shape)):
-            value = value.source  # a broadcast that only added size-1 dimensions
-        else:
-            value = lw.buffer(value, ins.name + "_bcast", ins.op_name)
-    if isinstance(value, Known):
-        return Known(value.array.reshape(shape), value.name)
-    if tuple(value.shape) == tuple(shape):
-        return value
-    producer = lw.produced.get(value.name)
-    source = producer.inputs[0] if isinstance(producer, ir.Reshape) else value.name
-    source_shape = lw.produced[source].shape if source in lw.produced else _buffer_shape(lw, source)
-    if tuple(source_shape) == tuple(shape):
-        return Buffer(source, tuple(shape))
-    return lw.add_node(ir.Reshape(lw.fresh(ins.name), (source,), tuple(shape), **lw.common(ins)))
-
-
-def _buffer_shape(lw, name):
-    for i in lw.inputs:
-        if i.name == name:
-            return i.shape
-    return lw.constants[name].shape
 
 
 @rule("reshape", "bitcast")
 def _reshape(lw, ins, args):
     return reshape(lw, args[0], ins.shape.dims, ins)
-
-
-def transpose(lw, value, perm, ins):
-    if tuple(perm) == tuple(range(len(perm))):
-        return value
-    known = lw.known(value)
-    if known is not None:
-        return Known(np.ascontiguousarray(np.transpose(known.array, perm)), known.name)
-    source = lw.buffer(value, ins.name + "_src", ins.op_name)
-    shape = tuple(source.shape[p] for p in perm)
-    return lw.add_node(ir.Transpose(lw.fresh(ins.name), (source.name,), shape, perm=tuple(perm), **lw.common(ins)))
 
 
 @rule("transpose")

@@ -1,0 +1,1 @@
+"""The ONNX front end: read a model with the onnx package, lower it with one rule per op type."""

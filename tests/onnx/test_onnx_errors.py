@@ -1,0 +1,84 @@
+"""The ONNX front end's errors: one clear CompileError naming what is wrong and what is supported."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+onnx = pytest.importorskip("onnx")
+
+from onnx import TensorProto, helper  # noqa: E402
+from test_onnx_ops import model, unary_model, weights  # noqa: E402
+
+import fpgalab  # noqa: E402
+from fpgalab.errors import CompileError  # noqa: E402
+
+
+def test_unsupported_op_names_type_node_and_the_supported_ops():
+    with pytest.raises(CompileError) as info:
+        fpgalab.compile(unary_model("Det", [1, 3, 3]))
+    message = str(info.value)
+    assert "unsupported ONNX op Det" in message and "'layer'" in message and "Gemm" in message and "Conv" in message
+
+
+def test_unsupported_attribute_value_is_named():
+    with pytest.raises(CompileError, match=r"MaxPool node 'layer'.*storage_order=1.*supported: 0"):
+        fpgalab.compile(unary_model("MaxPool", [1, 2, 4, 4], kernel_shape=[2, 2], storage_order=1))
+    with pytest.raises(CompileError, match=r"dilations=\[2, 2\].*dilations 1"):
+        fpgalab.compile(unary_model("MaxPool", [1, 2, 8, 8], kernel_shape=[2, 2], dilations=[2, 2]))
+
+
+def test_run_time_indices_are_refused_by_name():
+    node = helper.make_node("Gather", ["x", "i"], ["y"], name="take", axis=1)
+    graph = helper.make_graph(
+        [node], "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 5]), helper.make_tensor_value_info("i", TensorProto.INT64, [2])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2])],
+    )  # fmt: skip
+    built = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    with pytest.raises(CompileError, match="INT64"):
+        fpgalab.compile(built)
+
+
+def test_resize_linear_is_refused_by_name():
+    node = helper.make_node("Resize", ["x", "", "s"], ["y"], name="up", mode="linear")
+    built = model([node], {"x": [1, 2, 3, 3]}, None, {"s": np.array([1, 1, 2, 2], np.float32)})
+    with pytest.raises(CompileError, match="Resize node 'up': mode='linear' is not supported; supported: nearest"):
+        fpgalab.compile(built)
+
+
+def test_custom_domain_op_is_refused_by_name():
+    node = helper.make_node("Quant", ["x"], ["y"], name="q", domain="qonnx.custom_op.general")
+    graph = helper.make_graph(
+        [node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])],
+    )  # fmt: skip
+    built = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    with pytest.raises(CompileError, match="Quant node 'q' is from the operator domain 'qonnx.custom_op.general'"):
+        fpgalab.compile(built)
+
+
+def test_bad_files(tmp_path):
+    with pytest.raises(CompileError, match="no ONNX file"):
+        fpgalab.compile(str(tmp_path / "missing.onnx"))
+    junk = tmp_path / "junk.onnx"
+    junk.write_bytes(b"\x00not a protobuf\xff" * 3)
+    with pytest.raises(CompileError, match="not a readable ONNX model|not valid"):
+        fpgalab.compile(junk)
+
+
+def test_identity_only_graph_has_nothing_to_compute():
+    with pytest.raises(CompileError, match="returns its inputs unchanged"):
+        fpgalab.compile(unary_model("Identity", [1, 3]))
+
+
+def test_example_inputs_are_refused():
+    built = unary_model("Relu", [1, 3])
+    with pytest.raises(CompileError, match="input shapes from its graph"):
+        fpgalab.compile(built, np.zeros((1, 3), np.float32))
+
+
+def test_free_non_batch_dimension_is_refused():
+    node = helper.make_node("Gemm", ["x", "w"], ["y"], name="fc")
+    with pytest.raises(CompileError, match="free dimension 1"):
+        fpgalab.compile(model([node], {"x": [1, "K"]}, None, {"w": weights(4, 2)}))
