@@ -11,6 +11,7 @@ import keras
 import numpy as np
 import pytest
 from test_hls_cpp import _csim
+from test_verilog import _check, _verilator
 
 import fpgalab
 from fpgalab.backends import emit
@@ -28,26 +29,6 @@ def _design(kind: str, return_sequences: bool, precision: str, **options):
     model = keras.Sequential([keras.Input((5, 3)), layer])
     x = np.random.default_rng(2).uniform(-1.0, 1.0, (1, 5, 3)).astype(np.float32)
     return fpgalab.compile(model, x, precision=precision, **options)
-
-
-def _verilator() -> list[str]:
-    from fpgalab.verify.verilator import find_verilator  # noqa: PLC0415
-
-    try:
-        return find_verilator()
-    except ToolMissing as missing:
-        pytest.skip(str(missing))
-
-
-def _rtl_check(design):
-    """Verilator's run of the design's RTL equals the simulator, in the schedule's cycles."""
-    from fpgalab.verify.verilator import run_verilator  # noqa: PLC0415
-
-    _verilator()
-    result = run_verilator(design, samples=2)
-    assert result.mismatches == 0, f"{result.mismatches} output words differ from the simulator"
-    assert result.cycles == design.schedule.sequential_cycles == design.timing.latency
-    return result
 
 
 CASES = [
@@ -83,7 +64,8 @@ def test_recurrent_layer_llvm_equals_simulator(tmp_path, kind, return_sequences,
     assert text.count("llvm.loop.pipeline.disable") >= 1  # the step loop: steps do not overlap
 
 
-def test_stacked_recurrent_layers_and_a_dense_softmax_in_hls_and_llvm(tmp_path):
+def _stacked():
+    """A GRU (sequence) into an LSTM into a Dense softmax, at the default precision."""
     keras.utils.set_random_seed(2)
     model = keras.Sequential(
         [
@@ -94,7 +76,11 @@ def test_stacked_recurrent_layers_and_a_dense_softmax_in_hls_and_llvm(tmp_path):
         ]
     )
     x = np.random.default_rng(0).uniform(-1.0, 1.0, (1, 5, 3)).astype(np.float32)
-    design = fpgalab.compile(model, x)
+    return fpgalab.compile(model, x)
+
+
+def test_stacked_recurrent_layers_and_a_dense_softmax_in_hls_and_llvm(tmp_path):
+    design = _stacked()
     kernel = _csim(design, tmp_path / "prj")
     assert kernel.count("static void cell_") == 2
     inputs = make_inputs(design, 11)
@@ -111,7 +97,7 @@ KINDS = [(kind, sequences) for kind in ("SimpleRNN", "LSTM", "GRU") for sequence
 @pytest.mark.parametrize("kind,return_sequences", KINDS)
 def test_recurrent_layer_rtl_equals_simulator_in_the_scheduled_cycles(tmp_path, kind, return_sequences):
     design = _design(kind, return_sequences, "ap_fixed<16,6>", dataflow=False)
-    _rtl_check(design)
+    _check(design)
     loop = next(layer for layer in design.schedule.layers if layer.cell)
     assert loop.cycles > 5 * sum(inner.cycles for inner in loop.cell)  # the cell's layers run once per step
     text = (emit(design, "verilog", tmp_path / "rtl") / f"{design.kernel.name}.v").read_text()
@@ -127,21 +113,11 @@ def test_recurrent_layer_rtl_equals_simulator_in_the_scheduled_cycles(tmp_path, 
     ],
 )
 def test_recurrent_layer_rtl_with_conversions(precision):
-    _rtl_check(_design("LSTM", True, precision, dataflow=False))
+    _check(_design("LSTM", True, precision, dataflow=False))
 
 
 def test_stacked_recurrent_layers_and_a_dense_softmax_verify_through_verilator():
-    keras.utils.set_random_seed(2)
-    model = keras.Sequential(
-        [
-            keras.Input((5, 3)),
-            keras.layers.GRU(4, return_sequences=True),
-            keras.layers.LSTM(3),
-            keras.layers.Dense(2, activation="softmax"),
-        ]
-    )
-    x = np.random.default_rng(0).uniform(-1.0, 1.0, (1, 5, 3)).astype(np.float32)
-    design = fpgalab.compile(model, x)  # dataflow: the RTL runs its layers in sequence
+    design = _stacked()  # dataflow: the RTL runs its layers in sequence
     _verilator()
     report = design.verify(rtl=True)
     assert report.llvm_equal and report.rtl_equal
