@@ -374,14 +374,15 @@ def compile_onnx(model, *example_args, **options) -> Design:
     """Read an ONNX model (``onnx.ModelProto`` or ``.onnx`` path), lower it and build its design.
 
     Per-layer options are keyed by the ONNX node names. The design's float reference is onnxruntime
-    when it is installed."""
+    when it is installed (qonnx's executor for a QONNX model). A QONNX model's Quant nodes set their
+    own types; without a ``precision`` option the layers between them get ``auto`` types."""
     from fpgalab.frontend.onnx.lower import lower_graph  # noqa: PLC0415
+    from fpgalab.frontend.onnx.quant import model_precision  # noqa: PLC0415
     from fpgalab.frontend.onnx.read import read_graph  # noqa: PLC0415
 
     if example_args:
         raise CompileError("an ONNX model takes its input shapes from its graph: give no example inputs")
     calibration = options.pop("calibration", None)
-    parsed = parse_options(**options)
     start = time.perf_counter()
     graph = read_graph(model)
     lower_start = time.perf_counter()
@@ -389,6 +390,7 @@ def compile_onnx(model, *example_args, **options) -> Design:
         float_kernel = lower_graph(graph)
     except RecursionError:
         raise CompileError("the model is too deeply nested for fpgalab's lowering") from None
+    parsed = parse_options(**{"precision": model_precision(float_kernel), **options})
     timings = [("read", lower_start - start), ("lower", time.perf_counter() - lower_start)]
     shapes = [shape for _, shape in graph.inputs]
     design = build_design(graph.name, verify_kernel(float_kernel), parsed, shapes, "", timings, graph.reference)

@@ -24,10 +24,14 @@ from fpgalab.sim.values import broadcast_in_dims
 
 @dataclass(frozen=True)
 class Known:
-    """A compile-time value (float32 array); ``name`` names its ROM if it becomes one."""
+    """A compile-time value (float32 array); ``name`` names its ROM if it becomes one.
+
+    ``dtype`` is the type the model itself gives the values (weights quantized by a QONNX ``Quant``);
+    it stays with them through compile-time data movement and becomes the ROM's type."""
 
     array: np.ndarray
     name: str = ""
+    dtype: object = None
 
 
 @dataclass(frozen=True)
@@ -111,10 +115,12 @@ class GraphBuilder:
         self.produced[node.name] = node
         return Buffer(node.name, node.shape)
 
-    def constant(self, array: np.ndarray, base: str, op_name: str = "") -> Buffer:
+    def constant(self, array: np.ndarray, base: str, op_name: str = "", dtype=None) -> Buffer:
+        """A ROM of ``array``; ``dtype``: the type the model gives its values (kept by precision assignment)."""
         name = self.fresh(base)
         value = np.asarray(array, dtype=np.float32)
-        self.constants[name] = ir.Constant(name, value.shape, value, op_name=op_name)
+        given = {} if dtype is None else {"dtype": dtype, "given_type": True}
+        self.constants[name] = ir.Constant(name, value.shape, value, op_name=op_name, **given)
         return Buffer(name, value.shape)
 
     def buffer(self, value, base: str, op_name: str = "") -> Buffer:
@@ -123,11 +129,12 @@ class GraphBuilder:
             return value
         if isinstance(value, Known):
             if id(value) not in self.rom_of:
-                self.rom_of[id(value)] = (value, self.constant(value.array, value.name or base, op_name))
+                rom = self.constant(value.array, value.name or base, op_name, value.dtype)
+                self.rom_of[id(value)] = (value, rom)
             return self.rom_of[id(value)][1]
         if isinstance(value, View):
             if isinstance(value.source, Known):
-                return self.constant(self.known(value).array, base, op_name)
+                return self.constant(self.known(value).array, base, op_name, value.source.dtype)
             node = ir.Broadcast(
                 self.fresh(base),
                 (value.source.name,),
@@ -152,7 +159,8 @@ class GraphBuilder:
         if isinstance(value, Known):
             return value
         if isinstance(value, View) and isinstance(value.source, Known):
-            return Known(broadcast_in_dims(value.source.array, value.dims, value.shape).astype(np.float32))
+            array = broadcast_in_dims(value.source.array, value.dims, value.shape).astype(np.float32)
+            return Known(array, dtype=value.source.dtype)
         return None
 
     def fold_or_add(self, node: ir.Node, operand_values: list) -> object:
@@ -160,7 +168,10 @@ class GraphBuilder:
         knowns = [self.known(v) for v in operand_values]
         if all(k is not None for k in knowns):
             arrays = [k.array[None] for k in knowns]
-            return Known(np.asarray(evaluate_float(node, arrays)[0], dtype=np.float32), node.name)
+            types = {k.dtype for k in knowns}
+            moved = isinstance(node, ir.DATA_MOVEMENT) and len(types) == 1  # the same values, rearranged
+            dtype = types.pop() if moved else None
+            return Known(np.asarray(evaluate_float(node, arrays)[0], dtype=np.float32), node.name, dtype)
         return self.add_node(node)
 
 
@@ -184,7 +195,7 @@ def reshape(lw, value, shape, ins):
         else:
             value = lw.buffer(value, ins.name + "_bcast", ins.op_name)
     if isinstance(value, Known):
-        return Known(value.array.reshape(shape), value.name)
+        return Known(value.array.reshape(shape), value.name, value.dtype)
     if tuple(value.shape) == tuple(shape):
         return value
     producer = lw.produced.get(value.name)
@@ -201,7 +212,7 @@ def transpose(lw, value, perm, ins):
         return value
     known = lw.known(value)
     if known is not None:
-        return Known(np.ascontiguousarray(np.transpose(known.array, perm)), known.name)
+        return Known(np.ascontiguousarray(np.transpose(known.array, perm)), known.name, known.dtype)
     source = lw.buffer(value, ins.name + "_src", ins.op_name)
     shape = tuple(source.shape[p] for p in perm)
     return lw.add_node(ir.Transpose(lw.fresh(ins.name), (source.name,), shape, perm=tuple(perm), **lw.common(ins)))

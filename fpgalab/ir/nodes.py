@@ -146,6 +146,7 @@ class Constant:
     dtype: NumType = FLOAT32
     role: str = "weight"  # weight | bias | constant
     op_name: str = ""
+    given_type: bool = False  # ``dtype`` is the model's own (a QONNX Quant on the weights): precision keeps it
 
 
 # ---- HLS directives (fpgalab.ir.directives) -------------------------------------------------------
@@ -162,6 +163,7 @@ class Node:
     layer: str = ""  # Keras layer or TF name scope the node came from (for overrides and reports)
     op_name: str = ""  # TensorFlow op_name from the HLO metadata
     directives: Directives = DEFAULT_DIRECTIVES  # HLS loop directives (see Directives)
+    given_type: bool = False  # ``dtype`` is the model's own (a QONNX Quant): precision assignment keeps it
 
     def replace(self, **changes):
         return replace(self, **changes)

@@ -110,6 +110,9 @@ def node_from_dict(data: dict) -> ir.Node:
         if f.name == "directives":
             kwargs[f.name] = directives_from_dict(data.get(f.name, {}))
             continue
+        if f.name == "given_type":
+            kwargs[f.name] = bool(data.get(f.name, False))  # absent in designs saved before QONNX
+            continue
         value = data[f.name]
         if f.name in ("dtype", "acc"):
             kwargs[f.name] = type_from_str(value)
@@ -142,6 +145,7 @@ def kernel_to_dict(kernel: ir.Kernel) -> dict:
                 "dtype": type_to_str(c.dtype),
                 "role": c.role,
                 "op_name": c.op_name,
+                "given_type": c.given_type,
                 "value": np.asarray(c.value, dtype=np.float32).reshape(-1).tolist(),
             }
             for c in kernel.constants
@@ -168,6 +172,7 @@ def kernel_from_dict(data: dict) -> ir.Kernel:
             type_from_str(c["dtype"]),
             c["role"],
             c.get("op_name", ""),
+            bool(c.get("given_type", False)),
         )
         for c in data["constants"]
     )

@@ -69,12 +69,22 @@ from fpgalab.costs.delays import delays_for
 from fpgalab.ir.nodes import CHANNEL_KINDS, FLATTEN_MODES, STORAGE_KINDS
 from fpgalab.ir.types import FixedType, NumType
 from fpgalab.options.keys import check_keys, check_override_keys, positive_int
-from fpgalab.options.precision import DEFAULT_TABLE_TYPE, ROLES, PrecisionConfig, Roles, parse_precision
+from fpgalab.options.precision import (
+    AUTO,
+    DEFAULT_TABLE_TYPE,
+    ROLES,
+    AutoType,
+    PrecisionConfig,
+    Roles,
+    parse_precision,
+)
 from fpgalab.parts import load_device, yosys_family
 from fpgalab.sim.tables import DEFAULT_TABLES, TableSpec
 
 __all__ = [
     "ALLOWED",
+    "AUTO",
+    "AutoType",
     "DEFAULT_TABLE_TYPE",
     "FLOWS",
     "HLS_OPTIONS",

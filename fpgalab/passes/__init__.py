@@ -14,6 +14,7 @@ from fpgalab.passes.fold_batchnorm import FoldBatchNorm
 from fpgalab.passes.fold_bias import FoldBias
 from fpgalab.passes.fuse import FuseElementwise
 from fpgalab.passes.fuse_producer import FuseIntoProducer
+from fpgalab.passes.merge_quant import MergeQuant
 from fpgalab.passes.overrides import split
 from fpgalab.passes.partition import Partition
 from fpgalab.passes.pipeline import Pipeline
@@ -26,6 +27,7 @@ PASSES = {
     "fold_batchnorm": FoldBatchNorm,
     "fold_bias": FoldBias,
     "fuse_elementwise": FuseElementwise,
+    "merge_quant": MergeQuant,
     "assign_precision": AssignPrecision,
     "fuse_into_producer": FuseIntoProducer,
     "unroll": Unroll,
@@ -40,8 +42,9 @@ PASSES = {
 
 def graph_passes() -> list:
     """The passes that reshape the float32 graph before precision is assigned: BatchNorm and bias
-    folded into their layers, elementwise chains fused into one node."""
-    return [FoldBatchNorm(), FoldBias(), FuseElementwise()]
+    folded into their layers, elementwise chains fused into one node, QONNX Quants merged into the
+    layers before them."""
+    return [FoldBatchNorm(), FoldBias(), FuseElementwise(), MergeQuant()]
 
 
 def hls_passes(options) -> list:
@@ -67,7 +70,7 @@ def hls_passes(options) -> list:
     ]
 
 
-BODY_PASSES = (FoldBatchNorm, FoldBias, FuseElementwise)
+BODY_PASSES = (FoldBatchNorm, FoldBias, FuseElementwise, MergeQuant)
 
 
 def run_pipeline(kernel, passes) -> tuple[object, list[tuple[str, float]]]:

@@ -34,6 +34,8 @@ def _output_axis(node: ir.Node, kernel_const: ir.Constant) -> int | None:
 def _kernel_constant(node: ir.Node, constants: dict) -> ir.Constant | None:
     if not isinstance(node, (ir.Dot, ir.Conv)) or len(node.inputs) != 2 or node.inputs[1] not in constants:
         return None
+    if constants[node.inputs[1]].given_type:  # quantized weights stay the integers they are
+        return None
     return constants[node.inputs[1]]
 
 

@@ -5,6 +5,10 @@ same index (no broadcast, which would recompute it) and it is not a kernel outpu
 fused expression the producer's operation keeps full precision (``Op.dtype = None``), as a
 single C++ expression does in HLS: ``exp_table[index(x[i] - x_max)]`` never stores, and so
 never wraps, the difference. Only the stored result is converted to the node's type.
+
+A node of a type the model gives (a QONNX ``Quant``, ``given_type``) takes in the chain before it,
+which then computes at full precision and is rounded once, by the Quant; it is never itself folded
+into a later node, where its rounding would be lost.
 """
 
 from __future__ import annotations
@@ -67,7 +71,7 @@ def _integer_kind(node: ir.Elementwise):
     """The integer type a node computes in, or None. Integer work (token ids wrapped by Keras's
     Embedding) is fused only with integer work of the same type, so that it keeps its exact type
     (a comparison of integers fuses anywhere: precision assignment types its constants by its operands)."""
-    return node.dtype if is_integer_type(node.dtype) else None
+    return node.dtype if is_integer_type(node.dtype) and not node.given_type else None
 
 
 @dataclass(frozen=True)
@@ -86,6 +90,8 @@ class FuseElementwise:
             for producer in nodes:
                 readers = users.get(producer.name, [])
                 if not isinstance(producer, ir.Elementwise) or len(readers) != 1 or producer.name in kernel.outputs:
+                    continue
+                if producer.given_type:  # a QONNX Quant's rounding is stored, not lost inside another expression
                     continue
                 consumer = readers[0]
                 if not isinstance(consumer, ir.Elementwise) or consumer.inputs.count(producer.name) != 1:

@@ -9,7 +9,7 @@ layer precision for its accumulator; give ``accum`` explicitly to model that.
 
 Inside a fused expression an operation keeps the full precision C++ gives it; one whose exact
 result would be wider than 64 bits (``FUSED_WIDTH``: chained products such as GELU's
-``0.044715 * x * x * x`` at wide types) gets 64 bits (``bound_intermediates``).
+``0.044715 * x * x * x`` at wide types) gets 64 bits (``passes.natural.bound_intermediates``).
 
 A softmax's sum of exponentials is not given the layer's result type: it gets a type wide
 enough for its number of classes (``fpgalab.passes.softmax``), or the layer's ``accum``.
@@ -24,10 +24,21 @@ import numpy as np
 
 from fpgalab.ir import nodes as ir
 from fpgalab.ir.keys import node_matches
-from fpgalab.ir.types import BOOL, FLOAT32, MAX_FIXED_WIDTH, BoolType, FixedType, NumType, integer_type, is_integer_type
-from fpgalab.options import DEFAULT_TABLE_TYPE, PrecisionConfig, Roles, check_override_keys
+from fpgalab.ir.types import (
+    BOOL,
+    FLOAT32,
+    MAX_FIXED_WIDTH,
+    BoolType,
+    FixedType,
+    FloatType,
+    NumType,
+    integer_type,
+    is_integer_type,
+)
+from fpgalab.options import DEFAULT_TABLE_TYPE, AutoType, PrecisionConfig, Roles, check_override_keys
+from fpgalab.passes import auto_precision as auto
+from fpgalab.passes.natural import bound_intermediates, natural_result
 from fpgalab.passes.softmax import softmax_sums, sum_type
-from fpgalab.sim.elementwise import natural_bits
 from fpgalab.sim.tables import DEFAULT_TABLES
 
 GUARD_BITS = 4
@@ -42,54 +53,6 @@ def _accum_for(roles: Roles, operand_fracs: int) -> NumType:
     integer = result.integer + GUARD_BITS
     frac = min(operand_fracs, MAX_FIXED_WIDTH - integer)
     return FixedType(max(1, integer + frac), integer, True)
-
-
-FUSED_WIDTH = 64  # widest full-precision intermediate left to C++ inside a fused expression
-
-
-@dataclass(frozen=True)
-class _TableTypes:
-    table_type: FixedType
-
-
-def bound_intermediates(expr, arg_types, table_type: FixedType, limit: int = FUSED_WIDTH):
-    """``expr`` with every full-precision inner operation wider than ``limit`` bits given a type.
-
-    C++ gives an inner operation of a fused expression the full width of its operands
-    (``natural_type``); in a chain of multiplications (XLA's polynomial for erf, in GELU) that
-    width doubles at each step, to hundreds of bits no FPGA should build. Such an operation gets
-    ``limit`` bits: its integer bits (so it cannot overflow) and the fraction bits left (AP_TRN),
-    as a designer would type it, or, when its integer bits alone pass 3/4 of ``limit`` (the
-    worst-case growth of products of wide operands, far beyond real values), 3/4 of ``limit`` of
-    integer bits, whose wrap-around the simulation counts like any other. Narrower operations
-    stay full precision.
-    """
-    ctx = _TableTypes(table_type)
-
-    def walk(e):
-        if isinstance(e, ir.Arg):
-            return e, arg_types[e.index]
-        if isinstance(e, ir.Const):
-            return e, e.dtype
-        parts = [walk(a) for a in e.args]
-        args, types = tuple(a for a, _ in parts), [t for _, t in parts]
-        e = ir.Op(e.op, args, e.dtype)
-        if e.dtype is not None:
-            return e, e.dtype
-        if e.op.startswith("cmp_"):
-            return e, BOOL
-        if e.op == "convert":
-            return e, types[0]
-        if not all(isinstance(t, (FixedType, BoolType)) for t in types):
-            return e, FLOAT32
-        integer, frac, signed = natural_bits(e.op, types, ctx)
-        if integer + frac <= limit:
-            return e, FixedType(max(1, integer + frac), integer, signed)
-        frac = min(frac, max(limit // 4, limit - integer))  # a quarter of the bits at least stay fraction
-        bounded = FixedType(limit, limit - frac, signed)
-        return ir.Op(e.op, args, bounded), bounded
-
-    return walk(expr)[0]
 
 
 def _frac(dtype) -> int:
@@ -214,14 +177,15 @@ class AssignPrecision:
                 compared = compared_with_integers(node.expr, [lowered[i] for i in node.inputs])
             for position, name in enumerate(node.inputs):
                 role = "bias" if isinstance(node, (ir.Dot, ir.Conv)) and position == 2 else "weight"
-                dtype = self._integer(node.dtype) or compared.get(position) or getattr(roles, role)
+                integer = None if node.given_type else self._integer(node.dtype)
+                dtype = integer or compared.get(position) or getattr(roles, role)
                 if isinstance(node, ir.Lookup) and position == 1:
                     dtype = self._position_type(kernel, node) or dtype
                 constant_roles.setdefault(name, (role, dtype))
         constants = tuple(
             replace(
                 c,
-                dtype=constant_roles.get(c.name, ("weight", self.precision.default.weight))[1],
+                dtype=self._constant_type(c, constant_roles.get(c.name, ("weight", self.precision.default.weight))[1]),
                 role=constant_roles.get(c.name, ("constant",))[0],
             )
             for c in kernel.constants
@@ -234,7 +198,11 @@ class AssignPrecision:
         for node in kernel.nodes:
             roles = self.roles_of(node)
             operand_types = [types[i] for i in node.inputs]
-            if node.name in sums and isinstance(roles.result, FixedType):
+            if node.given_type:
+                node = self._given(kernel, node, operand_types)
+            elif isinstance(roles.result, AutoType) and not isinstance(node, (ir.Loop, ir.Lookup)):
+                node = self._auto(kernel, node, roles, operand_types)
+            elif node.name in sums and isinstance(roles.result, FixedType):
                 node = self._softmax_sum(node, roles, sums[node.name], operand_types[0])
             elif node.name in located and isinstance(roles.result, FixedType):
                 node = node.replace(dtype=operand_types[0], acc=operand_types[0])
@@ -253,7 +221,7 @@ class AssignPrecision:
     def _position_type(self, kernel: ir.Kernel, node: ir.Lookup) -> NumType | None:
         """The type of a Lookup's constant ids in a fixed-point design: an ap_uint wide enough for
         the table's last row (the ids are positions into it); None in a float32 design."""
-        if not isinstance(self.precision.default.result, FixedType):
+        if not self.precision.is_fixed:
             return None
         rows = kernel.buffers()[node.inputs[0]].shape[0]
         return integer_type(max(1, (rows - 1).bit_length()), False)
@@ -261,7 +229,7 @@ class AssignPrecision:
     def _integer(self, dtype) -> NumType | None:
         """The type an integer value keeps: its own in a fixed-point design (integers are exact there),
         None in a float32 one (float32 holds integers exactly up to 2**24) and for non-integers."""
-        if is_integer_type(dtype) and isinstance(self.precision.default.result, FixedType):
+        if is_integer_type(dtype) and self.precision.is_fixed:
             return dtype
         return None
 
@@ -269,9 +237,65 @@ class AssignPrecision:
         """An input's type: the ``input`` role, except that an integer input (token ids) keeps the
         ap_int/ap_uint type of its element type unless the ``input`` role is itself an integer type."""
         role = self.precision.default.input
-        if not spec.integer or not isinstance(self.precision.default.result, FixedType) or is_integer_type(role):
+        if not spec.integer or not self.precision.is_fixed or is_integer_type(role):
             return role
         return spec.dtype if is_integer_type(spec.dtype) else integer_type(32)
+
+    def _constant_type(self, constant: ir.Constant, dtype):
+        if constant.given_type:
+            return constant.dtype  # the model's own (QONNX-quantized weights)
+        return auto.constant_type(constant.value) if isinstance(dtype, AutoType) else dtype
+
+    def _table_type(self) -> FixedType:
+        return self.table_type if isinstance(self.table_type, FixedType) else DEFAULT_TABLE_TYPE
+
+    def _given(self, kernel, node, operand_types):
+        """A node whose type the model gives (a QONNX Quant): the type stays; its constants get the
+        types their values need and its sums every bit they can grow to, so only the Quant rounds."""
+        if isinstance(node, ir.Elementwise) and any(isinstance(t, FloatType) for t in operand_types):
+            if isinstance(node.expr, ir.Arg):
+                return node  # the float value, converted to the given type
+            return node.replace(expr=ir.Op("convert", (_float_expr(node.expr),), node.dtype))
+        if isinstance(node, ir.Elementwise):
+            expr = _typed_constants(node.expr)
+            if isinstance(expr, ir.Op) and expr.dtype is None:
+                expr = ir.Op(expr.op, expr.args, node.dtype)  # the root is the conversion to the given type
+            return node.replace(expr=bound_intermediates(expr, operand_types, self._table_type()))
+        if isinstance(node, (ir.Dot, ir.Conv, ir.Pool, ir.Reduce)):
+            if not all(isinstance(t, FixedType) for t in operand_types):
+                return node.replace(acc=FLOAT32)
+            return node.replace(acc=self._auto(kernel, node, None, operand_types).acc)
+        return node
+
+    def _auto(self, kernel, node, roles, operand_types):
+        """A node of the ``auto`` role: the type its operands imply (``fpgalab.passes.auto_precision``)."""
+        buffers = kernel.buffers()
+        if isinstance(node, ir.Elementwise):
+            expr, dtype = natural_result(_typed_constants(node.expr), operand_types, self._table_type())
+            return node.replace(expr=expr, dtype=dtype)
+        if isinstance(node, (ir.Dot, ir.Conv)):
+            a, w = operand_types[0], operand_types[1]
+            if isinstance(node, ir.Dot):
+                shape = buffers[node.inputs[0]].shape
+                terms = int(np.prod([shape[d] for d in node.lhs_contract], dtype=np.int64))
+            else:
+                terms = int(np.prod(buffers[node.inputs[1]].shape[:-1], dtype=np.int64))
+            bias = operand_types[2] if len(operand_types) > 2 else None
+            acc = auto.sum_type(auto.product_type(a, w), terms, bias)
+            return node.replace(dtype=node.dtype if node.given_type else acc, acc=acc)
+        if isinstance(node, (ir.Pool, ir.Reduce)) and node.kind == "sum":
+            if isinstance(node, ir.Pool):
+                terms = int(np.prod(node.window, dtype=np.int64))
+            else:
+                terms = int(np.prod([buffers[node.inputs[0]].shape[d] for d in node.dims], dtype=np.int64))
+            acc = auto.sum_type(operand_types[0], terms)
+            return node.replace(dtype=node.dtype if node.given_type else acc, acc=acc)
+        if isinstance(node, (ir.Pool, ir.Reduce)):
+            return node.replace(dtype=node.dtype if node.given_type else operand_types[0], acc=operand_types[0])
+        if isinstance(node, ir.DATA_MOVEMENT):
+            common = operand_types[0] if len(set(operand_types)) == 1 else _common_type(operand_types)
+            return node.replace(dtype=common)
+        raise NotImplementedError(f"no auto precision rule for {type(node).__name__}")
 
     def _softmax_sum(self, node, roles: Roles, bound: float, operand):
         """A softmax's sum of exponentials: the layer's ``accum`` if given, else wide enough for ``bound``."""
@@ -319,3 +343,35 @@ class AssignPrecision:
         else:
             dtype = body.buffers()[body.outputs[node.result]].dtype
         return node.replace(body=body, dtype=dtype)
+
+
+def _typed_constants(expr):
+    """``expr`` with each constant leaf that has no fixed type given the type its value needs."""
+    if isinstance(expr, ir.Const):
+        return (
+            expr
+            if isinstance(expr.dtype, (FixedType, BoolType))
+            else ir.Const(expr.value, auto.constant_type(expr.value))
+        )
+    if isinstance(expr, ir.Op):
+        return ir.Op(expr.op, tuple(_typed_constants(a) for a in expr.args), expr.dtype)
+    return expr
+
+
+def _common_type(types) -> NumType:
+    """A type holding every value of ``types`` (a concatenation of differently typed parts)."""
+    fixed = [t for t in types if isinstance(t, FixedType)]
+    if len(fixed) != len(types):
+        return FLOAT32
+    integer = max(t.integer for t in fixed) + int(len({t.signed for t in fixed}) > 1)
+    return auto.natural(integer, max(t.frac for t in fixed), any(t.signed for t in fixed))
+
+
+def _float_expr(expr):
+    """``expr`` computed in float32 (a float design's layers fused into a given-type node)."""
+    if isinstance(expr, ir.Const):
+        return ir.Const(expr.value, FLOAT32)
+    if isinstance(expr, ir.Op):
+        dtype = BOOL if isinstance(expr.dtype, BoolType) else FLOAT32
+        return ir.Op(expr.op, tuple(_float_expr(a) for a in expr.args), dtype)
+    return expr

@@ -152,7 +152,7 @@ def natural_type(op: str, types, ctx) -> FixedType:
     """The type C++ gives ``op`` on ap_fixed operands before any assignment (UG1399 operator widths).
 
     The quantize pass gives a type to any inner operation wider than 64 bits
-    (``passes.quantize.bound_intermediates``), so the limit here is only met by hand-made IR.
+    (``passes.natural.bound_intermediates``), so the limit here is only met by hand-made IR.
     """
     integer, frac, signed = natural_bits(op, types, ctx)
     width = integer + frac

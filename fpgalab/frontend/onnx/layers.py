@@ -50,8 +50,9 @@ def _gemm(lw, site, args):
     known_b = lw.known(b)
     if known_b is not None:  # weights: transposed and scaled at compile time, stored [K, N] as a Dense layer's
         array = known_b.array.T if trans_b else known_b.array
-        b, trans_b = Known(np.ascontiguousarray(array * np.float32(alpha)), known_b.name), 0
-        alpha = 1.0
+        if known_b.dtype is None:  # float weights take alpha; quantized ones stay the integers they are
+            array, alpha = array * np.float32(alpha), 1.0
+        b, trans_b = Known(np.ascontiguousarray(array), known_b.name, known_b.dtype), 0
     m = shape_of(a)[1 if trans_a else 0]
     n = shape_of(b)[0 if trans_b else 1]
     y = _dot(lw, site, a, b, (m, n), lhs_contract=(0 if trans_a else 1,), rhs_contract=(1 if trans_b else 0,))
@@ -60,8 +61,8 @@ def _gemm(lw, site, args):
     if len(args) > 2 and args[2] is not None and beta != 0.0:
         c = args[2]
         known_c = lw.known(c)
-        if known_c is not None:
-            c = Known(known_c.array * np.float32(beta), known_c.name)
+        if known_c is not None and (known_c.dtype is None or beta == 1.0):
+            c = Known(known_c.array * np.float32(beta), known_c.name, known_c.dtype)
         elif beta != 1.0:
             c = elementwise(lw, site.at(shape_of(c)), "mul", [c, scalar(beta, shape_of(c))])
         y = add_bias(lw, site, y, c, (m, n))

@@ -18,10 +18,12 @@ from fpgalab.frontend.onnx import (  # noqa: F401 - they register their rules
     conv_transpose,
     layers,
     positional,
+    quant,
     reductions,
     shapes,
     slices,
 )
+from fpgalab.frontend.onnx.qonnx_view import is_qonnx_node
 from fpgalab.frontend.onnx.read import Graph
 from fpgalab.frontend.onnx.rules import RULES
 from fpgalab.ir import nodes as ir
@@ -102,7 +104,7 @@ class OnnxLowering(GraphBuilder):
             self.inputs.append(ir.Input(buffer_name, shape, ir.FLOAT32, op_name=name))
             env[name] = Buffer(buffer_name, shape)
         for node, layer in zip(graph.model.graph.node, self.layer_of_node):
-            if node.domain not in ("", "ai.onnx"):
+            if node.domain not in ("", "ai.onnx") and not is_qonnx_node(node):
                 raise CompileError(
                     f"ONNX {node.op_type} node {layer!r} is from the operator domain {node.domain!r}; fpgalab lowers "
                     f"the default domain's ops: {', '.join(sorted(RULES))}"

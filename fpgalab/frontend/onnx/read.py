@@ -9,11 +9,13 @@ dimension exporters leave free -- is taken as 1, since a design computes one sam
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
 from fpgalab.errors import CompileError
+from fpgalab.frontend.onnx.qonnx_view import QONNX_DOMAINS, QONNX_OPS, is_qonnx_node, restore_qonnx_nodes, standard_view
 
 TARGET_OPSET = 13  # models of opset 7..12 are converted up to it; 13 and later are read as they are
 OLDEST_OPSET = 7
@@ -68,6 +70,32 @@ def onnxruntime_reference(model):
     return run
 
 
+def qonnx_reference(model):
+    """The float reference of a QONNX model: qonnx's executor (``execute_onnx``), which runs the Quant
+    nodes as QONNX defines them, one sample at a time (None without qonnx)."""
+    try:
+        from qonnx.core.modelwrapper import ModelWrapper  # noqa: PLC0415
+        from qonnx.core.onnx_exec import execute_onnx  # noqa: PLC0415
+        from qonnx.transformation.infer_shapes import InferShapes  # noqa: PLC0415
+    except ImportError:
+        return None
+    with warnings.catch_warnings():  # qonnx warns that it renamed the old "finn" domain
+        warnings.simplefilter("ignore")
+        wrapper = ModelWrapper(model).transform(InferShapes())
+    names = [i.name for i in wrapper.graph.input if wrapper.get_initializer(i.name) is None]
+    outputs = [o.name for o in wrapper.graph.output]
+
+    def run(*arrays):
+        samples = []
+        for xs in zip(*arrays):
+            result = execute_onnx(wrapper, {n: np.asarray(x, np.float32) for n, x in zip(names, xs)})
+            samples.append([np.asarray(result[o]) for o in outputs])
+        return [np.stack([s[k] for s in samples]) for k in range(len(outputs))]
+
+    run.source = "qonnx"
+    return run
+
+
 def _load(model):
     onnx = _onnx()
     if isinstance(model, (str, os.PathLike)):
@@ -113,12 +141,13 @@ def read_graph(model) -> Graph:
         raise CompileError(f"expected an onnx.ModelProto or a path to a .onnx file, got {type(model).__name__}")
     given = model
     for k, node in enumerate(model.graph.node):
-        if node.domain not in ("", "ai.onnx"):
+        if node.domain not in ("", "ai.onnx") and not is_qonnx_node(node):
             raise CompileError(
                 f"ONNX {node.op_type} node {node.name or f'{node.op_type}_{k}'!r} is from the operator domain "
-                f"{node.domain!r} (custom ops such as QONNX's Quant are not lowered); fpgalab lowers ops of the "
-                "default ONNX domain"
+                f"{node.domain!r}; fpgalab lowers ops of the default ONNX domain and QONNX's "
+                f"{', '.join(QONNX_OPS)} (domains {', '.join(QONNX_DOMAINS)})"
             )
+    model, quant_nodes = standard_view(model)  # QONNX nodes as Identity while onnx's tools read the graph
     try:
         model = onnx.shape_inference.infer_shapes(model, data_prop=True)  # outputs left without shapes get one
         onnx.checker.check_model(model)
@@ -135,7 +164,7 @@ def read_graph(model) -> Graph:
                 f"the ONNX model's opset {opset} could not be converted to {TARGET_OPSET}: {error}"
             ) from None
         opset = TARGET_OPSET
-    model = onnx.shape_inference.infer_shapes(model)
+    model = restore_qonnx_nodes(onnx.shape_inference.infer_shapes(model), quant_nodes)
     initializers = {t.name: onnx.numpy_helper.to_array(t) for t in model.graph.initializer}
     inputs = []
     for value_info in model.graph.input:
@@ -150,4 +179,5 @@ def read_graph(model) -> Graph:
         inputs.append((value_info.name, _input_shape(value_info)))
     name = model.graph.name or "onnx_model"
     outputs = [o.name for o in model.graph.output]
-    return Graph(model, name, opset, inputs, initializers, outputs, onnxruntime_reference(given))
+    reference = qonnx_reference(given) if quant_nodes else onnxruntime_reference(given)
+    return Graph(model, name, opset, inputs, initializers, outputs, reference)

@@ -60,7 +60,7 @@ def broadcast(lw, site, value, shape: tuple[int, ...]):
     kept = [k for k, n in enumerate(own) if n == shape[offset + k]]
     kept_shape = tuple(own[k] for k in kept)
     if isinstance(value, Known):
-        source = Known(value.array.reshape(kept_shape), value.name)
+        source = Known(value.array.reshape(kept_shape), value.name, value.dtype)
     else:
         source = reshape(lw, lw.buffer(value, site.name + "_in", site.op_name), kept_shape, site)
     return View(source, tuple(offset + k for k in kept), tuple(shape))
@@ -267,7 +267,10 @@ def _concat(lw, site, args):
     axis = axis_of(site, int(site.attr("axis", 0)), len(shapes[0]))
     knowns = [lw.known(a) for a in args]
     if all(k is not None for k in knowns):
-        return Known(np.concatenate([k.array for k in knowns], axis=axis))
+        types = {k.dtype for k in knowns}
+        return Known(
+            np.concatenate([k.array for k in knowns], axis=axis), dtype=types.pop() if len(types) == 1 else None
+        )
     moved = [transposed_from(lw, a) for a in args]
     if all(m is not None for m in moved) and len({m[1] for m in moved}) == 1:  # on the channels-last sources
         perm = moved[0][1]
