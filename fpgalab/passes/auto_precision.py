@@ -50,7 +50,7 @@ def constant_type(values) -> FixedType:
 
 def sum_type(term: FixedType, terms: int, start: FixedType | None = None) -> FixedType:
     """The exact type of a sum of ``terms`` values of type ``term`` (and of ``start``, a bias)."""
-    integer = term.integer + max(0, math.ceil(math.log2(max(terms, 1))))
+    integer = term.integer + int(not term.signed) + max(0, math.ceil(math.log2(max(terms, 1))))  # a sign bit
     frac = term.frac
     if start is not None:
         integer, frac = max(integer, start.integer) + 1, max(frac, start.frac)

@@ -48,13 +48,24 @@ def test_resize_linear_is_refused_by_name():
 
 
 def test_custom_domain_op_is_refused_by_name():
+    node = helper.make_node("FusedConv", ["x"], ["y"], name="fc", domain="com.microsoft")
+    graph = helper.make_graph(
+        [node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])],
+    )  # fmt: skip
+    built = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    with pytest.raises(CompileError, match="FusedConv node 'fc' is from the operator domain 'com.microsoft'"):
+        fpgalab.compile(built)
+
+
+def test_qonnx_quant_without_its_inputs_is_refused():
     node = helper.make_node("Quant", ["x"], ["y"], name="q", domain="qonnx.custom_op.general")
     graph = helper.make_graph(
         [node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])],
     )  # fmt: skip
     built = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
-    with pytest.raises(CompileError, match="Quant node 'q' is from the operator domain 'qonnx.custom_op.general'"):
+    with pytest.raises(CompileError, match="Quant node 'q': Quant takes x, scale, zero point and bit width"):
         fpgalab.compile(built)
 
 
