@@ -108,6 +108,8 @@ class Tally:
         self._node, self._place = None, (layer, name, role)
 
     def _record(self, mask: np.ndarray, needed_bits: int, kind) -> None:
+        if self._node is not None and self._node.given_type and kind == self._node.dtype:
+            return  # a QONNX Quant's clip is the model's arithmetic, not an overflow to fix
         key = (*self._place[:2], self._role(kind), kind)
         flags = _per_sample(np.asarray(mask), self._samples)
         previous = self._chunk.get(key)

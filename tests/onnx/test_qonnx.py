@@ -275,3 +275,15 @@ def test_clear_errors():
     g.nodes.append(helper.make_node("FloatQuant", ["x"], ["y"], name="fq", domain=DOMAIN))
     message = _error(g.model([1, 4], ["y"]))
     assert "FloatQuant" in message and "Quant, BipolarQuant, Trunc" in message
+
+
+def test_accuracy_is_against_qonnx_and_a_quants_clip_is_no_overflow():
+    """A QONNX model's reference is qonnx's executor; a Quant saturating is its own clip, not an overflow."""
+    design = fpgalab.compile(PUBLIC / "q_qkeras_jettagging.onnx")
+    x = _inputs(design, 12, seed=2)
+    report = design.accuracy(x)
+    assert report.reference == "qonnx"
+    assert report.top1_agreement == 1.0
+    assert not [o for o in report.overflows if o.node.startswith("Quant")]
+    hidden = run_kernel(design.kernel, [x], design._context(), keep=True)["Quant_8"]
+    assert np.max(to_float(hidden)) == 63 / 64  # the Quant did clip: ap_ufixed<6,0>'s largest value
