@@ -11,7 +11,7 @@ the kernel keeps only the work the hardware does.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -31,7 +31,28 @@ class Known:
 
     array: np.ndarray
     name: str = ""
-    dtype: object = None
+    dtype: object = None  # a FixedType holding the values exactly, or ScaledIntegers
+
+
+@dataclass(frozen=True)
+class ScaledIntegers:
+    """A ``Known``'s values are integers of ``dtype`` times ``scale`` (an array of the values' shape):
+    weights under a QONNX Quant whose scale is not a power of two. A Dot or Conv computes on the
+    integers and multiplies its result by the scale when the scale is one per output channel;
+    anywhere else the values are used as they are."""
+
+    dtype: object
+    scale: np.ndarray = field(compare=False, hash=False)
+
+    def integers(self, values: np.ndarray) -> np.ndarray:
+        return np.round(np.asarray(values, np.float64) / self.scale).astype(np.float32)
+
+
+def moved_type(dtype, move):
+    """A ``Known``'s ``dtype`` after its values were moved by ``move`` (its scales move with them)."""
+    if isinstance(dtype, ScaledIntegers):
+        return ScaledIntegers(dtype.dtype, np.asarray(move(dtype.scale), np.float32))
+    return dtype
 
 
 @dataclass(frozen=True)
@@ -119,7 +140,7 @@ class GraphBuilder:
         """A ROM of ``array``; ``dtype``: the type the model gives its values (kept by precision assignment)."""
         name = self.fresh(base)
         value = np.asarray(array, dtype=np.float32)
-        given = {} if dtype is None else {"dtype": dtype, "given_type": True}
+        given = {} if dtype is None or isinstance(dtype, ScaledIntegers) else {"dtype": dtype, "given_type": True}
         self.constants[name] = ir.Constant(name, value.shape, value, op_name=op_name, **given)
         return Buffer(name, value.shape)
 
@@ -160,7 +181,8 @@ class GraphBuilder:
             return value
         if isinstance(value, View) and isinstance(value.source, Known):
             array = broadcast_in_dims(value.source.array, value.dims, value.shape).astype(np.float32)
-            return Known(array, dtype=value.source.dtype)
+            dtype = moved_type(value.source.dtype, lambda a: broadcast_in_dims(a, value.dims, value.shape))
+            return Known(array, dtype=dtype)
         return None
 
     def fold_or_add(self, node: ir.Node, operand_values: list) -> object:
@@ -171,6 +193,8 @@ class GraphBuilder:
             types = {k.dtype for k in knowns}
             moved = isinstance(node, ir.DATA_MOVEMENT) and len(types) == 1  # the same values, rearranged
             dtype = types.pop() if moved else None
+            if isinstance(dtype, ScaledIntegers):
+                dtype = moved_type(dtype, lambda a: evaluate_float(node, [a[None]])[0]) if len(knowns) == 1 else None
             return Known(np.asarray(evaluate_float(node, arrays)[0], dtype=np.float32), node.name, dtype)
         return self.add_node(node)
 
@@ -195,7 +219,7 @@ def reshape(lw, value, shape, ins):
         else:
             value = lw.buffer(value, ins.name + "_bcast", ins.op_name)
     if isinstance(value, Known):
-        return Known(value.array.reshape(shape), value.name, value.dtype)
+        return Known(value.array.reshape(shape), value.name, moved_type(value.dtype, lambda a: a.reshape(shape)))
     if tuple(value.shape) == tuple(shape):
         return value
     producer = lw.produced.get(value.name)
@@ -212,7 +236,8 @@ def transpose(lw, value, perm, ins):
         return value
     known = lw.known(value)
     if known is not None:
-        return Known(np.ascontiguousarray(np.transpose(known.array, perm)), known.name, known.dtype)
+        array = np.ascontiguousarray(np.transpose(known.array, perm))
+        return Known(array, known.name, moved_type(known.dtype, lambda a: np.transpose(a, perm)))
     source = lw.buffer(value, ins.name + "_src", ins.op_name)
     shape = tuple(source.shape[p] for p in perm)
     return lw.add_node(ir.Transpose(lw.fresh(ins.name), (source.name,), shape, perm=tuple(perm), **lw.common(ins)))

@@ -14,7 +14,8 @@ import math
 import numpy as np
 
 from fpgalab.errors import CompileError
-from fpgalab.frontend.lowering import Known, View, reshape
+from fpgalab.frontend.lowering import Known, View, moved_type, reshape
+from fpgalab.frontend.onnx.quant import integer_weights, rescaled
 from fpgalab.frontend.onnx.rules import (
     axis_of,
     broadcast,
@@ -31,9 +32,11 @@ from fpgalab.ir import nodes as ir
 
 
 def _dot(lw, site, lhs, rhs, shape, **dims):
+    reduced = tuple(dims.get("rhs_contract", ())) + tuple(dims.get("rhs_batch", ()))
+    rhs, scale = integer_weights(lw, rhs, reduced)  # QONNX weights: the integers, the scale after
     buffers = [lw.buffer(v, f"{site.name}_in{k}", site.op_name) for k, v in enumerate((lhs, rhs))]
     node = ir.Dot(lw.fresh(site.name), tuple(b.name for b in buffers), tuple(shape), **lw.common(site), **dims)
-    return lw.fold_or_add(node, [lhs, rhs])
+    return rescaled(lw, site, lw.fold_or_add(node, [lhs, rhs]), scale)
 
 
 def add_bias(lw, site, value, bias, shape):
@@ -52,7 +55,8 @@ def _gemm(lw, site, args):
         array = known_b.array.T if trans_b else known_b.array
         if known_b.dtype is None:  # float weights take alpha; quantized ones stay the integers they are
             array, alpha = array * np.float32(alpha), 1.0
-        b, trans_b = Known(np.ascontiguousarray(array), known_b.name, known_b.dtype), 0
+        dtype = moved_type(known_b.dtype, lambda a: a.T) if trans_b else known_b.dtype
+        b, trans_b = Known(np.ascontiguousarray(array), known_b.name, dtype), 0
     m = shape_of(a)[1 if trans_a else 0]
     n = shape_of(b)[0 if trans_b else 1]
     y = _dot(lw, site, a, b, (m, n), lhs_contract=(0 if trans_a else 1,), rhs_contract=(1 if trans_b else 0,))
@@ -149,7 +153,7 @@ def _conv(lw, site, args):
     padding, sizes = _window_padding(site, sx[2:], kernel, strides, dilations)
     rank = n + 2
     x_last = transpose(lw, site, x, (0, *range(2, rank), 1))
-    w_last = transpose(lw, site, w, (*range(2, rank), 1, 0))
+    w_last, scale = integer_weights(lw, transpose(lw, site, w, (*range(2, rank), 1, 0)), tuple(range(rank - 1)))
     shape = (sx[0], *sizes, sw[0])
     buffers = [lw.buffer(v, f"{site.name}_in{k}", site.op_name) for k, v in enumerate((x_last, w_last))]
     node = ir.Conv(
@@ -162,7 +166,7 @@ def _conv(lw, site, args):
         dilation=dilations,
         groups=groups,
     )
-    y = lw.fold_or_add(node, [x_last, w_last])
+    y = rescaled(lw, site, lw.fold_or_add(node, [x_last, w_last]), scale)
     if len(args) > 2 and args[2] is not None:
         y = add_bias(lw, site, y, args[2], shape)
     return transpose(lw, site, y, (0, rank - 1, *range(1, rank - 1)))

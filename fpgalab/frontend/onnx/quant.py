@@ -25,7 +25,7 @@ import math
 import numpy as np
 
 from fpgalab.errors import CompileError
-from fpgalab.frontend.lowering import Known, View
+from fpgalab.frontend.lowering import Known, ScaledIntegers, View
 from fpgalab.frontend.onnx.rules import known_input, rule, shape_of
 from fpgalab.frontend.tf.rules import elementwise
 from fpgalab.ir import nodes as ir
@@ -231,11 +231,15 @@ def _quant(lw, site, args):
     exponents = power_of_two(scale)
     plain = exponents is not None and not np.any(np.asarray(zeropt))
     known = lw.known(args[0])
-    if known is not None:  # weights: quantized now, stored as the integers they are when the scale allows
+    if known is not None:  # weights: quantized now, stored as the integers they are
         values = quant_values(known.array, scale, zeropt, bits, signed, narrow, mode)
-        dtype = None
         if plain:
             dtype = _signs_type(exponents) if bits == 1 and signed else quantized_type(bits, exponents, signed)
+        elif not np.any(np.asarray(zeropt)):  # integers times a scale the layer applies to its result
+            full = np.broadcast_to(np.asarray(scale, np.float32), values.shape)
+            dtype = ScaledIntegers(FixedType(2, 2) if bits == 1 and signed else FixedType(bits, bits, signed), full)
+        else:
+            dtype = None  # a zero point: the values, in the design's weight type
         return Known(values, lw.fresh(site.name), dtype)
     if bits == 1 and signed:
         return _bipolar(lw, site, args[0], scale)
@@ -298,3 +302,34 @@ def _trunc(lw, site, args):
         return _given(lw, site, on_grid, _rounded(halved, mode, frac, dtype), dtype)
     signed, narrow = bool(int(site.attr("signed", 1))), bool(int(site.attr("narrow", 0)))
     return _quantize(lw, site, on_grid, out_bits, -int(out_exponents.reshape(-1)[0]), signed, narrow, mode)
+
+
+def integer_weights(lw, value, reduced_axes: tuple[int, ...]):
+    """Weights of a Dot or Conv as the integers a QONNX Quant made of them, and the scale that
+    multiplies the layer's result: ``(weights, scale)``, the scale an array over the weights'
+    other axes (their output channels), or None when the weights are plain values (any scale that
+    changes along ``reduced_axes`` leaves the values as they are)."""
+    known = lw.known(value)
+    if known is None or not isinstance(known.dtype, ScaledIntegers):
+        return value, None
+    scale = np.asarray(known.dtype.scale, np.float32)
+    first = scale[tuple(slice(0, 1) if k in reduced_axes else slice(None) for k in range(scale.ndim))]
+    if not np.array_equal(np.broadcast_to(first, scale.shape), scale):
+        return Known(known.array, known.name), None
+    integers = Known(known.dtype.integers(known.array), known.name, known.dtype.dtype)
+    kept = tuple(k for k in range(scale.ndim) if k not in reduced_axes)
+    return integers, first.reshape(tuple(scale.shape[k] for k in kept))
+
+
+def rescaled(lw, site, y, scale: np.ndarray | None):
+    """A Dot's or Conv's result ``y`` times the per-output-channel ``scale`` of its integer weights
+    (the scale's axes are ``y``'s last ones), an elementwise multiply by a constant."""
+    if scale is None:
+        return y
+    shape = shape_of(y)
+    dims = tuple(range(len(shape) - scale.ndim, len(shape)))
+    if np.all(scale == scale.reshape(-1)[0]):
+        factor = View(Known(scale.reshape(-1)[:1].reshape(()), lw.fresh(site.name + "_wscale")), (), shape)
+    else:
+        factor = View(Known(np.ascontiguousarray(scale), lw.fresh(site.name + "_wscale")), dims, shape)
+    return elementwise(lw, site.at(shape), "mul", [y, factor])

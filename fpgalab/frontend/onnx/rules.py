@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from fpgalab.errors import CompileError
-from fpgalab.frontend.lowering import Buffer, Known, View, reshape, shape_of
+from fpgalab.frontend.lowering import Buffer, Known, ScaledIntegers, View, moved_type, reshape, shape_of
 from fpgalab.frontend.lowering import transpose as _transpose
 from fpgalab.frontend.tf.rules import elementwise
 from fpgalab.ir import nodes as ir
@@ -60,7 +60,9 @@ def broadcast(lw, site, value, shape: tuple[int, ...]):
     kept = [k for k, n in enumerate(own) if n == shape[offset + k]]
     kept_shape = tuple(own[k] for k in kept)
     if isinstance(value, Known):
-        source = Known(value.array.reshape(kept_shape), value.name, value.dtype)
+        source = Known(
+            value.array.reshape(kept_shape), value.name, moved_type(value.dtype, lambda a: a.reshape(kept_shape))
+        )
     else:
         source = reshape(lw, lw.buffer(value, site.name + "_in", site.op_name), kept_shape, site)
     return View(source, tuple(offset + k for k in kept), tuple(shape))
@@ -267,7 +269,7 @@ def _concat(lw, site, args):
     axis = axis_of(site, int(site.attr("axis", 0)), len(shapes[0]))
     knowns = [lw.known(a) for a in args]
     if all(k is not None for k in knowns):
-        types = {k.dtype for k in knowns}
+        types = {None if isinstance(k.dtype, ScaledIntegers) else k.dtype for k in knowns}
         return Known(
             np.concatenate([k.array for k in knowns], axis=axis), dtype=types.pop() if len(types) == 1 else None
         )
