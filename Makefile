@@ -107,6 +107,7 @@ test-fast: setup
 
 bench: setup
 	$(PY) bench/run_core.py
+	$(PY) bench/run_onnx.py
 	$(PY) bench/run_hls.py
 	$(PY) bench/run_magics.py
 	$(PY) bench/fidelity_hls.py
