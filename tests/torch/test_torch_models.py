@@ -7,6 +7,7 @@ missing PyTorch fails the run instead of skipping it."""
 
 from __future__ import annotations
 
+import json
 import os
 
 import numpy as np
@@ -155,3 +156,18 @@ def test_bad_example_inputs_are_named():
         fpgalab.compile(module, 3.0)
     with pytest.raises(fpgalab.CompileError, match="torch.onnx.export could not export Sequential"):
         fpgalab.compile(module, torch.zeros((1, 7)))  # Linear(16, ...) on 7 features
+
+
+def test_command_line_compiles_a_module_from_a_python_file(tmp_path, capsys):
+    from fpgalab.cli import main
+
+    source = tmp_path / "nets.py"
+    source.write_text(
+        "import torch\ntorch.manual_seed(0)\n"
+        "net = torch.nn.Sequential(torch.nn.Linear(16, 8), torch.nn.ReLU(), torch.nn.Linear(8, 4))\n"
+    )
+    assert main(["compile", f"{source}:net", "--input-shape", "1,16", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["name"] == "Sequential" and data["macs"] == 16 * 8 + 8 * 4
+    assert main(["compile", f"{source}:net", "--input-shape", "1,10"]) == 1
+    assert "cannot compile: torch.onnx.export could not export Sequential" in capsys.readouterr().err
