@@ -10,7 +10,7 @@ import pytest
 
 onnx = pytest.importorskip("onnx")
 
-from IPython.testing.globalipapp import get_ipython  # noqa: E402
+from conftest import ipython_shell  # noqa: E402
 from IPython.utils.capture import capture_output  # noqa: E402
 
 from fpgalab.design import Design  # noqa: E402
@@ -22,8 +22,7 @@ THREE_LAYER = MODELS / "three_layer_keras.onnx"  # 16 features in, 5 classes out
 
 @pytest.fixture(scope="module")
 def ip():
-    shell = get_ipython()
-    shell.run_line_magic("load_ext", "fpgalab")
+    shell = ipython_shell()
     assert shell.run_cell(f"import numpy as np\nimport onnx\nMODELS = {str(MODELS)!r}\n").success
     return shell
 

@@ -12,7 +12,7 @@ if os.environ.get("FPGALAB_REQUIRE_TORCH"):
 else:
     torch = pytest.importorskip("torch", reason="PyTorch is not installed (make test-torch installs it)")
 
-from IPython.testing.globalipapp import get_ipython  # noqa: E402
+from conftest import ipython_shell  # noqa: E402
 from IPython.utils.capture import capture_output  # noqa: E402
 
 from fpgalab.magics import session_of  # noqa: E402
@@ -28,8 +28,7 @@ net = torch.nn.Sequential(torch.nn.Linear(16, 8), torch.nn.ReLU(), torch.nn.Line
 
 @pytest.fixture(scope="module")
 def ip():
-    shell = get_ipython()
-    shell.run_line_magic("load_ext", "fpgalab")
+    shell = ipython_shell()
     assert shell.run_cell("import numpy as np\nimport torch\nx = np.zeros((1, 16), np.float32)\n").success
     return shell
 
