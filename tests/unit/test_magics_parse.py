@@ -118,6 +118,8 @@ def test_find_target_prefers_kernel_then_last():
     with pytest.raises(FpgaError, match="defines no function"):
         find_target({"n": 3}, ["n"], ["n"])
     assert kind_of(3) is None and kind_of(_plain) == "function" and kind_of(_kernel) == "kernel"
+    torch_like = type("Linear", (type("Module", (), {"__module__": "torch.nn.modules.module"}),), {})()
+    assert kind_of(torch_like) == "torch module" and kind_of("net.onnx") is None  # --onnx PATH compiles files
 
 
 def test_session_registry_order_and_listeners():
