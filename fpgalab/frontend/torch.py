@@ -112,6 +112,8 @@ def export_torch(module, *example_args):
     tensors = _example_tensors(torch, example_args)
     names = _input_names(module, len(tensors))
     buffer = io.BytesIO()
+    # torch 2.5 and later choose the exporter with ``dynamo``; the ones before have only the TorchScript one
+    choice = {"dynamo": False} if "dynamo" in inspect.signature(torch.onnx.export).parameters else {}
     training = module.training
     try:
         with warnings.catch_warnings():
@@ -123,7 +125,7 @@ def export_torch(module, *example_args):
                 input_names=names,
                 opset_version=EXPORT_OPSET,
                 do_constant_folding=True,
-                dynamo=False,
+                **choice,
             )
     except Exception as error:  # noqa: BLE001 - the exporter raises many kinds for what it cannot trace
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
