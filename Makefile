@@ -11,9 +11,19 @@ LAB_STAMP := $(VENV)/.fpgalab-labextension
 LAB_SOURCES := $(wildcard labextension/src/*.ts labextension/style/*) labextension/package.json \
 	labextension/yarn.lock labextension/tsconfig.json scripts/build_labextension.sh
 UI_STAMP := labextension/ui-tests/node_modules/.fpgalab-installed
+# PyTorch for the torch tier (tests/torch, fpgalab[torch]): the CPU-only build (TORCH_VERSION), 192 MB to
+# download and 754 MB installed, without the GBs of nvidia-* packages the default Linux wheel brings; where
+# pip's indexes do not have it, the default wheel. Installing it (and its sympy, networkx, fsspec, filelock)
+# into a fresh venv took 20 s; the tier runs in seconds, so `make test` installs and runs it too.
+# TORCH_INDEX: an extra package index to look in (empty: pip's own).
+TORCH_VERSION ?= 2.13.0+cpu
+TORCH_INDEX ?=
+TORCH_STAMP := $(VENV)/.fpgalab-torch
+# In make's runs a missing PyTorch fails the torch tier instead of skipping it
+REQUIRE_TORCH := FPGALAB_REQUIRE_TORCH=1
 
-.PHONY: setup lab lint test test-unit test-tf test-tools test-fast test-js test-browser test-notebooks notebooks \
-	screenshots bench clean
+.PHONY: setup lab lint test test-unit test-tf test-tools test-torch test-fast test-js test-browser test-notebooks \
+	notebooks screenshots bench clean
 
 setup: $(STAMP) $(AP_TYPES) $(LAB_STAMP)
 
@@ -28,6 +38,11 @@ $(STAMP): pyproject.toml
 # without installing hls4ml: the g++ oracle for bit-exact tests and the HLS C++ backend's csim.
 $(AP_TYPES): | $(STAMP)
 	$(PY) scripts/fetch_ap_types.py .cache/ap_types
+
+$(TORCH_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX),) -e '.[dev,torch]' \
+		'torch==$(TORCH_VERSION)' || $(PY) -m pip install --quiet -e '.[dev,torch]'
+	touch $(TORCH_STAMP)
 
 # The side panel, with the Node.js and npm on the machine (scripts/build_labextension.sh says what it needs)
 $(LAB_STAMP): $(STAMP) $(LAB_SOURCES)
@@ -50,12 +65,12 @@ lint: setup
 	$(VENV)/bin/ruff format --check fpgalab tests bench scripts docs examples
 	$(VENV)/bin/lint-imports
 
-test: setup
+test: setup $(TORCH_STAMP)
 	$(MAKE) lint
 	$(MAKE) test-js test-browser
-	$(PY) -m pytest $(PYTEST_ARGS) tests $(NBVAL) examples
+	$(REQUIRE_TORCH) $(PY) -m pytest $(PYTEST_ARGS) tests $(NBVAL) examples
 
-# The five example notebooks, executed by nbval (cells marked NBVAL_CHECK_OUTPUT must keep their figures)
+# The six example notebooks, executed by nbval (cells marked NBVAL_CHECK_OUTPUT must keep their figures)
 test-notebooks: setup
 	$(PY) -m pytest $(NBVAL) examples $(PYTEST_ARGS)
 
@@ -84,11 +99,16 @@ test-tf: setup
 test-tools: setup
 	$(PY) -m pytest tests/tools $(PYTEST_ARGS)
 
+# PyTorch modules through torch.onnx.export (installs the CPU wheel first)
+test-torch: setup $(TORCH_STAMP)
+	$(REQUIRE_TORCH) $(PY) -m pytest -m torch tests/torch $(PYTEST_ARGS)
+
 test-fast: setup
 	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
 
 bench: setup
 	$(PY) bench/run_core.py
+	$(PY) bench/run_onnx.py
 	$(PY) bench/run_hls.py
 	$(PY) bench/run_magics.py
 	$(PY) bench/fidelity_hls.py

@@ -1,4 +1,4 @@
-"""Write the example notebooks 01-05 from the cells below (the notebooks are generated: edit here).
+"""Write the example notebooks 01-06 from the cells below (the notebooks are generated: edit here).
 
     .venv/bin/python examples/make_notebooks.py            # write them without outputs
     .venv/bin/python examples/make_notebooks.py --execute  # run them and keep the checked outputs
@@ -394,12 +394,162 @@ def vecmul(a, b):
     ("code", "shutil.rmtree(out)"),
 ]
 
+ONNX = [
+    (
+        "md",
+        """\
+# ONNX and PyTorch models
+
+fpgalab reads ONNX graphs as well as TensorFlow functions: `fpgalab.compile` takes an
+`onnx.ModelProto` or the path of a `.onnx` file, `%%fpga` compiles an ONNX model the cell defines,
+and `%%fpga --onnx PATH` compiles a file. The input shapes come from the graph (the batch
+dimension is taken as 1: the design computes one sample per call). Both front ends lower onto the
+same loop-nest IR, so the same network gives the same hardware whichever way it comes in.""",
+    ),
+    (
+        "code",
+        SETUP
+        + """
+import onnxruntime
+from onnx import TensorProto, helper, numpy_helper
+onnxruntime.set_default_logger_severity(3)  # its notes on unused initializers of old exports are not for us""",
+    ),
+    (
+        "md",
+        """\
+## The same model through TensorFlow and through ONNX
+
+hls4ml's jet-tagging MLP (16-64-32-32-5) as a Keras model, compiled through TensorFlow's capture:""",
+    ),
+    (
+        "code",
+        """\
+jet = models.jet_mlp()
+x = jet.args[0]
+print(jet.description)""",
+    ),
+    (
+        "code",
+        """\
+%%fpga --inputs x --quiet --name keras_design
+model = jet.fn""",
+    ),
+    (
+        "md",
+        """\
+The same model as an ONNX graph, with the Keras weights. tf2onnx would write this graph (MatMul,
+Add and the activation for each Dense layer), but it does not install beside the TensorFlow this
+project uses, so we build the graph that it gives with `onnx.helper` here. `%%fpga` on a cell
+that defines an `onnx.ModelProto` compiles it; no `--inputs`, the graph has the shapes.""",
+    ),
+    (
+        "code",
+        """\
+nodes, weights, last = [], [], "features"
+dense = [layer for layer in jet.fn.layers if layer.__class__.__name__ == "Dense"]
+for k, layer in enumerate(dense):
+    kernel, bias = layer.get_weights()
+    name, activation = layer.name, "Softmax" if k == len(dense) - 1 else "Relu"
+    weights += [numpy_helper.from_array(kernel, f"{name}/kernel"), numpy_helper.from_array(bias, f"{name}/bias")]
+    nodes += [
+        helper.make_node("MatMul", [last, f"{name}/kernel"], [f"{name}/mm"], name=f"{name}/MatMul"),
+        helper.make_node("Add", [f"{name}/mm", f"{name}/bias"], [f"{name}/z"], name=f"{name}/BiasAdd"),
+        helper.make_node(activation, [f"{name}/z"], [f"{name}/y"], name=f"{name}/{activation}"),
+    ]
+    last = f"{name}/y"
+graph = helper.make_graph(
+    nodes,
+    "jet_mlp_onnx",
+    [helper.make_tensor_value_info("features", TensorProto.FLOAT, ["N", 16])],  # a free batch dimension
+    [helper.make_tensor_value_info(last, TensorProto.FLOAT, ["N", 5])],
+    weights,
+)""",
+    ),
+    (
+        "code",
+        """\
+%%fpga --quiet --name onnx_design
+jet_onnx = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])""",
+    ),
+    (
+        "md",
+        "The two designs: the same operations in the same order, the same cycles, the same resources, the same bits.",
+    ),
+    (
+        "code",
+        f"""\
+{CHECK}
+for title, design in (("Keras, TF capture", keras_design), ("ONNX graph", onnx_design)):
+    r = design.report()
+    print(f"{{title:18s}} {{len(design.kernel.nodes)}} nodes: latency {{r.cycles:,}} cycles, interval {{r.interval:,}}, "
+          f"LUT {{r.resources.lut:,.0f}}, FF {{r.resources.ff:,.0f}}, DSP {{r.resources.dsp:,.0f}}, BRAM {{r.resources.bram:,.0f}}")
+kinds = [[type(node).__name__ for node in d.kernel.nodes] for d in (keras_design, onnx_design)]
+samples = np.random.default_rng(1).normal(size=(256, 16)).astype(np.float32)
+print("same node classes:", kinds[0] == kinds[1])
+print("same ap_fixed outputs on 256 samples:", np.array_equal(keras_design.simulate(samples), onnx_design.simulate(samples)))
+print("layers, by ONNX node name:", [row["layer"] for row in onnx_design.report().rows()])""",
+    ),
+    (
+        "md",
+        """\
+## A public ONNX model, from its file
+
+`--onnx PATH` compiles the model in a file; the cell may define the data to measure accuracy on
+(without a cell, `%fpga --onnx PATH` on one line does the same). This one is from the hls4ml
+project's example models: the same jet-tagging MLP with batch normalisation, trained in PyTorch
+and exported with `torch.onnx.export`. With `--data`, the Accuracy tab compares the fixed-point
+hardware with onnxruntime running the model.""",
+    ),
+    (
+        "code",
+        """\
+%%fpga --onnx ../tests/data/onnx/three_layer_bn_pytorch.onnx --data jets
+# NBVAL_CHECK_OUTPUT
+jets = np.random.default_rng(2).normal(size=(200, 16)).astype(np.float32)""",
+    ),
+    (
+        "code",
+        f"""\
+{CHECK}
+print(three_layer_bn_pytorch_design.accuracy(jets).summary())""",
+    ),
+    (
+        "md",
+        """\
+## PyTorch
+
+`fpgalab.compile(module, example_input)` exports a PyTorch module with `torch.onnx.export` and
+compiles the ONNX graph; the example input fixes the input shape (its first axis, the batch, is
+taken as 1), and the module's own forward pass is the reference of `design.accuracy`. `%%fpga
+--inputs x` on a cell that defines a module does the same. PyTorch is an optional extra
+(`pip install fpgalab[torch]`; the CPU-only wheel is enough), so the cell below runs only where
+it is installed.""",
+    ),
+    (
+        "code",
+        """\
+try:
+    import torch
+except ImportError:
+    print("PyTorch is not installed: pip install fpgalab[torch]")
+else:
+    torch.manual_seed(0)
+    mlp = torch.nn.Sequential(
+        torch.nn.Linear(16, 32), torch.nn.ReLU(), torch.nn.Linear(32, 5), torch.nn.Softmax(dim=1)
+    )
+    mlp_design = fpgalab.compile(mlp, torch.zeros(1, 16), precision="ap_fixed<16,6>")
+    print(mlp_design.report().table())
+    print(mlp_design.accuracy(samples).summary())""",
+    ),
+]
+
 NOTEBOOKS = {
     "01_quickstart": QUICKSTART,
     "02_leflow_benchmarks": LEFLOW,
     "03_digits_mlp": DIGITS,
     "04_lenet5_design_space": LENET,
     "05_export": EXPORT,
+    "06_onnx": ONNX,
 }
 
 

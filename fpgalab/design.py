@@ -326,9 +326,14 @@ def compile(fn, *example_args, **options) -> Design:  # noqa: A001 - the public 
     """Capture ``fn`` (a function of tensors, a ``tf.function`` or a ``keras.Model``) and build its design.
 
     ``fn`` may also be an ONNX model (an ``onnx.ModelProto`` or the path of a ``.onnx`` file): its input
-    shapes come from the graph, with a symbolic or non-positive batch dimension taken as 1."""
+    shapes come from the graph, with a symbolic or non-positive batch dimension taken as 1. A PyTorch
+    module goes through ``torch.onnx.export`` on its example inputs (``fpgalab.frontend.torch``)."""
     from fpgalab.frontend.onnx.read import is_onnx_model  # noqa: PLC0415
+    from fpgalab.frontend.torch import export_torch, is_torch_module  # noqa: PLC0415
 
+    if is_torch_module(fn):
+        model, reference = export_torch(fn, *example_args)
+        return dataclasses.replace(compile_onnx(model, **options), reference=reference)
     if is_onnx_model(fn):
         return compile_onnx(fn, *example_args, **options)
     from fpgalab.frontend.tf.capture import capture  # noqa: PLC0415
@@ -356,8 +361,6 @@ def compile(fn, *example_args, **options) -> Design:  # noqa: A001 - the public 
             captured.name,
             captured.layer_scopes,
         )
-    except CompileError:
-        raise
     except RecursionError:
         raise CompileError("the model is too deeply nested for fpgalab's lowering") from None
     timings = [("capture", lower_start - start), ("lower", time.perf_counter() - lower_start)]

@@ -73,3 +73,14 @@ def relative_error(actual, expected) -> float:
     actual, expected = np.asarray(actual, np.float64), np.asarray(expected, np.float64)
     scale = float(np.max(np.abs(expected)))
     return float(np.max(np.abs(actual - expected))) / (scale if scale > 0 else 1.0)
+
+
+def ipython_shell():
+    """IPython's test shell with fpgalab loaded, for the magics' tests. IPython's globalipapp starts the
+    shell once per process, and its ``get_ipython`` imported by name returns None once another module has
+    started it, so every test module asks here."""
+    from IPython.testing import globalipapp
+
+    shell = globalipapp.start_ipython() or globalipapp.get_ipython()
+    shell.run_line_magic("load_ext", "fpgalab")
+    return shell

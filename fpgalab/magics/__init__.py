@@ -64,6 +64,8 @@ class FpgaMagics(Magics):
     # ---- %fpga
     def _line(self, line: str):
         args = parse_line(line)
+        if args.command == "onnx":  # %fpga --onnx PATH: the cell magic on an ONNX file, without a cell
+            return self._cell(line, "")
         if args.command == "help":
             print(LINE_HELP)
         elif args.command == "config":

@@ -6,6 +6,8 @@ import ast
 import contextlib
 import inspect
 import logging
+import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -13,6 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from fpgalab.errors import CompileError
+from fpgalab.frontend.onnx.read import is_onnx_model
+from fpgalab.frontend.torch import is_torch_module
 from fpgalab.magics import text
 from fpgalab.magics.options import CELL_USAGE, CellArgs
 from fpgalab.magics.session import Entry, current_cell_id, now_iso
@@ -42,9 +46,14 @@ class CellFailed(FpgaError):
 
 
 def kind_of(obj) -> str | None:
-    """'kernel', 'tf.function', 'keras model', 'function', or None for anything %%fpga cannot compile."""
+    """'kernel', 'tf.function', 'keras model', 'onnx model', 'torch module', 'function', or None for anything
+    %%fpga cannot compile (a path string is not taken for a model: ``--onnx PATH`` compiles a file)."""
     if getattr(obj, "__fpgalab_options__", None) is not None:
         return "kernel"
+    if not isinstance(obj, (str, os.PathLike)) and is_onnx_model(obj):
+        return "onnx model"
+    if is_torch_module(obj):
+        return "torch module"
     module = type(obj).__module__ or ""
     if module.startswith("tensorflow") and hasattr(obj, "get_concrete_function"):
         return "tf.function"
@@ -90,14 +99,15 @@ def bound_names(source: str) -> list[str]:
 
 
 def find_target(namespace: dict, names: list[str], changed: list[str]) -> tuple[str, object, str]:
-    """(variable, object, kind): the @fpgalab.kernel, else the last function, tf.function or Keras model."""
+    """(variable, object, kind): the @fpgalab.kernel, else the last function, tf.function, Keras model,
+    ONNX model or PyTorch module."""
     candidates = [n for n in names if n in namespace and kind_of(namespace[n])]
     if not candidates:
         candidates = [n for n in changed if kind_of(namespace[n])]
     if not candidates:
         raise FpgaError(
-            "the cell defines no function, tf.function or Keras model to compile; "
-            "define one (def f(x): ...) or decorate it with @fpgalab.kernel"
+            "the cell defines no function, tf.function, Keras model, ONNX model or PyTorch module to compile; "
+            "define one (def f(x): ...), decorate it with @fpgalab.kernel, or give a file: --onnx PATH"
         )
     kernels = [n for n in candidates if kind_of(namespace[n]) == "kernel"]
     name = (kernels or candidates)[-1]
@@ -119,11 +129,23 @@ def _zeros(shape) -> np.ndarray:
     return np.zeros(dims, dtype=np.float32)
 
 
+def onnx_file(path: str) -> tuple[str, str, str]:
+    """(variable, path, kind) for ``--onnx PATH``: the variable is the file's stem as an identifier."""
+    path = os.path.expanduser(path)
+    if not os.path.isfile(path):
+        raise FpgaError(f"--onnx {path!r}: no such file", "usage")
+    stem = re.sub(r"\W", "_", os.path.splitext(os.path.basename(path))[0]) or "onnx"
+    return ("model_" + stem if stem[0].isdigit() else stem), path, "onnx file"
+
+
 def example_inputs(obj, kind: str, args: CellArgs, namespace: dict) -> tuple:
-    """The example inputs: --inputs, else the kernel's signature, a Keras model's or tf.function's input shapes."""
+    """The example inputs: --inputs, else the kernel's signature, a Keras model's or tf.function's input shapes
+    (an ONNX model has its own in its graph)."""
     if args.inputs is not None:
         value = evaluate(args.inputs, "--inputs", namespace)
         return tuple(value) if isinstance(value, tuple) else (value,)
+    if kind in ("onnx model", "onnx file"):
+        return ()
     if kind == "kernel" and obj.__fpgalab_options__["example_args"] is not None:
         return ()
     if kind == "keras model":
@@ -182,11 +204,14 @@ def quiet_tensorflow():
         logger.setLevel(level)
 
 
-def compile_design(obj, inputs: tuple, options: dict):
+def compile_design(obj, inputs: tuple, options: dict, kind: str = ""):
     from fpgalab.design import compile as compile_model  # noqa: PLC0415
+    from fpgalab.design import compile_onnx  # noqa: PLC0415
 
     try:
         with quiet_tensorflow():
+            if kind == "onnx file":  # any file name: the ONNX reader says when it is not an ONNX model
+                return compile_onnx(obj, *inputs, **options)
             return compile_model(obj, *inputs, **options)
     except CompileError as err:
         raise FpgaError(str(err), "CompileError") from None
@@ -260,14 +285,14 @@ def run(shell, session, args: CellArgs, cell: str):
     started = time.perf_counter()
     names, changed = run_cell_body(shell, cell)
     namespace = shell.user_ns
-    variable, obj, kind = find_target(namespace, names, changed)
+    variable, obj, kind = onnx_file(args.onnx) if args.onnx is not None else find_target(namespace, names, changed)
     inputs = example_inputs(obj, kind, args, namespace)
     options = compile_options(session, obj, kind, args)
     data = None
     if args.data is not None:
         labels = evaluate(args.labels, "--labels", namespace) if args.labels is not None else None
         data = (evaluate(args.data, "--data", namespace), labels)
-    design = compile_design(obj, inputs, options)
+    design = compile_design(obj, inputs, options, kind)
     name = args.name or f"{variable}_design"
     sweep = None
     if args.sweep:

@@ -27,7 +27,7 @@ SWEEP_ALIASES = {"clock": "clock_mhz", "reuse_factor": "reuse"}
 CELL_USAGE = (
     "%%fpga [--device PART] [--clock MHZ] [--precision P] [--unroll N|full] [--reuse N] "
     "[--pipeline|--no-pipeline] [--dataflow|--no-dataflow] [--io layered|parallel|stream] [--strategy latency|resource] "
-    "[--inputs EXPR] [--data EXPR] [--labels EXPR] "
+    "[--onnx PATH] [--inputs EXPR] [--data EXPR] [--labels EXPR] "
     "[--name NAME] [--sweep KEY=V1,V2,... ...] [--emit hls|llvm|verilog DIR] [--verify] [--synth] "
     "[--quiet]"
 )
@@ -35,14 +35,15 @@ LINE_USAGE = (
     "%fpga config [--device PART] [--clock MHZ] [--precision P] [--unroll N|full] [--reuse N] "
     "[--pipeline|--no-pipeline] [--dataflow|--no-dataflow] [--io layered|parallel|stream] [--strategy latency|resource] "
     "[--reset] | %fpga list | %fpga compare A B | "
-    "%fpga devices"
+    "%fpga devices | %fpga --onnx PATH [%%fpga options]"
 )
 
 CELL_HELP = f"""usage: {CELL_USAGE}
 
 Run the cell, compile the function it defines and show the hardware it would become.
-The function is the one decorated with @fpgalab.kernel, else the last function, tf.function
-or Keras model the cell defines.
+The function is the one decorated with @fpgalab.kernel, else the last function, tf.function,
+Keras model, ONNX model (onnx.ModelProto) or PyTorch module the cell defines. With --onnx the
+model is the file's and the cell may define data; without a cell, write %fpga --onnx PATH.
 
   --device PART        FPGA part (see %fpga devices); default xcvu9p or %fpga config
   --clock MHZ          clock frequency in MHz (default 200)
@@ -53,6 +54,7 @@ or Keras model the cell defines.
   --dataflow / --no-dataflow    overlap the layers as dataflow processes (default on)
   --io layered|parallel|stream fpgalab's own architecture (default), hls4ml's io_parallel or io_stream
   --strategy latency|resource  hls4ml's Strategy, with --io parallel
+  --onnx PATH          compile the ONNX model in this file (input shapes from its graph)
   --inputs EXPR        example inputs, evaluated in the notebook (a tuple for several inputs)
   --data EXPR          samples to measure accuracy on, evaluated in the notebook
   --labels EXPR        their labels (class ids or one-hot)
@@ -76,6 +78,7 @@ LINE_HELP = f"""usage: {LINE_USAGE}
   %fpga list                                 the designs compiled in this session
   %fpga compare A B                          two designs side by side (names from %fpga list)
   %fpga devices                              the FPGA parts of the device library
+  %fpga --onnx model.onnx --precision float32  compile an ONNX file, as %%fpga --onnx does with an empty cell
 """
 
 
@@ -96,6 +99,7 @@ class CellArgs:
     help: bool = False
     verify: bool = False  # RTL verification with Verilator
     synth: bool = False  # Yosys synthesis
+    onnx: str | None = None  # --onnx PATH: the ONNX file to compile instead of what the cell defines
 
 
 class _Parser(argparse.ArgumentParser):
@@ -215,6 +219,7 @@ def parse_cell_line(line: str) -> CellArgs:
     _add_compile_options(parser)
     for flag in ("inputs", "data", "labels"):
         parser.add_argument(f"--{flag}", metavar="EXPR")
+    parser.add_argument("--onnx", metavar="PATH")
     parser.add_argument("--name", metavar="NAME")
     parser.add_argument("--sweep", nargs="+", metavar="KEY=V1,V2", action="extend")
     parser.add_argument("--emit", nargs=2, metavar=("KIND", "DIR"), action="append", default=[])
@@ -242,12 +247,13 @@ def parse_cell_line(line: str) -> CellArgs:
         args.help,
         args.verify,
         args.synth,
+        args.onnx,
     )
 
 
 @dataclass
 class LineArgs:
-    command: str  # config | list | compare | devices | help
+    command: str  # config | list | compare | devices | help | onnx (a %%fpga --onnx line without a cell)
     options: dict = field(default_factory=dict)
     names: list = field(default_factory=list)
     reset: bool = False
@@ -258,6 +264,8 @@ def parse_line(line: str) -> LineArgs:
     if not words or words[0] in ("-h", "--help", "help"):
         return LineArgs("help")
     command, rest = words[0], words[1:]
+    if command.startswith("-") and any(w == "--onnx" or w.startswith("--onnx=") for w in words):
+        return LineArgs("onnx")
     parser = _Parser(LINE_USAGE)
     if command == "config":
         _add_compile_options(parser)

@@ -7,7 +7,7 @@ import re
 import time
 
 import pytest
-from IPython.testing.globalipapp import get_ipython
+from conftest import ipython_shell
 from IPython.utils.capture import capture_output
 
 from fpgalab.design import Design
@@ -30,8 +30,7 @@ DENSE = "def dense(x):\n    return tf.nn.relu(tf.matmul(x, W))\n"
 
 @pytest.fixture(scope="module")
 def ip():
-    shell = get_ipython()
-    shell.run_line_magic("load_ext", "fpgalab")
+    shell = ipython_shell()
     assert shell.run_cell(SETUP).success
     return shell
 

@@ -36,6 +36,13 @@ def test_cell_line_empty_means_defaults():
     assert args.options == {} and args.sweep == {} and args.emit == [] and not args.quiet
 
 
+def test_cell_line_onnx_file():
+    assert parse_cell_line("--onnx models/net.onnx --data xs").onnx == "models/net.onnx"
+    assert parse_cell_line("").onnx is None
+    assert parse_line("--onnx net.onnx --precision float32").command == "onnx"  # %fpga --onnx: no cell needed
+    assert parse_line("--precision=float32 --onnx=net.onnx").command == "onnx"
+
+
 def test_quoted_expression_with_spaces():
     assert parse_cell_line('--inputs "np.zeros((1, 64))"').inputs == "np.zeros((1, 64))"
 
@@ -111,6 +118,8 @@ def test_find_target_prefers_kernel_then_last():
     with pytest.raises(FpgaError, match="defines no function"):
         find_target({"n": 3}, ["n"], ["n"])
     assert kind_of(3) is None and kind_of(_plain) == "function" and kind_of(_kernel) == "kernel"
+    torch_like = type("Linear", (type("Module", (), {"__module__": "torch.nn.modules.module"}),), {})()
+    assert kind_of(torch_like) == "torch module" and kind_of("net.onnx") is None  # --onnx PATH compiles files
 
 
 def test_session_registry_order_and_listeners():
