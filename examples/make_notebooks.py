@@ -516,6 +516,40 @@ print(three_layer_bn_pytorch_design.accuracy(jets).summary())""",
     (
         "md",
         """\
+## QONNX: a quantized model brings its own arithmetic
+
+A QONNX model (ONNX with `Quant`, `BipolarQuant` and `Trunc` nodes, as Brevitas, QKeras and FINN
+export it) says the bit width, scale, signedness, narrow range and rounding of each quantized tensor.
+A Quant with a power-of-two scale is exactly an `ap_fixed` type with the node's rounding and
+saturation, so fpgalab takes those types as they are, stores quantized weights as the integers they
+are, and gives the layers between the Quants every bit they need (`auto`). This is the jet tagger of
+the QKeras example exported to QONNX (6-bit weights and activations), read and cleaned with qonnx's
+own tools. The hardware's Quant tensors equal qonnx's executor bit for bit; the per-layer types show
+the model's mixed precision.""",
+    ),
+    (
+        "code",
+        f"""\
+{CHECK}
+import warnings
+
+from qonnx.core.modelwrapper import ModelWrapper
+from qonnx.util.cleanup import cleanup_model
+
+with warnings.catch_warnings():  # qonnx notes that it renamed the file's old "finn" operator domain
+    warnings.simplefilter("ignore")
+    qonnx_model = cleanup_model(ModelWrapper("../tests/data/qonnx/q_qkeras_jettagging.onnx"))
+jet_qonnx = fpgalab.compile(qonnx_model.model)
+for node in jet_qonnx.kernel.nodes[:5]:
+    print(f"{{node.name:10s}} {{type(node).__name__:12s}} {{node.dtype}}")
+weights = next(c for c in jet_qonnx.kernel.constants if c.role == "weight")
+print("weights:", weights.dtype, "| latency", jet_qonnx.report().cycles, "cycles, DSP", jet_qonnx.report().resources.dsp)
+report = jet_qonnx.accuracy(samples)
+print("reference:", report.reference, "| top-1 agreement:", report.top1_agreement)""",
+    ),
+    (
+        "md",
+        """\
 ## PyTorch
 
 `fpgalab.compile(module, example_input)` exports a PyTorch module with `torch.onnx.export` and

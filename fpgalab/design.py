@@ -374,11 +374,9 @@ def compile(fn, *example_args, **options) -> Design:  # noqa: A001 - the public 
 
 
 def compile_onnx(model, *example_args, **options) -> Design:
-    """Read an ONNX model (``onnx.ModelProto`` or ``.onnx`` path), lower it and build its design.
+    """An ONNX model (``ModelProto`` or ``.onnx`` path) read, lowered and built; options keyed by node names.
 
-    Per-layer options are keyed by the ONNX node names. The design's float reference is onnxruntime
-    when it is installed (qonnx's executor for a QONNX model). A QONNX model's Quant nodes set their
-    own types; without a ``precision`` option the layers between them get ``auto`` types."""
+    The reference is onnxruntime (qonnx's executor for QONNX, whose Quants set types: ``frontend.onnx.quant``)."""
     from fpgalab.frontend.onnx.lower import lower_graph  # noqa: PLC0415
     from fpgalab.frontend.onnx.quant import model_precision  # noqa: PLC0415
     from fpgalab.frontend.onnx.read import read_graph  # noqa: PLC0415
