@@ -216,6 +216,16 @@ def test_hls_csim_equals_the_simulator(name, tmp_path):
     assert "#pragma HLS" in _csim(fpgalab.compile(_model(name)), tmp_path / "hls")
 
 
+@pytest.mark.tools
+@pytest.mark.parametrize("name", ["bnn_model_fc_1layer", "rounding_modes", "trunc_v2"])
+def test_verilog_under_verilator_equals_the_simulator(name):
+    """The Verilog of a QONNX design (every rounding mode's conversion, saturation, a Trunc) under Verilator."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+    from test_verilog import _check  # noqa: PLC0415
+
+    _check(fpgalab.compile(_model(name), dataflow=False))
+
+
 def test_quant_types_are_the_models_own():
     design = fpgalab.compile(_model("cnn_4bit"))
     nodes = {n.name: n for n in design.kernel.nodes}
