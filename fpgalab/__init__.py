@@ -13,6 +13,7 @@ from fpgalab.errors import CompileError
 from fpgalab.explore import explore
 from fpgalab.kernel import kernel
 from fpgalab.parts import list_devices as devices
+from fpgalab.precision_search import search_precision
 from fpgalab.version import __version__
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "explore",
     "kernel",
     "load_ipython_extension",
+    "search_precision",
     "unload_ipython_extension",
 ]
 

@@ -105,7 +105,7 @@ def pareto_front(rows: list[dict], keys: list[tuple[str, int]]) -> list[int]:
     return front
 
 
-class _Base:
+class SharedBase:
     """What every point shares: the float kernel, fused once, typed once per precision."""
 
     def __init__(self, fn, example_args, options: dict):
@@ -182,7 +182,7 @@ def explore(
     parse_options(**base_options)  # the options shared by all points must be valid on their own
     points = _points(space, base_options)
     start = time.perf_counter()
-    base = _Base(fn, example_args, base_options)
+    base = SharedBase(fn, example_args, base_options)
     rows, designs = [], []
     collecting = gc.isenabled()
     gc.disable()  # the points make many small objects and no cycles: collection pauses only cost time
