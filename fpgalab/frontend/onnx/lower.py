@@ -21,6 +21,7 @@ from fpgalab.frontend.onnx import (  # noqa: F401 - they register their rules
     reductions,
     shapes,
     slices,
+    tensors,
 )
 from fpgalab.frontend.onnx.read import Graph
 from fpgalab.frontend.onnx.rules import RULES

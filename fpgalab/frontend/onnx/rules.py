@@ -123,13 +123,35 @@ def unary(lw, site, value, expr):
 
 # ---- elementwise ------------------------------------------------------------------------------
 
-BINARY = {"Add": "add", "Sub": "sub", "Mul": "mul", "Div": "div", "Max": "max", "Min": "min"}
+BINARY = {"Add": "add", "Sub": "sub", "Mul": "mul", "Div": "div", "Max": "max", "Min": "min", "Sum": "add"}
+VARIADIC = ("Max", "Min", "Sum", "Mean")  # any number of operands (Max and Min from opset 8, Sum and Mean always)
+
+
+@rule("Mean")
+def _mean(lw, site, args):
+    if len(args) == 1:
+        return args[0]
+    total = _binary(lw, _as_op(site, "Sum"), args)
+    shape = shape_of(total)
+    return elementwise(lw, site.at(shape), "div", [total, scalar(float(len(args)), shape)])
+
+
+def _as_op(site, opcode):
+    """The same node seen as another op type (a Mean's sum)."""
+    return type(site)(site.name, site.op_name, opcode, site.attrs, site.shape, site.integer, site.outputs)
 
 
 @rule(*BINARY)
 def _binary(lw, site, args):
+    if site.opcode in VARIADIC and len(args) != 2:  # one operand: itself; more: a chain of two-operand nodes
+        if not args:
+            raise CompileError(f"{site.where()}: has no operands; it takes one or more")
+        result = args[0]
+        for operand in args[1:]:
+            result = _binary(lw, site, [result, operand])
+        return result
     if len(args) != 2:
-        raise CompileError(f"{site.where()}: takes two operands here, got {len(args)}")
+        raise CompileError(f"{site.where()}: takes two operands, got {len(args)}")
     shape = tuple(int(n) for n in np.broadcast_shapes(*(shape_of(a) for a in args)))
     knowns = [lw.known(a) for a in args]
     if site.integer and site.opcode == "Div" and all(k is not None for k in knowns):  # shape arithmetic
