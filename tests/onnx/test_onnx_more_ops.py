@@ -119,3 +119,82 @@ def test_cast_to_bool_feeds_where():
     ]
     x = np.array([[0.0, 1.5, -0.2, 0.0, 3.0]], np.float32)
     check_with(model(nodes, {"x": [1, 5]}, None, {"k": np.float32(7.0)}), x)
+
+
+@pytest.mark.parametrize(
+    "a,b",
+    [((2, 3, 4), (4, 5)), ((2, 3, 4), (1, 4, 5)), ((2, 1, 3, 4), (1, 2, 4, 5)), ((3, 4), (2, 4, 5)), ((4,), (2, 4, 3))],
+)
+def test_matmul_broadcast_batch(a, b):
+    node = helper.make_node("MatMul", ["a", "b"], ["y"], name="mm")
+    check(model([node], {"a": list(a), "b": list(b)}, None), a, b)
+
+
+def test_matmul_broadcast_constant_weights():
+    node = helper.make_node("MatMul", ["a", "w"], ["y"], name="mm")
+    check(model([node], {"a": [1, 3, 4]}, None, {"w": weights(2, 4, 5)}), (1, 3, 4))
+
+
+REDUCTIONS = ["ReduceL1", "ReduceL2", "ReduceSumSquare", "ReduceLogSumExp", "ReduceProd", "ReduceMax", "ReduceMean"]
+
+
+@pytest.mark.parametrize("op", REDUCTIONS)
+@pytest.mark.parametrize("axes,keepdims", [([1], 1), ([-1, 1], 0), (None, 1)])
+@pytest.mark.parametrize("opset", [13, 18])
+def test_more_reductions(op, axes, keepdims, opset):
+    attrs, init, inputs = {"keepdims": keepdims}, {}, ["x"]
+    if axes is not None and opset >= 18:
+        init["axes"], inputs = np.array(axes, np.int64), ["x", "axes"]
+    elif axes is not None:
+        attrs["axes"] = axes
+    node = helper.make_node(op, inputs, ["y"], name="reduce", **attrs)
+    check(model([node], {"x": [1, 3, 4]}, None, init, opset=opset), (1, 3, 4))
+
+
+def test_reduce_log_sum_of_positive_values():
+    nodes = [
+        helper.make_node("Exp", ["x"], ["e"], name="exp"),
+        helper.make_node("ReduceLogSum", ["e"], ["y"], axes=[2], name="reduce"),
+    ]
+    check(model(nodes, {"x": [1, 3, 4]}, None), (1, 3, 4))
+
+
+@pytest.mark.parametrize("axis", [-1, 1, 2])
+@pytest.mark.parametrize("bias", [True, False])
+def test_layer_normalization(axis, bias):
+    shape = (2, 3, 4)
+    inputs = ["x", "s", "b"] if bias else ["x", "s"]
+    node = helper.make_node("LayerNormalization", inputs, ["y"], axis=axis, epsilon=1e-3, name="ln")
+    init = {"s": weights(*shape[axis:]) + 1.0, "b": weights(*shape[axis:])}
+    check(model([node], {"x": list(shape)}, None, {k: v for k, v in init.items() if k in inputs}, opset=17), shape)
+
+
+def test_instance_normalization():
+    node = helper.make_node("InstanceNormalization", ["x", "s", "b"], ["y"], epsilon=1e-4, name="in")
+    check(model([node], {"x": [1, 3, 4, 5]}, None, {"s": weights(3) + 1, "b": weights(3)}), (1, 3, 4, 5))
+
+
+def test_group_normalization_opset21():
+    node = helper.make_node("GroupNormalization", ["x", "s", "b"], ["y"], num_groups=2, name="gn")
+    init = {"s": weights(4) + 1, "b": weights(4)}
+    check(model([node], {"x": [1, 4, 3, 3]}, [1, 4, 3, 3], init, opset=21), (1, 4, 3, 3))
+
+
+@pytest.mark.parametrize("op", ["ArgMax", "ArgMin"])
+@pytest.mark.parametrize("axis,keepdims,last", [(1, 1, 0), (-1, 0, 0), (0, 1, 1), (2, 0, 1)])
+def test_arg_reduce(op, axis, keepdims, last):
+    x = RNG.integers(-2, 3, size=(2, 3, 4)).astype(np.float32)  # ties: first or last index
+    node = helper.make_node(op, ["x"], ["i"], axis=axis, keepdims=keepdims, select_last_index=last, name="arg")
+    cast = helper.make_node("Cast", ["i"], ["y"], to=TensorProto.FLOAT, name="cast")
+    check_with(model([node, cast], {"x": [2, 3, 4]}, None), x)
+
+
+@pytest.mark.parametrize("axis,k,largest", [(-1, 2, 1), (1, 3, 0), (0, 1, 1)])
+def test_top_k(axis, k, largest):
+    x = RNG.integers(-3, 4, size=(2, 3, 5)).astype(np.float32)
+    nodes = [
+        helper.make_node("TopK", ["x", "k"], ["v", "i"], axis=axis, largest=largest, name="topk"),
+        helper.make_node("Cast", ["i"], ["fi"], to=TensorProto.FLOAT, name="cast"),
+        helper.make_node("Concat", ["v", "fi"], ["y"], axis=axis, name="both"),
+    ]
+    check_with(model(nodes, {"x": [2, 3, 5]}, None, {"k": np.array([k], np.int64)}), x)

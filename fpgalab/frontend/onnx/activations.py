@@ -76,7 +76,9 @@ UNARY = {
     "Erf": _op("erf", X),
     "Softsign": _op("div", X, _op("add", ir.Const(1.0), _op("abs", X))),
     "Softplus": SOFTPLUS,
-    "Sign": _op("select", _op("cmp_gt", X, ZERO), ir.Const(1.0), _op("select", _op("cmp_lt", X, ZERO), ir.Const(-1.0), ZERO)),
+    "Sign": _op(
+        "select", _op("cmp_gt", X, ZERO), ir.Const(1.0), _op("select", _op("cmp_lt", X, ZERO), ir.Const(-1.0), ZERO)
+    ),
 }
 
 
@@ -131,7 +133,9 @@ def _shrink(lw, site, args):
     """``x + bias`` below ``-lambd``, ``x - bias`` above ``lambd``, 0 between."""
     bias, lambd = float(site.attr("bias", 0.0)), float(site.attr("lambd", 0.5))
     above = _op("select", _op("cmp_gt", X, ir.Const(lambd)), _op("sub", X, ir.Const(bias)), ZERO)
-    return unary(lw, site, args[0], _op("select", _op("cmp_lt", X, ir.Const(-lambd)), _op("add", X, ir.Const(bias)), above))
+    return unary(
+        lw, site, args[0], _op("select", _op("cmp_lt", X, ir.Const(-lambd)), _op("add", X, ir.Const(bias)), above)
+    )
 
 
 @rule("PRelu")

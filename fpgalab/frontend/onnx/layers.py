@@ -78,23 +78,23 @@ def _matmul(lw, site, args):
         return reshape(lw, _matmul(lw, site, [a, reshape(lw, b, sb + (1,), site)]), sa[:-1], site)
     if sa[-1] != sb[-2]:
         raise CompileError(f"{site.where()}: cannot multiply {sa} by {sb}")
-    if len(sb) == 2:
-        return _dot(lw, site, a, b, sa[:-1] + sb[1:], lhs_contract=(len(sa) - 1,), rhs_contract=(0,))
-    if sa[:-2] != sb[:-2]:
-        raise CompileError(
-            f"{site.where()}: batched MatMul of {sa} by {sb}; fpgalab takes a 2-D right operand or equal batch "
-            "dimensions on both sides"
-        )
-    batch = tuple(range(len(sa) - 2))
-    shape = sa[:-1] + sb[-1:]
+    batch_shape = tuple(int(n) for n in np.broadcast_shapes(sa[:-2], sb[:-2]))
+    if all(n == 1 for n in sb[:-2]):  # one weight matrix for every batch element: a 2-D right operand
+        a = broadcast(lw, site, a, batch_shape + sa[-2:])
+        b = reshape(lw, b, sb[-2:], site)
+        shape = batch_shape + sa[-2:-1] + sb[-1:]
+        return _dot(lw, site, a, b, shape, lhs_contract=(len(shape) - 1,), rhs_contract=(0,))
+    a = broadcast(lw, site, reshape(lw, a, (1,) * (len(batch_shape) + 2 - len(sa)) + sa, site), batch_shape + sa[-2:])
+    b = broadcast(lw, site, reshape(lw, b, (1,) * (len(batch_shape) + 2 - len(sb)) + sb, site), batch_shape + sb[-2:])
+    batch = tuple(range(len(batch_shape)))
     return _dot(
         lw,
         site,
         a,
         b,
-        shape,
-        lhs_contract=(len(sa) - 1,),
-        rhs_contract=(len(sb) - 2,),
+        batch_shape + sa[-2:-1] + sb[-1:],
+        lhs_contract=(len(batch) + 1,),
+        rhs_contract=(len(batch),),
         lhs_batch=batch,
         rhs_batch=batch,
     )

@@ -17,6 +17,8 @@ from fpgalab.frontend.onnx import (  # noqa: F401 - they register their rules
     activations,
     conv_transpose,
     layers,
+    normalization,
+    ordering,
     positional,
     reductions,
     shapes,

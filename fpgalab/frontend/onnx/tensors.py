@@ -102,7 +102,9 @@ def _gather_elements(lw, site, args):
     if np.any(indices < 0) or np.any(indices >= own[axis]):
         raise CompileError(f"{site.where()}: indices out of range for axis {axis} of size {own[axis]}")
     if indices.ndim != len(own) or any(m > n for k, (m, n) in enumerate(zip(indices.shape, own)) if k != axis):
-        raise CompileError(f"{site.where()}: indices {indices.shape} must have the rank of the data {own} and no larger")
+        raise CompileError(
+            f"{site.where()}: indices {indices.shape} must have the rank of the data {own} and no larger"
+        )
     reach = tuple(slice(None) if k == axis else slice(0, m) for k, m in enumerate(indices.shape))
     return read_at(lw, site, args[0], np.take_along_axis(positions_of(own)[reach], indices, axis))
 
