@@ -40,10 +40,10 @@ def test_run_time_indices_are_refused_by_name():
         fpgalab.compile(built)
 
 
-def test_resize_linear_is_refused_by_name():
-    node = helper.make_node("Resize", ["x", "", "s"], ["y"], name="up", mode="linear")
-    built = model([node], {"x": [1, 2, 3, 3]}, None, {"s": np.array([1, 1, 2, 2], np.float32)})
-    with pytest.raises(CompileError, match="Resize node 'up': mode='linear' is not supported; supported: nearest"):
+def test_resize_antialias_is_refused_by_name():
+    node = helper.make_node("Resize", ["x", "", "s"], ["y"], name="down", mode="linear", antialias=1)
+    built = model([node], {"x": [1, 2, 4, 4]}, None, {"s": np.array([1, 1, 0.5, 0.5], np.float32)}, opset=18)
+    with pytest.raises(CompileError, match="Resize node 'down': antialias=1 is not supported; supported: antialias=0"):
         fpgalab.compile(built)
 
 

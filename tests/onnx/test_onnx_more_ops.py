@@ -198,3 +198,17 @@ def test_top_k(axis, k, largest):
         helper.make_node("Concat", ["v", "fi"], ["y"], axis=axis, name="both"),
     ]
     check_with(model(nodes, {"x": [2, 3, 5]}, None, {"k": np.array([k], np.int64)}), x)
+
+
+@pytest.mark.parametrize("axis", [0, 1])
+def test_gather_run_time_indices_from_a_constant_table(axis):
+    """An embedding: float ids cast to int64 pick rows (axis 0) or columns (axis 1) of a table; negative
+    ids count from the end."""
+    table = weights(6, 4)
+    nodes = [
+        helper.make_node("Cast", ["ids"], ["i"], to=TensorProto.INT64, name="cast"),
+        helper.make_node("Gather", ["table", "i"], ["y"], axis=axis, name="embed"),
+    ]
+    size = table.shape[axis]
+    ids = np.array([[0, 3, -1], [size - 1, 2, -size]], np.float32)
+    check_with(model(nodes, {"ids": [2, 3]}, None, {"table": table}), ids)

@@ -21,6 +21,7 @@ from fpgalab.frontend.onnx import (  # noqa: F401 - they register their rules
     ordering,
     positional,
     reductions,
+    resize,
     shapes,
     slices,
     tensors,
