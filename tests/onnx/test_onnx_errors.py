@@ -22,10 +22,14 @@ def test_unsupported_op_names_type_node_and_the_supported_ops():
 
 
 def test_unsupported_attribute_value_is_named():
-    with pytest.raises(CompileError, match=r"MaxPool node 'layer'.*storage_order=1.*supported: 0"):
-        fpgalab.compile(unary_model("MaxPool", [1, 2, 4, 4], kernel_shape=[2, 2], storage_order=1))
-    with pytest.raises(CompileError, match=r"dilations=\[2, 2\].*dilations 1"):
-        fpgalab.compile(unary_model("MaxPool", [1, 2, 8, 8], kernel_shape=[2, 2], dilations=[2, 2]))
+    with pytest.raises(CompileError, match=r"LpPool node 'layer': p=3 is not supported; supported: 1, 2"):
+        fpgalab.compile(unary_model("LpPool", [1, 2, 4, 4], kernel_shape=[2, 2], p=3))
+    node = helper.make_node("Resize", ["x", "", "s"], ["y"], name="up", mode="area")
+    built = model([node], {"x": [1, 2, 3, 3]}, None, {"s": np.array([1, 1, 2, 2], np.float32)})
+    with pytest.raises(
+        CompileError, match=r"Resize node 'up': mode='area' is not supported; supported: nearest, linear"
+    ):
+        fpgalab.compile(built)
 
 
 def test_run_time_indices_are_refused_by_name():

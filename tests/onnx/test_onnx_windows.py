@@ -4,7 +4,6 @@ auto_pad, groups; 1-D and 2-D) and MaxPool (dilations, ceil_mode, storage_order)
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 onnx = pytest.importorskip("onnx")
@@ -53,7 +52,7 @@ MAXPOOL_CASES = [
     ((1, 2, 8, 8), {"kernel_shape": [2, 2], "dilations": [2, 2]}),
     ((1, 2, 9, 9), {"kernel_shape": [3, 3], "dilations": [2, 3], "strides": [2, 2], "pads": [1, 2, 1, 2]}),
     ((1, 2, 9, 8), {"kernel_shape": [2, 3], "dilations": [2, 2], "strides": [2, 2], "ceil_mode": 1}),
-    ((1, 3, 11), {"kernel_shape": [3], "dilations": [3], "auto_pad": "SAME_UPPER"}),
+    ((1, 3, 11), {"kernel_shape": [3], "dilations": [3], "pads": [2, 1]}),
     ((1, 2, 7, 7), {"kernel_shape": [3, 3], "strides": [2, 2], "ceil_mode": 1, "storage_order": 1}),
 ]
 
@@ -61,3 +60,25 @@ MAXPOOL_CASES = [
 @pytest.mark.parametrize("x,attrs", MAXPOOL_CASES)
 def test_max_pool_attributes(x, attrs):
     check(unary_model("MaxPool", list(x), opset=12, **attrs), x)
+
+
+def test_max_pool_indices_output_is_refused():
+    node = helper.make_node("MaxPool", ["x"], ["y", "i"], name="pool", kernel_shape=[2, 2])
+    with pytest.raises(CompileError, match=r"MaxPool node 'pool': its second output \(Indices"):
+        fpgalab.compile(model([node], {"x": [1, 2, 4, 4]}, None))
+
+
+@pytest.mark.parametrize("p", [1, 2])
+@pytest.mark.parametrize(
+    "attrs", [{"kernel_shape": [2, 2]}, {"kernel_shape": [3, 3], "strides": [2, 2], "pads": [1, 1, 1, 1]}]
+)
+def test_lp_pool(p, attrs):
+    check(unary_model("LpPool", [1, 2, 6, 6], p=p, **attrs), (1, 2, 6, 6))
+
+
+def test_average_pool_dilations_are_refused_by_name():
+    built = unary_model("AveragePool", [1, 2, 8, 8], opset=19, kernel_shape=[2, 2], dilations=[2, 2])
+    with pytest.raises(
+        CompileError, match=r"AveragePool node 'layer': dilations=\[2, 2\] is not supported; supported: 1"
+    ):
+        fpgalab.compile(built)

@@ -100,7 +100,7 @@ def _matmul(lw, site, args):
     )
 
 
-def _window_padding(site, spatial, kernel, strides, dilations, ceil: bool = False):
+def window_padding(site, spatial, kernel, strides, dilations, ceil: bool = False):
     """(low, high) padding per spatial dimension from ``pads`` or ``auto_pad``, and the output size."""
     n = len(spatial)
     auto = site.attr("auto_pad", "NOTSET")
@@ -145,7 +145,7 @@ def _conv(lw, site, args):
     groups = int(site.attr("group", 1))
     if sx[1] != sw[1] * groups:
         raise CompileError(f"{site.where()}: {sx[1]} input channels do not match weights {sw} with group={groups}")
-    padding, sizes = _window_padding(site, sx[2:], kernel, strides, dilations)
+    padding, sizes = window_padding(site, sx[2:], kernel, strides, dilations)
     rank = n + 2
     x_last = transpose(lw, site, x, (0, *range(2, rank), 1))
     w_last = transpose(lw, site, w, (*range(2, rank), 1, 0))
@@ -167,7 +167,7 @@ def _conv(lw, site, args):
     return transpose(lw, site, y, (0, rank - 1, *range(1, rank - 1)))
 
 
-def _pool(lw, site, args, kind: str):
+def pool(lw, site, args, kind: str):
     x = args[0]
     sx = shape_of(x)
     n = len(sx) - 2
@@ -175,11 +175,11 @@ def _pool(lw, site, args, kind: str):
     strides = tuple(site.attr("strides", [1] * n))
     dilations = tuple(site.attr("dilations", [1] * n))
     if any(d != 1 for d in dilations):
-        raise CompileError(f"{site.where()}: dilations={list(dilations)} is not supported; pools take dilations 1")
-    if int(site.attr("storage_order", 0)) != 0:
-        raise CompileError(f"{site.where()}: storage_order=1 (column-major) is not supported; supported: 0")
+        raise CompileError(
+            f"{site.where()}: dilations={list(dilations)} is not supported; supported: 1 (MaxPool takes any)"
+        )
     ceil = bool(site.attr("ceil_mode", 0))
-    padding, sizes = _window_padding(site, sx[2:], kernel, strides, dilations, ceil)
+    padding, sizes = window_padding(site, sx[2:], kernel, strides, dilations, ceil)
     shape = sx[:2] + sizes
     return (
         _window_reduce(lw, site, x, kind, shape, (1, 1) + kernel, (1, 1) + strides, ((0, 0), (0, 0)) + padding),
@@ -215,14 +215,9 @@ def _window_reduce(lw, site, x, kind, shape, window, strides, padding):
     return lw.fold_or_add(node, [x])
 
 
-@rule("MaxPool")
-def _max_pool(lw, site, args):
-    return _pool(lw, site, args, "max")[0]
-
-
 @rule("AveragePool")
 def _average_pool(lw, site, args):
-    total, padding, shape = _pool(lw, site, args, "sum")
+    total, padding, shape = pool(lw, site, args, "sum")
     sx = shape_of(args[0])
     kernel = tuple(site.attr("kernel_shape"))
     strides = tuple(site.attr("strides", [1] * len(kernel)))

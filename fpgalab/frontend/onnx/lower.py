@@ -19,6 +19,7 @@ from fpgalab.frontend.onnx import (  # noqa: F401 - they register their rules
     layers,
     normalization,
     ordering,
+    pools,
     positional,
     reductions,
     resize,
