@@ -212,3 +212,62 @@ def test_gather_run_time_indices_from_a_constant_table(axis):
     size = table.shape[axis]
     ids = np.array([[0, 3, -1], [size - 1, 2, -size]], np.float32)
     check_with(model(nodes, {"ids": [2, 3]}, None, {"table": table}), ids)
+
+
+SLICES = [
+    ([3], [0], [1], [-1]),  # reversed from index 3 down to (not including) 0
+    ([-1], [-100], [1], [-1]),  # the whole axis reversed
+    ([4, 0], [0, 5], [1, 2], [-2, 2]),
+    ([1], [10], [2], [3]),
+    ([2, -1], [-100, -100], [1, 2], [-1, -2]),
+]
+
+
+@pytest.mark.parametrize("starts,ends,axes,steps", SLICES)
+def test_slice_steps(starts, ends, axes, steps):
+    init = {k: np.array(v, np.int64) for k, v in zip(("s", "e", "a", "t"), (starts, ends, axes, steps))}
+    node = helper.make_node("Slice", ["x", "s", "e", "a", "t"], ["y"], name="slice")
+    check(model([node], {"x": [1, 5, 6]}, None, init), (1, 5, 6))
+
+
+@pytest.mark.parametrize("mode", ["reflect", "edge", "wrap", "constant"])
+@pytest.mark.parametrize("pads", [[0, 1, 2, 0, 2, 1], [0, 0, -1, 0, 2, 2]])
+def test_pad_modes(mode, pads):
+    node = helper.make_node("Pad", ["x", "p"], ["y"], name="pad", mode=mode)
+    check(model([node], {"x": [1, 4, 5]}, None, {"p": np.array(pads, np.int64)}, opset=19), (1, 4, 5))
+
+
+@pytest.mark.parametrize("mode", ["reflect", "edge"])
+def test_pad_modes_opset_10_attribute(mode):
+    node = helper.make_node("Pad", ["x"], ["y"], name="pad", mode=mode, pads=[0, 0, 1, 2, 0, 0, 2, 1])
+    check(model([node], {"x": [1, 2, 4, 4]}, None, opset=10), (1, 2, 4, 4))
+
+
+def test_pad_opset18_axes():
+    node = helper.make_node("Pad", ["x", "p", "", "ax"], ["y"], name="pad", mode="edge")
+    init = {"p": np.array([1, 2, 2, 0], np.int64), "ax": np.array([-1, 1], np.int64)}
+    check(model([node], {"x": [1, 3, 4]}, None, init, opset=18), (1, 3, 4))
+
+
+def split_model(opset, outputs, sizes=None, num_outputs=None, axis=1):
+    names = [f"o{k}" for k in range(outputs)]
+    inputs, attrs, init = ["x"], {"axis": axis}, {}
+    if sizes is not None and opset < 13:
+        attrs["split"] = sizes
+    elif sizes is not None:
+        inputs.append("sp")
+        init["sp"] = np.array(sizes, np.int64)
+    if num_outputs is not None:
+        attrs["num_outputs"] = num_outputs
+    nodes = [helper.make_node("Split", inputs, names, name="split", **attrs)]
+    nodes.append(helper.make_node("Concat", names[::-1], ["y"], axis=axis, name="join"))  # reversed order
+    return model(nodes, {"x": [1, 7, 3]}, None, init, opset=opset)
+
+
+@pytest.mark.parametrize(
+    "opset,outputs,sizes,num_outputs",
+    [(11, 2, [3, 4], None), (11, 7, None, None), (13, 3, [2, 2, 3], None), (13, 7, None, None), (18, 3, None, 3),
+     (18, 2, [5, 2], None), (18, 4, None, 4)],
+)  # fmt: skip
+def test_split_every_form(opset, outputs, sizes, num_outputs):
+    check(split_model(opset, outputs, sizes, num_outputs), (1, 7, 3))

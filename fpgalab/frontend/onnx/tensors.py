@@ -15,6 +15,7 @@ import numpy as np
 from fpgalab.errors import CompileError
 from fpgalab.frontend.lowering import Known, positional_read, reshape
 from fpgalab.frontend.onnx.rules import axis_of, broadcast, known_input, rule, scalar, shape_of, transpose, unary
+from fpgalab.frontend.onnx.slices import positions_of
 from fpgalab.frontend.tf.rules import elementwise
 from fpgalab.ir import nodes as ir
 from fpgalab.ir.types import BOOL
@@ -22,11 +23,6 @@ from fpgalab.ir.types import BOOL
 FLOAT_TYPES = (1, 10, 11, 16)  # float, float16, double, bfloat16
 INTEGER_TYPES = (2, 3, 4, 5, 6, 7, 12, 13)  # (u)int8/16/32/64
 BOOL_TYPE = 9
-
-
-def positions_of(shape) -> np.ndarray:
-    """The row-major position of each element of a tensor of ``shape``."""
-    return np.arange(int(np.prod(shape, dtype=np.int64))).reshape(shape)
 
 
 def read_at(lw, site, value, positions: np.ndarray):
