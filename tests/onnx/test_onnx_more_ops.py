@@ -271,3 +271,44 @@ def split_model(opset, outputs, sizes=None, num_outputs=None, axis=1):
 )  # fmt: skip
 def test_split_every_form(opset, outputs, sizes, num_outputs):
     check(split_model(opset, outputs, sizes, num_outputs), (1, 7, 3))
+
+
+@pytest.mark.parametrize("op", ["And", "Or", "Xor"])
+def test_logical_ops(op):
+    nodes = [
+        helper.make_node("Greater", ["x", "zero"], ["a"], name="positive"),
+        helper.make_node("Less", ["x", "one"], ["b"], name="small"),
+        helper.make_node(op, ["a", "b"], ["c"], name="logic"),
+        helper.make_node("Not", ["c"], ["d"], name="not"),
+        helper.make_node("Where", ["d", "x", "k"], ["y"], name="where"),
+    ]
+    init = {"zero": np.float32(0), "one": np.array([1.0, 0.5, -0.5], np.float32), "k": np.float32(9)}
+    check(model(nodes, {"x": [2, 3]}, None, init), (2, 3))
+
+
+EINSUMS = [
+    ("ij,jk->ik", [(3, 4), (4, 5)]),
+    ("bij,bjk->bik", [(2, 3, 4), (2, 4, 5)]),
+    ("bhqd,bhkd->bhqk", [(1, 2, 3, 4), (1, 2, 5, 4)]),
+    ("ij->ji", [(3, 4)]),
+    ("ij->i", [(3, 4)]),
+    ("i,j->ij", [(3,), (4,)]),
+    ("bi,bi->b", [(2, 5), (2, 5)]),
+    ("...ij,...jk->...ik", [(2, 3, 4), (2, 4, 5)]),
+    ("ij,jk,kl->il", [(2, 3), (3, 4), (4, 2)]),
+    ("ij,jk", [(2, 3), (3, 4)]),
+    ("abc,cd->abd", [(1, 2, 3), (3, 4)]),
+]
+
+
+@pytest.mark.parametrize("equation,shapes", EINSUMS)
+def test_einsum(equation, shapes):
+    names = [f"x{k}" for k in range(len(shapes))]
+    node = helper.make_node("Einsum", names, ["y"], name="einsum", equation=equation)
+    check(model([node], dict(zip(names, map(list, shapes))), None, opset=12), *shapes)
+
+
+def test_einsum_diagonal_is_refused():
+    node = helper.make_node("Einsum", ["x"], ["y"], name="einsum", equation="ii->i")
+    with pytest.raises(fpgalab.CompileError, match=r"Einsum node 'einsum': 'ii' repeats a label"):
+        fpgalab.compile(model([node], {"x": [3, 3]}, None, opset=12))

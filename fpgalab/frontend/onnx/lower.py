@@ -16,6 +16,7 @@ from fpgalab.frontend.lowering import Buffer, GraphBuilder, Known, eliminate_dea
 from fpgalab.frontend.onnx import (  # noqa: F401 - they register their rules
     activations,
     conv_transpose,
+    einsum,
     layers,
     normalization,
     ordering,

@@ -190,6 +190,24 @@ def _compare(lw, site, args):
     return elementwise(lw, site.at(shape, "pred"), COMPARE[site.opcode], operands)
 
 
+LOGICAL = {"And": "select", "Or": "select", "Xor": "cmp_ne"}
+
+
+@rule(*LOGICAL)
+def _logical(lw, site, args):
+    """On booleans: ``a and b`` is ``select(a, b, false)``, ``a or b`` is ``select(a, true, b)``, xor is ``a != b``."""
+    shape = tuple(int(n) for n in np.broadcast_shapes(*(shape_of(a) for a in args)))
+    a, b = (broadcast(lw, site, v, shape) for v in args)
+    operands = {"And": [a, b, scalar(0.0, shape)], "Or": [a, scalar(1.0, shape), b], "Xor": [a, b]}[site.opcode]
+    return elementwise(lw, site.at(shape, "pred"), LOGICAL[site.opcode], operands)
+
+
+@rule("Not")
+def _not(lw, site, args):
+    shape = shape_of(args[0])
+    return elementwise(lw, site.at(shape, "pred"), "cmp_eq", [args[0], scalar(0.0, shape)])
+
+
 @rule("Where")
 def _where(lw, site, args):
     shape = tuple(int(n) for n in np.broadcast_shapes(*(shape_of(a) for a in args)))
