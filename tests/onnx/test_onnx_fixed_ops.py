@@ -92,6 +92,23 @@ MODELS = {
          helper.make_node("Gather", ["t", "i"], ["y"], name="embed")],
         {"x": [1, 4]}, None, {"t": weights(6, 3)},
     ),
+    "masks_and_sums": lambda: chain(
+        [("CumSum", ["axis"], {}), ("Trilu", [], {"upper": 0}), ("Hardmax", [], {"axis": -1}), ("Mul", ["k"], {})],
+        (1, 4, 4), {"axis": np.array(2, I64), "k": weights(4, 4)}, opset=14,
+    ),
+    "einsum": lambda: model(
+        [helper.make_node("Einsum", ["x", "x2"], ["y"], name="einsum", equation="bhqd,bhkd->bhqk")],
+        {"x": [1, 2, 3, 4], "x2": [1, 2, 5, 4]}, None, opset=12,
+    ),
+    "logic_and_mod": lambda: model(
+        [
+            helper.make_node("Greater", ["x", "zero"], ["a"], name="positive"),
+            helper.make_node("Not", ["a"], ["b"], name="not"),
+            helper.make_node("Mod", ["x", "d"], ["m"], name="mod", fmod=1),
+            helper.make_node("Where", ["b", "m", "x"], ["y"], name="where"),
+        ],
+        {"x": [1, 6]}, None, {"zero": np.float32(0), "d": np.float32(0.75)},
+    ),
 }  # fmt: skip
 
 

@@ -312,3 +312,72 @@ def test_einsum_diagonal_is_refused():
     node = helper.make_node("Einsum", ["x"], ["y"], name="einsum", equation="ii->i")
     with pytest.raises(fpgalab.CompileError, match=r"Einsum node 'einsum': 'ii' repeats a label"):
         fpgalab.compile(model([node], {"x": [3, 3]}, None, opset=12))
+
+
+def test_constant_of_shape_range_size_fold():
+    """A position ramp an exporter builds from the input's shape: Shape, ConstantOfShape, Range, Size."""
+    nodes = [
+        helper.make_node("Shape", ["x"], ["s"], name="shape"),
+        helper.make_node(
+            "ConstantOfShape",
+            ["s"],
+            ["ones"],
+            name="ones",
+            value=helper.make_tensor("v", TensorProto.FLOAT, [1], [1.0]),
+        ),
+        helper.make_node("Size", ["x"], ["n"], name="size"),
+        helper.make_node("Cast", ["n"], ["nf"], name="cast", to=TensorProto.FLOAT),
+        helper.make_node("Range", ["zero", "nf", "step"], ["ramp"], name="range"),
+        helper.make_node("Reshape", ["ramp", "s"], ["r"], name="reshape"),
+        helper.make_node("Mul", ["x", "r"], ["m"], name="mul"),
+        helper.make_node("Add", ["m", "ones"], ["y"], name="add"),
+    ]
+    init = {"zero": np.array(0.0, np.float32), "step": np.array(1.0, np.float32)}
+    check(model(nodes, {"x": [1, 2, 3]}, [1, 2, 3], init), (1, 2, 3))
+
+
+@pytest.mark.parametrize("fmod", [0, 1])
+def test_mod(fmod):
+    node = helper.make_node("Mod", ["x", "d"], ["y"], name="mod", fmod=fmod)
+    x = np.array([[-3.5, -1.25, 0.5, 2.75, 5.0, 7.5]], np.float32)
+    if fmod == 0:  # onnxruntime takes only integers then: compare with numpy's floor-mod on the float design
+        design = fpgalab.compile(
+            model([node], {"x": [1, 6]}, None, {"d": np.float32(2.0)}, opset=13), precision="float32"
+        )
+        assert np.allclose(design.simulate(x), np.mod(x, 2.0), rtol=0, atol=1e-6)
+        return
+    check_with(model([node], {"x": [1, 6]}, None, {"d": np.float32(2.0)}), x)
+
+
+@pytest.mark.parametrize("upper,k", [(1, 0), (0, 0), (1, 1), (0, -1)])
+def test_trilu(upper, k):
+    node = helper.make_node("Trilu", ["x", "k"], ["y"], name="trilu", upper=upper)
+    check(model([node], {"x": [2, 3, 4]}, None, {"k": np.array(k, np.int64)}, opset=14), (2, 3, 4))
+
+
+@pytest.mark.parametrize("axis", [1, -1])
+@pytest.mark.parametrize("exclusive,reverse", [(0, 0), (1, 0), (0, 1), (1, 1)])
+def test_cum_sum(axis, exclusive, reverse):
+    node = helper.make_node("CumSum", ["x", "a"], ["y"], name="cumsum", exclusive=exclusive, reverse=reverse)
+    check(model([node], {"x": [2, 3, 4]}, None, {"a": np.array(axis, np.int64)}), (2, 3, 4))
+
+
+def test_hardmax():
+    check(unary_model("Hardmax", [2, 3, 5], axis=1), (2, 3, 5))
+
+
+def test_one_hot_of_run_time_indices():
+    nodes = [
+        helper.make_node("Cast", ["x"], ["i"], name="cast", to=TensorProto.INT64),
+        helper.make_node("OneHot", ["i", "depth", "values"], ["y"], name="onehot", axis=1),
+    ]
+    init = {"depth": np.array(5, np.int64), "values": np.array([-1.0, 2.0], np.float32)}
+    check_with(model(nodes, {"x": [2, 3]}, None, init), np.array([[0, 4, -1], [2, 3, -5]], np.float32))
+
+
+def test_mean_variance_normalization_and_global_lp_pool():
+    nodes = [
+        helper.make_node("MeanVarianceNormalization", ["x"], ["n"], name="mvn"),
+        helper.make_node("GlobalLpPool", ["n"], ["y"], name="glp", p=2),
+    ]
+    check(model(nodes, {"x": [2, 3, 4, 4]}, [2, 3, 1, 1]), (2, 3, 4, 4))

@@ -27,6 +27,7 @@ from fpgalab.frontend.onnx import (  # noqa: F401 - they register their rules
     shapes,
     slices,
     tensors,
+    triangular,
 )
 from fpgalab.frontend.onnx.read import Graph
 from fpgalab.frontend.onnx.rules import RULES

@@ -1,5 +1,5 @@
-"""ONNX LayerNormalization (opset 17), InstanceNormalization and GroupNormalization (opset 21): statistics
-computed at run time.
+"""ONNX LayerNormalization (opset 17), InstanceNormalization, GroupNormalization (opset 21) and
+MeanVarianceNormalization: statistics computed at run time.
 
 Each is the graph Keras's LayerNormalization lowers to: the mean (a ``Reduce`` sum over the
 normalized dimensions, divided by their count), the centred values, their variance the same way,
@@ -100,3 +100,12 @@ def _vector(lw, site, value, size):
     if size is not None and array.size != size:
         raise CompileError(f"{site.where()}: scale and bias must have one value per channel ({size})")
     return Known(array, known.name)
+
+
+@rule("MeanVarianceNormalization")
+def _mean_variance_norm(lw, site, args):
+    """``(x - mean) / sqrt(variance)`` over ``axes`` (default N, H, W), epsilon 1e-9 as onnxruntime adds."""
+    shape = shape_of(args[0])
+    axes = site.attr("axes", [0, 2, 3])
+    dims = tuple(sorted({axis_of(site, int(a), len(shape)) for a in axes}))
+    return normalize(lw, site, args[0], dims, 1e-9)[0]

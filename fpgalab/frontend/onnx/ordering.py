@@ -18,7 +18,7 @@ import numpy as np
 
 from fpgalab.errors import CompileError
 from fpgalab.frontend.lowering import reshape
-from fpgalab.frontend.onnx.rules import axis_of, known_input, rule
+from fpgalab.frontend.onnx.rules import axis_of, known_input, rule, shape_of
 from fpgalab.ir import nodes as ir
 from fpgalab.ir.types import BOOL, integer_type
 
@@ -31,12 +31,20 @@ def _positions(lw, site, n: int, base: str):
 
 @rule("ArgMax", "ArgMin")
 def _arg_reduce(lw, site, args):
-    x = lw.buffer(args[0], site.name + "_in", site.op_name)
-    shape = tuple(x.shape)
+    shape = shape_of(args[0])
     axis = axis_of(site, int(site.attr("axis", 0)), len(shape))
-    n = shape[axis]
     kind = "max" if site.opcode == "ArgMax" else "min"
-    last = bool(site.attr("select_last_index", 0))
+    position = arg_reduce(lw, site, args[0], axis, kind, last=bool(site.attr("select_last_index", 0)))
+    if site.attr("keepdims", 1):
+        return reshape(lw, position, tuple(1 if d == axis else m for d, m in enumerate(shape)), site)
+    return position
+
+
+def arg_reduce(lw, site, value, axis: int, kind: str, last: bool):
+    """The first (or ``last``) position along ``axis`` of the maximum or minimum (``kind``)."""
+    x = lw.buffer(value, site.name + "_in", site.op_name)
+    shape = tuple(x.shape)
+    n = shape[axis]
     kept = tuple(d for d in range(len(shape)) if d != axis)
     out = tuple(shape[d] for d in kept)
     common = lw.common(site)
@@ -55,15 +63,12 @@ def _arg_reduce(lw, site, args):
             in_dims=(tuple(range(len(shape))), kept, (axis,)), **common,
         )
     )  # fmt: skip
-    position = lw.add_node(
+    return lw.add_node(
         ir.Reduce(
             lw.fresh(site.name + ("_last" if last else "_first")), (candidates.name,), out, INDEX,
             kind="max" if last else "min", dims=(axis,), init=missing, **common,
         )
     )  # fmt: skip
-    if site.attr("keepdims", 1):
-        return reshape(lw, position, tuple(1 if d == axis else m for d, m in enumerate(shape)), site)
-    return position
 
 
 def _shift(rank: int, dim: int, to: int) -> tuple:

@@ -1,5 +1,5 @@
 """ONNX MaxPool (every attribute: dilations, ceil_mode, pads, auto_pad; storage_order, which orders only
-the Indices output) and LpPool (p = 1, 2).
+the Indices output) and LpPool, GlobalLpPool (p = 1, 2).
 
 An undilated MaxPool is one ``Pool`` node (``layers.pool``). A dilated one has no window the IR's
 ``Pool`` reads, so it is lowered as the positions it reads: the input padded with -inf (a ``Pad``),
@@ -55,9 +55,11 @@ def _max_pool(lw, site, args):
     return reduce_node(lw, site, windows, "max", (len(sx),))
 
 
-@rule("LpPool")
+@rule("LpPool", "GlobalLpPool")
 def _lp_pool(lw, site, args):
     p = int(site.attr("p", 2))
+    if site.opcode == "GlobalLpPool":  # one window over all the spatial dimensions
+        site = _with_attrs(site, kernel_shape=list(shape_of(args[0])[2:]))
     x = ir.Arg(0)
     if p == 1:
         magnitude = unary(lw, site, args[0], ir.Op("abs", (x,)))
@@ -67,3 +69,9 @@ def _lp_pool(lw, site, args):
         raise CompileError(f"{site.where()}: p={p} is not supported; supported: 1, 2")
     total = pool(lw, site, [magnitude], "sum")[0]
     return total if p == 1 else unary(lw, site, total, ir.Op("sqrt", (x,)))
+
+
+def _with_attrs(site, **attrs):
+    return type(site)(
+        site.name, site.op_name, site.opcode, {**site.attrs, **attrs}, site.shape, site.integer, site.outputs
+    )

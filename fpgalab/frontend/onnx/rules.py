@@ -174,6 +174,32 @@ def same_transpose(lw, args):
     return [m[0] for m in moved], moved[0][1]
 
 
+@rule("Mod")
+def _mod(lw, site, args):
+    """``a - whole(a / b) * b``: ``whole`` rounds toward zero with fmod=1 (C's fmod), down with fmod=0 (the
+    sign of the divisor, Python's %)."""
+    fmod = bool(site.attr("fmod", 0))
+    shape = tuple(int(n) for n in np.broadcast_shapes(*(shape_of(a) for a in args)))
+    knowns = [lw.known(a) for a in args]
+    if all(k is not None for k in knowns):
+        a, b = (k.array.astype(np.float64) for k in knowns)
+        return Known((np.fmod(a, b) if fmod else np.mod(a, b)).astype(np.float32))
+    a, b = (broadcast(lw, site, v, shape) for v in args)
+    at = site.at(shape)
+    quotient = elementwise(lw, at, "div", [a, b])
+    if fmod:
+        negative = elementwise(lw, site.at(shape, "pred"), "cmp_lt", [quotient, scalar(0.0, shape)])
+        whole = elementwise(
+            lw,
+            at,
+            "select",
+            [negative, elementwise(lw, at, "ceil", [quotient]), elementwise(lw, at, "floor", [quotient])],
+        )
+    else:
+        whole = elementwise(lw, at, "floor", [quotient])
+    return elementwise(lw, at, "sub", [a, elementwise(lw, at, "mul", [whole, b])])
+
+
 COMPARE = {
     "Greater": "cmp_gt",
     "Less": "cmp_lt",
