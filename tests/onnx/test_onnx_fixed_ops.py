@@ -3,6 +3,9 @@ gives the numpy simulator's bits; in float32 each equals onnxruntime (relative e
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -128,3 +131,23 @@ def test_float32_equals_onnxruntime(name):
     check(
         MODELS[name](), *[tuple(d.dim_value for d in i.type.tensor_type.shape.dim) for i in MODELS[name]().graph.input]
     )
+
+
+@pytest.mark.tools
+@pytest.mark.parametrize("name", MODELS)
+def test_fixed_point_hls_csim(name, tmp_path):
+    """The exported Vitis HLS project, compiled with g++, passes its testbench (the simulator's bits)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+    from test_hls_cpp import _csim  # noqa: PLC0415
+
+    _csim(fpgalab.compile(MODELS[name](), precision="ap_fixed<18,8>"), tmp_path / "hls")
+
+
+@pytest.mark.tools
+@pytest.mark.parametrize("name", MODELS)
+def test_fixed_point_rtl_equals_simulator(name):
+    """The Verilog design under Verilator computes the simulator's bits in the schedule's cycles."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+    from test_verilog import _check  # noqa: PLC0415
+
+    _check(fpgalab.compile(MODELS[name](), precision="ap_fixed<18,8>", dataflow=False))

@@ -17,9 +17,9 @@ from __future__ import annotations
 import numpy as np
 
 from fpgalab.errors import CompileError
-from fpgalab.frontend.lowering import Known, View, positional_read
+from fpgalab.frontend.lowering import Known, View
 from fpgalab.frontend.onnx.rules import axis_of, known_input, rule, shape_of
-from fpgalab.frontend.onnx.tensors import positions_of
+from fpgalab.frontend.onnx.slices import positions_of, read_positions
 from fpgalab.frontend.tf.rules import elementwise
 
 COORDINATE_MODES = (
@@ -167,17 +167,10 @@ def _resize(lw, site, args):
         positions = positions_of(own)
         for axis, indices, _ in plans:
             positions = np.take(positions, indices[0], axis=axis)
-        return x if not plans else _read(lw, site, x, positions)
+        return x if not plans else read_positions(lw, site, x, positions)
     for axis, indices, weights in plans:
         x = _interpolate_axis(lw, site, x, axis, indices, weights)
     return x
-
-
-def _read(lw, site, value, positions):
-    known = lw.known(value)
-    if known is not None:
-        return Known(np.ascontiguousarray(known.array.reshape(-1)[positions]))
-    return positional_read(lw, site, value, positions)
 
 
 def _interpolate_axis(lw, site, x, axis: int, indices: np.ndarray, weights: np.ndarray):
@@ -186,7 +179,7 @@ def _interpolate_axis(lw, site, x, axis: int, indices: np.ndarray, weights: np.n
     shape = own[:axis] + (indices.shape[1],) + own[axis + 1 :]
     total = None
     for tap, weight in zip(indices, weights):
-        read = _read(lw, site, x, np.take(positions_of(own), tap, axis=axis))
+        read = read_positions(lw, site, x, np.take(positions_of(own), tap, axis=axis))
         if np.all(weight == 1):
             term = read
         else:

@@ -6,9 +6,10 @@ from __future__ import annotations
 import numpy as np
 
 from fpgalab.errors import CompileError
-from fpgalab.frontend.lowering import Known, positional_read
+from fpgalab.frontend.lowering import Known, View, positional_read
 from fpgalab.frontend.onnx.rules import axis_of, known_input, rule, shape_of
 from fpgalab.ir import nodes as ir
+from fpgalab.sim.values import broadcast_in_dims
 
 
 def slice_value(lw, site, value, starts, limits, strides):
@@ -43,7 +44,7 @@ def _slice(lw, site, args):
     axes = range(len(starts)) if axes is None else [int(a) for a in np.reshape(axes, -1)]
     steps = [1] * len(starts) if steps is None else [int(s) for s in steps.reshape(-1)]
     lows, highs, strides = [0] * len(own), list(own), [1] * len(own)
-    reversed_dims = []
+    reversed_dims = []  # axes sliced with a negative step
     for start, end, axis, step in zip(starts, ends, axes, steps):
         axis = axis_of(site, axis, len(own))
         if step == 0:
@@ -53,20 +54,20 @@ def _slice(lw, site, args):
         start, end = (start + size if start < 0 else start), (end + size if end < 0 else end)
         if step > 0:
             lows[axis], highs[axis] = min(max(start, 0), size), min(max(end, 0), size)
-        else:  # backwards: the same elements forwards in the axis read reversed (ir.Reverse)
+        else:  # backwards: the same elements sliced forwards, then reversed (ir.Reverse)
             start, end = min(max(start, 0), size - 1), min(max(end, -1), size - 1)
-            lows[axis], highs[axis] = size - 1 - start, size - 1 - end
+            count = len(range(start, end, step))
+            lows[axis], highs[axis] = (start + (count - 1) * step, start + 1) if count else (0, 0)
             reversed_dims.append(axis)
         strides[axis] = abs(step)
         highs[axis] = max(highs[axis], lows[axis])
-    value = args[0]
+    value = slice_value(lw, site, args[0], lows, highs, strides)
     if reversed_dims:
         source = lw.buffer(value, site.name + "_in", site.op_name)
-        node = ir.Reverse(
-            lw.fresh(site.name + "_reversed"), (source.name,), own, **lw.common(site), dims=tuple(sorted(reversed_dims))
-        )
+        dims = tuple(sorted(reversed_dims))
+        node = ir.Reverse(lw.fresh(site.name + "_reversed"), (source.name,), source.shape, **lw.common(site), dims=dims)
         value = lw.fold_or_add(node, [value])
-    return slice_value(lw, site, value, lows, highs, strides)
+    return value
 
 
 @rule("Split")
@@ -121,11 +122,7 @@ def _pad(lw, site, args):
     if mode != "constant":
         if mode == "reflect" and any(n < 2 or a >= n or b >= n for n, a, b in zip(own, low, high) if a or b):
             raise CompileError(f"{site.where()}: reflect pads {pads} must be smaller than the padded axes of {own}")
-        positions = np.pad(positions_of(own), list(zip(low, high)), mode=mode)
-        known = lw.known(x)
-        if known is not None:
-            return Known(np.ascontiguousarray(known.array.reshape(-1)[positions]))
-        return positional_read(lw, site, x, positions)
+        return read_positions(lw, site, x, np.pad(positions_of(own), list(zip(low, high)), mode=mode))
     source = lw.buffer(x, site.name + "_in", site.op_name)
     node = ir.Pad(
         lw.fresh(site.name), (source.name,), shape, **lw.common(site), low=tuple(low), high=tuple(high), value=value
@@ -136,3 +133,18 @@ def _pad(lw, site, args):
 def positions_of(shape) -> np.ndarray:
     """The row-major position of each element of a tensor of ``shape``."""
     return np.arange(int(np.prod(shape, dtype=np.int64))).reshape(shape)
+
+
+def read_positions(lw, site, value, positions: np.ndarray):
+    """``value`` read at constant ``positions`` of its flattened form: folded when ``value`` is known, the
+    value itself when they are its own order, and of a broadcast (``View``) a read of its source at the
+    positions the broadcast maps them to, with no copy of the broadcast made."""
+    known = lw.known(value)
+    if known is not None:
+        return Known(np.ascontiguousarray(known.array.reshape(-1)[positions]).astype(np.float32))
+    if positions.shape == shape_of(value) and np.array_equal(positions.reshape(-1), np.arange(positions.size)):
+        return value
+    if isinstance(value, View):
+        mapped = broadcast_in_dims(positions_of(value.source.shape), value.dims, value.shape).reshape(-1)
+        return read_positions(lw, site, value.source, mapped[positions])
+    return positional_read(lw, site, value, positions)

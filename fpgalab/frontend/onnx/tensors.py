@@ -13,9 +13,9 @@ from __future__ import annotations
 import numpy as np
 
 from fpgalab.errors import CompileError
-from fpgalab.frontend.lowering import Known, positional_read, reshape
+from fpgalab.frontend.lowering import Known, reshape
 from fpgalab.frontend.onnx.rules import axis_of, broadcast, known_input, rule, scalar, shape_of, transpose, unary
-from fpgalab.frontend.onnx.slices import positions_of
+from fpgalab.frontend.onnx.slices import positions_of, read_positions
 from fpgalab.frontend.tf.rules import elementwise
 from fpgalab.ir import nodes as ir
 from fpgalab.ir.types import BOOL
@@ -23,16 +23,6 @@ from fpgalab.ir.types import BOOL
 FLOAT_TYPES = (1, 10, 11, 16)  # float, float16, double, bfloat16
 INTEGER_TYPES = (2, 3, 4, 5, 6, 7, 12, 13)  # (u)int8/16/32/64
 BOOL_TYPE = 9
-
-
-def read_at(lw, site, value, positions: np.ndarray):
-    """``value`` read at constant ``positions`` (of its flattened form): folded when ``value`` is known."""
-    known = lw.known(value)
-    if known is not None:
-        return Known(np.ascontiguousarray(known.array.reshape(-1)[positions]).astype(np.float32))
-    if positions.shape == shape_of(value) and np.array_equal(positions.reshape(-1), np.arange(positions.size)):
-        return value
-    return positional_read(lw, site, value, positions)
 
 
 @rule("Expand")
@@ -52,7 +42,7 @@ def _tile(lw, site, args):
     repeats = [int(n) for n in known_input(lw, site, args, 1, "repeats").reshape(-1)]
     if len(repeats) != len(own) or any(r < 0 for r in repeats):
         raise CompileError(f"{site.where()}: repeats {repeats} must be {len(own)} numbers >= 0 (one per axis)")
-    return read_at(lw, site, args[0], np.tile(positions_of(own), repeats))
+    return read_positions(lw, site, args[0], np.tile(positions_of(own), repeats))
 
 
 def _block_size(site) -> int:
@@ -102,7 +92,7 @@ def _gather_elements(lw, site, args):
             f"{site.where()}: indices {indices.shape} must have the rank of the data {own} and no larger"
         )
     reach = tuple(slice(None) if k == axis else slice(0, m) for k, m in enumerate(indices.shape))
-    return read_at(lw, site, args[0], np.take_along_axis(positions_of(own)[reach], indices, axis))
+    return read_positions(lw, site, args[0], np.take_along_axis(positions_of(own)[reach], indices, axis))
 
 
 @rule("GatherND")
@@ -118,7 +108,7 @@ def _gather_nd(lw, site, args):
     if np.any(indices < 0) or np.any(indices >= sizes):
         raise CompileError(f"{site.where()}: indices out of range for the data's leading dimensions {own[:depth]}")
     positions = positions_of(own)[tuple(np.moveaxis(indices, -1, 0))]
-    return read_at(lw, site, args[0], positions)
+    return read_positions(lw, site, args[0], positions)
 
 
 @rule("Cast")
