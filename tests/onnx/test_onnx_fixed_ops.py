@@ -81,6 +81,10 @@ MODELS = {
          ("MaxPool", [], {"kernel_shape": [2, 2], "dilations": [2, 2], "ceil_mode": 1}), ("LpPool", [], {"kernel_shape": [2, 2]})],
         (1, 2, 4, 4), {"w": weights(2, 3, 3, 2)},
     ),
+    "average_pool_dilated": lambda: chain(
+        [("AveragePool", [], {"kernel_shape": [3, 3], "dilations": [2, 2], "pads": [1, 1, 2, 2], "ceil_mode": 1})],
+        (1, 2, 7, 7), opset=19,
+    ),
     "data_movement": lambda: chain(
         [("Slice", ["s", "e", "a", "t"], {}), ("Pad", ["p"], {"mode": "reflect"}), ("GatherElements", ["i"], {"axis": 2})],
         (1, 3, 6),

@@ -76,9 +76,15 @@ def test_lp_pool(p, attrs):
     check(unary_model("LpPool", [1, 2, 6, 6], p=p, **attrs), (1, 2, 6, 6))
 
 
-def test_average_pool_dilations_are_refused_by_name():
-    built = unary_model("AveragePool", [1, 2, 8, 8], opset=19, kernel_shape=[2, 2], dilations=[2, 2])
-    with pytest.raises(
-        CompileError, match=r"AveragePool node 'layer': dilations=\[2, 2\] is not supported; supported: 1"
-    ):
-        fpgalab.compile(built)
+AVERAGE_CASES = [
+    ((1, 2, 8, 8), {"kernel_shape": [2, 2], "dilations": [2, 2]}),
+    ((1, 2, 9, 9), {"kernel_shape": [3, 3], "dilations": [2, 3], "strides": [2, 2], "pads": [1, 2, 1, 2]}),
+    ((1, 2, 9, 9), {"kernel_shape": [3, 3], "dilations": [2, 2], "pads": [1, 1, 2, 2], "count_include_pad": 1}),
+    ((1, 2, 9, 8), {"kernel_shape": [2, 3], "dilations": [2, 2], "strides": [2, 2], "ceil_mode": 1}),
+    ((1, 3, 11), {"kernel_shape": [3], "dilations": [3], "pads": [2, 1]}),
+]
+
+
+@pytest.mark.parametrize("x,attrs", AVERAGE_CASES)
+def test_average_pool_dilations_opset19(x, attrs):
+    check(unary_model("AveragePool", list(x), opset=19, **attrs), x)
