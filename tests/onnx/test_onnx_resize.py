@@ -81,8 +81,9 @@ def test_opset19_half_pixel_symmetric(mode):
     check(built, (1, 2, 3, 5))
 
 
-def test_linear_on_three_dimensions():
-    check(resize((1, 3, 5), scales=(1, 1, 2.0), mode="linear"), (1, 3, 5))
+@pytest.mark.parametrize("shape,scales", [((1, 3, 5), (1, 1, 2.0)), ((1, 2, 3, 4, 3), (1, 1, 2, 1.5, 2))])
+def test_linear_on_three_and_five_dimensions(shape, scales):
+    check(resize(shape, scales=scales, mode="linear"), shape)
 
 
 @pytest.mark.parametrize("mode", ["nearest", "linear"])
@@ -113,3 +114,13 @@ def test_refusals_name_the_attribute():
     roi = resize((1, 2, 4, 4), scales=(1, 1, 2, 2), mode="linear", coordinate_transformation_mode="tf_crop_and_resize")
     with pytest.raises(CompileError, match=r"Resize node 'up': coordinate_transformation_mode='tf_crop_and_resize'"):
         fpgalab.compile(roi)
+
+
+@pytest.mark.parametrize("opset", [11, 13, 18, 19, 21])
+@pytest.mark.parametrize("mode", ["nearest", "linear", "cubic"])
+def test_every_resize_opset(opset, mode):
+    """Opset 11's Resize takes roi, scales and sizes inputs; 13 makes roi and scales optional; 18 adds
+    antialias, axes and keep_aspect_ratio_policy; 19 half_pixel_symmetric."""
+    node = helper.make_node("Resize", ["x", "roi", "s"], ["y"], name="up", mode=mode)
+    init = {"roi": np.array([], np.float32), "s": np.array([1, 1, 1.5, 2], np.float32)}
+    check(model([node], {"x": [1, 2, 4, 3]}, None, init, opset=opset), (1, 2, 4, 3))
