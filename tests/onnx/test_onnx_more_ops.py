@@ -381,3 +381,9 @@ def test_mean_variance_normalization_and_global_lp_pool():
         helper.make_node("GlobalLpPool", ["n"], ["y"], name="glp", p=2),
     ]
     check(model(nodes, {"x": [2, 3, 4, 4]}, [2, 3, 1, 1]), (2, 3, 4, 4))
+
+
+@pytest.mark.parametrize("size,beta", [(3, 0.75), (1, 1.0), (5, 0.5)])  # onnxruntime takes odd sizes
+def test_local_response_normalization(size, beta):
+    node = helper.make_node("LRN", ["x"], ["y"], name="lrn", size=size, alpha=0.01, beta=beta, bias=1.5)
+    check(model([node], {"x": [1, 6, 3, 3]}, None), (1, 6, 3, 3))

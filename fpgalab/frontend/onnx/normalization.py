@@ -1,5 +1,5 @@
-"""ONNX LayerNormalization (opset 17), InstanceNormalization, GroupNormalization (opset 21) and
-MeanVarianceNormalization: statistics computed at run time.
+"""ONNX LayerNormalization (opset 17), InstanceNormalization, GroupNormalization (opset 21),
+MeanVarianceNormalization and LRN: statistics computed at run time.
 
 Each is the graph Keras's LayerNormalization lowers to: the mean (a ``Reduce`` sum over the
 normalized dimensions, divided by their count), the centred values, their variance the same way,
@@ -18,7 +18,10 @@ from fpgalab.errors import CompileError
 from fpgalab.frontend.lowering import Known, View, reshape
 from fpgalab.frontend.onnx.reductions import reduce_node
 from fpgalab.frontend.onnx.rules import axis_of, broadcast, rule, scalar, shape_of
+from fpgalab.frontend.tf import functions  # noqa: F401 - it registers the power rule
+from fpgalab.frontend.tf.rules import RULES as TF_RULES
 from fpgalab.frontend.tf.rules import elementwise
+from fpgalab.ir import nodes as ir
 
 
 def normalize(lw, site, x, dims, epsilon: float):
@@ -109,3 +112,27 @@ def _mean_variance_norm(lw, site, args):
     axes = site.attr("axes", [0, 2, 3])
     dims = tuple(sorted({axis_of(site, int(a), len(shape)) for a in axes}))
     return normalize(lw, site, args[0], dims, 1e-9)[0]
+
+
+@rule("LRN")
+def _lrn(lw, site, args):
+    """``x / (bias + alpha / size * sum of x^2 over size neighbouring channels) ^ beta``: the squares summed by a
+    ``Pool`` over a channel window, the power as the TF front end's (``exp(beta * log(.))`` for a fractional beta)."""
+    x = args[0]
+    shape = shape_of(x)
+    size = int(site.attr("size", 1))
+    alpha, beta, bias = (float(site.attr(k, d)) for k, d in (("alpha", 1e-4), ("beta", 0.75), ("bias", 1.0)))
+    squares = elementwise(lw, site.at(shape), "mul", [x, x])
+    low = (size - 1) // 2
+    window = (1, size) + (1,) * (len(shape) - 2)
+    padding = ((0, 0), (low, size - 1 - low)) + ((0, 0),) * (len(shape) - 2)
+    source = lw.buffer(squares, site.name + "_squares", site.op_name)
+    node = ir.Pool(
+        lw.fresh(site.name + "_sum"), (source.name,), shape, **lw.common(site), kind="sum", window=window,
+        strides=(1,) * len(shape), padding=padding, init=0.0,
+    )  # fmt: skip
+    total = lw.fold_or_add(node, [squares])
+    scaled = elementwise(lw, site.at(shape), "mul", [total, scalar(alpha / size, shape)])
+    base = elementwise(lw, site.at(shape), "add", [scaled, scalar(bias, shape)])
+    denominator = TF_RULES["power"](lw, site.at(shape), [base, scalar(beta, shape)])
+    return elementwise(lw, site.at(shape), "div", [x, denominator])
