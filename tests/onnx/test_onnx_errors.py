@@ -86,3 +86,31 @@ def test_free_non_batch_dimension_is_refused():
     node = helper.make_node("Gemm", ["x", "w"], ["y"], name="fc")
     with pytest.raises(CompileError, match="free dimension 1"):
         fpgalab.compile(model([node], {"x": [1, "K"]}, None, {"w": weights(4, 2)}))
+
+
+def test_training_mode_is_refused_by_name():
+    node = helper.make_node("BatchNormalization", ["x", "s", "b", "m", "v"], ["y"], name="bn", training_mode=1)
+    init = {k: np.ones(3, np.float32) for k in ("s", "b", "m", "v")}
+    with pytest.raises(
+        CompileError, match=r"BatchNormalization node 'bn': training_mode=1; fpgalab designs run inference"
+    ):
+        fpgalab.compile(model([node], {"x": [1, 3, 2, 2]}, [1, 3, 2, 2], init, opset=15))
+
+
+@pytest.mark.parametrize(
+    "op,attrs,inputs,init,message",
+    [
+        ("GatherND", {"batch_dims": 1}, ["x", "i"], {"i": np.zeros((1, 1), np.int64)}, r"batch_dims=1 is not supported; supported: 0"),
+        ("DepthToSpace", {"blocksize": 2, "mode": "XYZ"}, ["x"], {}, r"mode='XYZ' is not supported; supported: 'DCR', 'CRD'"),
+        ("Gelu", {"approximate": "fast"}, ["x"], {}, r"approximate='fast' is not supported; supported: 'none', 'tanh'"),
+        ("Pad", {"mode": "mirror"}, ["x", "p"], {"p": np.zeros(8, np.int64)}, r"mode='mirror' is not supported; supported: constant"),
+        ("MaxPool", {"kernel_shape": [2, 2], "auto_pad": "SAME_MIDDLE"}, ["x"], {}, r"auto_pad='SAME_MIDDLE'; supported: NOTSET"),
+        ("ConvTranspose", {"auto_pad": "SAME_MIDDLE"}, ["x", "w"], {"w": np.zeros((4, 1, 2, 2), np.float32)}, r"auto_pad='SAME_MIDDLE' is not supported"),
+        ("Einsum", {"equation": "abcc->abc"}, ["x"], {}, r"repeats a label \(a diagonal or trace\); not supported"),
+    ],
+)  # fmt: skip
+def test_unsupported_attribute_values_name_op_node_attribute_and_what_is_supported(op, attrs, inputs, init, message):
+    node = helper.make_node(op, inputs, ["y"], name="layer", **attrs)
+    opset = 20 if op == "Gelu" else 13
+    with pytest.raises(CompileError, match=rf"{op} node 'layer'.*{message}"):
+        fpgalab.compile(model([node], {"x": [1, 4, 4, 4]}, None, init, opset=opset))
