@@ -72,10 +72,13 @@ def _gemm(lw, site, args):
 def _matmul(lw, site, args):
     a, b = args
     sa, sb = shape_of(a), shape_of(b)
-    if len(sa) == 1:
-        return reshape(lw, _matmul(lw, site, [reshape(lw, a, (1,) + sa, site), b]), sb[:-2] + sb[-1:], site)
-    if len(sb) == 1:
-        return reshape(lw, _matmul(lw, site, [a, reshape(lw, b, sb + (1,), site)]), sa[:-1], site)
+    if len(sa) == 1 or len(sb) == 1:  # a row (column) vector, the 1 added to it dropped from the product
+        a = reshape(lw, a, (1,) + sa, site) if len(sa) == 1 else a
+        b = reshape(lw, b, sb + (1,), site) if len(sb) == 1 else b
+        product = _matmul(lw, site, [a, b])
+        shape = shape_of(product)
+        shape = shape[:-2] + shape[-1:] if len(sa) == 1 else shape
+        return reshape(lw, product, shape[:-1] if len(sb) == 1 else shape, site)
     if sa[-1] != sb[-2]:
         raise CompileError(f"{site.where()}: cannot multiply {sa} by {sb}")
     batch_shape = tuple(int(n) for n in np.broadcast_shapes(sa[:-2], sb[:-2]))
