@@ -210,11 +210,11 @@ def test_top_k(axis, k, largest):
     check_with(model(nodes, {"x": [2, 3, 5]}, None, {"k": np.array([k], np.int64)}), x)
 
 
-@pytest.mark.parametrize("axis", [0, 1])
-def test_gather_run_time_indices_from_a_constant_table(axis):
+@pytest.mark.parametrize("axis,table_shape", [(0, (6, 4)), (1, (6, 4)), (0, (6,)), (1, (2, 5, 3))])
+def test_gather_run_time_indices_from_a_constant_table(axis, table_shape):
     """An embedding: float ids cast to int64 pick rows (axis 0) or columns (axis 1) of a table; negative
     ids count from the end."""
-    table = weights(6, 4)
+    table = weights(*table_shape)
     nodes = [
         helper.make_node("Cast", ["ids"], ["i"], to=TensorProto.INT64, name="cast"),
         helper.make_node("Gather", ["table", "i"], ["y"], axis=axis, name="embed"),

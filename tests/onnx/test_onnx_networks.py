@@ -2,10 +2,13 @@
 channels-last graphs with their Transpose pairs, an autoencoder, a transformer MLP block, a 1-D conv
 net, a depthwise-separable block, residual blocks, a self-attention head, a U-Net step), with random
 weights: each compiles, and its float32 simulation equals onnxruntime (relative error <= 1e-5); in
-fixed point, the LLVM engine computes the simulator's bits. With the public models of
-test_onnx_models.py these are the multi-op ONNX graphs the front end is tested on."""
+fixed point, the LLVM engine and the Verilog design (Verilator) compute the simulator's bits. With
+the public models of test_onnx_models.py these are the multi-op ONNX graphs the front end is tested on."""
 
 from __future__ import annotations
+
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -218,3 +221,14 @@ def test_network_fixed_point_llvm_equals_simulator(name):
     want = run_kernel(design.kernel, inputs, design._context())
     for output, array in got.items():
         assert np.array_equal(array, np.broadcast_to(want[output].array, array.shape)), output
+
+
+@pytest.mark.tools
+@pytest.mark.parametrize("name", NETWORKS)
+def test_network_fixed_point_rtl_equals_simulator(name):
+    """The Verilog design under Verilator computes the simulator's bits in the schedule's cycles."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+    from test_verilog import _check  # noqa: PLC0415
+
+    built, _ = NETWORKS[name]()
+    _check(fpgalab.compile(built, precision="ap_fixed<18,8>", dataflow=False))
