@@ -29,6 +29,8 @@ CONV_TRANSPOSE_CASES = [
     ((1, 4, 3, 3), (4, 2, 3, 3), {"strides": [2, 2], "group": 2, "output_padding": [1, 1], "pads": [1, 1, 1, 1]}),
     ((1, 6, 5), (6, 1, 3), {"strides": [2], "group": 6, "dilations": [2]}),
     ((1, 2, 3, 3), (2, 2, 3, 3), {}),
+    ((1, 2, 4, 4), (2, 3, 3, 2), {"dilations": [2, 3], "pads": [1, 0, 2, 1]}),
+    ((1, 4, 5), (4, 2, 3), {"dilations": [2], "group": 2, "auto_pad": "SAME_UPPER"}),
     ((1, 2, 3, 3), (2, 2, 2, 2), {"auto_pad": "VALID", "strides": [1, 2]}),
 ]
 

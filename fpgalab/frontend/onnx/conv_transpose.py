@@ -6,7 +6,8 @@ A transposed convolution with stride ``s`` is a stride-1 convolution of the inpu
 output_padding`` high, with the kernel flipped and its input and output channels swapped.
 ``frontend.tf.conv_transpose.input_dilated_conv`` lowers that as ``s^n`` phase convolutions of the
 undilated input, so no multiply meets an inserted zero; the ONNX input is transposed to channels
-last around it, as for Conv. A dilated kernel is spread at compile time (zeros between its taps).
+last around it, as for Conv. With stride 1 it is one convolution with the kernel's dilations; with
+strides and dilations, the kernel is spread at compile time (zeros between its taps) for the phases.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from fpgalab.frontend.lowering import Known
 from fpgalab.frontend.onnx.layers import add_bias
 from fpgalab.frontend.onnx.rules import known_input, rule, shape_of, transpose
 from fpgalab.frontend.tf.conv_transpose import input_dilated_conv
+from fpgalab.ir import nodes as ir
 
 
 def forward_kernel(weights: np.ndarray, groups: int) -> np.ndarray:
@@ -82,7 +84,9 @@ def _conv_transpose(lw, site, args):
         raise CompileError(
             f"{site.where()}: {sx[1]} input channels do not match weights {weights.shape} with group={groups}"
         )
-    weights = dilate_kernel(weights, [int(d) for d in site.attr("dilations", [1] * n)])
+    dilations = tuple(int(d) for d in site.attr("dilations", [1] * n))
+    compact = weights
+    weights = dilate_kernel(weights, dilations)
     window = weights.shape[2:]
     strides = tuple(int(s) for s in site.attr("strides", [1] * n))
     extra = [int(e) for e in site.attr("output_padding", [0] * n)]
@@ -96,10 +100,20 @@ def _conv_transpose(lw, site, args):
         )
     rank = n + 2
     x_last = transpose(lw, site, x, (0, *range(2, rank), 1))
-    kernel = Known(forward_kernel(weights, groups), lw.fresh(site.name + "_kernel"))
-    shape = (sx[0], *sizes, kernel.array.shape[-1])
     source = lw.known(x_last) or lw.buffer(x_last, site.name + "_in", site.op_name)
-    y = input_dilated_conv(lw, site, source, kernel, shape, dilation=strides, padding=padding, groups=groups)
+    if all(s == 1 for s in strides):  # no input dilation: one convolution, its kernel dilated as given
+        kernel = Known(forward_kernel(compact, groups), lw.fresh(site.name + "_kernel"))
+        shape = (sx[0], *sizes, kernel.array.shape[-1])
+        buffers = [lw.buffer(v, f"{site.name}_in{k}", site.op_name) for k, v in enumerate((source, kernel))]
+        node = ir.Conv(
+            lw.fresh(site.name), tuple(b.name for b in buffers), shape, **lw.common(site), strides=strides,
+            padding=padding, dilation=dilations, groups=groups,
+        )  # fmt: skip
+        y = lw.fold_or_add(node, [source, kernel])
+    else:
+        kernel = Known(forward_kernel(weights, groups), lw.fresh(site.name + "_kernel"))
+        shape = (sx[0], *sizes, kernel.array.shape[-1])
+        y = input_dilated_conv(lw, site, source, kernel, shape, dilation=strides, padding=padding, groups=groups)
     if len(args) > 2 and args[2] is not None:
         y = add_bias(lw, site, y, args[2], shape)
     return transpose(lw, site, y, (0, rank - 1, *range(1, rank - 1)))
