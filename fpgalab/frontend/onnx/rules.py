@@ -1,11 +1,13 @@
 """One lowering rule per ONNX op type: ``RULES[op_type](lowering, site, operand_values)``.
 
 This module holds the table, the helpers every ONNX rule uses (numpy broadcasting as index maps,
-transposes that merge and cancel), the binary elementwise ops and comparisons, and the data
-movement ops; of compile-time values (the shape subgraphs exporters emit: ``Shape``, ``Gather``,
-``Cast``, ``Unsqueeze``, ``Concat`` feeding a ``Reshape``) they fold to ``Known`` values. The other
-rules are in ``activations``, ``layers`` (Gemm, MatMul, Conv, pools, BatchNormalization, Softmax),
-``conv_transpose``, ``reductions``, ``slices``, ``positional`` (Gather, Resize) and ``shapes``.
+transposes that merge and cancel), the binary and variadic elementwise ops, Mod, comparisons and
+logical ops, and the data movement ops; of compile-time values (the shape subgraphs exporters emit:
+``Shape``, ``Gather``, ``Cast``, ``Unsqueeze``, ``Concat`` feeding a ``Reshape``) they fold to
+``Known`` values. The other rules are in ``activations``, ``layers`` (Gemm, MatMul, Conv, pools,
+BatchNormalization, Softmax), ``pools``, ``conv_transpose``, ``normalization``, ``ordering``,
+``reductions``, ``resize``, ``slices``, ``tensors``, ``triangular``, ``einsum``, ``positional``
+(Gather) and ``shapes``.
 The array helpers are ``frontend.lowering``'s and the TF rules' ``elementwise``, so both front ends
 build the same nodes for the same computation.
 """
