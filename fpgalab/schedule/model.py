@@ -164,8 +164,12 @@ class Schedule:
     starts: tuple[int, ...] = ()
 
     def layer(self, name: str) -> LayerSchedule:
+        """The layer schedule named ``name``; else the first holding a node of that name or of that layer."""
         for layer in self.layers:
-            if name in (layer.name, layer.layer) or name in layer.nodes:
+            if layer.name == name:
+                return layer
+        for layer in self.layers:
+            if name == layer.layer or name in layer.nodes:
                 return layer
         raise KeyError(name)
 

@@ -62,6 +62,7 @@ def _hard_sigmoid(lw, site, args):
     return unary(lw, site, args[0], _op("clamp", ZERO, line, ir.Const(1.0)))
 
 
+SOFTPLUS = _op("add", _op("max", X, ZERO), _op("log1p", _op("exp", _op("neg", _op("abs", X)))))
 UNARY = {
     "Abs": _op("abs", X),
     "Neg": _op("neg", X),
@@ -74,7 +75,10 @@ UNARY = {
     "Round": _op("round", X),
     "Erf": _op("erf", X),
     "Softsign": _op("div", X, _op("add", ir.Const(1.0), _op("abs", X))),
-    "Softplus": _op("add", _op("max", X, ZERO), _op("log1p", _op("exp", _op("neg", _op("abs", X))))),
+    "Softplus": SOFTPLUS,
+    "Sign": _op(
+        "select", _op("cmp_gt", X, ZERO), ir.Const(1.0), _op("select", _op("cmp_lt", X, ZERO), ir.Const(-1.0), ZERO)
+    ),
 }
 
 
@@ -82,6 +86,56 @@ UNARY = {
 def _unary_math(lw, site, args):
     """Softplus as ``max(x, 0) + log1p(exp(-|x|))``: its tables see ``-|x| <= 0`` (as the TF front end's)."""
     return unary(lw, site, args[0], UNARY[site.opcode])
+
+
+@rule("HardSwish")
+def _hard_swish(lw, site, args):
+    """``x * clamp(x / 6 + 1/2, 0, 1)``: HardSigmoid with ONNX's fixed alpha 1/6 and beta 1/2, times x."""
+    gate = _op("clamp", ZERO, _op("add", _op("mul", X, ir.Const(1.0 / 6.0)), ir.Const(0.5)), ir.Const(1.0))
+    return unary(lw, site, args[0], _op("mul", X, gate))
+
+
+@rule("Gelu")
+def _gelu(lw, site, args):
+    """Opset 20: ``x/2 (1 + erf(x / sqrt 2))``, or with approximate="tanh" ``x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))``."""
+    approximate = site.attr("approximate", "none")
+    if approximate == "none":
+        inner = _op("erf", _op("mul", X, ir.Const(float(1.0 / np.sqrt(2.0)))))
+    elif approximate == "tanh":
+        cubic = _op("add", X, _op("mul", _op("mul", _op("mul", X, X), X), ir.Const(0.044715)))
+        inner = _op("tanh", _op("mul", cubic, ir.Const(float(np.sqrt(2.0 / np.pi)))))
+    else:
+        raise CompileError(f"{site.where()}: approximate={approximate!r} is not supported; supported: 'none', 'tanh'")
+    return unary(lw, site, args[0], _op("mul", _op("mul", X, ir.Const(0.5)), _op("add", ir.Const(1.0), inner)))
+
+
+@rule("Mish")
+def _mish(lw, site, args):
+    return unary(lw, site, args[0], _op("mul", X, _op("tanh", SOFTPLUS)))
+
+
+@rule("Celu")
+def _celu(lw, site, args):
+    """``max(0, x) + min(0, alpha (exp(x / alpha) - 1))``."""
+    alpha = float(site.attr("alpha", 1.0))
+    negative = _op("mul", _op("expm1", _op("div", _op("min", X, ZERO), ir.Const(alpha))), ir.Const(alpha))
+    return unary(lw, site, args[0], _op("add", _op("max", X, ZERO), negative))
+
+
+@rule("ThresholdedRelu")
+def _thresholded_relu(lw, site, args):
+    alpha = float(site.attr("alpha", 1.0))
+    return unary(lw, site, args[0], _op("select", _op("cmp_gt", X, ir.Const(alpha)), X, ZERO))
+
+
+@rule("Shrink")
+def _shrink(lw, site, args):
+    """``x + bias`` below ``-lambd``, ``x - bias`` above ``lambd``, 0 between."""
+    bias, lambd = float(site.attr("bias", 0.0)), float(site.attr("lambd", 0.5))
+    above = _op("select", _op("cmp_gt", X, ir.Const(lambd)), _op("sub", X, ir.Const(bias)), ZERO)
+    return unary(
+        lw, site, args[0], _op("select", _op("cmp_lt", X, ir.Const(-lambd)), _op("add", X, ir.Const(bias)), above)
+    )
 
 
 @rule("PRelu")

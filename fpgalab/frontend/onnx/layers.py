@@ -77,35 +77,38 @@ def _gemm(lw, site, args):
 def _matmul(lw, site, args):
     a, b = args
     sa, sb = shape_of(a), shape_of(b)
-    if len(sa) == 1:
-        return reshape(lw, _matmul(lw, site, [reshape(lw, a, (1,) + sa, site), b]), sb[:-2] + sb[-1:], site)
-    if len(sb) == 1:
-        return reshape(lw, _matmul(lw, site, [a, reshape(lw, b, sb + (1,), site)]), sa[:-1], site)
+    if len(sa) == 1 or len(sb) == 1:  # a row (column) vector, the 1 added to it dropped from the product
+        a = reshape(lw, a, (1,) + sa, site) if len(sa) == 1 else a
+        b = reshape(lw, b, sb + (1,), site) if len(sb) == 1 else b
+        product = _matmul(lw, site, [a, b])
+        shape = shape_of(product)
+        shape = shape[:-2] + shape[-1:] if len(sa) == 1 else shape
+        return reshape(lw, product, shape[:-1] if len(sb) == 1 else shape, site)
     if sa[-1] != sb[-2]:
         raise CompileError(f"{site.where()}: cannot multiply {sa} by {sb}")
-    if len(sb) == 2:
-        return _dot(lw, site, a, b, sa[:-1] + sb[1:], lhs_contract=(len(sa) - 1,), rhs_contract=(0,))
-    if sa[:-2] != sb[:-2]:
-        raise CompileError(
-            f"{site.where()}: batched MatMul of {sa} by {sb}; fpgalab takes a 2-D right operand or equal batch "
-            "dimensions on both sides"
-        )
-    batch = tuple(range(len(sa) - 2))
-    shape = sa[:-1] + sb[-1:]
+    batch_shape = tuple(int(n) for n in np.broadcast_shapes(sa[:-2], sb[:-2]))
+    if all(n == 1 for n in sb[:-2]):  # one weight matrix for every batch element: a 2-D right operand
+        a = broadcast(lw, site, a, batch_shape + sa[-2:])
+        b = reshape(lw, b, sb[-2:], site)
+        shape = batch_shape + sa[-2:-1] + sb[-1:]
+        return _dot(lw, site, a, b, shape, lhs_contract=(len(shape) - 1,), rhs_contract=(0,))
+    a = broadcast(lw, site, reshape(lw, a, (1,) * (len(batch_shape) + 2 - len(sa)) + sa, site), batch_shape + sa[-2:])
+    b = broadcast(lw, site, reshape(lw, b, (1,) * (len(batch_shape) + 2 - len(sb)) + sb, site), batch_shape + sb[-2:])
+    batch = tuple(range(len(batch_shape)))
     return _dot(
         lw,
         site,
         a,
         b,
-        shape,
-        lhs_contract=(len(sa) - 1,),
-        rhs_contract=(len(sb) - 2,),
+        batch_shape + sa[-2:-1] + sb[-1:],
+        lhs_contract=(len(batch) + 1,),
+        rhs_contract=(len(batch),),
         lhs_batch=batch,
         rhs_batch=batch,
     )
 
 
-def _window_padding(site, spatial, kernel, strides, dilations, ceil: bool = False):
+def window_padding(site, spatial, kernel, strides, dilations, ceil: bool = False):
     """(low, high) padding per spatial dimension from ``pads`` or ``auto_pad``, and the output size."""
     n = len(spatial)
     auto = site.attr("auto_pad", "NOTSET")
@@ -150,7 +153,7 @@ def _conv(lw, site, args):
     groups = int(site.attr("group", 1))
     if sx[1] != sw[1] * groups:
         raise CompileError(f"{site.where()}: {sx[1]} input channels do not match weights {sw} with group={groups}")
-    padding, sizes = _window_padding(site, sx[2:], kernel, strides, dilations)
+    padding, sizes = window_padding(site, sx[2:], kernel, strides, dilations)
     rank = n + 2
     x_last = transpose(lw, site, x, (0, *range(2, rank), 1))
     w_last, scale = integer_weights(lw, transpose(lw, site, w, (*range(2, rank), 1, 0)), tuple(range(rank - 1)))
@@ -172,7 +175,7 @@ def _conv(lw, site, args):
     return transpose(lw, site, y, (0, rank - 1, *range(1, rank - 1)))
 
 
-def _pool(lw, site, args, kind: str):
+def pool(lw, site, args, kind: str):
     x = args[0]
     sx = shape_of(x)
     n = len(sx) - 2
@@ -180,11 +183,11 @@ def _pool(lw, site, args, kind: str):
     strides = tuple(site.attr("strides", [1] * n))
     dilations = tuple(site.attr("dilations", [1] * n))
     if any(d != 1 for d in dilations):
-        raise CompileError(f"{site.where()}: dilations={list(dilations)} is not supported; pools take dilations 1")
-    if int(site.attr("storage_order", 0)) != 0:
-        raise CompileError(f"{site.where()}: storage_order=1 (column-major) is not supported; supported: 0")
+        raise CompileError(
+            f"{site.where()}: dilations={list(dilations)} is not supported; supported: 1 (MaxPool takes any)"
+        )
     ceil = bool(site.attr("ceil_mode", 0))
-    padding, sizes = _window_padding(site, sx[2:], kernel, strides, dilations, ceil)
+    padding, sizes = window_padding(site, sx[2:], kernel, strides, dilations, ceil)
     shape = sx[:2] + sizes
     return (
         _window_reduce(lw, site, x, kind, shape, (1, 1) + kernel, (1, 1) + strides, ((0, 0), (0, 0)) + padding),
@@ -220,14 +223,9 @@ def _window_reduce(lw, site, x, kind, shape, window, strides, padding):
     return lw.fold_or_add(node, [x])
 
 
-@rule("MaxPool")
-def _max_pool(lw, site, args):
-    return _pool(lw, site, args, "max")[0]
-
-
 @rule("AveragePool")
 def _average_pool(lw, site, args):
-    total, padding, shape = _pool(lw, site, args, "sum")
+    total, padding, shape = pool(lw, site, args, "sum")
     sx = shape_of(args[0])
     kernel = tuple(site.attr("kernel_shape"))
     strides = tuple(site.attr("strides", [1] * len(kernel)))

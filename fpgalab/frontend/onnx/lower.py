@@ -16,12 +16,19 @@ from fpgalab.frontend.lowering import Buffer, GraphBuilder, Known, eliminate_dea
 from fpgalab.frontend.onnx import (  # noqa: F401 - they register their rules
     activations,
     conv_transpose,
+    einsum,
     layers,
+    normalization,
+    ordering,
+    pools,
     positional,
     quant,
     reductions,
+    resize,
     shapes,
     slices,
+    tensors,
+    triangular,
 )
 from fpgalab.frontend.onnx.qonnx_view import is_qonnx_node
 from fpgalab.frontend.onnx.read import Graph

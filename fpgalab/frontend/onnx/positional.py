@@ -1,7 +1,10 @@
-"""ONNX Gather and Resize (nearest). Of compile-time values a Gather folds (the shape subgraphs exporters
-emit); of a run-time tensor at constant indices it is, as a nearest Resize is, a read at positions known at
-compile time, lowered as the TF front end lowers its resizes -- the flattened tensor read through a
-ROM of positions (``frontend.lowering.positional_read``, an ``ir.Lookup``)."""
+"""ONNX Gather. Of compile-time values it folds (the shape subgraphs exporters emit); of a run-time
+tensor at constant indices it is, as a nearest Resize is, a read at positions known at compile time,
+lowered as the TF front end lowers its resizes -- the flattened tensor read through a ROM of
+positions (``frontend.lowering.positional_read``, an ``ir.Lookup``). Indices computed at run time
+pick rows of a constant table, as the TF front end lowers Keras's Embedding: one ``ir.Lookup``, a
+ROM read addressed by the index (negative indices count from the end: ``select(i < 0, i + n, i)``
+first), then a transpose bringing the rows' axes to where ONNX puts them."""
 
 from __future__ import annotations
 
@@ -9,10 +12,9 @@ import numpy as np
 
 from fpgalab.errors import CompileError
 from fpgalab.frontend.lowering import Known, positional_read
-from fpgalab.frontend.onnx.rules import axis_of, known_input, rule, shape_of
-
-COORDINATE_MODES = ("half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric", "tf_half_pixel_for_nn")
-NEAREST_MODES = ("round_prefer_floor", "round_prefer_ceil", "floor", "ceil")
+from fpgalab.frontend.onnx.rules import axis_of, known_input, rule, scalar, shape_of, transpose
+from fpgalab.frontend.tf.rules import elementwise
+from fpgalab.ir import nodes as ir
 
 
 def gather_positions(site, shape, indices: np.ndarray, axis: int) -> np.ndarray:
@@ -22,65 +24,10 @@ def gather_positions(site, shape, indices: np.ndarray, axis: int) -> np.ndarray:
     return np.take(np.arange(int(np.prod(shape))).reshape(shape), indices, axis=axis)
 
 
-def nearest_sources(site, size: int, out: int, scale: float) -> np.ndarray:
-    """The input index each of ``out`` outputs copies along one dimension (ONNX Resize, mode nearest)."""
-    mode = site.attr("coordinate_transformation_mode", "half_pixel")
-    rounding = site.attr("nearest_mode", "round_prefer_floor")
-    if mode not in COORDINATE_MODES:
-        raise CompileError(f"{site.where()}: coordinate_transformation_mode={mode!r}; supported: {COORDINATE_MODES}")
-    if rounding not in NEAREST_MODES:
-        raise CompileError(f"{site.where()}: nearest_mode={rounding!r}; supported: {NEAREST_MODES}")
-    o = np.arange(out, dtype=np.float64)
-    if mode == "half_pixel" or (mode == "pytorch_half_pixel" and out > 1):
-        x = (o + 0.5) / scale - 0.5
-    elif mode == "pytorch_half_pixel":
-        x = np.zeros_like(o)
-    elif mode == "align_corners":
-        x = o * (size - 1) / (out - 1) if out > 1 else np.zeros_like(o)
-    elif mode == "asymmetric":
-        x = o / scale
-    else:
-        x = (o + 0.5) / scale
-    if rounding == "floor":
-        picked = np.floor(x)
-    elif rounding == "ceil":
-        picked = np.ceil(x)
-    else:
-        half = np.isclose(x - np.floor(x), 0.5)
-        picked = np.where(half, np.floor(x) if rounding == "round_prefer_floor" else np.ceil(x), np.round(x))
-    return np.clip(picked, 0, size - 1).astype(np.int64)
-
-
-@rule("Resize", "Upsample")
-def _resize(lw, site, args):
-    x = args[0]
-    own = shape_of(x)
-    mode = site.attr("mode", "nearest")
-    if mode != "nearest":
-        raise CompileError(f"{site.where()}: mode={mode!r} is not supported; supported: nearest")
-    if site.attr("antialias", 0) or "axes" in site.attrs:
-        raise CompileError(f"{site.where()}: antialias and axes are not supported")
-    scales = known_input(lw, site, args, 2 if site.opcode == "Resize" else 1, "scales")
-    sizes = known_input(lw, site, args, 3, "sizes") if site.opcode == "Resize" else None
-    if sizes is not None and sizes.size:
-        out = [int(n) for n in sizes.reshape(-1)]
-        scales = np.asarray(out, np.float64) / np.asarray(own, np.float64)
-    elif scales is not None and scales.size:
-        scales = scales.reshape(-1).astype(np.float64)
-        out = [int(np.floor(n * s)) for n, s in zip(own, scales)]
-    else:
-        raise CompileError(f"{site.where()}: needs scales or sizes known at compile time")
-    positions = np.arange(int(np.prod(own))).reshape(own)
-    for axis, (size, count, scale) in enumerate(zip(own, out, scales)):
-        if size != count:
-            positions = np.take(positions, nearest_sources(site, size, count, float(scale)), axis=axis)
-    if positions.shape == own:
-        return x
-    return positional_read(lw, site, x, positions)
-
-
 @rule("Gather")
 def _gather(lw, site, args):
+    if lw.known(args[1]) is None:
+        return _run_time_gather(lw, site, args)
     indices = known_input(lw, site, args, 1, "indices").astype(np.int64)
     data = lw.known(args[0])
     if data is not None:
@@ -89,3 +36,35 @@ def _gather(lw, site, args):
     own = shape_of(args[0])
     axis = axis_of(site, int(site.attr("axis", 0)), len(own))
     return positional_read(lw, site, args[0], gather_positions(site, own, indices, axis))
+
+
+def _run_time_gather(lw, site, args):
+    table = lw.known(args[0])
+    if table is None:
+        raise CompileError(
+            f"{site.where()}: indices computed at run time can only pick rows of a constant table (an "
+            "initializer, as an embedding's weights); here the gathered tensor is computed at run time too"
+        )
+    axis = axis_of(site, int(site.attr("axis", 0)), table.array.ndim)
+    rows = table.array.shape[axis]
+    if axis != 0:  # the picked axis first, at compile time
+        table = Known(np.ascontiguousarray(np.moveaxis(table.array, axis, 0)), table.name)
+    rom = lw.buffer(table, site.name + "_table", site.op_name)
+    index_shape = shape_of(args[1])
+    wrapped = elementwise(
+        lw,
+        site.at(index_shape),
+        "select",
+        [
+            elementwise(lw, site.at(index_shape, "pred"), "cmp_lt", [args[1], scalar(0.0, index_shape)]),
+            elementwise(lw, site.at(index_shape), "add", [args[1], scalar(float(rows), index_shape)]),
+            args[1],
+        ],
+    )
+    shape = index_shape + tuple(rom.shape[1:])
+    ids = lw.buffer(wrapped, site.name + "_ids", site.op_name)
+    result = lw.add_node(ir.Lookup(lw.fresh(site.name), (rom.name, ids.name), shape, **lw.common(site)))
+    k = len(
+        index_shape
+    )  # the rows come out as (indices..., axes before, axes after); ONNX: (before, indices..., after)
+    return transpose(lw, site, result, tuple(range(k, k + axis)) + tuple(range(k)) + tuple(range(k + axis, len(shape))))

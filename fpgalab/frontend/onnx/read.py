@@ -163,6 +163,10 @@ def read_graph(model) -> Graph:
             raise CompileError(
                 f"the ONNX model's opset {opset} could not be converted to {TARGET_OPSET}: {error}"
             ) from None
+        if opset < 11:  # the converter drops what Upsample and opset-10 Resize meant
+            from fpgalab.frontend.onnx.resize import legacy_resize_attributes  # noqa: PLC0415
+
+            legacy_resize_attributes(model)
         opset = TARGET_OPSET
     model = restore_qonnx_nodes(onnx.shape_inference.infer_shapes(model), quant_nodes)
     initializers = {t.name: onnx.numpy_helper.to_array(t) for t in model.graph.initializer}

@@ -1,11 +1,13 @@
 """One lowering rule per ONNX op type: ``RULES[op_type](lowering, site, operand_values)``.
 
 This module holds the table, the helpers every ONNX rule uses (numpy broadcasting as index maps,
-transposes that merge and cancel), the binary elementwise ops and comparisons, and the data
-movement ops; of compile-time values (the shape subgraphs exporters emit: ``Shape``, ``Gather``,
-``Cast``, ``Unsqueeze``, ``Concat`` feeding a ``Reshape``) they fold to ``Known`` values. The other
-rules are in ``activations``, ``layers`` (Gemm, MatMul, Conv, pools, BatchNormalization, Softmax),
-``conv_transpose``, ``reductions``, ``slices``, ``positional`` (Gather, Resize) and ``shapes``.
+transposes that merge and cancel), the binary and variadic elementwise ops, Mod, comparisons and
+logical ops, and the data movement ops; of compile-time values (the shape subgraphs exporters emit:
+``Shape``, ``Gather``, ``Cast``, ``Unsqueeze``, ``Concat`` feeding a ``Reshape``) they fold to
+``Known`` values. The other rules are in ``activations``, ``layers`` (Gemm, MatMul, Conv, pools,
+BatchNormalization, Softmax), ``pools``, ``conv_transpose``, ``normalization``, ``ordering``,
+``reductions``, ``resize``, ``slices``, ``tensors``, ``triangular``, ``einsum``, ``positional``
+(Gather) and ``shapes``.
 The array helpers are ``frontend.lowering``'s and the TF rules' ``elementwise``, so both front ends
 build the same nodes for the same computation.
 """
@@ -125,13 +127,35 @@ def unary(lw, site, value, expr):
 
 # ---- elementwise ------------------------------------------------------------------------------
 
-BINARY = {"Add": "add", "Sub": "sub", "Mul": "mul", "Div": "div", "Max": "max", "Min": "min"}
+BINARY = {"Add": "add", "Sub": "sub", "Mul": "mul", "Div": "div", "Max": "max", "Min": "min", "Sum": "add"}
+VARIADIC = ("Max", "Min", "Sum", "Mean")  # any number of operands (Max and Min from opset 8, Sum and Mean always)
+
+
+@rule("Mean")
+def _mean(lw, site, args):
+    if len(args) == 1:
+        return args[0]
+    total = _binary(lw, _as_op(site, "Sum"), args)
+    shape = shape_of(total)
+    return elementwise(lw, site.at(shape), "div", [total, scalar(float(len(args)), shape)])
+
+
+def _as_op(site, opcode):
+    """The same node seen as another op type (a Mean's sum)."""
+    return type(site)(site.name, site.op_name, opcode, site.attrs, site.shape, site.integer, site.outputs)
 
 
 @rule(*BINARY)
 def _binary(lw, site, args):
+    if site.opcode in VARIADIC and len(args) != 2:  # one operand: itself; more: a chain of two-operand nodes
+        if not args:
+            raise CompileError(f"{site.where()}: has no operands; it takes one or more")
+        result = args[0]
+        for operand in args[1:]:
+            result = _binary(lw, site, [result, operand])
+        return result
     if len(args) != 2:
-        raise CompileError(f"{site.where()}: takes two operands here, got {len(args)}")
+        raise CompileError(f"{site.where()}: takes two operands, got {len(args)}")
     shape = tuple(int(n) for n in np.broadcast_shapes(*(shape_of(a) for a in args)))
     knowns = [lw.known(a) for a in args]
     if site.integer and site.opcode == "Div" and all(k is not None for k in knowns):  # shape arithmetic
@@ -154,6 +178,32 @@ def same_transpose(lw, args):
     return [m[0] for m in moved], moved[0][1]
 
 
+@rule("Mod")
+def _mod(lw, site, args):
+    """``a - whole(a / b) * b``: ``whole`` rounds toward zero with fmod=1 (C's fmod), down with fmod=0 (the
+    sign of the divisor, Python's %)."""
+    fmod = bool(site.attr("fmod", 0))
+    shape = tuple(int(n) for n in np.broadcast_shapes(*(shape_of(a) for a in args)))
+    knowns = [lw.known(a) for a in args]
+    if all(k is not None for k in knowns):
+        a, b = (k.array.astype(np.float64) for k in knowns)
+        return Known((np.fmod(a, b) if fmod else np.mod(a, b)).astype(np.float32))
+    a, b = (broadcast(lw, site, v, shape) for v in args)
+    at = site.at(shape)
+    quotient = elementwise(lw, at, "div", [a, b])
+    if fmod:
+        negative = elementwise(lw, site.at(shape, "pred"), "cmp_lt", [quotient, scalar(0.0, shape)])
+        whole = elementwise(
+            lw,
+            at,
+            "select",
+            [negative, elementwise(lw, at, "ceil", [quotient]), elementwise(lw, at, "floor", [quotient])],
+        )
+    else:
+        whole = elementwise(lw, at, "floor", [quotient])
+    return elementwise(lw, at, "sub", [a, elementwise(lw, at, "mul", [whole, b])])
+
+
 COMPARE = {
     "Greater": "cmp_gt",
     "Less": "cmp_lt",
@@ -168,6 +218,24 @@ def _compare(lw, site, args):
     shape = tuple(int(n) for n in np.broadcast_shapes(*(shape_of(a) for a in args)))
     operands = [broadcast(lw, site, a, shape) for a in args]
     return elementwise(lw, site.at(shape, "pred"), COMPARE[site.opcode], operands)
+
+
+LOGICAL = {"And": "select", "Or": "select", "Xor": "cmp_ne"}
+
+
+@rule(*LOGICAL)
+def _logical(lw, site, args):
+    """On booleans: ``a and b`` is ``select(a, b, false)``, ``a or b`` is ``select(a, true, b)``, xor is ``a != b``."""
+    shape = tuple(int(n) for n in np.broadcast_shapes(*(shape_of(a) for a in args)))
+    a, b = (broadcast(lw, site, v, shape) for v in args)
+    operands = {"And": [a, b, scalar(0.0, shape)], "Or": [a, scalar(1.0, shape), b], "Xor": [a, b]}[site.opcode]
+    return elementwise(lw, site.at(shape, "pred"), LOGICAL[site.opcode], operands)
+
+
+@rule("Not")
+def _not(lw, site, args):
+    shape = shape_of(args[0])
+    return elementwise(lw, site.at(shape, "pred"), "cmp_eq", [args[0], scalar(0.0, shape)])
 
 
 @rule("Where")

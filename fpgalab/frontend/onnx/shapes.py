@@ -1,13 +1,14 @@
 """The ops of the shape subgraphs exporters emit (PyTorch's ``x.view(x.size(0), -1)``: Shape ->
-Gather -> Unsqueeze -> Concat -> Cast -> Reshape), folded to ``Known`` values at compile time (Gather: ``frontend.onnx.positional``)."""
+Gather -> Unsqueeze -> Concat -> Cast -> Reshape; ConstantOfShape, Range and Size for masks and
+positions), folded to ``Known`` values at compile time (Gather: ``frontend.onnx.positional``, Cast:
+``frontend.onnx.tensors``)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from fpgalab.errors import CompileError
 from fpgalab.frontend.lowering import Known
-from fpgalab.frontend.onnx.rules import rule, shape_of
+from fpgalab.frontend.onnx.rules import known_input, rule, shape_of
 
 
 @rule("Shape")
@@ -17,21 +18,23 @@ def _shape(lw, site, args):
     return Known(own[start : (int(end) if end is not None else None)])
 
 
-_CASTS = {1: np.float32, 2: np.uint8, 3: np.int8, 5: np.int16, 6: np.int32, 7: np.int64, 9: np.bool_, 10: np.float16}
-_CASTS.update({11: np.float64, 12: np.uint32, 13: np.uint64, 4: np.uint16})
+@rule("Size")
+def _size(lw, site, args):
+    return Known(np.asarray(int(np.prod(shape_of(args[0]), dtype=np.int64)), dtype=np.float32))
 
 
-@rule("Cast")
-def _cast(lw, site, args):
-    to = int(site.attr("to", 1))
-    known = lw.known(args[0])
-    if known is not None:
-        if to not in _CASTS:
-            raise CompileError(f"{site.where()}: cast to ONNX type {to} is not supported; to: {sorted(_CASTS)}")
-        return Known(known.array.astype(_CASTS[to]).astype(np.float32))
-    if to in (1, 10, 11):  # float to float: the design's precision decides
-        return args[0]
-    raise CompileError(
-        f"{site.where()}: casts a run-time tensor to ONNX type {to}; fpgalab casts run-time tensors only to "
-        "floating point (1 float, 10 float16, 11 double)"
+@rule("ConstantOfShape")
+def _constant_of_shape(lw, site, args):
+    shape = [int(n) for n in known_input(lw, site, args, 0, "shape").reshape(-1)]
+    value = site.attr("value")
+    fill = float(np.asarray(value).reshape(-1)[0]) if value is not None else 0.0
+    return Known(np.full(shape, fill, dtype=np.float32))
+
+
+@rule("Range")
+def _range(lw, site, args):
+    start, limit, delta = (
+        float(known_input(lw, site, args, k, w).reshape(-1)[0]) for k, w in enumerate(("start", "limit", "delta"))
     )
+    count = max(int(np.ceil((limit - start) / delta)), 0)
+    return Known((start + delta * np.arange(count)).astype(np.float32))

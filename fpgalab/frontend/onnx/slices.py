@@ -1,12 +1,15 @@
-"""ONNX Slice, Split and Pad: ``ir.Slice`` and ``ir.Pad`` nodes (data movement) with bounds known at compile time."""
+"""ONNX Slice, Split and Pad: ``ir.Slice``, ``ir.Reverse`` (negative steps) and ``ir.Pad`` nodes (data
+movement) with bounds known at compile time."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from fpgalab.errors import CompileError
+from fpgalab.frontend.lowering import Known, View, positional_read
 from fpgalab.frontend.onnx.rules import axis_of, known_input, rule, shape_of
 from fpgalab.ir import nodes as ir
+from fpgalab.sim.values import broadcast_in_dims
 
 
 def slice_value(lw, site, value, starts, limits, strides):
@@ -41,16 +44,30 @@ def _slice(lw, site, args):
     axes = range(len(starts)) if axes is None else [int(a) for a in np.reshape(axes, -1)]
     steps = [1] * len(starts) if steps is None else [int(s) for s in steps.reshape(-1)]
     lows, highs, strides = [0] * len(own), list(own), [1] * len(own)
+    reversed_dims = []  # axes sliced with a negative step
     for start, end, axis, step in zip(starts, ends, axes, steps):
         axis = axis_of(site, axis, len(own))
-        if step <= 0:
-            raise CompileError(f"{site.where()}: step {step} on axis {axis}; supported: steps >= 1")
+        if step == 0:
+            raise CompileError(f"{site.where()}: step 0 on axis {axis}; steps must be nonzero")
         size = own[axis]
         start, end = (int(np.clip(v, -(2**62), 2**62)) for v in (start, end))  # INT64_MAX: "to the end"
         start, end = (start + size if start < 0 else start), (end + size if end < 0 else end)
-        lows[axis], highs[axis], strides[axis] = min(max(start, 0), size), min(max(end, 0), size), step
+        if step > 0:
+            lows[axis], highs[axis] = min(max(start, 0), size), min(max(end, 0), size)
+        else:  # backwards: the same elements sliced forwards, then reversed (ir.Reverse)
+            start, end = min(max(start, 0), size - 1), min(max(end, -1), size - 1)
+            count = len(range(start, end, step))
+            lows[axis], highs[axis] = (start + (count - 1) * step, start + 1) if count else (0, 0)
+            reversed_dims.append(axis)
+        strides[axis] = abs(step)
         highs[axis] = max(highs[axis], lows[axis])
-    return slice_value(lw, site, args[0], lows, highs, strides)
+    value = slice_value(lw, site, args[0], lows, highs, strides)
+    if reversed_dims:
+        source = lw.buffer(value, site.name + "_in", site.op_name)
+        dims = tuple(sorted(reversed_dims))
+        node = ir.Reverse(lw.fresh(site.name + "_reversed"), (source.name,), source.shape, **lw.common(site), dims=dims)
+        value = lw.fold_or_add(node, [value])
+    return value
 
 
 @rule("Split")
@@ -74,11 +91,16 @@ def _split(lw, site, args):
     return tuple(results)
 
 
+PAD_MODES = ("constant", "reflect", "edge", "wrap")
+
+
 @rule("Pad")
 def _pad(lw, site, args):
+    """Constant padding is an ``ir.Pad``; reflect, edge and wrap (opset 19) read the input at the
+    positions ``numpy.pad`` gives (``frontend.lowering.positional_read``). Negative pads crop (a slice)."""
     mode = site.attr("mode", "constant")
-    if mode != "constant":
-        raise CompileError(f"{site.where()}: mode={mode!r} is not supported; supported: constant")
+    if mode not in PAD_MODES:
+        raise CompileError(f"{site.where()}: mode={mode!r} is not supported; supported: {', '.join(PAD_MODES)}")
     own = shape_of(args[0])
     pads = known_input(lw, site, args, 1, "pads")
     pads = [int(p) for p in (pads.reshape(-1) if pads is not None else site.attr("pads", []))]
@@ -89,11 +111,40 @@ def _pad(lw, site, args):
     low, high = [0] * len(own), [0] * len(own)
     for k, axis in enumerate(axes):
         low[axis], high[axis] = pads[k], pads[k + len(axes)]
-    if any(p < 0 for p in low + high):
-        raise CompileError(f"{site.where()}: negative pads {pads} (cropping) are not supported; pads must be >= 0")
+    x = args[0]
+    if any(p < 0 for p in low + high):  # crop first
+        starts = [max(-p, 0) for p in low]
+        x = slice_value(lw, site, x, starts, [n - max(-p, 0) for n, p in zip(own, high)], [1] * len(own))
+        own, low, high = shape_of(x), [max(p, 0) for p in low], [max(p, 0) for p in high]
     shape = tuple(n + a + b for n, a, b in zip(own, low, high))
-    source = lw.buffer(args[0], site.name + "_in", site.op_name)
+    if shape == own:
+        return x
+    if mode != "constant":
+        if mode == "reflect" and any(n < 2 or a >= n or b >= n for n, a, b in zip(own, low, high) if a or b):
+            raise CompileError(f"{site.where()}: reflect pads {pads} must be smaller than the padded axes of {own}")
+        return read_positions(lw, site, x, np.pad(positions_of(own), list(zip(low, high)), mode=mode))
+    source = lw.buffer(x, site.name + "_in", site.op_name)
     node = ir.Pad(
         lw.fresh(site.name), (source.name,), shape, **lw.common(site), low=tuple(low), high=tuple(high), value=value
     )
-    return lw.fold_or_add(node, [args[0]])
+    return lw.fold_or_add(node, [x])
+
+
+def positions_of(shape) -> np.ndarray:
+    """The row-major position of each element of a tensor of ``shape``."""
+    return np.arange(int(np.prod(shape, dtype=np.int64))).reshape(shape)
+
+
+def read_positions(lw, site, value, positions: np.ndarray):
+    """``value`` read at constant ``positions`` of its flattened form: folded when ``value`` is known, the
+    value itself when they are its own order, and of a broadcast (``View``) a read of its source at the
+    positions the broadcast maps them to, with no copy of the broadcast made."""
+    known = lw.known(value)
+    if known is not None:
+        return Known(np.ascontiguousarray(known.array.reshape(-1)[positions]).astype(np.float32))
+    if positions.shape == shape_of(value) and np.array_equal(positions.reshape(-1), np.arange(positions.size)):
+        return value
+    if isinstance(value, View):
+        mapped = broadcast_in_dims(positions_of(value.source.shape), value.dims, value.shape).reshape(-1)
+        return read_positions(lw, site, value.source, mapped[positions])
+    return positional_read(lw, site, value, positions)
