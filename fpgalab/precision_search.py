@@ -11,10 +11,14 @@ What hls4ml's profiling leaves to the designer, done by measurement:
    results; its constants give the largest weight. Each gets the integer bits that hold it (with
    the sign bit), so no value overflows whatever the width.
 2. **Lower.** Starting from ``start_width`` bits for every layer and role (with those integer
-   bits), each layer's roles in turn (``roles``: weight, then result, then accumulator) get the
-   fewest fraction bits for which the top-1 accuracy on ``data`` stays within ``loss`` of the
-   float model's, found by bisection with every earlier choice in place, so the whole network's
-   loss is measured at every step and the last step's design is within budget.
+   bits, one more for results and accumulators, whose hardware values stray past the float
+   ones), first the design's input type, then each layer's roles in turn (``roles``: weight, then
+   result, then accumulator) get the fewest bits for which the top-1 accuracy on ``data`` stays
+   within ``loss`` of the float model's, found by bisection with every earlier choice in place, so
+   the whole network's loss is measured at every step and the last step's design is within budget.
+   Of the widths from that one up, the one the ``objective`` prices lowest is kept (by default
+   the sum of the part's LUT and DSP shares: a multiply narrow enough for LUTs can cost more of
+   the part than the DSP it frees), when it too is within budget.
 3. **Report.** The chosen types per layer, the accuracy, LUT, FF, DSP and BRAM and the latency
    before (uniform ``baseline`` precision) and after.
 
@@ -27,6 +31,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -38,6 +43,19 @@ from fpgalab.sim.functional import run_kernel
 from fpgalab.sim.values import to_exact
 
 SEARCHED_ROLES = ("weight", "result", "accum")
+GUARD_BITS = 1  # integer bits beyond the float profile's: the hardware's values stray past it (rounded inputs)
+OBJECTIVES = ("lut+dsp", "lut", "dsp", "resources")
+
+
+def _cost(report, objective) -> float:
+    """What the search minimises: the sum of the part's LUT and DSP shares ("lut+dsp"), one share,
+    the largest share ("resources"), or a function of the report."""
+    if callable(objective):
+        return float(objective(report))
+    used = report.utilization
+    if objective == "lut+dsp":
+        return used.lut + used.dsp
+    return used.max if objective == "resources" else getattr(used, objective)
 
 
 @dataclass(frozen=True)
@@ -58,7 +76,7 @@ class PrecisionSearchResult:
     baseline_accuracy: float  # of the design at the uniform baseline precision
     baseline: dict = field(default_factory=dict)  # lut, ff, dsp, bram, cycles at the baseline precision
     chosen: dict = field(default_factory=dict)  # the same for the chosen precision
-    evaluations: int = 0
+    evaluations: int = 0  # designs built: simulated for accuracy or priced by the objective
     seconds: float = 0.0
     metric: str = "top-1 accuracy"
 
@@ -67,9 +85,10 @@ class PrecisionSearchResult:
         return self.float_accuracy - self.accuracy
 
     def saving(self, kinds=("lut", "dsp")) -> float:
-        """The share of ``kinds`` (summed) the search saved against the baseline."""
-        before = sum(self.baseline[k] for k in kinds)
-        return 1.0 - sum(self.chosen[k] for k in kinds) / before if before else 0.0
+        """The share of the part's ``kinds`` (their utilisation shares summed: a DSP weighs as much of
+        the part as the LUTs it stands for) the search saved against the baseline."""
+        before = sum(self.baseline[f"util_{k}"] for k in kinds)
+        return 1.0 - sum(self.chosen[f"util_{k}"] for k in kinds) / before if before else 0.0
 
     def rows(self) -> list[dict]:
         return [
@@ -144,18 +163,24 @@ def search_precision(
     start_width: int = 16,
     min_width: int = 2,
     baseline="ap_fixed<16,6>",
+    objective="lut+dsp",
     **options,
 ) -> PrecisionSearchResult:
     """Find per-layer types within ``loss`` of the float model's accuracy on ``data``; see the module doc.
 
     ``model`` is what ``fpgalab.compile`` takes (with its example inputs) or a ``Design``;
     ``data=(x, y)`` (labels optional); ``roles`` among weight, result, accum; ``search_input``: also
-    narrow the design's input type (first, with every layer at ``start_width``)."""
+    narrow the design's input type (first, with every layer at ``start_width``); ``objective``: what
+    to minimise among the widths within budget (see ``_cost``)."""
     start = time.perf_counter()
     if not isinstance(data, tuple) or not 1 <= len(data) <= 2:
         raise ValueError("data must be (x, y) or (x,): the inputs to measure accuracy on, and their labels")
     if not isinstance(loss, (int, float)) or isinstance(loss, bool) or not 0 <= loss < 1:
         raise ValueError(f"loss must be an accuracy drop between 0 and 1 (0.01 is one point), got {loss!r}")
+    if not callable(objective) and objective not in OBJECTIVES:
+        raise ValueError(
+            f"objective must be one of {', '.join(OBJECTIVES)} or a function of a report, got {objective!r}"
+        )
     unknown = [r for r in roles if r not in SEARCHED_ROLES]
     if unknown or not roles:
         raise ValueError(f"roles must be some of {', '.join(SEARCHED_ROLES)}, got {list(roles)!r}")
@@ -177,7 +202,14 @@ def search_precision(
         nonlocal evaluations
         evaluations += 1
         candidate = base.build(parse_options(**{**base_options, "precision": precision}))
-        return candidate, _top1(np.asarray(candidate.simulate(x)), labels)
+        with warnings.catch_warnings():  # a candidate too narrow overflows: the accuracy says so
+            warnings.simplefilter("ignore")
+            return candidate, _top1(np.asarray(candidate.simulate(x)), labels)
+
+    def cost_of(precision) -> float:
+        nonlocal evaluations
+        evaluations += 1
+        return _cost(base.build(parse_options(**{**base_options, "precision": precision})).report(), objective)
 
     baseline_design, baseline_accuracy = evaluate(baseline)
     largest_result, largest_weight = _profile(design, x)
@@ -185,8 +217,8 @@ def search_precision(
     integer = {
         layer: {
             "weight": _integer_bits(largest_weight.get(layer, 0.0)),
-            "result": _integer_bits(largest_result.get(layer, 0.0)),
-            "accum": _integer_bits(largest_result.get(layer, 0.0)) + 1,
+            "result": _integer_bits(largest_result.get(layer, 0.0)) + GUARD_BITS,
+            "accum": _integer_bits(largest_result.get(layer, 0.0)) + GUARD_BITS + 1,
         }
         for layer in layers
     }
@@ -204,6 +236,22 @@ def search_precision(
                 low = middle + 1
         input_width = high
     input_type = _type(input_integer, input_width) if search_input else None
+
+    def _cheapest(layer, role, narrowest):
+        """Of the widths from ``narrowest`` (the fewest bits within budget) up, the one the objective
+        prices lowest (a narrow multiply in LUTs can cost more than a DSP): checked within budget too."""
+        costs = {}
+        for bits in range(narrowest, start_width + 1):
+            width[layer][role] = bits
+            costs[bits] = cost_of(_precision(baseline, layers, roles, integer, width, input_type))
+        best = min(costs, key=lambda bits: (costs[bits], bits))
+        width[layer][role] = best
+        if best != narrowest and evaluate(_precision(baseline, layers, roles, integer, width, input_type))[1] < (
+            float_accuracy - loss
+        ):
+            best = narrowest
+        return best
+
     for layer in layers:
         for role in roles:
             if role == "weight" and layer not in largest_weight:
@@ -220,7 +268,7 @@ def search_precision(
                     high = middle
                 else:
                     low = middle + 1
-            width[layer][role] = high
+            width[layer][role] = _cheapest(layer, role, high)
     precision = _precision(baseline, layers, roles, integer, width, input_type)
     chosen, accuracy = evaluate(precision)
     choices = tuple(
@@ -268,4 +316,5 @@ def _metrics(design: Design) -> dict:
         "dsp": float(resources.dsp),
         "bram": float(resources.bram),
         "cycles": int(report.cycles),
+        **{f"util_{kind}": float(getattr(report.utilization, kind)) for kind in ("lut", "ff", "dsp", "bram")},
     }
