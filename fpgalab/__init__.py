@@ -13,6 +13,7 @@ from fpgalab.errors import CompileError
 from fpgalab.explore import explore
 from fpgalab.kernel import kernel
 from fpgalab.parts import list_devices as devices
+from fpgalab.sparsify import SparsityResult, sparsify
 from fpgalab.version import __version__
 
 __all__ = [
@@ -23,6 +24,8 @@ __all__ = [
     "devices",
     "explore",
     "kernel",
+    "sparsify",
+    "SparsityResult",
     "load_ipython_extension",
     "unload_ipython_extension",
 ]
