@@ -109,8 +109,18 @@ def _cell(value) -> str:
     return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
+def _check_levels(levels) -> tuple[float, ...]:
+    try:
+        found = tuple(sorted({float(level) for level in levels}))
+    except (TypeError, ValueError):
+        found = ()
+    if not found or not all(0.0 < level < 1.0 for level in found):
+        raise ValueError(f"levels must be sparsities in (0, 1) for the scan to try, e.g. {LEVELS}; got {levels!r}")
+    return found
+
+
 def _design_of(model, example_args, data, options) -> tuple[Design, str]:
-    """The design to prune and what ``model`` is: "design", "onnx" or "keras" (any function fpgalab compiles)."""
+    """The design to prune and what ``model`` is: "design", "onnx" or "tf" (a Keras model or any function fpgalab compiles)."""
     from fpgalab.frontend.onnx.read import is_onnx_model  # noqa: PLC0415
 
     if isinstance(model, Design):
@@ -127,7 +137,7 @@ def _design_of(model, example_args, data, options) -> tuple[Design, str]:
             raise ValueError("give example inputs (as to fpgalab.compile) or data=(x, y) to take one sample from")
         x = data[0] if isinstance(data, (tuple, list)) and len(data) == 2 else data
         example_args = tuple(np.asarray(a)[:1] for a in x) if isinstance(x, (tuple, list)) else (np.asarray(x)[:1],)
-    return compile_design(model, *example_args, **options), "keras"
+    return compile_design(model, *example_args, **options), "tf"
 
 
 def sparsify(
@@ -143,6 +153,7 @@ def sparsify(
     the first sample of ``data``.
     """
     start = time.perf_counter()
+    levels = _check_levels(levels)
     design, kind = _design_of(model, example_args, data, options)
     weights = layer_weights(design.float_kernel)
     goal = parse_goal(target, method, weights.layers, data is not None)
@@ -207,7 +218,7 @@ def _pruned_model(model, kind: str, weights: LayerWeights, thresholds):
     try:
         if kind == "onnx":
             return pruned_onnx(model, weights, thresholds)
-        if kind == "keras" and hasattr(model, "get_weights") and hasattr(model, "layers"):
+        if kind == "tf" and hasattr(model, "get_weights") and hasattr(model, "layers"):
             return pruned_keras(model, weights, thresholds)
     except LookupError as error:
         raise CompileError(f"the model's weights could not be matched to the design's to prune them: {error}") from None

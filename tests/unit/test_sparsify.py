@@ -183,3 +183,12 @@ def test_scorer_counts_a_tie_as_a_miss():
     assert Scorer(Fixed(), (np.zeros((3, 2)), one_hot)).labels.tolist() == [1, 0, 0]
     with pytest.raises(ValueError, match="class indices 0..5"):
         Scorer(Fixed(), (np.zeros((3, 2)), np.array([1, 0, 7])))
+
+
+@pytest.mark.parametrize("levels", [(), (0.5, 1.0), (0.0, 0.5), "half", None])
+def test_scan_levels_must_be_sparsities(levels):
+    from fpgalab.sparsify import _check_levels  # noqa: PLC0415
+
+    with pytest.raises(ValueError, match=r"levels must be sparsities in \(0, 1\)"):
+        _check_levels(levels)
+    assert _check_levels([0.9, 0.5, 0.5]) == (0.5, 0.9)
