@@ -128,3 +128,31 @@ def test_sparsified_design_hls_cpp_builds_and_matches_the_simulator(digits, tmp_
     result = fpgalab.sparsify(design, method="std", target=0.9, data=data)
     kernel = _csim(result.design, tmp_path / "hls")
     assert "#pragma HLS" in kernel
+
+
+def test_convolutions_nested_models_and_batch_norm_map_onto_the_keras_clone():
+    """Conv2D, DepthwiseConv2D inside a nested Sequential and a Dense are pruned in the clone as in the
+    design; the batch normalisation between them keeps its constants."""
+    keras = pytest.importorskip("keras")
+    keras.utils.set_random_seed(0)
+    block = keras.Sequential(
+        [keras.Input((6, 6, 4)), keras.layers.DepthwiseConv2D(3, name="dw"), keras.layers.Conv2D(8, 1, name="pw")],
+        name="block",
+    )
+    inputs = keras.Input((8, 8, 2))
+    h = keras.layers.Conv2D(4, 3, name="conv1")(inputs)
+    h = keras.layers.BatchNormalization(name="bn")(h)
+    h = block(keras.layers.ReLU()(h))
+    model = keras.Model(inputs, keras.layers.Dense(5, name="head")(keras.layers.Flatten()(h)))
+    rng = np.random.default_rng(0)
+    bn = [rng.uniform(0.5, 2, 4), rng.normal(size=4), rng.normal(size=4), rng.uniform(0.5, 2, 4)]
+    model.get_layer("bn").set_weights(bn)
+    x = rng.normal(size=(20, 8, 8, 2)).astype(np.float32)
+    result = fpgalab.sparsify(model, x[:1], method="global", target=0.5)
+    assert [row.layer for row in result.layers] == ["conv1", "dw", "pw", "head"]
+    assert result.sparsity == pytest.approx(0.5) and len({row.threshold for row in result.layers}) == 1
+    np.testing.assert_allclose(result.design.simulate(x, float_reference=True), np.asarray(result.model(x)), atol=1e-5)
+    for got, want in zip(result.model.get_layer("bn").get_weights(), bn):
+        np.testing.assert_allclose(got, want, rtol=1e-6)
+    kept = np.count_nonzero(result.model.get_layer("block").get_layer("dw").get_weights()[0])
+    assert kept == next(row.kept for row in result.layers if row.layer == "dw")
