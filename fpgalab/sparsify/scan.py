@@ -8,6 +8,7 @@ the calibration data (``Evaluator``); a set of thresholds is measured once.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
@@ -39,7 +40,9 @@ class Evaluator:
         key = tuple(sorted((layer, float(t)) for layer, t in thresholds.items() if t > 0))
         if key not in self._seen:
             pruned = self.weights.pruned(dict(key))
-            self._seen[key] = self.scorer.score(with_weights(self.design, pruned))
+            with warnings.catch_warnings():  # a trial's overflows are in its accuracy; the result's are reported
+                warnings.simplefilter("ignore")
+                self._seen[key] = self.scorer.score(with_weights(self.design, pruned))
         return self._seen[key]
 
     @property
@@ -101,6 +104,8 @@ def allocate(by_layer: dict[str, np.ndarray], goal: Goal, evaluate: Evaluator, l
     sparsity target (the last layer raised is set back to just reach it) or when no layer can go up.
     Returns the thresholds and the scan table."""
     key = "top1" if goal.top1 is not None or goal.top5 is None else "top5"
+    if goal.sparsity == 0.0:
+        return {layer: 0.0 for layer in by_layer}, {}
     levels = sorted(set(levels) | ({goal.sparsity} if goal.sparsity else set()))
     scan = sensitivity(by_layer, evaluate, levels, key)
     found = magnitudes(by_layer)
