@@ -22,9 +22,11 @@ def magnitudes(weights: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return {layer: np.abs(np.asarray(w, dtype=np.float64)).ravel() for layer, w in weights.items()}
 
 
-def quantile_threshold(values: np.ndarray, sparsity: float) -> float:
-    """The smallest ``t`` such that ``values <= t`` holds for at least ``round(sparsity * n)`` values."""
-    values = np.sort(np.asarray(values, dtype=np.float64).ravel())
+def quantile_threshold(values: np.ndarray, sparsity: float, presorted: bool = False) -> float:
+    """The smallest ``t`` such that ``values <= t`` holds for at least ``round(sparsity * n)`` values
+    (``presorted``: ``values`` is a flat ascending array already)."""
+    if not presorted:
+        values = np.sort(np.asarray(values, dtype=np.float64).ravel())
     count = int(round(sparsity * values.size))
     return float(values[count - 1]) if count > 0 else 0.0
 

@@ -86,10 +86,11 @@ def largest_within(thresholds_at, evaluate: Evaluator, goal: Goal) -> float:
 
 def sensitivity(by_layer: dict[str, np.ndarray], evaluate: Evaluator, levels, key: str) -> dict[str, dict]:
     """Each layer pruned alone at each level: {layer: {level: accuracy lost}}."""
-    found = magnitudes(by_layer)
+    found = {layer: np.sort(values) for layer, values in magnitudes(by_layer).items()}
     return {
         layer: {
-            level: evaluate.drop(evaluate({layer: quantile_threshold(found[layer], level)}), key) for level in levels
+            level: evaluate.drop(evaluate({layer: quantile_threshold(found[layer], level, True)}), key)
+            for level in levels
         }
         for layer in by_layer
     }
@@ -108,20 +109,17 @@ def allocate(by_layer: dict[str, np.ndarray], goal: Goal, evaluate: Evaluator, l
         return {layer: 0.0 for layer in by_layer}, {}
     levels = sorted(set(levels) | ({goal.sparsity} if goal.sparsity else set()))
     scan = sensitivity(by_layer, evaluate, levels, key)
-    found = magnitudes(by_layer)
+    found = {layer: np.sort(values) for layer, values in magnitudes(by_layer).items()}
     sizes = {layer: values.size for layer, values in found.items()}
     total = sum(sizes.values())
     state = {layer: 0.0 for layer in by_layer}
     stopped: set[str] = set()
 
     def zeros(sparsities: dict[str, float]) -> int:
-        return sum(
-            int(np.count_nonzero(found[layer] <= quantile_threshold(found[layer], s)))
-            for layer, s in sparsities.items()
-        )
+        return sum(int(np.searchsorted(found[layer], t, side="right")) for layer, t in thresholds(sparsities).items())
 
     def thresholds(sparsities: dict[str, float]) -> dict[str, float]:
-        return {layer: quantile_threshold(found[layer], s) for layer, s in sparsities.items()}
+        return {layer: quantile_threshold(found[layer], s, True) for layer, s in sparsities.items()}
 
     def lost(layer: str, level: float) -> float:  # between scanned levels: the straight line
         points = sorted(scan[layer].items())

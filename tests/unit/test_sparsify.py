@@ -192,3 +192,16 @@ def test_scan_levels_must_be_sparsities(levels):
     with pytest.raises(ValueError, match=r"levels must be sparsities in \(0, 1\)"):
         _check_levels(levels)
     assert _check_levels([0.9, 0.5, 0.5]) == (0.5, 0.9)
+
+
+def test_a_loss_budget_search_finds_the_largest_sparsity_within_it():
+    from fpgalab.sparsify.scan import family, largest_within  # noqa: PLC0415
+
+    weights = _weights()
+    evaluate = ToyEvaluator(weights, {"robust": 0.5, "fragile": 0.5})  # loses the square of the sparsity
+    thresholds_at = family("global", weights)
+    found = largest_within(thresholds_at, evaluate, Goal(top1=0.25))
+    assert 0.49 <= found <= 0.5  # the two layers lose a little unevenly under one threshold
+    assert evaluate.drop(evaluate(thresholds_at(found))) <= 0.25
+    assert largest_within(thresholds_at, evaluate, Goal(top1=0.25, sparsity=0.3)) == pytest.approx(0.3)
+    assert largest_within(family("std", weights), evaluate, Goal(top1=0.0)) == 0.0
