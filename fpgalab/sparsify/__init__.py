@@ -154,6 +154,7 @@ def sparsify(
     """
     start = time.perf_counter()
     levels = _check_levels(levels)
+    parse_goal(target, method, None, data is not None)  # a bad target fails before the model is compiled
     design, kind = _design_of(model, example_args, data, options)
     weights = layer_weights(design.float_kernel)
     goal = parse_goal(target, method, weights.layers, data is not None)

@@ -73,8 +73,9 @@ def _fraction(value, what: str) -> float:
     return value
 
 
-def parse_goal(target, method: str, layers: tuple[str, ...], has_labels: bool) -> Goal:
-    """Check ``target`` against the method, the design's layers and the data given; say what is allowed."""
+def parse_goal(target, method: str, layers: tuple[str, ...] | None, has_labels: bool) -> Goal:
+    """Check ``target`` against the method, the design's layers (``None``: not known yet, names not
+    checked) and the data given; say what is allowed."""
     if method not in METHODS:
         raise ValueError(
             f"method {method!r} is not a sparsify method: use 'global' (one magnitude threshold over all "
@@ -95,7 +96,7 @@ def parse_goal(target, method: str, layers: tuple[str, ...], has_labels: bool) -
             sparsity = _fraction(target["sparsity"], "the target sparsity") if "sparsity" in target else None
             goal = Goal(sparsity=sparsity, top1=top1, top5=top5)
     elif target and not any(key in TARGET_KEYS for key in target):
-        unknown = sorted(set(target) - set(layers))
+        unknown = sorted(set(target) - set(layers)) if layers is not None else []
         if unknown:
             raise ValueError(
                 f"target names {unknown}, which are not layers with weights in this design; "
@@ -128,6 +129,8 @@ class Scorer:
         if not isinstance(data, (tuple, list)) or len(data) != 2:
             raise ValueError("data must be a pair (x, y): inputs and their labels (class indices or one-hot)")
         x, y = data
+        if y is None:
+            raise ValueError("data=(x, y) needs the labels y (class indices or one-hot) to measure accuracy")
         self.inputs = tuple(x) if isinstance(x, (tuple, list)) else (x,)
         if len(design.kernel.outputs) != 1:
             raise ValueError(

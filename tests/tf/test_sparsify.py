@@ -117,6 +117,12 @@ def test_bad_arguments_say_what_is_allowed(digits):
         fpgalab.sparsify(model, target=0.5)
     with pytest.raises(ValueError, match="data must be a pair"):
         fpgalab.sparsify(design, target=0.5, data=data[0])
+    with pytest.raises(ValueError, match="needs the labels y"):
+        fpgalab.sparsify(design, method="scan", target=0.5, data=(data[0], None))
+    with pytest.raises(ValueError, match="go with method 'std'"):  # before the model is compiled
+        fpgalab.sparsify(model, method="scan", target={"fc1": 0.5}, data=data)
+    with pytest.raises(ValueError, match=r"not layers with weights in this design; the layers are \['fc1'"):
+        fpgalab.sparsify(design, method="std", target={"fc3": 0.5})
 
 
 @pytest.mark.tools
