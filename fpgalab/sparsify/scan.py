@@ -26,6 +26,7 @@ LEVELS = (0.3, 0.5, 0.7, 0.8, 0.9, 0.95)  # each layer's sparsities tried alone 
 SEARCH_STEP = 0.05  # the grid of overall sparsities a loss budget is searched on, then bisected
 SEARCH_BISECTIONS = 6
 MAX_SPARSITY = 0.99  # the most a loss budget alone may prune
+REFINE = 0.05  # the scan stops raising a layer once the level that broke the budget is this close
 
 
 class Evaluator:
@@ -101,8 +102,9 @@ def allocate(by_layer: dict[str, np.ndarray], goal: Goal, evaluate: Evaluator, l
 
     Starting from nothing pruned, the layer whose next level costs the least accuracy (in the scan)
     per weight it removes goes up one level; with a budget the whole network is measured with the
-    raise and a raise that breaks the budget is undone and its layer stops there. It ends at the
-    sparsity target (the last layer raised is set back to just reach it) or when no layer can go up.
+    raise, and a raise that breaks the budget is undone and the layer next tries halfway to the
+    level that broke it, until that gap is below ``REFINE``. It ends at the sparsity target (the
+    last layer raised is set back to just reach it) or when no layer can go up.
     Returns the thresholds and the scan table."""
     key = "top1" if goal.top1 is not None or goal.top5 is None else "top5"
     if goal.sparsity == 0.0:
@@ -113,7 +115,7 @@ def allocate(by_layer: dict[str, np.ndarray], goal: Goal, evaluate: Evaluator, l
     sizes = {layer: values.size for layer, values in found.items()}
     total = sum(sizes.values())
     state = {layer: 0.0 for layer in by_layer}
-    stopped: set[str] = set()
+    ceiling: dict[str, float] = {}  # the lowest level of a layer that broke the budget
 
     def zeros(sparsities: dict[str, float]) -> int:
         return sum(int(np.searchsorted(found[layer], t, side="right")) for layer, t in thresholds(sparsities).items())
@@ -128,12 +130,17 @@ def allocate(by_layer: dict[str, np.ndarray], goal: Goal, evaluate: Evaluator, l
     while goal.sparsity is None or zeros(state) < math.ceil(goal.sparsity * total - 1e-9):
         steps = []
         for layer, current in state.items():
-            higher = [level for level in levels if level > current]
-            if layer in stopped or not higher:
-                continue
-            removed = (higher[0] - current) * sizes[layer]
-            cost = max(lost(layer, higher[0]) - lost(layer, current), 0.0) / removed
-            steps.append((cost, -removed, layer, higher[0]))
+            if layer in ceiling:
+                if ceiling[layer] - current < REFINE:
+                    continue
+                higher = (current + ceiling[layer]) / 2
+            else:
+                higher = next((level for level in levels if level > current), None)
+                if higher is None:
+                    continue
+            removed = (higher - current) * sizes[layer]
+            cost = max(lost(layer, higher) - lost(layer, current), 0.0) / removed
+            steps.append((cost, -removed, layer, higher))
         if not steps:
             break
         _, _, layer, level = min(steps)
@@ -144,7 +151,7 @@ def allocate(by_layer: dict[str, np.ndarray], goal: Goal, evaluate: Evaluator, l
             if need <= level * sizes[layer]:
                 trial[layer] = max(need, 0) / sizes[layer]
         if goal.budget and not goal.within(evaluate.before, evaluate(thresholds(trial))):
-            stopped.add(layer)
+            ceiling[layer] = trial[layer]
             continue
         state = trial
     return thresholds(state), scan
