@@ -14,6 +14,7 @@ from fpgalab.explore import explore
 from fpgalab.kernel import kernel
 from fpgalab.parts import list_devices as devices
 from fpgalab.precision_search import search_precision
+from fpgalab.sparsify import SparsityResult, sparsify
 from fpgalab.version import __version__
 
 __all__ = [
@@ -24,6 +25,8 @@ __all__ = [
     "devices",
     "explore",
     "kernel",
+    "sparsify",
+    "SparsityResult",
     "load_ipython_extension",
     "search_precision",
     "unload_ipython_extension",
