@@ -83,7 +83,8 @@ LINE_HELP = f"""usage: {LINE_USAGE}
   %fpga list                                 the designs compiled in this session
   %fpga compare A B                          two designs side by side (names from %fpga list)
   %fpga sparsity NAME                        accuracy (with --data/--labels), DSP and LUT of the design pruned
-                                             to sparsities 0 to 0.9 by each fpgalab.sparsify method
+                                             to sparsities 0 to 0.9 by each fpgalab.sparsify method (a design
+                                             stored pruned keeps its zeros: plot the unpruned one)
   %fpga devices                              the FPGA parts of the device library
   %fpga --onnx model.onnx --precision float32  compile an ONNX file, as %%fpga --onnx does with an empty cell
 """

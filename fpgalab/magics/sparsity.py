@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from fpgalab.errors import CompileError
 from fpgalab.magics import figures, text
 from fpgalab.sparsify import SparsityResult, sparsify
+from fpgalab.sparsify.apply import layer_weights
 from fpgalab.sparsify.target import METHODS
 
 LEVELS = (0.0, 0.3, 0.5, 0.7, 0.8, 0.9)
@@ -44,6 +46,15 @@ class Pruning:
         if self.target is None or (not isinstance(self.target, dict) and float(self.target) == 0.0):
             return None
         return sparsify(design, method=self.method, target=self.target, data=self.data)
+
+
+def prunable(design) -> bool:
+    """Whether ``design`` has Dense, MatMul or convolution weights for fpgalab.sparsify to prune."""
+    try:
+        layer_weights(design.float_kernel)
+    except CompileError:
+        return False
+    return True
 
 
 def pruning_of(design, target, method: str | None, data) -> Pruning:

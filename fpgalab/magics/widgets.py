@@ -15,7 +15,7 @@ import ipywidgets as w
 
 from fpgalab.design import build_design
 from fpgalab.magics import html, panels
-from fpgalab.magics.sparsity import SLIDER_MAX, SLIDER_STEP, Pruning, pruning_of, slider_value
+from fpgalab.magics.sparsity import SLIDER_MAX, SLIDER_STEP, Pruning, prunable, pruning_of, slider_value
 from fpgalab.options import parse_options
 
 PRECISIONS = (
@@ -156,9 +156,9 @@ class DesignView:
         for control in (self.precision, self.unroll, self.reuse, self.device):
             control.observe(self._changed, names="value")
         self.sparsity.observe(self._sparsity_changed, names="value")
+        pruning = [self.sparsity] if prunable(self.pruning.base) else []  # no weights: no slider
         return w.HBox(
-            [self.precision, self.sparsity, self.unroll, self.reuse, self.device],
-            layout=w.Layout(flex_flow="row wrap"),
+            [self.precision, *pruning, self.unroll, self.reuse, self.device], layout=w.Layout(flex_flow="row wrap")
         )
 
     def _tabs(self) -> w.Tab:

@@ -142,6 +142,7 @@ def test_view_header_names_the_sparsity(ip, session):
 
 def test_slider_resparsifies_and_refreshes(ip, session):
     view = _view(ip, "--io parallel --data x_test --labels y_test")
+    assert list(view.controls.children[:2]) == [view.precision, view.sparsity]
     assert view.sparsity.value == 0.0 and view.evaluation.sparsity is None
     assert "sparsity" not in view.summary().splitlines()[1]
     dense = view.design
@@ -163,6 +164,15 @@ def test_slider_resparsifies_and_refreshes(ip, session):
     assert view.evaluation.sparsity.sparsity == pytest.approx(0.3, abs=0.01)
     view.sparsity.value = 0.0
     assert view.evaluation.sparsity is None and _weights_kept(view.design) == _weights_kept(dense)
+
+
+def test_no_slider_without_weights(ip, session):
+    from fpgalab.magics.cell import run
+
+    view = run(ip, session, parse_cell_line("--inputs x_test[:1]"), "def double(x):\n    return x * 2.0\n")
+    assert view.sparsity not in view.controls.children and view.precision in view.controls.children
+    captured, result = cell(ip, "--inputs x_test[:1] --sparsify 0.5", "def double(x):\n    return x * 2.0\n")
+    assert not result.success and "nothing to sparsify" in captured.stdout + captured.stderr
 
 
 def test_slider_is_global_without_data_and_fast(ip, session):
