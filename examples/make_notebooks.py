@@ -1,4 +1,4 @@
-"""Write the example notebooks 01-06 from the cells below (the notebooks are generated: edit here).
+"""Write the example notebooks (01-06, 08) from the cells below (the notebooks are generated: edit here).
 
     .venv/bin/python examples/make_notebooks.py            # write them without outputs
     .venv/bin/python examples/make_notebooks.py --execute  # run them and keep the checked outputs
@@ -577,6 +577,153 @@ else:
     ),
 ]
 
+SPARSIFY = [
+    (
+        "md",
+        """\
+# Pruning without retraining: fewer multipliers, then fewer bits
+
+A dense layer built fully parallel (hls4ml's `io_parallel`) has one multiplier per weight, and a
+weight of zero needs none. `fpgalab.sparsify` zeroes the smallest weights of a trained model
+without training it again, and measures on the data what that costs in accuracy; three methods
+choose which weights go: one magnitude threshold over all layers (`global`), a threshold per
+layer in its own standard deviations (`std`), or a sparsity per layer from a sensitivity scan on
+the data (`scan`). Then `fpgalab.search_precision` narrows the types of what is left.""",
+    ),
+    ("code", SETUP + "\nimport keras\nfrom fpgalab.magics.sparsity import sparsity_figure"),
+    (
+        "md",
+        """\
+The model: an MLP (64-32-16-10) on scikit-learn's 8x8 digits, trained here in a few seconds.""",
+    ),
+    (
+        "code",
+        """\
+x_train, x_test, y_train, y_test = models.digits_data()
+keras.utils.set_random_seed(0)
+model = models._digits_model(l2=models.DIGITS_L2)
+model.compile(optimizer=keras.optimizers.Adam(1e-2), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+history = model.fit(x_train, y_train, batch_size=32, epochs=15, validation_data=(x_test, y_test), verbose=0)
+print(f"float test accuracy after 15 epochs: {history.history['val_accuracy'][-1]:.3f}")""",
+    ),
+    (
+        "md",
+        """\
+So that the figures below do not depend on this run's training, the model takes the weights
+shipped in `examples/data/digits_mlp.npz` (the same recipe for 60 epochs).""",
+    ),
+    (
+        "code",
+        f"""\
+{CHECK}
+model.set_weights(models.digits_mlp().fn.get_weights())
+print(f"float test accuracy: {{models.digits_accuracy(model):.3f}}")""",
+    ),
+    (
+        "md",
+        """\
+`%%fpga --sparsify 0.7` compiles the model, zeroes 70% of its weights and shows the pruned
+design; with `--data` and `--labels` the method is the sensitivity scan and the summary says
+the accuracy before and after. The pruning is also in the notebook as `digits_sparsity`.
+The **sparsity** slider next to the precision control prunes again, from all the weights, to the
+share it is set to (the other controls keep it).""",
+    ),
+    (
+        "code",
+        """\
+%%fpga --sparsify 0.7 --io parallel --data x_test --labels y_test
+# NBVAL_CHECK_OUTPUT
+digits = model""",
+    ),
+    (
+        "code",
+        f"""\
+{CHECK}
+print(digits_sparsity.table())""",
+    ),
+    (
+        "md",
+        """\
+A budget instead of a share: `--sparsify loss=1%` prunes as much as keeps the top-1 accuracy
+within one point of the unpruned hardware's.""",
+    ),
+    (
+        "code",
+        """\
+%%fpga --sparsify loss=1% --io parallel --data x_test --labels y_test --name budget
+# NBVAL_CHECK_OUTPUT
+digits = model""",
+    ),
+    (
+        "md",
+        """\
+The same in Python, for each method, at 70% and within one point of accuracy. The unpruned
+design is compiled once; each pruning rebuilds it from its float kernel.""",
+    ),
+    (
+        "code",
+        f"""\
+{CHECK}
+data = (x_test, y_test)
+dense = fpgalab.compile(model, x_test[:1], io="parallel")
+full = dense.report().resources
+print(f"unpruned: DSP {{full.dsp:,}}, LUT {{full.lut:,}}")
+print(f"{{'method':7s}} {{'target':20s}} {{'sparsity':>8s}} {{'top-1':>7s}} {{'DSP':>5s}} {{'LUT':>7s}}")
+for method in ("global", "std", "scan"):
+    for target in (0.7, {{"top1": 0.01}}):
+        result = fpgalab.sparsify(dense, method=method, target=target, data=data)
+        used = result.design.report().resources
+        print(
+            f"{{method:7s}} {{result.target:20s}} {{result.sparsity:8.3f}} {{result.accuracy_after['top1']:7.2%}} "
+            f"{{used.dsp:5,}} {{used.lut:7,}}"
+        )""",
+    ),
+    (
+        "md",
+        """\
+Accuracy, DSP and LUT against sparsity for the three methods (`%fpga sparsity NAME` draws the
+same for a design of the session). The smallest weights go first, and a multiply by a small
+constant is a shift or an adder in LUTs, not a DSP: the first 30% save LUTs only, DSPs follow.
+At 70% the scan keeps the most accuracy (it prunes hardest the layers that mind it least); past
+80% every method loses a lot, since nothing retrains the weights that are left.""",
+    ),
+    (
+        "code",
+        """\
+curves = sparsity_figure(dense, data, levels=(0, 0.3, 0.5, 0.7, 0.8, 0.9))
+curves""",
+    ),
+    (
+        "code",
+        f"""\
+{CHECK}
+print(curves.summary())""",
+    ),
+    (
+        "md",
+        """\
+The two together: prune within one point, then search the narrowest types per layer for the
+weights that are left, within one more point (`search_precision` takes the pruned design as it is).""",
+    ),
+    (
+        "code",
+        f"""\
+{CHECK}
+pruned = fpgalab.sparsify(dense, method="scan", target={{"top1": 0.01}}, data=data)
+precision = fpgalab.search_precision(pruned.design, data=data, loss=0.01)
+print(precision.table())""",
+    ),
+    (
+        "code",
+        f"""\
+{CHECK}
+for label, design in (("unpruned", dense), ("pruned", pruned.design), ("pruned, narrowed", precision.design)):
+    used = design.report().resources
+    top1 = design.accuracy(x_test, y_test).accuracy
+    print(f"{{label:17s}} top-1 {{top1:.2%}}  DSP {{used.dsp:5,}}  LUT {{used.lut:7,}}  FF {{used.ff:6,}}")""",
+    ),
+]
+
 NOTEBOOKS = {
     "01_quickstart": QUICKSTART,
     "02_leflow_benchmarks": LEFLOW,
@@ -584,6 +731,7 @@ NOTEBOOKS = {
     "04_lenet5_design_space": LENET,
     "05_export": EXPORT,
     "06_onnx": ONNX,
+    "08_sparsify": SPARSIFY,
 }
 
 

@@ -76,6 +76,8 @@ class FpgaMagics(Magics):
             display(self._devices())
         elif args.command == "compare":
             self._compare(*args.names)
+        elif args.command == "sparsity":
+            display(self._sparsity(*args.names))
         return None
 
     def _config(self, args) -> None:
@@ -118,7 +120,18 @@ class FpgaMagics(Magics):
         if isinstance(value, Design):
             return value
         known = ", ".join(self.session.entries) or "none yet"
-        raise UsageError(f"%fpga compare: no design named {name!r}; designs in this session: {known}")
+        raise UsageError(f"%fpga: no design named {name!r}; designs in this session: {known}")
+
+    def _sparsity(self, name: str):
+        from fpgalab.errors import CompileError  # noqa: PLC0415
+        from fpgalab.magics.sparsity import sparsity_figure  # noqa: PLC0415
+
+        entry = self.session.entries.get(name)
+        design = self._design_named(name)
+        try:
+            return sparsity_figure(design, entry.data if entry is not None else None)
+        except (CompileError, ValueError) as err:
+            raise UsageError(f"%fpga sparsity {name}: {err}") from None
 
     def _compare(self, first: str, second: str) -> None:
         from fpgalab.magics import compare_figures, figures, html, panels  # noqa: PLC0415

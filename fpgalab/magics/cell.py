@@ -278,6 +278,20 @@ def tool_steps(shell, design, args: CellArgs) -> list[str]:
     return lines
 
 
+def prune(design, args: CellArgs, data):
+    """--sparsify: the view's pruning (None without the flag) and ``design`` pruned to the target (or None)."""
+    if args.sparsify is None:
+        return None, None
+    from fpgalab.magics.sparsity import pruning_of  # noqa: PLC0415
+
+    pruning = pruning_of(design, args.sparsify, args.sparsify_method, data)
+    try:
+        with quiet_tensorflow():
+            return pruning, pruning.apply(design)
+    except (CompileError, ValueError) as err:
+        raise FpgaError(f"--sparsify: {err}", type(err).__name__) from None
+
+
 def run(shell, session, args: CellArgs, cell: str):
     """The whole %%fpga cell; returns the view to display (None with --quiet)."""
     from fpgalab.magics import panels  # noqa: PLC0415
@@ -306,6 +320,10 @@ def run(shell, session, args: CellArgs, cell: str):
         namespace[name.removesuffix("_design") + "_sweep"] = sweep
         if sweep.best is not None:
             design = sweep.design(sweep.best)
+    pruning, pruned = prune(design, args, data)
+    if pruned is not None:
+        namespace[name.removesuffix("_design") + "_sparsity"] = pruned
+        design = pruned.design
     namespace[name] = design
     entry = Entry(name, design, current_cell_id(shell), shell.execution_count, now_iso(), f"{kind} {variable}", data)
     session.add(entry)
@@ -317,7 +335,7 @@ def run(shell, session, args: CellArgs, cell: str):
         return None
     try:
         with quiet_tensorflow():
-            evaluation = panels.evaluate(name, design, data, sweep)
+            evaluation = panels.evaluate(name, design, data, sweep, pruned)
     except (CompileError, ValueError, NotImplementedError) as err:  # e.g. labels that do not fit the data
         raise FpgaError(str(err), type(err).__name__) from None
     from fpgalab.magics.widgets import DesignView  # noqa: PLC0415
@@ -327,6 +345,6 @@ def run(shell, session, args: CellArgs, cell: str):
         if stored_name in session.entries:
             session.replace_design(stored_name, new_design)
 
-    view = DesignView(evaluation, data, on_design=stored)
+    view = DesignView(evaluation, data, on_design=stored, pruning=pruning)
     view.seconds = time.perf_counter() - started
     return view

@@ -28,13 +28,13 @@ CELL_USAGE = (
     "%%fpga [--device PART] [--clock MHZ] [--precision P] [--unroll N|full] [--reuse N] "
     "[--pipeline|--no-pipeline] [--dataflow|--no-dataflow] [--io layered|parallel|stream] [--strategy latency|resource] "
     "[--onnx PATH] [--inputs EXPR] [--data EXPR] [--labels EXPR] "
-    "[--name NAME] [--sweep KEY=V1,V2,... ...] [--emit hls|llvm|verilog DIR] [--verify] [--synth] "
+    "[--sparsify S|loss=B] [--sparsify-method global|std|scan] [--name NAME] [--sweep KEY=V1,V2,... ...] [--emit hls|llvm|verilog DIR] [--verify] [--synth] "
     "[--quiet]"
 )
 LINE_USAGE = (
     "%fpga config [--device PART] [--clock MHZ] [--precision P] [--unroll N|full] [--reuse N] "
     "[--pipeline|--no-pipeline] [--dataflow|--no-dataflow] [--io layered|parallel|stream] [--strategy latency|resource] "
-    "[--reset] | %fpga list | %fpga compare A B | "
+    "[--reset] | %fpga list | %fpga compare A B | %fpga sparsity NAME | "
     "%fpga devices | %fpga --onnx PATH [%%fpga options]"
 )
 
@@ -58,6 +58,11 @@ model is the file's and the cell may define data; without a cell, write %fpga --
   --inputs EXPR        example inputs, evaluated in the notebook (a tuple for several inputs)
   --data EXPR          samples to measure accuracy on, evaluated in the notebook
   --labels EXPR        their labels (class ids or one-hot)
+  --sparsify S|loss=B  zero the smallest weights (fpgalab.sparsify): a share S of them (0.7), or as many as keep
+                       the top-1 accuracy within B of the unpruned design's (loss=1% or loss=0.01; needs
+                       --data and --labels); the design shown is the pruned one
+  --sparsify-method M  global (one threshold), std (per-layer standard deviations) or scan (per-layer
+                       sensitivity on the data); default scan with --data and --labels, else global
   --name NAME          variable to store the design under (default: the function's name + _design)
   --sweep KEY=V1,V2,...  explore every combination of these options and show the Pareto front;
                        repeat KEY=... for more options, e.g. --sweep reuse=1,2,4 precision=ap_fixed<8,3>,ap_fixed<16,6>
@@ -77,6 +82,9 @@ LINE_HELP = f"""usage: {LINE_USAGE}
   %fpga config                               show the defaults;  --reset clears them
   %fpga list                                 the designs compiled in this session
   %fpga compare A B                          two designs side by side (names from %fpga list)
+  %fpga sparsity NAME                        accuracy (with --data/--labels), DSP and LUT of the design pruned
+                                             to sparsities 0 to 0.9 by each fpgalab.sparsify method (a design
+                                             stored pruned keeps its zeros: plot the unpruned one)
   %fpga devices                              the FPGA parts of the device library
   %fpga --onnx model.onnx --precision float32  compile an ONNX file, as %%fpga --onnx does with an empty cell
 """
@@ -100,6 +108,8 @@ class CellArgs:
     verify: bool = False  # RTL verification with Verilator
     synth: bool = False  # Yosys synthesis
     onnx: str | None = None  # --onnx PATH: the ONNX file to compile instead of what the cell defines
+    sparsify: object = None  # --sparsify: a sparsity in [0, 1) or {"top1": budget}, a fpgalab.sparsify target
+    sparsify_method: str | None = None  # --sparsify-method; None: scan with labelled data, else global
 
 
 class _Parser(argparse.ArgumentParser):
@@ -135,6 +145,34 @@ def _clock(text: str) -> float:
     if not value > 0:
         raise argparse.ArgumentTypeError(f"expected a positive number of MHz, got {text}")
     return value
+
+
+def sparsify_target(text: str):
+    """'0.7' -> 0.7; 'loss=1%' and 'loss=0.01' -> {"top1": 0.01}, a budget of top-1 accuracy lost."""
+    key, sep, value = text.partition("=")
+    if not sep:
+        try:
+            sparsity = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"expected a sparsity in [0, 1) (e.g. 0.7) or a top-1 loss budget (loss=1%), got {text!r}"
+            ) from None
+        if not 0.0 <= sparsity < 1.0:
+            raise argparse.ArgumentTypeError(f"a sparsity is a share of the weights in [0, 1), got {text}")
+        return sparsity
+    if key.strip() != "loss":
+        raise argparse.ArgumentTypeError(f"expected loss=B (a top-1 accuracy loss budget), got {text!r}")
+    value = value.strip()
+    scale = 100.0 if value.endswith("%") else 1.0
+    try:
+        budget = float(value.removesuffix("%")) / scale
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"loss={value!r}: expected a budget such as loss=1% or loss=0.01 (a fraction of the samples)"
+        ) from None
+    if not 0.0 <= budget < 1.0:
+        raise argparse.ArgumentTypeError(f"loss={value}: a top-1 loss budget is in [0, 1) (0% to under 100%)")
+    return {"top1": budget}
 
 
 def _add_compile_options(parser: argparse.ArgumentParser) -> None:
@@ -220,6 +258,8 @@ def parse_cell_line(line: str) -> CellArgs:
     for flag in ("inputs", "data", "labels"):
         parser.add_argument(f"--{flag}", metavar="EXPR")
     parser.add_argument("--onnx", metavar="PATH")
+    parser.add_argument("--sparsify", type=sparsify_target, metavar="S|loss=B")
+    parser.add_argument("--sparsify-method", choices=("global", "std", "scan"))
     parser.add_argument("--name", metavar="NAME")
     parser.add_argument("--sweep", nargs="+", metavar="KEY=V1,V2", action="extend")
     parser.add_argument("--emit", nargs=2, metavar=("KIND", "DIR"), action="append", default=[])
@@ -235,6 +275,10 @@ def parse_cell_line(line: str) -> CellArgs:
             parser.error(f"--emit {kind!r}: choose one of {', '.join(EMIT_KINDS)}")
     if args.labels is not None and args.data is None:
         parser.error("--labels needs --data (the samples they label)")
+    if isinstance(args.sparsify, dict) and args.labels is None:
+        parser.error("--sparsify loss=B measures the accuracy lost: give --data and --labels")
+    if args.sparsify_method is not None and args.sparsify is None:
+        parser.error("--sparsify-method needs --sparsify S or --sparsify loss=B")
     return CellArgs(
         _compile_options(args),
         args.inputs,
@@ -248,6 +292,8 @@ def parse_cell_line(line: str) -> CellArgs:
         args.verify,
         args.synth,
         args.onnx,
+        args.sparsify,
+        args.sparsify_method,
     )
 
 
@@ -275,10 +321,18 @@ def parse_line(line: str) -> LineArgs:
     if command in ("list", "devices"):
         parser.parse_args(rest)
         return LineArgs(command)
+    if command == "sparsity":
+        parser.add_argument("names", nargs="*")
+        args = parser.parse_args(rest)
+        if len(args.names) != 1:
+            parser.error(f"sparsity takes one design name, got {len(args.names)}")
+        return LineArgs("sparsity", names=args.names)
     if command == "compare":
         parser.add_argument("names", nargs="*")
         args = parser.parse_args(rest)
         if len(args.names) != 2:
             parser.error(f"compare takes two design names, got {len(args.names)}")
         return LineArgs("compare", names=args.names)
-    raise MagicUsageError(f"usage: {LINE_USAGE}\nunknown command {command!r}; commands: config, list, compare, devices")
+    raise MagicUsageError(
+        f"usage: {LINE_USAGE}\nunknown command {command!r}; commands: config, list, compare, sparsity, devices"
+    )

@@ -11,6 +11,7 @@ import numpy as np
 
 from fpgalab.ir.printer import format_kernel
 from fpgalab.magics import compare_figures, figures, html, text
+from fpgalab.magics.sparsity import sparsity_line
 
 
 @dataclass
@@ -24,12 +25,24 @@ class Evaluation:
     accuracy: object = None
     diffs: object = None  # hardware - float32 outputs over the data, flattened
     sweep: object = None
+    sparsity: object = None  # the fpgalab.sparsify result the design came from (--sparsify, the slider)
 
     def summary(self) -> str:
-        return text.design_summary(self.name, self.design, self.report, self.device, self.accuracy, self.sweep)
+        summary = text.design_summary(self.name, self.design, self.report, self.device, self.accuracy, self.sweep)
+        if self.sparsity is None:
+            return summary
+        first, _, rest = summary.partition("\n")
+        return "\n".join([first, sparsity_line(self.sparsity), rest])
+
+    def header(self) -> str:
+        """The HTML summary at the top of the view (with the sparsity reached, for a pruned design)."""
+        markup = html.header(self.name, self.design, self.report, self.device, self.accuracy)
+        if self.sparsity is not None:
+            markup += html.message(sparsity_line(self.sparsity), "#333")
+        return markup
 
 
-def evaluate(name: str, design, data=None, sweep=None) -> Evaluation:
+def evaluate(name: str, design, data=None, sweep=None, sparsity=None) -> Evaluation:
     """Report the design, and when ``data`` = (x, y or None) is given, its accuracy and output differences."""
     from fpgalab.parts import load_device  # noqa: PLC0415
 
@@ -44,7 +57,7 @@ def evaluate(name: str, design, data=None, sweep=None) -> Evaluation:
         if isinstance(hardware, tuple):
             hardware, reference = hardware[0], reference[0]
         diffs = (np.asarray(hardware, np.float64) - np.asarray(reference, np.float64)).ravel()
-    return Evaluation(name, design, report, load_device(design.options.device), accuracy, diffs, sweep)
+    return Evaluation(name, design, report, load_device(design.options.device), accuracy, diffs, sweep, sparsity)
 
 
 def html_bundle(markup: str, plain: str) -> dict:

@@ -15,6 +15,7 @@ import ipywidgets as w
 
 from fpgalab.design import build_design
 from fpgalab.magics import html, panels
+from fpgalab.magics.sparsity import SLIDER_MAX, SLIDER_STEP, Pruning, prunable, pruning_of, slider_value
 from fpgalab.options import parse_options
 
 PRECISIONS = (
@@ -73,12 +74,17 @@ def _choices(options, current, label=None):
 
 
 class DesignView:
-    """The widget of one design. ``on_design(name, design)`` is told when a control rebuilds it."""
+    """The widget of one design. ``on_design(name, design)`` is told when a control rebuilds it.
 
-    def __init__(self, evaluation: panels.Evaluation, data=None, on_design=None):
+    ``pruning``: how the sparsity slider prunes (the unpruned design, method, target); by default
+    the shown design is the unpruned one, pruned by method "scan" with labelled data, else "global".
+    """
+
+    def __init__(self, evaluation: panels.Evaluation, data=None, on_design=None, pruning: Pruning | None = None):
         self.evaluation = evaluation
         self.data = data
         self.on_design = on_design
+        self.pruning = pruning or pruning_of(evaluation.design, None, None, data)
         self.status = w.HTML(value="")
         self.header = w.HTML(value="")
         self.outputs = {}
@@ -135,9 +141,25 @@ class DesignView:
         self.device = w.Dropdown(
             description="device", style=style, layout=narrow, options=_choices(names, part), value=part
         )
+        self.sparsity = w.FloatSlider(
+            description="sparsity",
+            style=style,
+            layout=w.Layout(width="260px", margin="0 12px 4px 0"),
+            min=0.0,
+            max=SLIDER_MAX,
+            step=SLIDER_STEP,
+            value=slider_value(self.evaluation.sparsity),
+            readout_format=".2f",
+            continuous_update=False,
+            tooltip=f"zero this share of the weights (fpgalab.sparsify, method {self.pruning.method})",
+        )
         for control in (self.precision, self.unroll, self.reuse, self.device):
             control.observe(self._changed, names="value")
-        return w.HBox([self.precision, self.unroll, self.reuse, self.device], layout=w.Layout(flex_flow="row wrap"))
+        self.sparsity.observe(self._sparsity_changed, names="value")
+        pruning = [self.sparsity] if prunable(self.pruning.base) else []  # no weights: no slider
+        return w.HBox(
+            [self.precision, *pruning, self.unroll, self.reuse, self.device], layout=w.Layout(flex_flow="row wrap")
+        )
 
     def _tabs(self) -> w.Tab:
         children, titles = [], []
@@ -168,7 +190,7 @@ class DesignView:
     # ---- rendering
     def render(self) -> None:
         ev = self.evaluation
-        self.header.value = html.header(ev.name, ev.design, ev.report, ev.device, ev.accuracy)
+        self.header.value = ev.header()
         builders = {
             "Resources": panels.resources,
             "Latency": panels.latency,
@@ -198,16 +220,29 @@ class DesignView:
     def _changed(self, change=None) -> None:
         self.recompute()
 
+    def _sparsity_changed(self, change) -> None:
+        self.pruning.target = change["new"] or None  # the slider's share replaces --sparsify's target
+        self.recompute()
+
     def recompute(self) -> float:
         """Rebuild the design with the controls' options and redraw; returns the seconds it took."""
         start = time.perf_counter()
-        old = self.design
+        base = self.pruning.base  # the unpruned design: pruning starts again from all its weights
         try:
             options = parse_options(**self.options_from_controls())
             design = build_design(
-                old.name, old.float_kernel, options, old.example_shapes, old.hlo_source, old.timings[:2], old.reference
+                base.name,
+                base.float_kernel,
+                options,
+                base.example_shapes,
+                base.hlo_source,
+                base.timings[:2],
+                base.reference,
             )
-            self.evaluation = panels.evaluate(self.evaluation.name, design, self.data, self.evaluation.sweep)
+            pruned = self.pruning.apply(design)
+            if pruned is not None:
+                design = pruned.design
+            self.evaluation = panels.evaluate(self.evaluation.name, design, self.data, self.evaluation.sweep, pruned)
         except Exception as err:  # noqa: BLE001 - an impossible combination is shown, not raised
             self.status.value = html.message(f"cannot build with these options: {type(err).__name__}: {err}", "#c62828")
             return time.perf_counter() - start
@@ -227,9 +262,7 @@ class DesignView:
         data = self.widget._repr_mimebundle_(**kwargs)
         data["text/plain"] = self.summary()
         ev = self.evaluation
-        data["text/html"] = html.header(ev.name, ev.design, ev.report, ev.device, ev.accuracy) + html.table(
-            html.layer_rows(ev.report), "Per layer"
-        )
+        data["text/html"] = ev.header() + html.table(html.layer_rows(ev.report), "Per layer")
         return data
 
     def __repr__(self) -> str:
