@@ -14,6 +14,12 @@ precision, and the schedule's memory analysis is cached by content across points
 ``data=(x, y)`` (labels optional) each precision is simulated once for its accuracy, its largest
 error and ``overflow``: the share of samples at the place that overflowed most (0 when none did).
 
+``space`` may also hold ``"sparsity"``: overall weight sparsities in [0, 1) (``fpgalab.sparsify``
+with ``sparsity_method``, "global" by default; "scan" measures on the labelled ``data``). The base
+design is pruned once per sparsity (each has its own shared base: its own fused float kernel and
+per-precision accuracy) and every point with that sparsity is built on it, so the rows' ``sparsity``
+column, resources and accuracy are those of the pruned weights.
+
 ``objective``: "latency" (cycles), "interval", "throughput", "resources" (largest utilisation),
 "lut", "ff", "dsp", "bram", or a function of a row returning a number to minimise.
 ``constraints``: "device" and "clock_mhz" fix those options; "max_util" (largest utilisation
@@ -39,9 +45,12 @@ from fpgalab.passes import graph_passes, hls_passes, run_pipeline
 from fpgalab.passes.fuse_producer import FuseIntoProducer
 from fpgalab.passes.quantize import AssignPrecision
 from fpgalab.passes.softmax import fit_options
+from fpgalab.sparsify import sparsify
+from fpgalab.sparsify.target import parse_goal
 
 OBJECTIVES = ("latency", "interval", "throughput", "resources") + RESOURCE_KINDS
 CONSTRAINTS = ("device", "clock_mhz", "max_util", "max_latency", "max_interval")
+SPARSITY = "sparsity"  # the space key that is no compile option: the weights pruned before compiling
 
 
 @dataclass(frozen=True)
@@ -68,18 +77,27 @@ def _points(space: dict, base_options: dict) -> list[dict]:
     if not isinstance(space, dict) or not space:
         raise ValueError("space must be a non-empty dict: option name -> list of values to try")
     for name, values in space.items():
-        if name not in ALLOWED:
-            raise ValueError(f"space option {name!r} is not a compile option; allowed: {', '.join(ALLOWED)}")
+        if name not in ALLOWED and name != SPARSITY:
+            raise ValueError(
+                f"space option {name!r} is not a compile option; allowed: {', '.join(ALLOWED)}, and {SPARSITY!r}"
+            )
         if not isinstance(values, (list, tuple)) or not values:
             raise ValueError(f"space[{name!r}] must be a non-empty list of values, got {values!r}")
+    for value in space.get(SPARSITY, ()):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
+            raise ValueError(f"space['sparsity'] values must be sparsities in [0, 1) (e.g. 0.5), got {value!r}")
     names = list(space)
     points = [dict(zip(names, combo)) for combo in itertools.product(*(space[n] for n in names))]
     for point in points:  # every point's options must be valid: a clear error now, not failed points later
         try:
-            parse_options(**{**base_options, **point})
+            parse_options(**{**base_options, **_compile_options(point)})
         except ValueError as err:
             raise ValueError(f"space point {point}: {err}") from None
     return points
+
+
+def _compile_options(point: dict) -> dict:
+    return {name: value for name, value in point.items() if name != SPARSITY}
 
 
 def _objective_value(objective, row: dict) -> float:
@@ -164,8 +182,35 @@ class SharedBase:
         return self.accuracy[key]
 
 
+class SparseBases:
+    """A shared base per sparsity: the base design pruned once (``fpgalab.sparsify``), then shared by
+    every point of that sparsity; sparsity 0 (or none asked) is the unpruned base."""
+
+    def __init__(self, base: SharedBase, method: str, data):
+        self.base, self.method = base, method
+        labelled = isinstance(data, tuple) and len(data) == 2 and data[1] is not None
+        self.data = data if method == "scan" and labelled else None  # the other methods need no data
+        self.pruned: dict[float, SharedBase] = {}
+
+    def __call__(self, sparsity) -> SharedBase:
+        if not sparsity:
+            return self.base
+        sparsity = float(sparsity)
+        if sparsity not in self.pruned:
+            result = sparsify(self.base.design, method=self.method, target=sparsity, data=self.data)
+            self.pruned[sparsity] = SharedBase(result.design, (), {})
+        return self.pruned[sparsity]
+
+
 def explore(
-    fn, *example_args, space: dict, objective="latency", constraints: dict | None = None, data=None, **options
+    fn,
+    *example_args,
+    space: dict,
+    objective="latency",
+    constraints: dict | None = None,
+    data=None,
+    sparsity_method: str = "global",
+    **options,
 ) -> ExploreResult:
     """Evaluate every point of ``space``; see the module docstring."""
     constraints = dict(constraints or {})
@@ -181,8 +226,11 @@ def explore(
     base_options = {**options, **fixed}
     parse_options(**base_options)  # the options shared by all points must be valid on their own
     points = _points(space, base_options)
+    if SPARSITY in space:  # a bad method, or the scan without labels, fails before anything is compiled
+        labelled = isinstance(data, tuple) and len(data) == 2 and data[1] is not None
+        parse_goal(0.5, sparsity_method, None, labelled)
     start = time.perf_counter()
-    base = SharedBase(fn, example_args, base_options)
+    base = SparseBases(SharedBase(fn, example_args, base_options), sparsity_method, data)
     rows, designs = [], []
     collecting = gc.isenabled()
     gc.disable()  # the points make many small objects and no cycles: collection pauses only cost time
@@ -219,12 +267,13 @@ def _evaluate(points, base, base_options, max_util, constraints, data, rows, des
         row = {"point": number, **{k: _label(v) for k, v in point.items()}}
         t0 = time.perf_counter()
         try:
-            opts = parse_options(**{**base_options, **point})
-            design = base.build(opts)
+            opts = parse_options(**{**base_options, **_compile_options(point)})
+            shared = base(point.get(SPARSITY))
+            design = shared.build(opts)
             report = design.report()
             row.update(_metrics(report, max_util, constraints))
             if data is not None:
-                row.update(base.accuracy_of(design, data))
+                row.update(shared.accuracy_of(design, data))
             row["status"] = "ok"
             designs.append(design)
         except (ValueError, CompileError, NotImplementedError) as err:

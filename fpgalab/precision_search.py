@@ -168,7 +168,8 @@ def search_precision(
 ) -> PrecisionSearchResult:
     """Find per-layer types within ``loss`` of the float model's accuracy on ``data``; see the module doc.
 
-    ``model`` is what ``fpgalab.compile`` takes (with its example inputs) or a ``Design``;
+    ``model`` is what ``fpgalab.compile`` takes (with its example inputs) or a ``Design`` (compiled
+    or pruned by ``fpgalab.sparsify``: its weights, zeros included, are kept and only types change);
     ``data=(x, y)`` (labels optional); ``roles`` among weight, result, accum; ``search_input``: also
     narrow the design's input type (first, with every layer at ``start_width``); ``objective``: what
     to minimise among the widths within budget (see ``_cost``)."""
@@ -186,6 +187,11 @@ def search_precision(
         raise ValueError(f"roles must be some of {', '.join(SEARCHED_ROLES)}, got {list(roles)!r}")
     if not isinstance(start_width, int) or not 2 <= min_width <= start_width <= 64:
         raise ValueError(f"widths must satisfy 2 <= min_width <= start_width <= 64, got {min_width}, {start_width}")
+    if isinstance(model, Design) and (options or example_args):
+        raise ValueError(
+            f"a Design (e.g. fpgalab.sparsify's result.design) is searched with its own options; got "
+            f"{sorted(options) or 'example inputs'}: pass the model instead to compile it with options"
+        )
     x = np.asarray(data[0], dtype=np.float32)
     base = SharedBase(model, example_args, {**options, "precision": baseline})
     design = base.design
