@@ -44,14 +44,17 @@ from fpgalab.sim.values import to_exact
 
 SEARCHED_ROLES = ("weight", "result", "accum")
 GUARD_BITS = 1  # integer bits beyond the float profile's: the hardware's values stray past it (rounded inputs)
-OBJECTIVES = ("lut+dsp", "lut", "dsp", "resources")
+OBJECTIVES = ("lut+dsp", "lut+dsp count", "lut", "dsp", "resources")
 
 
 def _cost(report, objective) -> float:
-    """What the search minimises: the sum of the part's LUT and DSP shares ("lut+dsp"), one share,
-    the largest share ("resources"), or a function of the report."""
+    """What the search minimises: the sum of the part's LUT and DSP shares ("lut+dsp"), the number of
+    LUTs plus DSPs ("lut+dsp count"), one share, the largest share ("resources"), or a function of
+    the report."""
     if callable(objective):
         return float(objective(report))
+    if objective == "lut+dsp count":
+        return float(report.resources.lut + report.resources.dsp)
     used = report.utilization
     if objective == "lut+dsp":
         return used.lut + used.dsp

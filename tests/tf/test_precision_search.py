@@ -4,6 +4,7 @@ architecture, a reusable precision dict, and clear errors for bad arguments."""
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -79,10 +80,23 @@ def test_the_mixed_precision_design_builds_and_matches_in_csim(searched, tmp_pat
         ({"loss": 1.5}, "loss must be an accuracy drop between 0 and 1"),
         ({"roles": ("bias",)}, "roles must be some of weight, result, accum"),
         ({"start_width": 80}, "widths must satisfy"),
+        ({"objective": "area"}, "objective must be one of lut+dsp, lut+dsp count"),
     ],
 )
 def test_bad_arguments_are_named(digits, kwargs, message):
     example, x_test, y_test = digits
     arguments = {"data": (x_test, y_test), **kwargs}
-    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+    with pytest.raises(ValueError, match=re.escape(message)):
         fpgalab.search_precision(example.fn, *example.args, **arguments)
+
+
+def test_the_count_objective_keeps_the_plain_count_low(digits, searched):
+    """By count the search keeps wide multiplies on DSPs; by shares it frees DSPs for LUTs."""
+    example, x_test, y_test = digits
+    by_count = fpgalab.search_precision(
+        example.fn, *example.args, data=(x_test, y_test), loss=0.01, io="parallel", objective="lut+dsp count"
+    )
+    assert by_count.float_accuracy - by_count.accuracy <= 0.01
+    count = by_count.chosen["lut"] + by_count.chosen["dsp"]
+    assert count <= 0.7 * (by_count.baseline["lut"] + by_count.baseline["dsp"])
+    assert by_count.chosen["dsp"] >= searched.chosen["dsp"]
