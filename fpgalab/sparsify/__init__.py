@@ -61,6 +61,8 @@ class SparsityResult:
     accuracy_after: dict | None
     evaluations: int  # designs rebuilt and simulated to measure accuracy
     seconds: float
+    resources_before: dict | None = None  # lut, ff, dsp, bram, cycles of the unpruned design (its estimate)
+    resources_after: dict | None = None  # the same for the sparsified design
 
     def rows(self) -> list[dict]:
         """One dict per layer: layer, weights, kept, sparsity, threshold, std_multiple, effect (and scan)."""
@@ -89,6 +91,12 @@ class SparsityResult:
                 for key in self.accuracy_before
             )
         head += f" ({self.evaluations} designs measured, {self.seconds:.2f} s)"
+        if self.resources_before is not None:
+            head += "\n" + ", ".join(
+                f"{kind.upper() if kind != 'cycles' else kind} {self.resources_before[kind]:,.0f} -> "
+                f"{self.resources_after[kind]:,.0f}"
+                for kind in ("dsp", "lut", "ff", "bram", "cycles")
+            )
         columns = ("layer", "weights", "kept", "sparsity", "threshold", "std_multiple", "effect")
         cells = [[_cell(row[c]) for c in columns] for row in self.rows()]
         kept = sum(r.kept for r in self.layers)
@@ -187,7 +195,16 @@ def sparsify(
         accuracy_after=after,
         evaluations=evaluate.evaluations if evaluate is not None else 0,
         seconds=time.perf_counter() - start,
+        resources_before=_resources(design),
+        resources_after=_resources(final),
     )
+
+
+def _resources(design: Design) -> dict:
+    """The estimate's resources and latency of ``design`` (what the savings are measured in)."""
+    report = design.report()
+    used = report.resources
+    return {"lut": used.lut, "ff": used.ff, "dsp": used.dsp, "bram": used.bram, "cycles": report.cycles}
 
 
 def _rows(weights: LayerWeights, pruned, thresholds, evaluate: Evaluator | None, scan) -> tuple[LayerRow, ...]:

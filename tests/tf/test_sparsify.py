@@ -162,3 +162,28 @@ def test_convolutions_nested_models_and_batch_norm_map_onto_the_keras_clone():
         np.testing.assert_allclose(got, want, rtol=1e-6)
     kept = np.count_nonzero(result.model.get_layer("block").get_layer("dw").get_weights()[0])
     assert kept == next(row.kept for row in result.layers if row.layer == "dw")
+
+
+def test_the_result_shows_resources_and_latency_before_and_after(digits):
+    _, design, data = digits
+    result = fpgalab.sparsify(design, method="global", target=0.7, data=data)
+    before, after = result.resources_before, result.resources_after
+    report = design.report()
+    assert before["dsp"] == report.resources.dsp and before["cycles"] == report.cycles
+    assert after["dsp"] == result.design.report().resources.dsp < before["dsp"]
+    assert after["lut"] < before["lut"]
+    assert f"DSP {before['dsp']:,.0f} -> {after['dsp']:,.0f}" in result.table()
+
+
+@pytest.mark.tools
+def test_sparsified_mixed_precision_design_hls_cpp_builds_and_matches_the_simulator(digits, tmp_path):
+    """Pruned, then narrowed by the precision search: the HLS C++ still builds and matches bit for bit."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+    from test_hls_cpp import _csim  # noqa: PLC0415
+
+    _, design, data = digits
+    pruned = fpgalab.sparsify(design, method="scan", target={"loss": 0.01}, data=data)
+    searched = fpgalab.search_precision(pruned.design, data=data, loss=0.02)
+    zeros = [c for c in searched.design.kernel.constants if c.role == "weight" and np.any(c.value == 0)]
+    assert zeros and len({str(c.dtype) for c in searched.design.kernel.constants if c.role == "weight"}) > 1
+    assert "#pragma HLS" in _csim(searched.design, tmp_path / "hls")
