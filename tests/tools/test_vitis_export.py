@@ -64,6 +64,18 @@ def test_vitis_kernel_batch_equals_the_simulator(tmp_path, name, pack, batch):
         np.testing.assert_array_equal(g.reshape(batch, -1), np.asarray(w, dtype=np.float64).reshape(batch, -1))
 
 
+@pytest.mark.parametrize("io", ["parallel", "stream"])
+def test_vitis_kernel_around_each_architecture(tmp_path, io):
+    """The network inside is the HLS C++ of the architecture the design was estimated in."""
+    _tools()
+    design = case("jet_mlp").design(io=io)
+    x = np.random.default_rng(5).uniform(-4, 4, (5, 16)).astype(np.float32)
+    got = _csim_outputs(design, tmp_path / "vitis", 5, 256, True, x)
+    np.testing.assert_array_equal(got[0].reshape(5, -1), np.asarray(design.simulate(x), dtype=np.float64))
+    network = (tmp_path / "vitis" / "network" / "kernel.cpp").read_text()
+    assert ("hls::stream<" in network) == (io == "stream")
+
+
 def test_vitis_files_link_config_and_host(tmp_path):
     _tools()
     design = case("dense_8").design(precision="ap_fixed<12,4>")
