@@ -18,14 +18,20 @@ import tempfile
 from pathlib import Path
 
 
-def _hls(design, folder: Path, **options):
-    """The Vitis HLS project, arranged as the architecture the design was estimated in."""
+def hls_kernel_class(design):
+    """The class writing the design's HLS C++ in the architecture it was estimated in."""
     from fpgalab.backends.hls.parallel import ParallelCppKernel  # noqa: PLC0415
-    from fpgalab.backends.hls.project import write_project  # noqa: PLC0415
+    from fpgalab.backends.hls.project import CppKernel  # noqa: PLC0415
     from fpgalab.backends.hls.stream import StreamCppKernel  # noqa: PLC0415
 
-    kernel_class = {"parallel": ParallelCppKernel, "stream": StreamCppKernel}.get(design.options.io)
-    return write_project(design, folder, kernel_class=kernel_class, **options)
+    return {"parallel": ParallelCppKernel, "stream": StreamCppKernel}.get(design.options.io, CppKernel)
+
+
+def _hls(design, folder: Path, **options):
+    """The Vitis HLS project, arranged as the architecture the design was estimated in."""
+    from fpgalab.backends.hls.project import write_project  # noqa: PLC0415
+
+    return write_project(design, folder, kernel_class=hls_kernel_class(design), **options)
 
 
 def _llvm(design, folder: Path, **options):

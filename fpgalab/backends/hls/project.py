@@ -289,17 +289,24 @@ class CppKernel:
         return out.text()
 
 
+def network_files(cpp: CppKernel) -> dict:
+    """The network's own C++ (kernel.cpp, kernel.h, fpgalab_support.h, weights/): file -> text.
+    The Vitis export (``fpgalab.cloud.vitis``) calls its top function from a batch kernel."""
+    files = {"kernel.cpp": cpp.kernel_cpp(), "kernel.h": cpp.kernel_h(), "fpgalab_support.h": SUPPORT_HEADER}
+    for const in cpp.kernel.constants:
+        files[f"weights/{cpp.buffer_names[const.name]}.h"] = cpp.weights_header(const)
+    for body in cpp.loop_bodies:  # the weights of each loop's cell
+        for const in body.kernel.constants:
+            files[f"weights/{body.buffer_names[const.name]}.h"] = body.weights_header(const)
+    return files
+
+
 def write_project(design, folder: Path, inputs=None, kernel_class=None) -> dict:
     """Write the Vitis HLS project of ``design`` into ``folder`` (which must exist). Returns file -> bytes written.
     ``kernel_class``: the arrangement of the C++ (``CppKernel``, or ``parallel.ParallelCppKernel``)."""
     cpp = (kernel_class or CppKernel)(design)
     arrays = [np.asarray(a, dtype=np.float32) for a in (inputs if inputs is not None else test_inputs(design))]
-    files = {"kernel.cpp": cpp.kernel_cpp(), "kernel.h": cpp.kernel_h(), "fpgalab_support.h": SUPPORT_HEADER}
-    for const in design.kernel.constants:
-        files[f"weights/{cpp.buffer_names[const.name]}.h"] = cpp.weights_header(const)
-    for body in cpp.loop_bodies:  # the weights of each loop's cell
-        for const in body.kernel.constants:
-            files[f"weights/{body.buffer_names[const.name]}.h"] = body.weights_header(const)
+    files = network_files(cpp)
     files["tb_data.h"], files["tb.cpp"] = testbench(cpp, arrays)
     device = load_device(design.options.device)
     files["run_hls.tcl"] = RUN_HLS_TCL.format(top=cpp.top, part=device.part, period=1000.0 / design.options.clock_mhz)

@@ -1,0 +1,1 @@
+"""Cloud FPGA deployment: the card around a design (platforms, deployments, power, Vitis export)."""
