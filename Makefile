@@ -28,7 +28,7 @@ REQUIRE_TORCH := FPGALAB_REQUIRE_TORCH=1
 setup: $(STAMP) $(AP_TYPES) $(LAB_STAMP)
 
 $(STAMP): pyproject.toml
-	bash scripts/ensure-debian.sh g++ make perl
+	bash scripts/ensure-debian.sh g++ make perl libxrt-dev  # libxrt-dev: XRT's headers, to compile the Vitis host
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
