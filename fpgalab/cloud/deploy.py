@@ -294,9 +294,10 @@ class Deployment:
         )
 
 
-def _units_that_fit(kernel: dict[str, float], available: dict[str, float]) -> int:
+def _units_that_fit(kernel: dict[str, float], available: dict[str, float]) -> float:
+    """Copies of the kernel the part holds after the shell (``inf`` for a kernel estimated at no resources)."""
     counts = [math.floor(available[k] / kernel[k]) for k in RESOURCES if kernel[k] > 0]
-    return max(0, min(counts)) if counts else 0
+    return max(0, min(counts)) if counts else math.inf
 
 
 def _check_options(batch, axi_width, burst, convert, host_seconds) -> None:

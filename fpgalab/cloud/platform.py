@@ -78,6 +78,20 @@ class Platform:
         total = {"lut": d.luts, "ff": d.ffs, "dsp": d.dsps, "bram": d.bram, "uram": d.uram}
         return {kind: total[kind] - self.shell[kind] for kind in RESOURCES}
 
+    def figures(self) -> list[tuple[str, object, str]]:
+        """Every number of the platform with its source, as (field, value, source) rows, for checking."""
+        data, rows = json.loads(Path(self.path).read_text()), []
+        rows.append(("shell " + ", ".join(f"{k} {data['shell'][k]}" for k in RESOURCES), "", self.sources["shell"]))
+        for group in data["banks"]:
+            for field in ("count", "size_mib", "peak_gbps", "realistic_gbps"):
+                rows.append((f"{group['name']}.{field}", group[field], self.sources[f"{group['name']}.{field}"]))
+        for field in ("generation", "peak_gbps", "host_to_card_gbps", "card_to_host_gbps", "overhead_us"):
+            rows.append((f"pcie.{field}", data["pcie"][field], self.sources[f"pcie.{field}"]))
+        for field in ("default_mhz", "max_mhz"):
+            rows.append((f"clock.{field}", data["clock"][field], self.sources[f"clock.{field}"]))
+        rows.append(("power.board_max_w", self.board_power_w, self.sources["power"]))
+        return rows
+
     def bank(self, name: str) -> Bank:
         for bank in self.banks:
             if bank.name.lower() == name.lower():

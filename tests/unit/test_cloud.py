@@ -47,6 +47,8 @@ def test_every_platform_loads_with_a_source_for_each_number():
     for platform in list_platforms():
         assert platform.device.name == platform.part
         assert all(text.strip() for text in platform.sources.values())
+        rows = platform.figures()
+        assert all(source.strip() for _, _, source in rows) and len(rows) >= 12
         assert all(v >= 0 for v in platform.available().values())
         lanes_gt = {3: 8.0, 4: 16.0}[platform.pcie.generation] * platform.pcie.lanes
         assert platform.pcie.peak_gbps == pytest.approx(lanes_gt * 128 / 130 / 8, rel=1e-3)
@@ -113,7 +115,11 @@ def test_pcie_binds_a_fast_kernel_with_one_and_two_compute_units():
 def test_kernel_binds_a_slow_kernel_with_one_and_four_compute_units():
     slow = design("jet_mlp")  # interval 2338 cycles
     one = slow.deploy("f1", batch=256, compute_units=1)
-    _agree(one, "kernel")
+    events = _agree(one, "kernel")
+    assert events.batches[0].end == pytest.approx(one.batch_latency)  # the first batch waits for nothing
+    kernel_starts = [t.kernel_start for t in events.batches]
+    gaps = {round(b - a, 12) for a, b in zip(kernel_starts, kernel_starts[1:])}
+    assert gaps == {round(one.costs.kernel, 12)}  # the CU never idles: transfers hide behind it
     four = slow.deploy("f1", batch=256)  # as many as the four DDR banks allow
     assert four.compute_units == 4
     _agree(four, "kernel", batches=128)
