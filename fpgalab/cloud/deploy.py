@@ -4,8 +4,9 @@ What is modelled, per batch of ``batch`` samples handled by one compute unit (CU
 
 * host pre- and post-processing: ``host_seconds_per_sample`` x batch, half before sending and half
   after receiving (one host thread serves every CU);
-* host->card DMA over PCIe: the platform's fixed per-transfer overhead plus the batch's input bytes
-  at the effective host->card rate; one link each way, shared by all CUs;
+* host->card DMA over PCIe: the platform's fixed per-transfer overhead for each input buffer (one
+  transfer per buffer and batch) plus the batch's input bytes at the effective host->card rate; one
+  link each way, shared by all CUs;
 * the kernel: its burst loops read the inputs from the CU's bank, the network computes, the results
   are written back, all three overlapping (a dataflow region); its time is the largest of the
   compute (``batch x interval + latency - interval`` cycles at the kernel clock), each AXI port
@@ -20,8 +21,9 @@ whole beats. Float32 designs always move 32-bit floats.
 
 Steady state: every CU owns its bank and double buffers (two input and two output buffers), so
 transfers of one batch overlap the kernel of another; the stream runs at the pace of the busiest
-resource: the host, either PCIe direction, or the CUs (kernel time / CUs). ``fpgalab.cloud.events``
-runs the same model as a discrete-event simulation. Not modelled: the DMA's own traffic on the
+resource: the host, either PCIe direction, or the CUs (kernel time / CUs). Batches go to the CUs in
+turn, so on banks of different speeds the slowest sets the pace: every CU is given its time.
+``fpgalab.cloud.events`` runs the same model as a discrete-event simulation. Not modelled: the DMA's own traffic on the
 banks, banks shared by CUs, SLR crossings, the burst length (long bursts with enough outstanding
 requests to hide the memory latency are assumed; ``burst`` is checked and kept for the export).
 """
@@ -201,12 +203,12 @@ class Deployment:
             input_bytes=in_bytes,
             output_bytes=out_bytes,
             host_pre=host,
-            host_to_card=link.seconds(in_bytes, to_card=True),
+            host_to_card=link.seconds(in_bytes, to_card=True, transfers=len(inputs)),
             read=in_bytes / port,
             compute=cycles / (self.clock_mhz * 1e6),
             write=out_bytes / port,
             bank=(in_bytes + out_bytes) / slowest_bank,
-            card_to_host=link.seconds(out_bytes, to_card=False),
+            card_to_host=link.seconds(out_bytes, to_card=False, transfers=len(outputs)),
             host_post=host,
         )
 

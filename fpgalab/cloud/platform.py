@@ -43,10 +43,11 @@ class PcieLink:
     card_to_host_gbps: float
     overhead_us: float  # fixed cost of one DMA transfer (descriptor set-up, completion)
 
-    def seconds(self, nbytes: int, to_card: bool) -> float:
-        """Time of one DMA transfer of ``nbytes``: the fixed overhead plus bytes at the effective rate."""
+    def seconds(self, nbytes: int, to_card: bool, transfers: int = 1) -> float:
+        """Time to move ``nbytes`` in ``transfers`` DMA transfers: a fixed overhead each, plus the bytes
+        at the effective rate."""
         rate = self.host_to_card_gbps if to_card else self.card_to_host_gbps
-        return self.overhead_us * 1e-6 + nbytes / (rate * 1e9)
+        return transfers * self.overhead_us * 1e-6 + nbytes / (rate * 1e9)
 
 
 @dataclass(frozen=True, repr=False)
