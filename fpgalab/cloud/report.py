@@ -25,6 +25,11 @@ class DeploymentReport:
     timeline: tuple  # Stage, one batch alone
     notes: tuple[str, ...]
 
+    def _bank_text(self) -> str:
+        if len(self.banks) <= 4:
+            return ", ".join(self.banks)
+        return f"{self.banks[0]} .. {self.banks[-1]} ({len(self.banks)} banks)"
+
     def gantt(self, width: int = 60) -> str:
         """The timeline of one batch as a text Gantt chart."""
         total = max(stage.end for stage in self.timeline) or 1.0
@@ -40,7 +45,7 @@ class DeploymentReport:
     def __str__(self) -> str:
         lines = [
             f"{self.design} on {self.platform} ({self.part}), {self.clock_mhz:g} MHz",
-            f"batch {self.batch}, {self.compute_units} compute unit(s) on {', '.join(self.banks)} "
+            f"batch {self.batch}, {self.compute_units} compute unit(s) on {self._bank_text()} "
             f"({self.units_that_fit} fit after the shell)",
             f"throughput      {self.throughput:,.0f} inferences/s (bound by {self.binding})",
             f"batch latency   {self.batch_latency_s * 1e6:,.1f} us",
