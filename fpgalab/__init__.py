@@ -8,6 +8,7 @@
 Importing fpgalab does not import TensorFlow; ``compile`` does, when it captures.
 """
 
+from fpgalab.cloud import deploy as _deploy
 from fpgalab.design import Design, compile  # noqa: A004
 from fpgalab.errors import CompileError
 from fpgalab.explore import explore
@@ -16,6 +17,9 @@ from fpgalab.parts import list_devices as devices
 from fpgalab.precision_search import search_precision
 from fpgalab.sparsify import SparsityResult, sparsify
 from fpgalab.version import __version__
+
+# design.deploy(platform, batch=...): defined in fpgalab.cloud, which sits above fpgalab.design in the layers
+Design.deploy = _deploy
 
 __all__ = [
     "__version__",

@@ -1,1 +1,13 @@
-"""Cloud FPGA deployment: the card around a design (platforms, deployments, power, Vitis export)."""
+"""Cloud FPGA deployment: a design on a whole card (host, PCIe, memory banks, compute units).
+
+    deployment = design.deploy("aws-f1", batch=256)      # fpgalab.cloud.deploy
+    deployment.report(); deployment.simulate(64)          # analytic model; event simulation
+
+Platforms are data (``fpgalab/cloud/platforms/*.json``, every number with its source). The Vitis
+export (kernel, link configuration, XRT host, Makefile) is ``fpgalab.cloud.vitis.emit_vitis``.
+"""
+
+from fpgalab.cloud.deploy import Deployment, deploy
+from fpgalab.cloud.platform import Bank, PcieLink, Platform, list_platforms, load_platform
+
+__all__ = ["Bank", "Deployment", "PcieLink", "Platform", "deploy", "list_platforms", "load_platform"]

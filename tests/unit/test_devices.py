@@ -13,7 +13,7 @@ from fpgalab.parts import Device, clear_cache, list_devices, load_device
 # The module itself (``fpgalab.parts`` as an attribute of the package is ``list_devices``).
 devices = importlib.import_module("fpgalab.parts")
 
-SHIPPED = ["xc7z020", "xczu9eg", "xcvu9p", "xcu250", "1sx280", "ep4sgx530", "lfe5u-85f"]
+SHIPPED = ["xc7z020", "xczu9eg", "xcvu9p", "xcu250", "xcvu47p", "xcu280", "xcu55c", "1sx280", "ep4sgx530", "lfe5u-85f"]
 
 
 @pytest.fixture(autouse=True)
