@@ -20,7 +20,8 @@ The model, term by term (every coefficient is in ``COEFFICIENTS`` with its sourc
   follow the clock only: at toggle 0 a clocked kernel still burns its clock-tree power.
 * **Static power of the part**: the U50 report's device static (2.335 W at a 34.8 C junction),
   scaled by the part's LUT count (the U50's die has 870,016). Leakage grows steeply with junction
-  temperature; a hot card leaks more than this.
+  temperature; a hot card leaks more than this. Held out: the ZU9EG report's static 0.652 W
+  (which also holds the processor system's leakage) is estimated at 0.736 W, +13%.
 * **The card**: on a platform the card's idle power (``Platform.idle_power_w``: measured for the
   U55C, estimated for the others, see the platform files) replaces the part's static power; it
   holds the part's leakage, the shell, the PCIe link, memory refresh and the board's regulators.
