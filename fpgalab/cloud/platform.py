@@ -163,6 +163,8 @@ def read_platform_file(path: Path) -> Platform:
     power = _need(data, "power", dict, where)
     sources["power"] = _need(power, "source", str, f"{where} power")
     sources["power.idle_w"] = _need(power, "idle_source", str, f"{where} power")
+    if _need(power, "idle_w", float, f"{where} power") >= _need(power, "board_max_w", float, f"{where} power"):
+        raise ValueError(f"{where}: power.idle_w must be below power.board_max_w")
     part = _need(data, "part", str, where)
     load_device(part)  # an unknown part fails here, naming the known ones
     return Platform(

@@ -181,7 +181,7 @@ class PowerReport:
                 ("card idle", self.idle_w, f"{self.platform}: shell, PCIe link, memory, board; holds the above")
             )
         for kind in RESOURCES:
-            rows.append((kind, self.dynamic_w[kind], f"{COEFFICIENTS[kind].value * 1e9:.3g} nW/MHz each"))
+            rows.append((kind, self.dynamic_w[kind], f"{_per_mhz_text(COEFFICIENTS[kind].value)} each at 12.5%"))
         rows.append(("routing", self.routing_w, f"{ROUTING_FRACTION:.3f} x resources"))
         rows.append(("clock trees", self.clocks_w, f"{CLOCK_FRACTION:.3f} x resources at 12.5%"))
         rows.append(("memory traffic", self.memory_w, "bytes through the banks x energy per bit"))
@@ -198,6 +198,12 @@ class PowerReport:
         lines.append(f"  {'total':15s} {self.total_w:8.3f} W")
         lines += [f"warning: {text}" for text in self.warnings]
         return "\n".join(lines)
+
+
+def _per_mhz_text(watts_per_mhz: float) -> str:
+    if watts_per_mhz < 1e-6:
+        return f"{watts_per_mhz * 1e9:.3g} nW/MHz"
+    return f"{watts_per_mhz * 1e6:.3g} uW/MHz"
 
 
 def _memory_joules_per_bit(kinds) -> float:
