@@ -115,6 +115,7 @@ class Deployment:
     ):
         self.platform: Platform = load_platform(platform)
         self.design_name = design.name
+        self._design = design  # for the power estimate
         _check_options(batch, axi_width, burst, convert, host_seconds_per_sample)
         self.batch, self.axi_width, self.burst = batch, axi_width, burst
         self.pack, self.convert, self.host_seconds_per_sample = bool(pack), convert, float(host_seconds_per_sample)
@@ -283,6 +284,34 @@ class Deployment:
         from fpgalab.cloud.events import simulate_batches  # noqa: PLC0415
 
         return simulate_batches(self, batches or max(64, 12 * self.compute_units))
+
+    # ---- power (fpgalab.cloud.power)
+    def traffic_gbps(self) -> tuple[float, float]:
+        """(bank, PCIe) GB/s of the stream: every byte crosses PCIe once and a bank twice (the DMA
+        writes the inputs, the kernel reads them; the kernel writes the outputs, the DMA reads them)."""
+        pcie = self.batches_per_second * (self.costs.input_bytes + self.costs.output_bytes) / 1e9
+        return 2 * pcie, pcie
+
+    def power(self, toggle: float = 0.125):
+        """The card's power for this stream: ``fpgalab.cloud.power.estimate_power`` with the deployment's
+        compute units, clock, banks and traffic."""
+        from fpgalab.cloud.power import estimate_power  # noqa: PLC0415
+
+        memory, pcie = self.traffic_gbps()
+        return estimate_power(
+            self._design,
+            clock_mhz=self.clock_mhz,
+            toggle=toggle,
+            platform=self.platform,
+            compute_units=self.compute_units,
+            memory_gbps=memory,
+            pcie_gbps=pcie,
+            memory_kinds=tuple(bank.kind for bank in self.banks),
+        )
+
+    def inferences_per_joule(self, toggle: float = 0.125) -> float:
+        """Perf/W: inferences per second per watt of the whole card."""
+        return self.throughput / self.power(toggle).total_w
 
     def report(self):
         from fpgalab.cloud.report import deployment_report  # noqa: PLC0415

@@ -62,6 +62,7 @@ class Platform:
     clock_mhz: float  # default kernel clock
     max_clock_mhz: float
     board_power_w: float
+    idle_power_w: float  # the card with its shell loaded and no kernel running
     sources: MappingProxyType  # "group.field" -> source text
     notes: tuple[str, ...]
     path: str
@@ -91,6 +92,7 @@ class Platform:
         for field in ("default_mhz", "max_mhz"):
             rows.append((f"clock.{field}", data["clock"][field], self.sources[f"clock.{field}"]))
         rows.append(("power.board_max_w", self.board_power_w, self.sources["power"]))
+        rows.append(("power.idle_w", self.idle_power_w, self.sources["power.idle_w"]))
         return rows
 
     def bank(self, name: str) -> Bank:
@@ -160,6 +162,9 @@ def read_platform_file(path: Path) -> Platform:
         sources[f"clock.{field}"] = _need(_need(clock, "sources", dict, where), field, str, f"{where} clock sources")
     power = _need(data, "power", dict, where)
     sources["power"] = _need(power, "source", str, f"{where} power")
+    sources["power.idle_w"] = _need(power, "idle_source", str, f"{where} power")
+    if _need(power, "idle_w", float, f"{where} power") >= _need(power, "board_max_w", float, f"{where} power"):
+        raise ValueError(f"{where}: power.idle_w must be below power.board_max_w")
     part = _need(data, "part", str, where)
     load_device(part)  # an unknown part fails here, naming the known ones
     return Platform(
@@ -173,6 +178,7 @@ def read_platform_file(path: Path) -> Platform:
         clock_mhz=_need(clock, "default_mhz", float, f"{where} clock"),
         max_clock_mhz=_need(clock, "max_mhz", float, f"{where} clock"),
         board_power_w=_need(power, "board_max_w", float, f"{where} power"),
+        idle_power_w=_need(power, "idle_w", float, f"{where} power"),
         sources=MappingProxyType(sources),
         notes=tuple(data.get("notes", ())),
         path=where,

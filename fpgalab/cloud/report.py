@@ -24,6 +24,9 @@ class DeploymentReport:
     output_bytes: int
     timeline: tuple  # Stage, one batch alone
     notes: tuple[str, ...]
+    # power (fpgalab.cloud.power), at the default 12.5% toggle rate
+    watts: float | None = None
+    inferences_per_joule: float | None = None  # perf/W: throughput / watts
 
     def _bank_text(self) -> str:
         if len(self.banks) <= 4:
@@ -54,11 +57,16 @@ class DeploymentReport:
             "work per batch: " + ", ".join(f"{k} {v * 1e6:.1f} us" for k, v in self.loads.items()),
             self.gantt(),
         ]
+        if self.watts is not None:
+            lines.insert(
+                -1, f"power           {self.watts:,.1f} W (12.5% toggle), {self.inferences_per_joule:,.0f} inferences/J"
+            )
         lines += [f"note: {note}" for note in self.notes]
         return "\n".join(lines)
 
 
 def deployment_report(deployment) -> DeploymentReport:
+    power = deployment.power()
     return DeploymentReport(
         design=deployment.design_name,
         platform=deployment.platform.name,
@@ -76,5 +84,7 @@ def deployment_report(deployment) -> DeploymentReport:
         input_bytes=deployment.costs.input_bytes,
         output_bytes=deployment.costs.output_bytes,
         timeline=deployment.timeline(),
-        notes=tuple(deployment.notes),
+        notes=tuple(deployment.notes) + power.warnings,
+        watts=power.total_w,
+        inferences_per_joule=deployment.throughput / power.total_w,
     )
