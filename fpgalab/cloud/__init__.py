@@ -4,10 +4,22 @@
     deployment.report(); deployment.simulate(64)          # analytic model; event simulation
 
 Platforms are data (``fpgalab/cloud/platforms/*.json``, every number with its source). The Vitis
-export (kernel, link configuration, XRT host, Makefile) is ``fpgalab.cloud.vitis.emit_vitis``.
+export (kernel, link configuration, XRT host, Makefile) is ``fpgalab.cloud.vitis.emit_vitis``; the power
+model (``estimate_power``, ``deployment.power()``) is ``fpgalab.cloud.power``.
 """
 
 from fpgalab.cloud.deploy import Deployment, deploy
 from fpgalab.cloud.platform import Bank, PcieLink, Platform, list_platforms, load_platform
+from fpgalab.cloud.power import PowerReport, estimate_power
 
-__all__ = ["Bank", "Deployment", "PcieLink", "Platform", "deploy", "list_platforms", "load_platform"]
+__all__ = [
+    "Bank",
+    "Deployment",
+    "PcieLink",
+    "Platform",
+    "PowerReport",
+    "deploy",
+    "estimate_power",
+    "list_platforms",
+    "load_platform",
+]

@@ -127,8 +127,9 @@ COEFFICIENTS = {
     "HBM2": Coefficient(
         3.9e-12,
         "J per bit",
-        "O'Connor et al., 'Fine-Grained DRAM', MICRO 2017: HBM2 at about 3.9 pJ/bit (activation, on-die "
-        "movement and I/O), which their FGDRAM halves; the halving is in the abstract, the figure from the paper.",
+        "estimate: about 3.9 pJ/bit for HBM2 (activation, on-die movement and I/O) as recalled from O'Connor "
+        "et al., 'Fine-Grained DRAM', MICRO 2017, whose FGDRAM halves HBM2's energy per bit (the halving is "
+        "in its abstract; the 3.9 pJ/bit itself was not checked against the paper here); uncertain x1.5.",
     ),
     "DDR4": Coefficient(
         15e-12,
