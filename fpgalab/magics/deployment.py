@@ -93,11 +93,17 @@ def resource_spans(deployment: Deployment, events, batches: int) -> dict[str, li
     return rows
 
 
+def time_unit(seconds: float) -> tuple[float, str]:
+    """(scale, unit) to show times up to ``seconds``: microseconds, or milliseconds past 10 ms."""
+    return (1e6, "µs") if seconds < 1e-2 else (1e3, "ms")
+
+
 def timeline_figure(deployment: Deployment, events=None) -> dict:
     """A Gantt chart of the first batches: one trace, one row, per resource; bars coloured by batch."""
     events = events if events is not None else deployment.simulate()
     batches = min(shown_batches(deployment), len(events.batches))
     rows = resource_spans(deployment, events, batches)
+    scale, unit = time_unit(max((end for spans in rows.values() for _, _, end in spans), default=0.0))
     data = []
     for row, spans in rows.items():
         data.append(
@@ -106,11 +112,12 @@ def timeline_figure(deployment: Deployment, events=None) -> dict:
                 "orientation": "h",
                 "name": row,
                 "y": [row] * len(spans),
-                "base": [start * 1e6 for _, start, _ in spans],
-                "x": [(end - start) * 1e6 for _, start, end in spans],
+                "base": [start * scale for _, start, _ in spans],
+                "x": [(end - start) * scale for _, start, end in spans],
                 "marker": {"color": [figures.COLORS[batch % len(figures.COLORS)] for batch, _, _ in spans]},
                 "hovertext": [
-                    f"{row}: batch {batch}, {start * 1e6:,.2f}-{end * 1e6:,.2f} µs" for batch, start, end in spans
+                    f"{row}: batch {batch}, {start * scale:,.2f}-{end * scale:,.2f} {unit}"
+                    for batch, start, end in spans
                 ],
                 "hoverinfo": "text",
                 "showlegend": False,
@@ -124,9 +131,9 @@ def timeline_figure(deployment: Deployment, events=None) -> dict:
         "data": data,
         "layout": figures.layout(
             title,
-            height=110 + 26 * len(rows),
+            height=110 + (26 if len(rows) <= 12 else 16) * len(rows),
             barmode="overlay",
-            xaxis={"title": {"text": "µs"}},
+            xaxis={"title": {"text": unit}},
             yaxis={"autorange": "reversed", "type": "category"},
         ),
     }

@@ -161,6 +161,20 @@ def test_tab_holds_summary_timeline_and_batch_sweep(ip, session):
         point = design.deploy("aws-f1", batch=batch)
         assert throughput == pytest.approx(point.throughput) and latency == pytest.approx(point.batch_latency * 1e6)
     assert "template" not in timeline["layout"] and sweep["layout"]["xaxis"]["type"] == "log"
+    assert timeline["layout"]["xaxis"]["title"]["text"] == "µs"
+
+
+def test_long_timelines_are_drawn_in_milliseconds():
+    from fpgalab.magics.deployment import time_unit
+
+    assert time_unit(9e-3) == (1e6, "µs") and time_unit(0.3) == (1e3, "ms")
+
+
+def test_quiet_still_deploys_and_stores(ip, session):
+    captured, result = cell(ip, "--inputs x16 --deploy f1 --batch 16 --compute-units 1 --quiet --name q")
+    assert result.success and not captured.outputs
+    deployment = ip.user_ns["q_deployment"]
+    assert (deployment.batch, deployment.compute_units, deployment.platform.name) == (16, 1, "aws-f1")
 
 
 def test_compute_units_flag_sets_the_rows(ip, session):
