@@ -214,3 +214,20 @@ def test_comparison_shows_when_deployments_compare(ip, session, monkeypatch):
     view = view_of(ip, "--inputs x16 --deploy aws-f1")
     last = tab(view, "Deployment")[-1]
     assert last["text/plain"] == "CPU, one thread" and "<td>CPU, one thread</td>" in last["text/html"]
+
+
+def test_saved_widget_state_stays_small_with_32_compute_units(ip, session):
+    import json
+
+    import ipywidgets as w
+
+    view = view_of(ip, "--inputs x16 --deploy alveo-u55c")
+    assert view.deployment.compute_units == 32  # one per HBM pseudo channel: 67 rows, 64 batches shown
+
+    def walk(widget):
+        yield widget
+        for child in getattr(widget, "children", ()):
+            yield from walk(child)
+
+    state = w.Widget.get_manager_state(drop_defaults=True, widgets=list(walk(view.widget)))
+    assert len(json.dumps(state)) < 150_000
