@@ -70,7 +70,7 @@ test: setup $(TORCH_STAMP)
 	$(MAKE) test-js test-browser
 	$(REQUIRE_TORCH) $(PY) -m pytest $(PYTEST_ARGS) tests $(NBVAL) examples
 
-# The seven example notebooks, executed by nbval (cells marked NBVAL_CHECK_OUTPUT must keep their figures)
+# The eight example notebooks, executed by nbval (cells marked NBVAL_CHECK_OUTPUT must keep their figures)
 test-notebooks: setup
 	$(PY) -m pytest $(NBVAL) examples $(PYTEST_ARGS)
 

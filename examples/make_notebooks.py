@@ -1,4 +1,4 @@
-"""Write the example notebooks (01-06, 08) from the cells below (the notebooks are generated: edit here).
+"""Write the example notebooks (01-08) from the cells below (the notebooks are generated: edit here).
 
     .venv/bin/python examples/make_notebooks.py            # write them without outputs
     .venv/bin/python examples/make_notebooks.py --execute  # run them and keep the checked outputs
@@ -724,6 +724,198 @@ for label, design in (("unpruned", dense), ("pruned", pruned.design), ("pruned, 
     ),
 ]
 
+CLOUD = [
+    (
+        "md",
+        """\
+# On a cloud FPGA card: throughput, latency, and what binds
+
+A kernel's cycles are half the answer. On an AWS F1 instance or an Alveo card the samples come from
+the host over PCIe in batches, the kernel reads them from a DDR or HBM bank, several copies of the
+kernel (compute units) can run side by side, and the results go back the same way. `design.deploy`
+models the whole card (`fpgalab.cloud`): for a stream of batches it gives the throughput, the latency
+of a batch and of one inference alone, and which resource binds: PCIe, a bank, the kernel, or what
+fits on the part. The platforms are data, every number with its source.""",
+    ),
+    ("code", SETUP + "\nimport tempfile\nimport keras\nfrom fpgalab.cloud import list_platforms, load_platform"),
+    (
+        "code",
+        f"""\
+{CHECK}
+for platform in list_platforms():
+    banks = platform.banks
+    print(
+        f"{{platform.name:11s}} {{platform.part:8s}} {{len(banks):2d}} x {{banks[0].kind}} "
+        f"({{banks[0].realistic_gbps:g}} GB/s each), PCIe Gen{{platform.pcie.generation}} x{{platform.pcie.lanes}} "
+        f"({{platform.pcie.host_to_card_gbps:g}} GB/s to the card), kernels up to {{platform.max_clock_mhz:g}} MHz"
+    )""",
+    ),
+    (
+        "md",
+        """\
+## The jet-tagging MLP on AWS F1
+
+hls4ml's jet-tagging MLP (16-64-32-32-5), as hls4ml builds it (`--io parallel`: every multiply its
+own DSP or LUT multiplier, a new sample every cycle). `--deploy aws-f1 --batch 256` adds a
+**Deployment** tab: the summary, a Gantt chart of the first batches through the event simulation
+(one row for the host, each PCIe direction, each bank and each compute unit), and throughput and
+batch latency against batch size. The deployment is stored as `jet_tagger_deployment`.""",
+    ),
+    ("code", "jet = models.jet_mlp()\nx = jet.args[0]\nprint(jet.description)"),
+    (
+        "code",
+        """\
+%%fpga --io parallel --deploy aws-f1 --batch 256 --inputs x
+# NBVAL_CHECK_OUTPUT
+jet_tagger = jet.fn""",
+    ),
+    (
+        "md",
+        """\
+The same in code, with the whole report: one batch's timeline (host, host->card copy, the kernel
+reading, computing and writing back, card->host copy) and the work each resource does per batch.
+Sixteen inputs and five outputs per sample are a few kilobytes per batch: the PCIe transfers,
+mostly their fixed per-transfer cost, take far longer than the kernel, so PCIe binds.""",
+    ),
+    (
+        "code",
+        f"""\
+{CHECK}
+f1 = jet_tagger_design.deploy("aws-f1", batch=256)
+print(f1.report())""",
+    ),
+    (
+        "md",
+        """\
+On an Alveo U55C, compiled for its part: HBM instead of DDR, the same PCIe generation, so the
+same bound.""",
+    ),
+    (
+        "code",
+        f"""\
+{CHECK}
+jet_u55c = fpgalab.compile(jet.fn, x, io="parallel", device="xcu55c")
+u55c = jet_u55c.deploy("alveo-u55c", batch=256)
+print(u55c.report())""",
+    ),
+    (
+        "md",
+        """\
+The analytic model says the stream runs at the pace of its busiest resource; the event simulation
+runs the batches through the queues and double buffers and measures it:""",
+    ),
+    (
+        "code",
+        f"""\
+{CHECK}
+for deployment in (f1, u55c):
+    events = deployment.simulate()
+    busy = ", ".join(f"{{name}} {{share:.0%}}" for name, share in events.utilization().items())
+    print(f"{{deployment.platform.name:10s}} analytic {{deployment.throughput:13,.0f}}/s, "
+          f"simulated {{events.throughput:13,.0f}}/s over {{len(events.batches)}} batches; busy: {{busy}}")""",
+    ),
+    (
+        "md",
+        """\
+Batch size trades latency for throughput: every batch pays the transfers' fixed cost once, so
+larger batches spread it over more samples until the bytes themselves fill the link.""",
+    ),
+    (
+        "code",
+        f"""\
+{CHECK}
+print(f"{{'batch':>6s}} {{'F1 inferences/s':>16s}} {{'F1 batch µs':>12s}} {{'U55C inferences/s':>18s}} {{'U55C batch µs':>14s}}  bound by")
+for batch in (1, 4, 16, 64, 256, 1024, 4096):
+    a, b = jet_tagger_design.deploy("aws-f1", batch=batch), jet_u55c.deploy("alveo-u55c", batch=batch)
+    print(f"{{batch:6d}} {{a.throughput:16,.0f}} {{a.batch_latency * 1e6:12.1f}} {{b.throughput:18,.0f}} "
+          f"{{b.batch_latency * 1e6:14.1f}}  {{a.binding}}, {{b.binding}}")""",
+    ),
+    (
+        "md",
+        """\
+## A small image CNN on an Alveo U55C
+
+The kind of model the cloud-FPGA papers accelerate: a CIFAR-size CNN (32x32x3, two convolutions
+with max pooling, a dense classifier). The weights are random: throughput and resources depend on
+the structure, not on the values. fpgalab's own layered architecture reuses one small multiplier
+array per layer, so the kernel binds, and the U55C's 32 HBM pseudo channels take 32 compute units.""",
+    ),
+    (
+        "code",
+        """\
+keras.utils.set_random_seed(0)
+layers = keras.layers
+cnn = keras.Sequential(
+    [
+        keras.Input((32, 32, 3), name="image"),
+        layers.Conv2D(8, 3, activation="relu", name="conv1"),
+        layers.MaxPooling2D(2, name="pool1"),
+        layers.Conv2D(16, 3, activation="relu", name="conv2"),
+        layers.MaxPooling2D(2, name="pool2"),
+        layers.Flatten(name="flatten"),
+        layers.Dense(10, activation="softmax", name="classes"),
+    ],
+    name="cifar_cnn",
+)
+image = np.random.default_rng(0).uniform(0, 1, (1, 32, 32, 3)).astype(np.float32)""",
+    ),
+    (
+        "code",
+        """\
+%%fpga --device xcu55c --deploy alveo-u55c --batch 256 --inputs image
+# NBVAL_CHECK_OUTPUT
+classifier = cnn""",
+    ),
+    (
+        "md",
+        """\
+hls4ml's `io_stream` unrolls the layers and pipelines them: one compute unit takes half the
+part's DSPs, only one fits next to the shell, and it still goes several times faster than 32
+layered ones. A reuse factor shares the multipliers: three copies fit, each four times slower.""",
+    ),
+    (
+        "code",
+        f"""\
+{CHECK}
+for label, options in (
+    ("layered", {{}}),
+    ("io stream", {{"io": "stream"}}),
+    ("io stream, reuse 4", {{"io": "stream", "reuse": 4}}),
+):
+    design = fpgalab.compile(cnn, image, device="xcu55c", **options)
+    deployment = design.deploy("alveo-u55c", batch=256)
+    used = design.report().resources
+    print(f"{{label:19s}} {{deployment.compute_units:2d}} CU  {{deployment.throughput:10,.0f}} inferences/s  "
+          f"batch {{deployment.batch_latency * 1e3:8.3f}} ms  bound by {{deployment.binding:6s}} "
+          f"(one CU: LUT {{used.lut:7,}}, DSP {{used.dsp:5,}})")""",
+    ),
+    (
+        "md",
+        """\
+## The Vitis project
+
+`fpgalab.cloud.vitis.emit_vitis` writes what a Vitis build needs: the batch kernel (`m_axi` ports on
+the chosen banks, `s_axilite` control, 512-bit words packed with fixed-point values around the
+network), the `v++` link configuration with a compute unit per bank, an XRT host program that
+streams batches and checks them against the reference data, and a Makefile for sw_emu, hw_emu and hw.""",
+    ),
+    (
+        "code",
+        f"""\
+{CHECK}
+from pathlib import Path
+from fpgalab.cloud.vitis import emit_vitis
+
+with tempfile.TemporaryDirectory() as folder:
+    banks = [bank.name for bank in f1.banks]
+    project = emit_vitis(jet_tagger_design, Path(folder) / "jet", batch=256, compute_units=f1.compute_units, banks=banks)
+    for path in sorted(project.rglob("*")):
+        if path.is_file():
+            print(path.relative_to(project).as_posix())
+    print([line for line in (project / "link.cfg").read_text().splitlines() if line.startswith(("nk=", "sp="))])""",
+    ),
+]
+
 NOTEBOOKS = {
     "01_quickstart": QUICKSTART,
     "02_leflow_benchmarks": LEFLOW,
@@ -731,6 +923,7 @@ NOTEBOOKS = {
     "04_lenet5_design_space": LENET,
     "05_export": EXPORT,
     "06_onnx": ONNX,
+    "07_cloud": CLOUD,
     "08_sparsify": SPARSIFY,
 }
 

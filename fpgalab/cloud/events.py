@@ -38,12 +38,23 @@ class BatchTiming:
 
 
 @dataclass(frozen=True)
+class Span:
+    """One resource serving one batch: ``resource`` is "host", "pcie host->card", "pcie card->host" or "cuK"."""
+
+    resource: str
+    batch: int
+    start: float
+    end: float
+
+
+@dataclass(frozen=True)
 class EventReport:
     batches: tuple[BatchTiming, ...]
     batch_size: int
     throughput: float  # inferences per second in steady state
     makespan: float  # seconds until the last batch is done
     busy: dict  # resource -> busy seconds
+    spans: tuple[Span, ...] = ()  # every resource's service of every batch, in the order served
 
     @property
     def batches_per_second(self) -> float:
@@ -77,6 +88,7 @@ def simulate_batches(deployment, batches: int = 64) -> EventReport:
     in_bufs = [_Pool(BUFFERS) for _ in range(units)]
     out_bufs = [_Pool(BUFFERS) for _ in range(units)]
     events: list = []
+    spans: list[Span] = []
     order = itertools.count()
     now = 0.0
     start, k_start, k_end, end = ({} for _ in range(4))
@@ -110,6 +122,7 @@ def simulate_batches(deployment, batches: int = 64) -> EventReport:
         batch, seconds, then, on_start = server.waiting.popleft()
         server.free = False
         server.busy += seconds
+        spans.append(Span(server.name, batch, now, now + seconds))
         if on_start:
             on_start(batch)
         at(now + seconds, finish, server, batch, then)
@@ -155,4 +168,4 @@ def simulate_batches(deployment, batches: int = 64) -> EventReport:
     span = ends[first + rounds * units] - ends[first]
     throughput = deployment.batch * rounds * units / span if span > 0 else float("inf")
     busy = {s.name: s.busy for s in (host, h2c, c2h, *cus)}
-    return EventReport(timings, deployment.batch, throughput, ends[-1], busy)
+    return EventReport(timings, deployment.batch, throughput, ends[-1], busy, tuple(spans))

@@ -292,6 +292,19 @@ def prune(design, args: CellArgs, data):
         raise FpgaError(f"--sparsify: {err}", type(err).__name__) from None
 
 
+def deploy_design(design, args: CellArgs):
+    """--deploy: the request and the deployment of ``design`` (None, None without the flag)."""
+    if args.deploy is None:
+        return None, None
+    from fpgalab.magics.deployment import DeployRequest  # noqa: PLC0415
+
+    request = DeployRequest(args.deploy, args.batch, args.compute_units)
+    try:
+        return request, request.deploy(design)
+    except ValueError as err:
+        raise FpgaError(f"--deploy {args.deploy}: {err}", "ValueError") from None
+
+
 def run(shell, session, args: CellArgs, cell: str):
     """The whole %%fpga cell; returns the view to display (None with --quiet)."""
     from fpgalab.magics import panels  # noqa: PLC0415
@@ -325,6 +338,9 @@ def run(shell, session, args: CellArgs, cell: str):
         namespace[name.removesuffix("_design") + "_sparsity"] = pruned
         design = pruned.design
     namespace[name] = design
+    request, deployment = deploy_design(design, args)
+    if deployment is not None:
+        namespace[name.removesuffix("_design") + "_deployment"] = deployment
     entry = Entry(name, design, current_cell_id(shell), shell.execution_count, now_iso(), f"{kind} {variable}", data)
     session.add(entry)
     for line in emit_design(shell, design, args.emit) if args.emit else []:
@@ -345,6 +361,6 @@ def run(shell, session, args: CellArgs, cell: str):
         if stored_name in session.entries:
             session.replace_design(stored_name, new_design)
 
-    view = DesignView(evaluation, data, on_design=stored, pruning=pruning)
+    view = DesignView(evaluation, data, on_design=stored, pruning=pruning, deploy=request, deployment=deployment)
     view.seconds = time.perf_counter() - started
     return view

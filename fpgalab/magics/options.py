@@ -29,7 +29,7 @@ CELL_USAGE = (
     "[--pipeline|--no-pipeline] [--dataflow|--no-dataflow] [--io layered|parallel|stream] [--strategy latency|resource] "
     "[--onnx PATH] [--inputs EXPR] [--data EXPR] [--labels EXPR] "
     "[--sparsify S|loss=B] [--sparsify-method global|std|scan] [--name NAME] [--sweep KEY=V1,V2,... ...] [--emit hls|llvm|verilog DIR] [--verify] [--synth] "
-    "[--quiet]"
+    "[--deploy PLATFORM [--batch N] [--compute-units K|auto]] [--quiet]"
 )
 LINE_USAGE = (
     "%fpga config [--device PART] [--clock MHZ] [--precision P] [--unroll N|full] [--reuse N] "
@@ -69,6 +69,12 @@ model is the file's and the cell may define data; without a cell, write %fpga --
   --emit KIND DIR      write the design as hls (Vitis HLS C++), llvm or verilog into DIR
   --verify             check the generated code against the simulator (LLVM, and Verilator RTL when installed)
   --synth              synthesise the Verilog with Yosys for the part: LUT/FF/DSP/BRAM
+  --deploy PLATFORM    deploy the design on a cloud FPGA card (aws-f1, aws-f2, alveo-u250, alveo-u280,
+                       alveo-u55c or an alias) and add a Deployment tab: throughput, latencies, a timeline
+                       of a few batches, throughput and latency against batch size (fpgalab.cloud.deploy)
+  --batch N            samples per batch sent to the card (default 256; needs --deploy)
+  --compute-units K|auto  copies of the kernel, each on its own memory bank (default auto: as many as fit
+                       and the banks allow; needs --deploy)
   --quiet              store the design, show nothing
   -h, --help           show this help
 
@@ -110,6 +116,9 @@ class CellArgs:
     onnx: str | None = None  # --onnx PATH: the ONNX file to compile instead of what the cell defines
     sparsify: object = None  # --sparsify: a sparsity in [0, 1) or {"top1": budget}, a fpgalab.sparsify target
     sparsify_method: str | None = None  # --sparsify-method; None: scan with labelled data, else global
+    deploy: str | None = None  # --deploy PLATFORM: the cloud platform's name, as the line gives it
+    batch: int = 256  # --batch
+    compute_units: object = "auto"  # --compute-units: "auto" or a positive integer
 
 
 class _Parser(argparse.ArgumentParser):
@@ -135,6 +144,26 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
     return value
+
+
+def _compute_units(text: str):
+    if text == "auto":
+        return "auto"
+    try:
+        return _positive_int(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer or auto, got {text!r}") from None
+
+
+def _platform(text: str) -> str:
+    """The platform's name as given, once fpgalab.cloud knows it (its message says which it knows)."""
+    from fpgalab.cloud import load_platform  # noqa: PLC0415
+
+    try:
+        load_platform(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+    return text
 
 
 def _clock(text: str) -> float:
@@ -265,9 +294,15 @@ def parse_cell_line(line: str) -> CellArgs:
     parser.add_argument("--emit", nargs=2, metavar=("KIND", "DIR"), action="append", default=[])
     parser.add_argument("--verify", action="store_true")
     parser.add_argument("--synth", action="store_true")
+    parser.add_argument("--deploy", type=_platform, metavar="PLATFORM")
+    parser.add_argument("--batch", type=_positive_int, metavar="N")
+    parser.add_argument("--compute-units", type=_compute_units, metavar="K|auto")
     parser.add_argument("--quiet", action="store_true")
     parser.add_argument("-h", "--help", action="store_true")
     args = parser.parse_args(split_line(line, CELL_USAGE))
+    for flag in ("batch", "compute_units"):
+        if getattr(args, flag) is not None and args.deploy is None:
+            parser.error(f"--{flag.replace('_', '-')} needs --deploy PLATFORM (the card the batches go to)")
     if args.name is not None and not args.name.isidentifier():
         parser.error(f"--name {args.name!r}: give a Python identifier")
     for kind, _directory in args.emit:
@@ -294,6 +329,9 @@ def parse_cell_line(line: str) -> CellArgs:
         args.onnx,
         args.sparsify,
         args.sparsify_method,
+        args.deploy,
+        256 if args.batch is None else args.batch,
+        "auto" if args.compute_units is None else args.compute_units,
     )
 
 

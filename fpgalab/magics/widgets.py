@@ -1,4 +1,5 @@
-"""The inline view of a design: summary header, controls, and tabs (Resources, Latency, Accuracy, Code, Sweep).
+"""The inline view of a design: summary header, controls, and tabs (Resources, Latency, Deployment, Accuracy,
+Code, Sweep).
 
 Standard ipywidgets only; figures go into ``Output`` widgets as plotly's own mime bundle (set
 from the kernel through ``Output.outputs``, so it works with every front end and with none),
@@ -29,7 +30,7 @@ PRECISIONS = (
 )
 UNROLLS = (1, 2, 4, 8, 16, "full")
 REUSES = ("default", 1, 2, 4, 8, 16, 32, 64)  # "default": no reuse factor (None)
-TAB_ORDER = ("Resources", "Latency", "Accuracy", "Code", "Sweep")
+TAB_ORDER = ("Resources", "Latency", "Deployment", "Accuracy", "Code", "Sweep")
 
 
 def reuse_choices(design, most: int = 12) -> tuple:
@@ -78,10 +79,21 @@ class DesignView:
 
     ``pruning``: how the sparsity slider prunes (the unpruned design, method, target); by default
     the shown design is the unpruned one, pruned by method "scan" with labelled data, else "global".
+    ``deploy``: a ``deployment.DeployRequest`` (``--deploy``) adds the Deployment tab, ``deployment``
+    the design's deployment when the cell made it already; a rebuilt design is deployed again.
     """
 
-    def __init__(self, evaluation: panels.Evaluation, data=None, on_design=None, pruning: Pruning | None = None):
+    def __init__(
+        self,
+        evaluation: panels.Evaluation,
+        data=None,
+        on_design=None,
+        pruning: Pruning | None = None,
+        deploy=None,
+        deployment=None,
+    ):
         self.evaluation = evaluation
+        self.deploy, self.deployment = deploy, deployment
         self.data = data
         self.on_design = on_design
         self.pruning = pruning or pruning_of(evaluation.design, None, None, data)
@@ -168,6 +180,8 @@ class DesignView:
                 continue
             if title == "Sweep" and self.evaluation.sweep is None:
                 continue
+            if title == "Deployment" and self.deploy is None:
+                continue
             if title == "Code":
                 children.append(self._code_tab())
             else:
@@ -177,6 +191,8 @@ class DesignView:
         tabs = w.Tab(children=children, titles=titles)
         if self.evaluation.sweep is not None:
             tabs.selected_index = titles.index("Sweep")
+        elif self.deploy is not None:
+            tabs.selected_index = titles.index("Deployment")
         return tabs
 
     def _code_tab(self) -> w.VBox:
@@ -196,10 +212,21 @@ class DesignView:
             "Latency": panels.latency,
             "Accuracy": panels.accuracy,
             "Sweep": panels.sweep,
+            "Deployment": self._deployment_tab,
         }
         for title, output in self.outputs.items():
             set_outputs(output, builders[title](ev))
         self._render_code()
+
+    def _deployment_tab(self, ev: panels.Evaluation) -> list[dict]:
+        from fpgalab.magics import deployment  # noqa: PLC0415
+
+        if self.deployment is None:  # a rebuilt design: deploy it again (a failure shows in the tab)
+            try:
+                self.deployment = self.deploy.deploy(ev.design)
+            except ValueError:
+                pass
+        return deployment.panel(ev.design, self.deploy, self.deployment)
 
     def _render_code(self) -> None:
         set_outputs(self.code_output, [panels.code(self.design, self.code_choice.value)])
@@ -243,6 +270,7 @@ class DesignView:
             if pruned is not None:
                 design = pruned.design
             self.evaluation = panels.evaluate(self.evaluation.name, design, self.data, self.evaluation.sweep, pruned)
+            self.deployment = None
         except Exception as err:  # noqa: BLE001 - an impossible combination is shown, not raised
             self.status.value = html.message(f"cannot build with these options: {type(err).__name__}: {err}", "#c62828")
             return time.perf_counter() - start
@@ -255,7 +283,12 @@ class DesignView:
 
     # ---- display
     def summary(self) -> str:
-        return self.evaluation.summary()
+        summary = self.evaluation.summary()
+        if self.deployment is None:
+            return summary
+        from fpgalab.magics.deployment import summary_line  # noqa: PLC0415
+
+        return summary + "\n" + summary_line(self.deployment)
 
     def _repr_mimebundle_(self, **kwargs):
         """The widget; text/plain for terminals and screen readers; static HTML where widgets do not render."""
