@@ -1,0 +1,46 @@
+"""deployment.compare(): the Keras model timed in TensorFlow on this CPU (one thread and all threads,
+in their own processes) next to the FPGA estimate and the published GPU rows."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import case
+
+from examples import models
+from fpgalab.cloud import deploy
+
+F1 = dict(precision="ap_fixed<16,6>", device="xcvu9p", clock_mhz=250)
+
+
+@pytest.fixture(scope="module")
+def comparison():
+    deployment = deploy(case("jet_mlp").design(**F1), "aws-f1", batch=64)
+    model = models.jet_mlp().fn
+    x = np.random.default_rng(0).standard_normal((16, 16)).astype(np.float32)
+    return deployment, deployment.compare(model, x=x, batches=(1, 64), runs=3, published="all")
+
+
+def test_compare_measures_the_cpu_at_each_thread_setting_and_batch(comparison):
+    deployment, result = comparison
+    measured = result.by_kind("measured")
+    assert {(row.threads, row.batch) for row in measured} == {("1", 1), ("1", 64), ("all", 1), ("all", 64)}
+    for row in measured:
+        assert row.throughput > 0 and row.batch_seconds > 0
+        assert row.throughput == pytest.approx(row.batch / row.batch_seconds)
+        assert "TensorFlow" in row.device and row.watts is None
+    assert "1 thread" in result.cpu("1").device and "all threads" in result.cpu("all").device
+    # a batch of 64 does more work than a batch of one
+    assert result.cpu("1", 64).batch_seconds > result.cpu("1", 1).batch_seconds
+    assert result.speedup("1") == pytest.approx(deployment.throughput / result.cpu("1", 64).throughput)
+
+
+def test_compare_rows_are_labelled(comparison):
+    deployment, result = comparison
+    fpga = result.by_kind("estimated")
+    assert len(fpga) == 1 and fpga[0].throughput == deployment.throughput and fpga[0].batch == 64
+    published = result.by_kind("published")
+    assert published and all(row.source and row.device.startswith("GPU ") for row in published)
+    table = result.table()
+    for word in ("estimated", "measured", "published", "sources:", "not run here"):
+        assert word in table, word
