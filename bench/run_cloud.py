@@ -73,6 +73,22 @@ def cnn():
     return model, x
 
 
+# A published measurement of an accelerator on one of these cards: FINN's binarized ResNet-50 (1-bit weights,
+# 2-bit activations, all weights on chip) on an Alveo U250.
+FINN_RN50 = {
+    "card": "alveo-u250",
+    "fps": 2000,
+    "latency_s": 2e-3,
+    "watts_at_max_fps": 70,
+    "source": "Xilinx FINN blog, 'ResNet50 for Alveo released' (L. Petrica, 2020-03-11; Xilinx/finn "
+    "docs/_posts/2020-03-11-rn50-released.md): Alveo U250, max 2000 FPS, min latency 2 ms, 70 W at max FPS",
+}
+# The architectures tried for ResNet-50 on the U250, closest first to FINN's (narrow weights in URAM)
+RN50_TRIES = (
+    {"precision": {"default": "ap_fixed<8,4>", "weight": "ap_fixed<2,1>"}, "storage": "uram", "parallelism": 64},
+    {"precision": "ap_fixed<8,4>", "io": "stream", "strategy": "resource", "reuse": 64},
+)
+
 MODELS = {
     "jet_mlp": (jet_mlp, {"io": "parallel"}),
     "cifar_cnn": (cnn, {"io": "stream", "strategy": "resource", "reuse": 16}),
@@ -94,11 +110,33 @@ def measure(name: str, batch: int, runs: int) -> list[dict]:
     return results
 
 
+def resnet50_against_finn(batch: int) -> tuple[list[str], bool]:
+    """ResNet-50 estimated on the U250 in each of RN50_TRIES; estimate / FINN's published FPS where one fits."""
+    model = keras.applications.ResNet50(weights=None, input_shape=(224, 224, 3), classes=1000)
+    x = keras.random.normal((1, 224, 224, 3), seed=1).numpy()
+    lines = ["| architecture | fits | kernel LUT / BRAM / URAM / DSP | inferences/s | estimate / published |"]
+    lines.append("|---|---|---|---|---|")
+    fitted = False
+    for options in RN50_TRIES:
+        design = fpgalab.compile(model, x, device="xcu250", clock_mhz=CLOCK_MHZ, **options)
+        res = design.report().resources
+        used = f"{res.lut:,.0f} / {res.bram:,.0f} / {res.uram:,.0f} / {res.dsp:,.0f}"
+        arch = ", ".join(f"{k}={v}" for k, v in options.items())
+        try:
+            deployment = deploy(design, FINN_RN50["card"], batch=batch)
+        except ValueError as error:
+            lines.append(f"| {arch} | no: {str(error).split(': ', 1)[-1]} | {used} | - | - |")
+            continue
+        ratio, fitted = deployment.throughput / FINN_RN50["fps"], True
+        lines.append(f"| {arch} | yes | {used} | {deployment.throughput:,.0f} | {ratio:.2f} |")
+    return lines, fitted
+
+
 def _cell(value, fmt: str) -> str:
     return "-" if value is None else fmt.format(value)
 
 
-def markdown(results: dict[str, list[dict]], batch: int, runs: int) -> str:
+def markdown(results: dict[str, list[dict]], batch: int, runs: int, resnet: tuple[list[str], bool]) -> str:
     first = next(iter(results.values()))[0]["cpu"]
     one = first.cpu("1", batch)
     lines = [
@@ -148,6 +186,23 @@ def markdown(results: dict[str, list[dict]], batch: int, runs: int) -> str:
         lines.append(
             f"- {row.device}, model {row.model}: {_cell(row.perf_per_watt, '{:.2f}')} inferences/s/W. {row.source}"
         )
+    lines += ["", "## ResNet-50 on an Alveo U250 against a published FINN measurement", ""]
+    lines += [
+        f"Published: {FINN_RN50['fps']:,} inferences/s, {FINN_RN50['latency_s'] * 1e3:g} ms, "
+        f"{FINN_RN50['watts_at_max_fps']} W ({FINN_RN50['fps'] / FINN_RN50['watts_at_max_fps']:.1f} inferences/s/W). "
+        f"Source: {FINN_RN50['source']}.",
+        "fpgalab's estimate of Keras' ResNet-50 (random weights) on the same card, batch 16:",
+        "",
+        *resnet[0],
+        "",
+        "An architecture that fits gives its estimate / published above."
+        if resnet[1]
+        else "No architecture tried here fits the U250, so there is no estimate / published ratio yet.",
+        "FINN's design is binarized (1-bit weights, 2-bit activations) with every weight on chip; the closest",
+        "try here has 2-bit weights and 8-bit activations, and fpgalab's estimate of it needs more block RAM and",
+        "UltraRAM than the U250 has (the table). For the same model a published GPU figure is on file (NVIDIA A2,",
+        "11.58 inferences/s/W, system power, above).",
+    ]
     lines += ["", *NOTES]
     return "\n".join(lines) + "\n"
 
@@ -162,8 +217,8 @@ NOTES = [
     "  for `cifar_cnn` (counted from its layers), so a perf/W ratio against it",
     "  would say nothing about these models; none is given until a figure for a comparable model is on file",
     "  (`fpgalab/cloud/published_gpu.json`). No published GPU figure for the jet-tagging MLP was found.",
-    "- **Published FPGA accelerators on these cards (estimate / published)**: none with a figure I could read was",
-    "  found in the time. Looked at: FaaST (Rankin et al., arXiv 2010.08556: hls4ml networks served from AWS F1 and",
+    "- **Other published FPGA accelerators on these cards**: besides FINN's ResNet-50 above, none with a figure I",
+    "  could read was found in the time. Looked at: FaaST (Rankin et al., arXiv 2010.08556: hls4ml networks served from AWS F1 and",
     "  an Alveo U250; throughput shown in plots, numbers not read); hls4ml pull request #991 (the VitisAccelerator",
     "  backend tried on U55C and U250 with the jet-tagging model: timing violations reported, no throughput);",
     "  Xilinx/finn-examples (CNV on an Alveo U250, no throughput in its README); the FINN paper (Umuroglu et al.,",
@@ -182,7 +237,7 @@ def main() -> None:
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args()
     results = {name: measure(name, args.batch, args.runs) for name in MODELS}
-    text = markdown(results, args.batch, args.runs)
+    text = markdown(results, args.batch, args.runs, resnet50_against_finn(16))
     print(text)
     if args.write:
         OUT.write_text(text)
