@@ -226,7 +226,9 @@ NOTES = [
     "  card, and a binarized network, so not compared).",
     "- On this shared machine two runs of this script minutes apart gave 9,020 and 21,664 inferences/s for",
     "  `cifar_cnn` on one thread: read the CPU rows, and the speed-ups over them, as good to a factor of ~2.",
-    "- The CPU rows are TensorFlow's eager `tf.function` on float32, no XLA; the FPGA rows are fixed point.",
+    "- TensorFlow's time for the jet MLP is mostly its per-call overhead: in tests/tf/test_cloud_compare_cpu.py a",
+    "  batch of 1 and a batch of 64 both took about 0.26 ms on one thread here.",
+    "- The CPU rows are TensorFlow's `tf.function` (a graph, no XLA) on float32; the FPGA rows are fixed point.",
 ]
 
 

@@ -73,7 +73,13 @@ def main(request: dict) -> dict:
     for batch in request["batches"]:
         data = tf.constant(_inputs(model, request.get("x"), batch))
         seconds[str(batch)] = _seconds_per_call(call, data, request["runs"], request.get("min_seconds", 0.05))
-    return {"tensorflow": tf.__version__, "threads": threads, "seconds": seconds}
+    return {
+        "tensorflow": tf.__version__,
+        "threads": threads,
+        "intra_op_threads": tf.config.threading.get_intra_op_parallelism_threads(),  # 0: TensorFlow's default
+        "inter_op_threads": tf.config.threading.get_inter_op_parallelism_threads(),
+        "seconds": seconds,
+    }
 
 
 if __name__ == "__main__":
