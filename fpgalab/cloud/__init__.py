@@ -2,6 +2,8 @@
 
     deployment = design.deploy("aws-f1", batch=256)      # fpgalab.cloud.deploy
     deployment.report(); deployment.simulate(64)          # analytic model; event simulation
+    deployment.emit("vitis", "out/jet_vitis")             # the Vitis export of this deployment
+    print(deployment.compare(keras_model))                # TensorFlow on this CPU, published GPUs
 
 Platforms are data (``fpgalab/cloud/platforms/*.json``, every number with its source). The Vitis
 export (kernel, link configuration, XRT host, Makefile) is ``fpgalab.cloud.vitis.emit_vitis``; the power

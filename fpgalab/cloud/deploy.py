@@ -114,8 +114,7 @@ class Deployment:
         host_seconds_per_sample: float = 0.0,
     ):
         self.platform: Platform = load_platform(platform)
-        self.design_name = design.name
-        self._design = design  # for the power estimate
+        self.design, self.design_name = design, design.name
         _check_options(batch, axi_width, burst, convert, host_seconds_per_sample)
         self.batch, self.axi_width, self.burst = batch, axi_width, burst
         self.pack, self.convert, self.host_seconds_per_sample = bool(pack), convert, float(host_seconds_per_sample)
@@ -299,7 +298,7 @@ class Deployment:
 
         memory, pcie = self.traffic_gbps()
         return estimate_power(
-            self._design,
+            self.design,
             clock_mhz=self.clock_mhz,
             toggle=toggle,
             platform=self.platform,
@@ -317,6 +316,36 @@ class Deployment:
         from fpgalab.cloud.report import deployment_report  # noqa: PLC0415
 
         return deployment_report(self)
+
+    def emit(self, kind: str, folder, inputs=None, platform: str | None = None):
+        """Write the deployment as ``kind`` into ``folder``: only ``"vitis"`` (``fpgalab.cloud.vitis``:
+        the batch kernel, ``nk=``/``sp=`` for these compute units and banks, the XRT host, the Makefile)
+        with this batch, AXI width and packing. ``inputs``: the batch written as data/ (default: test
+        inputs); ``platform``: the Vitis platform name the Makefile builds for. Returns the folder."""
+        if kind != "vitis":
+            raise ValueError(f"a deployment emits 'vitis' (design.emit writes 'hls', 'llvm', 'verilog'), got {kind!r}")
+        if self.convert != "host":
+            raise ValueError("the Vitis export converts float <-> fixed on the host: deploy with convert='host'")
+        from fpgalab.cloud.vitis import emit_vitis  # noqa: PLC0415
+
+        return emit_vitis(
+            self.design,
+            folder,
+            batch=self.batch,
+            compute_units=self.compute_units,
+            banks=tuple(bank.name for bank in self.banks),
+            axi_width=self.axi_width,
+            pack=self.pack,
+            inputs=inputs,
+            platform=platform,
+        )
+
+    def compare(self, model=None, x=None, threads=("1", "all"), batches=None, runs: int = 5, published=None):
+        """This deployment next to TensorFlow on this machine's CPU (measured) and published GPU
+        figures: ``fpgalab.cloud.compare.compare_deployment``."""
+        from fpgalab.cloud.compare import compare_deployment  # noqa: PLC0415
+
+        return compare_deployment(self, model, x=x, threads=threads, batches=batches, runs=runs, published=published)
 
     def __repr__(self) -> str:
         return (

@@ -132,3 +132,25 @@ def test_vitis_float_design_is_refused(tmp_path):
     design = case("dense_8").design(precision="float32")
     with pytest.raises(ValueError, match="fixed-point"):
         emit_vitis(design, tmp_path / "vitis", batch=2)
+
+
+def test_deployment_emits_its_vitis_export(tmp_path):
+    """deployment.emit("vitis", ...) writes the export with the deployment's batch, compute units,
+    banks, AXI width and packing; its csim batch run passes."""
+    _tools()
+    from fpgalab.cloud import deploy
+
+    design = case("jet_mlp").design(precision="ap_fixed<16,6>", device="xcvu9p", clock_mhz=250)
+    deployment = deploy(design, "aws-f1", batch=7, compute_units=2, banks=("DDR[1]", "DDR[3]"), axi_width=256)
+    project = deployment.emit("vitis", tmp_path / "vitis")
+    name = kernel_name(design)
+    link = (project / "link.cfg").read_text().splitlines()
+    assert f"nk={name}:2:{name}_1.{name}_2" in link
+    assert f"sp={name}_1.in0:DDR[1]" in link and f"sp={name}_2.out0:DDR[3]" in link
+    assert "typedef ap_uint<256> word_t;" in (project / "kernel.cpp").read_text()
+    assert "static const int BATCH = 7;" in (project / "host.cpp").read_text()
+    result = subprocess.run(
+        ["make", "-s", "-C", str(project), "csim", f"AP_TYPES={AP_TYPES}"], capture_output=True, text=True, timeout=600
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "PASS" in result.stdout and "ran 7 samples" in result.stdout

@@ -1,0 +1,250 @@
+"""Cloud benchmark (issue 15): the jet-tagging MLP and a CIFAR-size CNN on AWS F1 and an Alveo U55C,
+next to TensorFlow on this machine's CPU and published GPU figures.
+
+    .venv/bin/python bench/run_cloud.py [--runs 5] [--batch 256] [--write]
+
+For each model and card: the design compiled for the card's part at 250 MHz, ``design.deploy`` at
+--batch with the compute units that fit ("auto"), and from the deployment its throughput, the
+latency of one batch and of one inference sent alone, the binding resource and the watts when the
+deployment has a power model. ``deployment.compare`` times the same Keras model in TensorFlow on this
+CPU in the same run (one thread, and all threads; one process each, median of --runs timed runs
+after warm-up, at the same batch size) and lists the published GPU figures on file. --write writes
+bench/CLOUD.md.
+
+Models: ``examples.models.jet_mlp`` (16-64-32-32-5) in io="parallel" (hls4ml's latency strategy,
+reuse 1); ``cifar_cnn`` below, a small VGG-like CNN on 32x32x3 with random weights (the structure
+sets the throughput), in io="stream" with strategy="resource" and reuse 16, the first of the
+architectures tried here that fits both parts (io="parallel" at reuse 1..16 needs more than the
+parts' 1.2-1.3 M LUTs; reuse 32 parallel fits the U55C only).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import keras  # noqa: E402
+
+import fpgalab  # noqa: E402
+from examples import models  # noqa: E402
+from fpgalab.cloud import deploy  # noqa: E402
+
+OUT = ROOT / "bench" / "CLOUD.md"
+CARDS = (("aws-f1", "xcvu9p"), ("alveo-u55c", "xcu55c"))
+CLOCK_MHZ = 250
+PRECISION = "ap_fixed<16,6>"
+
+
+def cifar_cnn(seed: int = 0):
+    """conv3x3(16)-pool-conv3x3(32)-pool-conv3x3(64)-pool-dense(64)-dense(10) on 32x32x3, random weights."""
+    keras.utils.set_random_seed(seed)
+    layers = keras.layers
+    return keras.Sequential(
+        [
+            keras.Input((32, 32, 3), name="image"),
+            layers.Conv2D(16, 3, activation="relu", name="conv1"),
+            layers.MaxPooling2D(2, name="pool1"),
+            layers.Conv2D(32, 3, activation="relu", name="conv2"),
+            layers.MaxPooling2D(2, name="pool2"),
+            layers.Conv2D(64, 3, activation="relu", name="conv3"),
+            layers.MaxPooling2D(2, name="pool3"),
+            layers.Flatten(name="flatten"),
+            layers.Dense(64, activation="relu", name="fc1"),
+            layers.Dense(10, activation="softmax", name="fc2"),
+        ],
+        name="cifar_cnn",
+    )
+
+
+def jet_mlp():
+    example = models.jet_mlp()
+    return example.fn, example.args[0]
+
+
+def cnn():
+    model = cifar_cnn()
+    x = keras.random.normal((1, 32, 32, 3), seed=1).numpy()
+    return model, x
+
+
+# A published measurement of an accelerator on one of these cards: FINN's binarized ResNet-50 (1-bit weights,
+# 2-bit activations, all weights on chip) on an Alveo U250.
+FINN_RN50 = {
+    "card": "alveo-u250",
+    "fps": 2000,
+    "latency_s": 2e-3,
+    "watts_at_max_fps": 70,
+    "source": "Xilinx FINN blog, 'ResNet50 for Alveo released' (L. Petrica, 2020-03-11; Xilinx/finn "
+    "docs/_posts/2020-03-11-rn50-released.md): Alveo U250, max 2000 FPS, min latency 2 ms, 70 W at max FPS",
+}
+# The architectures tried for ResNet-50 on the U250, closest first to FINN's (narrow weights in URAM)
+RN50_TRIES = (
+    {"precision": {"default": "ap_fixed<8,4>", "weight": "ap_fixed<2,1>"}, "storage": "uram", "parallelism": 64},
+    {"precision": "ap_fixed<8,4>", "io": "stream", "strategy": "resource", "reuse": 64},
+)
+
+MODELS = {
+    "jet_mlp": (jet_mlp, {"io": "parallel"}),
+    "cifar_cnn": (cnn, {"io": "stream", "strategy": "resource", "reuse": 16}),
+}
+
+
+def measure(name: str, batch: int, runs: int) -> list[dict]:
+    build, options = MODELS[name]
+    model, x = build()
+    results, cpu = [], None
+    for platform, part in CARDS:
+        design = fpgalab.compile(model, x, precision=PRECISION, device=part, clock_mhz=CLOCK_MHZ, **options)
+        deployment = deploy(design, platform, batch=batch)
+        if cpu is None:  # the CPU does not depend on the card: time it once per model
+            cpu = deployment.compare(model, x=x, batches=(batch,), runs=runs, published="all")
+            print(cpu.table(), flush=True)
+        print(deployment.report(), flush=True)
+        results.append({"design": design, "deployment": deployment, "cpu": cpu, "options": options})
+    return results
+
+
+def resnet50_against_finn(batch: int) -> tuple[list[str], bool]:
+    """ResNet-50 estimated on the U250 in each of RN50_TRIES; estimate / FINN's published FPS where one fits."""
+    model = keras.applications.ResNet50(weights=None, input_shape=(224, 224, 3), classes=1000)
+    x = keras.random.normal((1, 224, 224, 3), seed=1).numpy()
+    lines = ["| architecture | fits | kernel LUT / BRAM / URAM / DSP | inferences/s | estimate / published |"]
+    lines.append("|---|---|---|---|---|")
+    fitted = False
+    for options in RN50_TRIES:
+        design = fpgalab.compile(model, x, device="xcu250", clock_mhz=CLOCK_MHZ, **options)
+        res = design.report().resources
+        used = f"{res.lut:,.0f} / {res.bram:,.0f} / {res.uram:,.0f} / {res.dsp:,.0f}"
+        arch = ", ".join(f"{k}={v}" for k, v in options.items())
+        try:
+            deployment = deploy(design, FINN_RN50["card"], batch=batch)
+        except ValueError as error:
+            lines.append(f"| {arch} | no: {str(error).split(': ', 1)[-1]} | {used} | - | - |")
+            continue
+        ratio, fitted = deployment.throughput / FINN_RN50["fps"], True
+        lines.append(f"| {arch} | yes | {used} | {deployment.throughput:,.0f} | {ratio:.2f} |")
+    return lines, fitted
+
+
+def _cell(value, fmt: str) -> str:
+    return "-" if value is None else fmt.format(value)
+
+
+def markdown(results: dict[str, list[dict]], batch: int, runs: int, resnet: tuple[list[str], bool]) -> str:
+    first = next(iter(results.values()))[0]["cpu"]
+    one = first.cpu("1", batch)
+    lines = [
+        "# Cloud FPGA deployments next to the CPU and GPU (issue 15)",
+        "",
+        f"Written by `bench/run_cloud.py --runs {runs} --batch {batch} --write`. FPGA figures are **estimates** of",
+        "fpgalab's card model (`fpgalab.cloud.deploy`, nothing was built or run on a card); CPU figures are",
+        "**measured** here in the same run; GPU figures are **published** (not run here).",
+        "",
+        f"- designs: {PRECISION}, {CLOCK_MHZ} MHz, batch {batch}, compute units `auto` (as many as fit and have a bank)",
+        f"- CPU: {one.device.split(': ')[0].removeprefix('CPU ')} (`os.cpu_count()`), "
+        f"{one.device.split(': ')[-1].split(',')[0]}; median of {runs} timed runs after warm-up,",
+        "  a process per thread setting; the machine's two cores are shared with other jobs, so the all-threads",
+        "  rows are pessimistic (for the small MLP they are slower than one thread)",
+        "",
+        "| model | card | architecture | CUs | inferences/s | batch latency | one inference | binds | W | inf/s/W "
+        "| x TF 1 thread | x TF all threads | perf/W x GPU |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, rows in results.items():
+        for entry in rows:
+            dep, comparison = entry["deployment"], entry["cpu"]
+            cpu1, cpu_all = comparison.cpu("1", batch), comparison.cpu("all", batch)
+            watts = getattr(dep, "watts", None)
+            perf_w = dep.throughput / watts if watts else None
+            gpu = [row for row in comparison.by_kind("published") if row.model == name and row.perf_per_watt]
+            versus_gpu = perf_w / gpu[0].perf_per_watt if perf_w and gpu else None  # the same model only
+            arch = ", ".join(f"{k}={v}" for k, v in entry["options"].items())
+            lines.append(
+                f"| {name} | {dep.platform.name} | {arch} | {dep.compute_units} | {dep.throughput:,.0f} "
+                f"| {dep.batch_latency * 1e6:,.1f} us | {dep.inference_latency * 1e6:,.1f} us | {dep.binding} "
+                f"| {_cell(watts, '{:.1f}') if watts else 'power model not merged'} | {_cell(perf_w, '{:,.0f}')} "
+                f"| {dep.throughput / cpu1.throughput:,.1f} | {dep.throughput / cpu_all.throughput:,.1f} "
+                f"| {_cell(versus_gpu, '{:.2f}')} |"
+            )
+    lines += ["", "FPGA x TF: the FPGA's estimated throughput over TensorFlow's measured one, same batch size."]
+    lines += ["", "## TensorFlow on this CPU (measured, same run)", ""]
+    lines += ["| model | threads | batch | inferences/s | batch time |", "|---|---|---|---|---|"]
+    for name, rows in results.items():
+        comparison = rows[0]["cpu"]
+        for row in comparison.by_kind("measured"):
+            lines.append(
+                f"| {name} | {row.threads} | {row.batch} | {row.throughput:,.0f} | {row.batch_seconds * 1e3:,.3f} ms |"
+            )
+    lines += ["", "## GPU (published, not run here)", ""]
+    for row in first.by_kind("published"):
+        lines.append(
+            f"- {row.device}, model {row.model}: {_cell(row.perf_per_watt, '{:.2f}')} inferences/s/W. {row.source}"
+        )
+    lines += ["", "## ResNet-50 on an Alveo U250 against a published FINN measurement", ""]
+    lines += [
+        f"Published: {FINN_RN50['fps']:,} inferences/s, {FINN_RN50['latency_s'] * 1e3:g} ms, "
+        f"{FINN_RN50['watts_at_max_fps']} W ({FINN_RN50['fps'] / FINN_RN50['watts_at_max_fps']:.1f} inferences/s/W). "
+        f"Source: {FINN_RN50['source']}.",
+        "fpgalab's estimate of Keras' ResNet-50 (random weights) on the same card, batch 16:",
+        "",
+        *resnet[0],
+        "",
+        "An architecture that fits gives its estimate / published above."
+        if resnet[1]
+        else "No architecture tried here fits the U250, so there is no estimate / published ratio yet.",
+        "FINN's design is binarized (1-bit weights, 2-bit activations) with every weight on chip; the closest",
+        "try here has 2-bit weights and 8-bit activations, and fpgalab's estimate of it needs more block RAM and",
+        "UltraRAM than the U250 has (the table). For the same model a published GPU figure is on file (NVIDIA A2,",
+        "11.58 inferences/s/W, system power, above).",
+    ]
+    lines += ["", *NOTES]
+    return "\n".join(lines) + "\n"
+
+
+NOTES = [
+    "## What the comparisons mean, and what is missing",
+    "",
+    "- **Power**: the power model (issue 15 item 4) is not merged in this branch, so the FPGA has no watts and no",
+    "  perf/W; the columns fill in from `Deployment.watts` once it exists (this script reads it when present).",
+    "- **GPU**: the only published GPU figure on file is ResNet-50 on an NVIDIA A2 (MLPerf Inference v2.1, system",
+    "  power). It is another model, with billions of multiply-accumulates per image against about 1.5 million",
+    "  for `cifar_cnn` (counted from its layers), so a perf/W ratio against it",
+    "  would say nothing about these models; none is given until a figure for a comparable model is on file",
+    "  (`fpgalab/cloud/published_gpu.json`). No published GPU figure for the jet-tagging MLP was found.",
+    "- **Other published FPGA accelerators on these cards**: besides FINN's ResNet-50 above, none with a figure I",
+    "  could read was found in the time. Looked at: FaaST (Rankin et al., arXiv 2010.08556: hls4ml networks served from AWS F1 and",
+    "  an Alveo U250; throughput shown in plots, numbers not read); hls4ml pull request #991 (the VitisAccelerator",
+    "  backend tried on U55C and U250 with the jet-tagging model: timing violations reported, no throughput);",
+    "  Xilinx/finn-examples (CNV on an Alveo U250, no throughput in its README); the FINN paper (Umuroglu et al.,",
+    "  arXiv 1612.07119: CNV on CIFAR-10 at 21,906 images/s, 283 us, on a ZC706 -- an embedded board, not a cloud",
+    "  card, and a binarized network, so not compared).",
+    "- On this shared machine two runs of this script minutes apart gave 9,020 and 21,664 inferences/s for",
+    "  `cifar_cnn` on one thread: read the CPU rows, and the speed-ups over them, as good to a factor of ~2.",
+    "- TensorFlow's time for the jet MLP is mostly its per-call overhead: in tests/tf/test_cloud_compare_cpu.py a",
+    "  batch of 1 and a batch of 64 both took about 0.26 ms on one thread here.",
+    "- The CPU rows are TensorFlow's `tf.function` (a graph, no XLA) on float32; the FPGA rows are fixed point.",
+]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--batch", type=int, default=256)
+    parser.add_argument("--write", action="store_true")
+    args = parser.parse_args()
+    results = {name: measure(name, args.batch, args.runs) for name in MODELS}
+    text = markdown(results, args.batch, args.runs, resnet50_against_finn(16))
+    print(text)
+    if args.write:
+        OUT.write_text(text)
+        print(f"wrote {OUT}")
+
+
+if __name__ == "__main__":
+    main()
