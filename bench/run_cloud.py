@@ -160,15 +160,15 @@ def markdown(results: dict[str, list[dict]], batch: int, runs: int, resnet: tupl
         for entry in rows:
             dep, comparison = entry["deployment"], entry["cpu"]
             cpu1, cpu_all = comparison.cpu("1", batch), comparison.cpu("all", batch)
-            watts = getattr(dep, "watts", None)
-            perf_w = dep.throughput / watts if watts else None
+            watts = dep.report().watts  # fpgalab.cloud.power at 12.5% toggle
+            perf_w = dep.throughput / watts
             gpu = [row for row in comparison.by_kind("published") if row.model == name and row.perf_per_watt]
             versus_gpu = perf_w / gpu[0].perf_per_watt if perf_w and gpu else None  # the same model only
             arch = ", ".join(f"{k}={v}" for k, v in entry["options"].items())
             lines.append(
                 f"| {name} | {dep.platform.name} | {arch} | {dep.compute_units} | {dep.throughput:,.0f} "
                 f"| {dep.batch_latency * 1e6:,.1f} us | {dep.inference_latency * 1e6:,.1f} us | {dep.binding} "
-                f"| {_cell(watts, '{:.1f}') if watts else 'power model not merged'} | {_cell(perf_w, '{:,.0f}')} "
+                f"| {_cell(watts, '{:.1f}')} | {_cell(perf_w, '{:,.0f}')} "
                 f"| {dep.throughput / cpu1.throughput:,.1f} | {dep.throughput / cpu_all.throughput:,.1f} "
                 f"| {_cell(versus_gpu, '{:.2f}')} |"
             )
@@ -210,8 +210,10 @@ def markdown(results: dict[str, list[dict]], batch: int, runs: int, resnet: tupl
 NOTES = [
     "## What the comparisons mean, and what is missing",
     "",
-    "- **Power**: the power model (issue 15 item 4) is not merged in this branch, so the FPGA has no watts and no",
-    "  perf/W; the columns fill in from `Deployment.watts` once it exists (this script reads it when present).",
+    "- **Power**: the card's watts are `fpgalab.cloud.power`'s estimate at a 12.5% toggle rate (its module docstring",
+    "  gives every coefficient's source and the model's limits: per-resource figures from one published U50",
+    "  report_power, DSP fitted to one published total, HBM/DDR energy per bit estimates, card idle measured on",
+    "  a U55C and estimated for the others); perf/W is the estimated throughput over those watts.",
     "- **GPU**: the only published GPU figure on file is ResNet-50 on an NVIDIA A2 (MLPerf Inference v2.1, system",
     "  power). It is another model, with billions of multiply-accumulates per image against about 1.5 million",
     "  for `cifar_cnn` (counted from its layers), so a perf/W ratio against it",
