@@ -13,7 +13,7 @@ too large for the banks, more compute units than fit or than there are banks) is
 ``status`` holds the error.
 
 Columns of a deployed row: ``platform``, ``batch``, ``compute_units`` (the number deployed, also for
-"auto"), ``card_throughput`` (inferences per second of a stream of batches on the whole card; the
+"auto"; ``compute_units_asked`` keeps what was asked), ``card_throughput`` (inferences per second of a stream of batches on the whole card; the
 row's ``throughput`` stays the kernel's inputs per second), ``batch_latency_us``,
 ``inference_latency_us`` (one sample sent alone), ``binds`` (what limits the card: host, pcie, bank,
 axi, kernel or fit), ``watts`` and ``inferences_per_joule`` (at the power model's default toggle rate).
@@ -77,6 +77,7 @@ def deployed_row(design, options: dict) -> dict:
         "platform": deployment.platform.name,
         "batch": deployment.batch,
         "compute_units": deployment.compute_units,
+        "compute_units_asked": options.get("compute_units", "auto"),
         "card_throughput": deployment.throughput,
         "batch_latency_us": deployment.batch_latency * 1e6,
         "inference_latency_us": deployment.inference_latency * 1e6,

@@ -34,7 +34,8 @@ def test_deployed_rows_match_design_deploy():
     rows = _rows(result)
     assert len(rows) == 6 and all(row["status"] == "ok" for row in rows)
     for row in rows:
-        asked = 1 if row["point"] % 2 == 0 else "auto"  # compute_units is the inner axis
+        asked = row["compute_units_asked"]
+        assert asked == (1 if row["point"] % 2 == 0 else "auto")  # compute_units is the inner axis
         deployment = result.design(row).deploy("aws-f1", batch=row["batch"], compute_units=asked)
         assert row["compute_units"] == deployment.compute_units
         assert row["card_throughput"] == pytest.approx(deployment.throughput)
