@@ -99,3 +99,16 @@ def test_deployment_options_need_a_platform_and_known_names():
         explore(base(), space={"batch": [1]}, deploy={"platform": "aws-f1", "cu": 2}, **F1)
     with pytest.raises(ValueError, match="needs a deployment"):
         explore(base(), space={"reuse": [1]}, objective="card_throughput", **F1)
+
+
+def test_transfer_axes_match_design_deploy():
+    space = {"axi_width": [128, 512], "pack": [True, False], "convert": ["host", "kernel"]}
+    result = explore(base(), space=space, deploy={"platform": "aws-f1", "batch": 64, "compute_units": 1}, **F1)
+    rows = _rows(result)
+    assert len(rows) == 8 and all(row["status"] == "ok" for row in rows)
+    for row in rows:
+        options = {key: row[key] for key in space}
+        deployment = result.design(row).deploy("aws-f1", batch=64, compute_units=1, **options)
+        assert row["card_throughput"] == pytest.approx(deployment.throughput)
+        assert row["batch_latency_us"] == pytest.approx(deployment.batch_latency * 1e6)
+    assert len({round(row["batch_latency_us"], 6) for row in rows}) > 1  # the axes change the bytes moved
