@@ -20,8 +20,16 @@ design is pruned once per sparsity (each has its own shared base: its own fused 
 per-precision accuracy) and every point with that sparsity is built on it, so the rows' ``sparsity``
 column, resources and accuracy are those of the pruned weights.
 
-``objective``: "latency" (cycles), "interval", "throughput", "resources" (largest utilisation),
-"lut", "ff", "dsp", "bram", or a function of a row returning a number to minimise.
+``space`` may also hold deployment options (``platform``, ``batch``, ``compute_units``,
+``axi_width``, ``pack``, ``convert``; ``deploy={...}`` holds those every point shares): each design,
+built once per combination of compile options, is then deployed once per combination of them on
+the cloud card (``fpgalab.explore_deploy`` lists the columns this adds; a deployment that fails is
+a row with its error).
+
+``objective``: "latency" (cycles), "interval", "throughput" (the kernel's inputs per second),
+"resources" (largest utilisation), "lut", "ff", "dsp", "bram"; when deploying also "card_throughput"
+(the card's inferences per second), "perf_per_watt" (inferences per joule) and "inference_latency"
+(one sample sent alone, host to host); or a function of a row returning a number to minimise.
 ``constraints``: "device" and "clock_mhz" fix those options; "max_util" (largest utilisation
 fraction), "max_latency" and "max_interval" (cycles) decide which points are feasible. A point
 whose options are impossible is reported in the table (``status`` holds the error) and the
@@ -38,6 +46,9 @@ from dataclasses import dataclass
 from fpgalab.design import Design
 from fpgalab.errors import CompileError
 from fpgalab.estimate.report import RESOURCE_KINDS
+from fpgalab.explore_deploy import OBJECTIVES as DEPLOY_OBJECTIVES
+from fpgalab.explore_deploy import deploy_combinations, deployed_row, split_space
+from fpgalab.explore_deploy import objective_value as deploy_objective_value
 from fpgalab.ir.verify import verify_kernel
 from fpgalab.options import ALLOWED, parse_options
 from fpgalab.parts import load_device
@@ -48,7 +59,7 @@ from fpgalab.passes.softmax import fit_options
 from fpgalab.sparsify import sparsify
 from fpgalab.sparsify.target import parse_goal
 
-OBJECTIVES = ("latency", "interval", "throughput", "resources") + RESOURCE_KINDS
+OBJECTIVES = ("latency", "interval", "throughput", "resources") + RESOURCE_KINDS + DEPLOY_OBJECTIVES
 CONSTRAINTS = ("device", "clock_mhz", "max_util", "max_latency", "max_interval")
 SPARSITY = "sparsity"  # the space key that is no compile option: the weights pruned before compiling
 
@@ -109,6 +120,8 @@ def _objective_value(objective, row: dict) -> float:
         return -row["throughput"]
     if objective == "resources":
         return row["util_max"]
+    if objective in DEPLOY_OBJECTIVES:
+        return deploy_objective_value(objective, row)
     return row[objective]
 
 
@@ -210,6 +223,7 @@ def explore(
     constraints: dict | None = None,
     data=None,
     sparsity_method: str = "global",
+    deploy: dict | None = None,
     **options,
 ) -> ExploreResult:
     """Evaluate every point of ``space``; see the module docstring."""
@@ -225,7 +239,11 @@ def explore(
     fixed = {k: constraints[k] for k in ("device", "clock_mhz") if k in constraints}
     base_options = {**options, **fixed}
     parse_options(**base_options)  # the options shared by all points must be valid on their own
-    points = _points(space, base_options)
+    space, deploy_space = split_space(space)
+    combos = deploy_combinations(deploy_space, deploy)
+    if objective in DEPLOY_OBJECTIVES and combos == [{}]:
+        raise ValueError(f"objective {objective!r} needs a deployment: give 'platform' in space or deploy={{...}}")
+    points = _points(space, base_options) if space or not deploy_space else [{}]
     if SPARSITY in space:  # a bad method, or the scan without labels, fails before anything is compiled
         labelled = isinstance(data, tuple) and len(data) == 2 and data[1] is not None
         parse_goal(0.5, sparsity_method, None, labelled)
@@ -235,13 +253,14 @@ def explore(
     collecting = gc.isenabled()
     gc.disable()  # the points make many small objects and no cycles: collection pauses only cost time
     try:
-        _evaluate(points, base, base_options, max_util, constraints, data, rows, designs)
+        _evaluate(points, combos, base, base_options, max_util, constraints, data, rows, designs)
     finally:
         if collecting:
             gc.enable()
     seconds = time.perf_counter() - start
     ok = [row for row in rows if row["status"] == "ok"]
     keys = [("cycles", 1), ("util_max", 1)] + ([("accuracy", -1)] if data is not None else [])
+    keys += [("card_throughput", -1)] if combos != [{}] else []
     front = [ok[i] for i in pareto_front(ok, keys)]
     for row in rows:
         row["pareto"] = any(row is f for f in front)
@@ -261,26 +280,36 @@ def explore(
     )
 
 
-def _evaluate(points, base, base_options, max_util, constraints, data, rows, designs) -> None:
-    """Evaluate each point into ``rows`` and ``designs``; a point that fails is a row with its error."""
-    for number, point in enumerate(points):
-        row = {"point": number, **{k: _label(v) for k, v in point.items()}}
+def _evaluate(points, combos, base, base_options, max_util, constraints, data, rows, designs) -> None:
+    """Evaluate each point into ``rows`` and ``designs``, its design deployed once per deployment
+    combination (``combos``, ``[{}]`` for none); a point or deployment that fails is a row with its error."""
+    for point in points:
         t0 = time.perf_counter()
         try:
             opts = parse_options(**{**base_options, **_compile_options(point)})
             shared = base(point.get(SPARSITY))
             design = shared.build(opts)
-            report = design.report()
-            row.update(_metrics(report, max_util, constraints))
+            metrics = _metrics(design.report(), max_util, constraints)
             if data is not None:
-                row.update(shared.accuracy_of(design, data))
-            row["status"] = "ok"
-            designs.append(design)
+                metrics.update(shared.accuracy_of(design, data))
+            error = None
         except (ValueError, CompileError, NotImplementedError) as err:
-            row.update({"status": f"error: {err}", "feasible": False})
-            designs.append(None)
-        row["eval_ms"] = 1000 * (time.perf_counter() - t0)
-        rows.append(row)
+            design, metrics, error = None, {}, err
+        for combo in combos:
+            labels = {k: _label(v) for k, v in {**point, **combo}.items() if k != "banks"}
+            row = {"point": len(rows), **labels, **metrics}
+            if error is None:
+                try:
+                    row.update(deployed_row(design, combo) if combo else {})
+                    row["status"] = "ok"
+                except ValueError as err:  # a batch the banks cannot hold, compute units that do not fit
+                    row.update({"status": f"error: {err}", "feasible": False})
+            else:
+                row.update({"status": f"error: {error}", "feasible": False})
+            designs.append(design)
+            row["eval_ms"] = 1000 * (time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            rows.append(row)
 
 
 def _label(value):
