@@ -9,9 +9,10 @@ Importing fpgalab does not import TensorFlow; ``compile`` does, when it captures
 """
 
 from fpgalab.cloud import deploy as _deploy
-from fpgalab.design import Design, compile  # noqa: A004
+from fpgalab.design import Design
 from fpgalab.errors import CompileError
 from fpgalab.explore import explore
+from fpgalab.frontends import compile  # noqa: A004
 from fpgalab.kernel import kernel
 from fpgalab.parts import list_devices as devices
 from fpgalab.precision_search import search_precision

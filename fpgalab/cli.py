@@ -183,7 +183,7 @@ def format_summary(data: dict) -> str:
 
 
 def _compile(args) -> int:
-    from fpgalab.design import compile as compile_design  # noqa: PLC0415 - imports TensorFlow when it captures
+    from fpgalab.frontends import compile as compile_design  # noqa: PLC0415 - imports TensorFlow when it captures
 
     shapes = [_shape(s) for s in args.input_shape]
     if args.target.lower().endswith(".onnx"):  # an ONNX model: its input shapes come from the graph

@@ -1,22 +1,20 @@
-"""``fpgalab.compile`` and the ``Design`` it returns."""
+"""The ``Design`` that ``fpgalab.compile`` (``fpgalab.frontends``) returns, and ``build_design``."""
 
 from __future__ import annotations
 
 import dataclasses
-import time
 import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from fpgalab.accuracy import AccuracyReport, check_calibration, compare_outputs
+from fpgalab.accuracy import AccuracyReport, compare_outputs
 from fpgalab.engines import OVERFLOW_PROBE, choose_engine, jit_kernel
-from fpgalab.errors import CompileError
 from fpgalab.ir import nodes as ir
 from fpgalab.ir.printer import format_kernel
 from fpgalab.ir.types import FixedType
 from fpgalab.ir.verify import verify_kernel
-from fpgalab.options import Options, parse_options, parse_precision
+from fpgalab.options import Options, parse_precision
 from fpgalab.passes import graph_passes, hls_passes, run_pipeline
 from fpgalab.passes.quantize import AssignPrecision
 from fpgalab.passes.softmax import fit_options
@@ -320,81 +318,3 @@ def build_design(
         tuple(timings) + tuple(pass_timings),
         reference,
     )
-
-
-def compile(fn, *example_args, **options) -> Design:  # noqa: A001 - the public name DESIGN.md gives
-    """Capture ``fn`` (a function of tensors, a ``tf.function`` or a ``keras.Model``) and build its design.
-
-    ``fn`` may also be an ONNX model (an ``onnx.ModelProto`` or the path of a ``.onnx`` file): its input
-    shapes come from the graph, with a symbolic or non-positive batch dimension taken as 1. A PyTorch
-    module goes through ``torch.onnx.export`` on its example inputs (``fpgalab.frontend.torch``)."""
-    from fpgalab.frontend.onnx.read import is_onnx_model  # noqa: PLC0415
-    from fpgalab.frontend.torch import export_torch, is_torch_module  # noqa: PLC0415
-
-    if is_torch_module(fn):
-        model, reference = export_torch(fn, *example_args)
-        return dataclasses.replace(compile_onnx(model, **options), reference=reference)
-    if is_onnx_model(fn):
-        return compile_onnx(fn, *example_args, **options)
-    from fpgalab.frontend.tf.capture import capture  # noqa: PLC0415
-    from fpgalab.frontend.tf.lower import lower_module  # noqa: PLC0415
-
-    kernel_options = getattr(fn, "__fpgalab_options__", None)
-    if kernel_options is not None:
-        options = {**kernel_options["options"], **options}
-        if not example_args and kernel_options["example_args"] is not None:
-            example_args = kernel_options["example_args"]
-        fn = kernel_options["function"]
-    calibration = options.pop("calibration", None)
-    parsed = parse_options(**options)
-    start = time.perf_counter()
-    captured = capture(fn, *example_args)
-    lower_start = time.perf_counter()
-    try:
-        float_kernel = lower_module(
-            captured.module,
-            captured.bindings,
-            captured.n_inputs,
-            captured.input_names,
-            captured.weight_names,
-            captured.layer_names,
-            captured.name,
-            captured.layer_scopes,
-        )
-    except RecursionError:
-        raise CompileError("the model is too deeply nested for fpgalab's lowering") from None
-    timings = [("capture", lower_start - start), ("lower", time.perf_counter() - lower_start)]
-    shapes = [tuple(np.shape(a)) for a in example_args]
-    design = build_design(
-        captured.name, verify_kernel(float_kernel), parsed, shapes, captured.hlo_text, timings, captured.reference
-    )
-    if calibration is not None:
-        check_calibration(design, calibration)
-    return design
-
-
-def compile_onnx(model, *example_args, **options) -> Design:
-    """An ONNX model (``ModelProto`` or ``.onnx`` path) read, lowered and built; options keyed by node names.
-
-    The reference is onnxruntime (qonnx's executor for QONNX, whose Quants set types: ``frontend.onnx.quant``)."""
-    from fpgalab.frontend.onnx.lower import lower_graph  # noqa: PLC0415
-    from fpgalab.frontend.onnx.quant import model_precision  # noqa: PLC0415
-    from fpgalab.frontend.onnx.read import read_graph  # noqa: PLC0415
-
-    if example_args:
-        raise CompileError("an ONNX model takes its input shapes from its graph: give no example inputs")
-    calibration = options.pop("calibration", None)
-    start = time.perf_counter()
-    graph = read_graph(model)
-    lower_start = time.perf_counter()
-    try:
-        float_kernel = lower_graph(graph)
-    except RecursionError:
-        raise CompileError("the model is too deeply nested for fpgalab's lowering") from None
-    parsed = parse_options(**{"precision": model_precision(float_kernel), **options})
-    timings = [("read", lower_start - start), ("lower", time.perf_counter() - lower_start)]
-    shapes = [shape for _, shape in graph.inputs]
-    design = build_design(graph.name, verify_kernel(float_kernel), parsed, shapes, "", timings, graph.reference)
-    if calibration is not None:
-        check_calibration(design, calibration)
-    return design

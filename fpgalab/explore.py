@@ -143,7 +143,7 @@ class SharedBase:
         if isinstance(fn, Design):
             self.design = fn
         else:
-            from fpgalab.design import compile as compile_design  # noqa: PLC0415
+            from fpgalab.frontends import compile as compile_design  # noqa: PLC0415
 
             self.design = compile_design(fn, *example_args, **options)
         self.prepared, _ = run_pipeline(self.design.float_kernel, graph_passes())

@@ -205,8 +205,8 @@ def quiet_tensorflow():
 
 
 def compile_design(obj, inputs: tuple, options: dict, kind: str = ""):
-    from fpgalab.design import compile as compile_model  # noqa: PLC0415
-    from fpgalab.design import compile_onnx  # noqa: PLC0415
+    from fpgalab.frontends import compile as compile_model  # noqa: PLC0415
+    from fpgalab.frontends import compile_onnx  # noqa: PLC0415
 
     try:
         with quiet_tensorflow():

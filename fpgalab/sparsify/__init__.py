@@ -19,9 +19,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fpgalab.design import Design, compile_onnx
-from fpgalab.design import compile as compile_design
+from fpgalab.design import Design
 from fpgalab.errors import CompileError
+from fpgalab.frontends import compile as compile_design
+from fpgalab.frontends import compile_onnx
 from fpgalab.sparsify.apply import LayerWeights, layer_weights, with_weights
 from fpgalab.sparsify.methods import layer_std, layer_thresholds, sparsity_of
 from fpgalab.sparsify.scan import LEVELS, Evaluator, allocate, family, largest_within
