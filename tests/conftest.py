@@ -84,3 +84,23 @@ def ipython_shell():
     shell = globalipapp.start_ipython() or globalipapp.get_ipython()
     shell.run_line_magic("load_ext", "fpgalab")
     return shell
+
+
+def empty_session(shell):
+    """The shell's fpgalab session with no designs and no defaults: where each magics test starts."""
+    from fpgalab.magics import session_of
+
+    session = session_of(shell)
+    session.entries.clear()
+    session.defaults = {}
+    return session
+
+
+def run_fpga(shell, line: str, body: str = ""):
+    """``%%fpga LINE`` over BODY run as a notebook cell (the line magic ``%fpga LINE`` without a body:
+    IPython refuses an empty cell magic); returns (captured output, the run's result)."""
+    from IPython.utils.capture import capture_output
+
+    with capture_output() as captured:
+        result = shell.run_cell(f"%%fpga {line}\n{body}" if body else f"%fpga {line}")
+    return captured, result

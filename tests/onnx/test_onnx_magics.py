@@ -10,11 +10,9 @@ import pytest
 
 onnx = pytest.importorskip("onnx")
 
-from conftest import ipython_shell  # noqa: E402
-from IPython.utils.capture import capture_output  # noqa: E402
+from conftest import empty_session, ipython_shell, run_fpga  # noqa: E402
 
 from fpgalab.design import Design  # noqa: E402
-from fpgalab.magics import session_of  # noqa: E402
 
 MODELS = Path(__file__).resolve().parents[1] / "data" / "onnx"
 THREE_LAYER = MODELS / "three_layer_keras.onnx"  # 16 features in, 5 classes out
@@ -29,17 +27,12 @@ def ip():
 
 @pytest.fixture
 def session(ip):
-    session = session_of(ip)
-    session.entries.clear()
-    session.defaults = {}
-    return session
+    return empty_session(ip)
 
 
 def cell(ip, line: str, body: str = ""):
     """%%fpga LINE with BODY, or the line magic %fpga LINE without one (IPython refuses an empty cell magic)."""
-    with capture_output() as captured:
-        result = ip.run_cell(f"%%fpga {line}\n{body}" if body else f"%fpga {line}")
-    return captured, result
+    return run_fpga(ip, line, body)
 
 
 def error_text(captured) -> str:

@@ -7,7 +7,7 @@ import re
 import time
 
 import pytest
-from conftest import ipython_shell
+from conftest import empty_session, ipython_shell, run_fpga
 from IPython.utils.capture import capture_output
 
 from fpgalab.design import Design
@@ -37,17 +37,12 @@ def ip():
 
 @pytest.fixture
 def session(ip):
-    session = session_of(ip)
-    session.entries.clear()
-    session.defaults = {}
-    return session
+    return empty_session(ip)
 
 
 def cell(ip, line: str, body: str = DENSE):
     """Run a %%fpga cell as the notebook does; returns (captured output, the run's result)."""
-    with capture_output() as captured:
-        result = ip.run_cell(f"%%fpga {line}\n{body}")
-    return captured, result
+    return run_fpga(ip, line, body)
 
 
 def plain(captured) -> str:

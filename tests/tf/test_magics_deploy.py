@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import ipython_shell
-from IPython.utils.capture import capture_output
+from conftest import empty_session, ipython_shell, run_fpga
 
 from fpgalab.cloud import Deployment, load_platform
 from fpgalab.magics import session_of
@@ -32,16 +31,11 @@ def ip():
 
 @pytest.fixture
 def session(ip):
-    session = session_of(ip)
-    session.entries.clear()
-    session.defaults = {}
-    return session
+    return empty_session(ip)
 
 
 def cell(ip, line: str):
-    with capture_output() as captured:
-        result = ip.run_cell(f"%%fpga {line}\n{DENSE}")
-    return captured, result
+    return run_fpga(ip, line, DENSE)
 
 
 def view_of(ip, line: str):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import ipython_shell
+from conftest import empty_session, ipython_shell, run_fpga
 from IPython.utils.capture import capture_output
 
 import fpgalab
@@ -30,16 +30,11 @@ def ip():
 
 @pytest.fixture
 def session(ip):
-    session = session_of(ip)
-    session.entries.clear()
-    session.defaults = {}
-    return session
+    return empty_session(ip)
 
 
 def cell(ip, line: str, body: str = DIGITS):
-    with capture_output() as captured:
-        result = ip.run_cell(f"%%fpga {line}\n{body}")
-    return captured, result
+    return run_fpga(ip, line, body)
 
 
 def _view(ip, line: str):

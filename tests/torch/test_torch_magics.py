@@ -12,10 +12,8 @@ if os.environ.get("FPGALAB_REQUIRE_TORCH"):
 else:
     torch = pytest.importorskip("torch", reason="PyTorch is not installed (make test-torch installs it)")
 
-from conftest import ipython_shell  # noqa: E402
+from conftest import empty_session, ipython_shell  # noqa: E402
 from IPython.utils.capture import capture_output  # noqa: E402
-
-from fpgalab.magics import session_of  # noqa: E402
 
 pytestmark = pytest.mark.torch
 
@@ -35,10 +33,7 @@ def ip():
 
 @pytest.fixture
 def session(ip):
-    session = session_of(ip)
-    session.entries.clear()
-    session.defaults = {}
-    return session
+    return empty_session(ip)
 
 
 def test_cell_compiles_the_last_torch_module_it_defines(ip, session):
