@@ -104,3 +104,10 @@ def run_fpga(shell, line: str, body: str = ""):
     with capture_output() as captured:
         result = shell.run_cell(f"%%fpga {line}\n{body}" if body else f"%fpga {line}")
     return captured, result
+
+
+def magic_shell(setup: str):
+    """``ipython_shell()`` after running a test module's ``setup`` code in it."""
+    shell = ipython_shell()
+    assert shell.run_cell(setup).success
+    return shell

@@ -7,7 +7,7 @@ import re
 import time
 
 import pytest
-from conftest import empty_session, ipython_shell, run_fpga
+from conftest import empty_session, magic_shell, run_fpga
 from IPython.utils.capture import capture_output
 
 from fpgalab.design import Design
@@ -30,9 +30,7 @@ DENSE = "def dense(x):\n    return tf.nn.relu(tf.matmul(x, W))\n"
 
 @pytest.fixture(scope="module")
 def ip():
-    shell = ipython_shell()
-    assert shell.run_cell(SETUP).success
-    return shell
+    return magic_shell(SETUP)
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import empty_session, ipython_shell, run_fpga
+from conftest import empty_session, magic_shell, run_fpga
 
 from fpgalab.cloud import Deployment, load_platform
 from fpgalab.magics import session_of
@@ -24,9 +24,7 @@ FIXED_ROWS = ["host", "PCIe host→card", "PCIe card→host"]
 
 @pytest.fixture(scope="module")
 def ip():
-    shell = ipython_shell()
-    assert shell.run_cell(SETUP).success
-    return shell
+    return magic_shell(SETUP)
 
 
 @pytest.fixture

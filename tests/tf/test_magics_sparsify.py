@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import empty_session, ipython_shell, run_fpga
+from conftest import empty_session, magic_shell, run_fpga
 from IPython.utils.capture import capture_output
 
 import fpgalab
@@ -23,9 +23,7 @@ DIGITS = "digits = models.digits_mlp().fn\n"
 
 @pytest.fixture(scope="module")
 def ip():
-    shell = ipython_shell()
-    assert shell.run_cell(SETUP).success
-    return shell
+    return magic_shell(SETUP)
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import json
 from types import SimpleNamespace
 
 import pytest
-from conftest import case
+from test_cloud import design
 
 from fpgalab.cloud import list_platforms, load_platform
 from fpgalab.cloud.platform import PLATFORM_DIR, read_platform_file
@@ -19,16 +19,6 @@ from fpgalab.cloud.power import (
     estimate_power,
 )
 from fpgalab.costs.operators import Resources
-
-F1 = dict(precision="ap_fixed<16,6>", device="xcvu9p", clock_mhz=250)
-_DESIGNS: dict = {}
-
-
-def design(name: str, **options):
-    key = (name, tuple(sorted(options.items())))
-    if key not in _DESIGNS:
-        _DESIGNS[key] = case(name).design(**{**F1, **options})
-    return _DESIGNS[key]
 
 
 def counted(lut=0, ff=0, dsp=0, bram=0, uram=0, clock_mhz=180.0, device="xcu55c"):
