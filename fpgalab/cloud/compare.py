@@ -210,6 +210,10 @@ def _saved_model(model, folder: Path) -> Path:
     return path
 
 
+class ModelNeeded(ValueError):
+    """``compare()`` was called without the model to time in TensorFlow (a design keeps no runnable copy)."""
+
+
 def compare_deployment(
     deployment, model=None, x=None, threads=("1", "all"), batches=None, runs: int = 5, published=None
 ) -> Comparison:
@@ -222,7 +226,7 @@ def compare_deployment(
     ``"all"`` for every figure on file, or a sequence of :class:`Row`.
     """
     if model is None:
-        raise ValueError(
+        raise ModelNeeded(
             f"compare() times the model in TensorFlow on the CPU: pass the Keras model {deployment.design_name} "
             "was captured from (or its .keras file), e.g. deployment.compare(model)"
         )
