@@ -7,17 +7,18 @@ What is modelled, per batch of ``batch`` samples handled by one compute unit (CU
 * host->card DMA over PCIe: the platform's fixed per-transfer overhead for each input buffer (one
   transfer per buffer and batch) plus the batch's input bytes at the effective host->card rate; one
   link each way, shared by all CUs;
-* the kernel: its burst loops read the inputs from the CU's bank, the network computes, the results
-  are written back, all three overlapping (a dataflow region); its time is the largest of the
-  compute (``batch x interval + latency - interval`` cycles at the kernel clock), each AXI port
-  (``axi_width`` bits per cycle) and the bank (inputs plus outputs at the bank's realistic rate);
+* the kernel: the batch loop of the exported kernel (``fpgalab.cloud.layout``): read a sample's words
+  from the CU's bank, run the network, write its outputs; one pipeline taking a sample every
+  ``max(interval, words a sample)`` cycles for an ``io="parallel"`` network with ``pack="sample"``,
+  else a sample at a time (its words, the network's latency, its output words). Its time is the
+  largest of that loop, each AXI port (``axi_width`` bits per cycle) and the bank (inputs plus
+  outputs at the bank's realistic rate);
 * card->host DMA of the results, like host->card.
 
 Bytes on the wire: with ``convert="host"`` the host converts float to fixed point and the card moves
-the fixed-point words, ``pack=True`` packing as many whole ``W``-bit words as fit into each
-``axi_width``-bit beat, ``pack=False`` one word per C container (8/16/32/64 bits); with
-``convert="kernel"`` 32-bit floats move and the kernel converts. Every transfer is rounded up to
-whole beats. Float32 designs always move 32-bit floats.
+the fixed-point values in the layout ``pack`` names (``fpgalab.cloud.layout``: whole samples a word,
+values back to back, or one value a word); with ``convert="kernel"`` 32-bit floats move and the
+kernel converts. Every transfer is rounded up to whole words. Float32 designs always move floats.
 
 Steady state: every CU owns its bank and double buffers (two input and two output buffers), so
 transfers of one batch overlap the kernel of another; the stream runs at the pace of the busiest
@@ -33,12 +34,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from fpgalab.cloud.layout import Layout, batch_cycles, layout_name, pipelined
 from fpgalab.cloud.platform import RESOURCES, Bank, Platform, load_platform
 from fpgalab.ir.types import FixedType
 
 AXI_WIDTHS = (32, 64, 128, 256, 512)
 MAX_BURST = 256  # AXI4 INCR bursts: at most 256 beats
-CONTAINERS = (8, 16, 32, 64)  # C integer containers a fixed-point word travels in when not packed
 
 
 @dataclass(frozen=True)
@@ -77,24 +78,19 @@ class BatchCosts:
         return max(parts, key=lambda k: parts[k])
 
 
-def _word_bits(dtype, pack: bool, convert: str) -> int:
-    if not isinstance(dtype, FixedType) or convert == "kernel":
-        return 32
-    if pack:
-        return dtype.width
-    return next((c for c in CONTAINERS if c >= dtype.width), 64 * math.ceil(dtype.width / 64))
+def _value_bits(dtype, convert: str) -> int:
+    """Bits of one value on the wire: the fixed-point width, or a float32 when the kernel converts."""
+    return dtype.width if isinstance(dtype, FixedType) and convert == "host" else 32
 
 
-def transfer_bytes(buffers, batch: int, axi_width: int, pack: bool, convert: str) -> int:
-    """Bytes a batch of these buffers (each with ``shape`` and ``dtype``) takes, in whole beats."""
-    total = 0
-    for buf in buffers:
-        bits = _word_bits(buf.dtype, pack, convert)
-        words = batch * math.prod(buf.shape)
-        per_beat = axi_width // bits
-        beats = math.ceil(words / per_beat) if per_beat else words * math.ceil(bits / axi_width)
-        total += beats * axi_width // 8
-    return total
+def buffer_layout(buf, axi_width: int, pack, convert: str) -> Layout:
+    """How ``buf``'s values (a buffer with ``shape`` and ``dtype``) lie in the AXI words."""
+    return Layout(layout_name(pack), _value_bits(buf.dtype, convert), math.prod(buf.shape) or 1, axi_width)
+
+
+def transfer_bytes(buffers, batch: int, axi_width: int, pack, convert: str) -> int:
+    """Bytes a batch of these buffers takes, in whole words (``fpgalab.cloud.layout``)."""
+    return sum(buffer_layout(b, axi_width, pack, convert).words(batch) * axi_width // 8 for b in buffers)
 
 
 class Deployment:
@@ -109,7 +105,7 @@ class Deployment:
         banks=None,
         axi_width: int = 512,
         burst: int = 64,
-        pack: bool = True,
+        pack="sample",
         convert: str = "host",
         host_seconds_per_sample: float = 0.0,
     ):
@@ -117,7 +113,11 @@ class Deployment:
         self.design, self.design_name = design, design.name
         _check_options(batch, axi_width, burst, convert, host_seconds_per_sample)
         self.batch, self.axi_width, self.burst = batch, axi_width, burst
-        self.pack, self.convert, self.host_seconds_per_sample = bool(pack), convert, float(host_seconds_per_sample)
+        self.pack, self.convert, self.host_seconds_per_sample = (
+            layout_name(pack),
+            convert,
+            float(host_seconds_per_sample),
+        )
         report = design.report()
         self.latency_cycles, self.interval_cycles = report.cycles, max(1, report.interval)
         self.clock_mhz = float(design.options.clock_mhz)
@@ -139,6 +139,10 @@ class Deployment:
         table = design.kernel.buffers()
         outputs = [table[name] for name in design.kernel.outputs]
         self._buffers = (inputs, outputs)
+        self.layouts = tuple(
+            tuple(buffer_layout(b, axi_width, self.pack, convert) for b in side) for side in self._buffers
+        )
+        self.pipelined = pipelined(design, self.layouts[0] + self.layouts[1])
         self.costs = self._costs(batch)
         need = 2 * (self.costs.input_bytes + self.costs.output_bytes)
         for bank in self.banks:
@@ -197,7 +201,7 @@ class Deployment:
         out_bytes = transfer_bytes(outputs, b, self.axi_width, self.pack, self.convert)
         port = self.axi_width / 8 * self.clock_mhz * 1e6  # bytes per second, one beat per cycle
         slowest_bank = min(bank.realistic_gbps for bank in self.banks) * 1e9
-        cycles = b * self.interval_cycles + self.latency_cycles - self.interval_cycles
+        cycles = batch_cycles(b, *self.layouts, self.latency_cycles, self.interval_cycles, self.pipelined)
         host = b * self.host_seconds_per_sample / 2
         return BatchCosts(
             input_bytes=in_bytes,

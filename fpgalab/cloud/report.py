@@ -24,6 +24,7 @@ class DeploymentReport:
     output_bytes: int
     timeline: tuple  # Stage, one batch alone
     notes: tuple[str, ...]
+    kernel_loop: str = ""  # how the exported kernel's batch loop runs (fpgalab.cloud.layout)
     # power (fpgalab.cloud.power), at the default 12.5% toggle rate
     watts: float | None = None
     inferences_per_joule: float | None = None  # perf/W: throughput / watts
@@ -54,6 +55,7 @@ class DeploymentReport:
             f"batch latency   {self.batch_latency_s * 1e6:,.1f} us",
             f"inference alone {self.inference_latency_s * 1e6:,.1f} us",
             f"bytes per batch {self.input_bytes:,} in, {self.output_bytes:,} out",
+            f"kernel loop     {self.kernel_loop}",
             "work per batch: " + ", ".join(f"{k} {v * 1e6:.1f} us" for k, v in self.loads.items()),
             self.gantt(),
         ]
@@ -84,7 +86,21 @@ def deployment_report(deployment) -> DeploymentReport:
         input_bytes=deployment.costs.input_bytes,
         output_bytes=deployment.costs.output_bytes,
         timeline=deployment.timeline(),
+        kernel_loop=_kernel_loop(deployment),
         notes=tuple(deployment.notes) + power.warnings,
         watts=power.total_w,
         inferences_per_joule=deployment.throughput / power.total_w,
+    )
+
+
+def _kernel_loop(deployment) -> str:
+    """How the kernel's batch loop runs: one pipeline, or a sample at a time, with the layout."""
+    ins, outs = deployment.layouts
+    words = max(layout.cycles_per_sample for layout in ins + outs)
+    if deployment.pipelined:
+        step = max(deployment.interval_cycles, words)
+        return f"one pipeline, a sample every {step} cycle(s) (pack={deployment.pack!r})"
+    return (
+        f"a sample at a time: its words, the network's {deployment.latency_cycles} cycles, its outputs "
+        f"(pack={deployment.pack!r}; io='parallel' with pack='sample' pipelines it)"
     )

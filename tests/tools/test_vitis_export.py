@@ -48,7 +48,7 @@ def _csim_outputs(design, folder: Path, batch: int, axi_width: int, pack: bool, 
 
 
 @pytest.mark.parametrize("name", ["jet_mlp", "conv2d_8"])
-@pytest.mark.parametrize("pack", [True, False])
+@pytest.mark.parametrize("pack", ["sample", True, False])
 @pytest.mark.parametrize("batch", [1, 7])
 def test_vitis_kernel_batch_equals_the_simulator(tmp_path, name, pack, batch):
     _tools()
@@ -65,21 +65,29 @@ def test_vitis_kernel_batch_equals_the_simulator(tmp_path, name, pack, batch):
 
 
 @pytest.mark.parametrize("io", ["parallel", "stream"])
-def test_vitis_kernel_around_each_architecture(tmp_path, io):
-    """The network inside is the HLS C++ of the architecture the design was estimated in."""
+@pytest.mark.parametrize("pack", ["sample", True])
+def test_vitis_kernel_around_each_architecture(tmp_path, io, pack):
+    """The network inside is the HLS C++ of the architecture the design was estimated in; with
+    io="parallel" and whole samples a word the batch loop is one pipeline."""
     _tools()
     design = case("jet_mlp").design(io=io)
     x = np.random.default_rng(5).uniform(-4, 4, (5, 16)).astype(np.float32)
-    got = _csim_outputs(design, tmp_path / "vitis", 5, 256, True, x)
+    got = _csim_outputs(design, tmp_path / "vitis", 5, 256, pack, x)
     np.testing.assert_array_equal(got[0].reshape(5, -1), np.asarray(design.simulate(x), dtype=np.float64))
     network = (tmp_path / "vitis" / "network" / "kernel.cpp").read_text()
     assert ("hls::stream<" in network) == (io == "stream")
+    kernel = (tmp_path / "vitis" / "kernel.cpp").read_text()
+    assert ("#pragma HLS PIPELINE II=1" in kernel.split("L_batch")[1].splitlines()[1]) == (
+        io == "parallel" and pack == "sample"
+    )
 
 
 def test_vitis_files_link_config_and_host(tmp_path):
     _tools()
     design = case("dense_8").design(precision="ap_fixed<12,4>")
-    project = emit_vitis(design, tmp_path / "vitis", batch=4, compute_units=3, banks=("HBM[0]", "HBM[1]"), axi_width=64)
+    project = emit_vitis(
+        design, tmp_path / "vitis", batch=4, compute_units=3, banks=("HBM[0]", "HBM[1]"), axi_width=64, pack=True
+    )
     name = kernel_name(design)
     kernel = (project / "kernel.cpp").read_text()
     assert f'extern "C" void {name}(const word_t* in0, word_t* out0, int batch)' in kernel

@@ -82,11 +82,33 @@ def test_packing_and_conversion_set_the_bytes_moved():
         transfer_bytes([x], 64, 512, pack=True, convert="host") == 13 * 64
     )  # 85 whole words per beat: 1024 words in 13 beats
     assert transfer_bytes([x], 1, 512, pack=True, convert="host") == 64  # one beat
-    assert transfer_bytes([x], 64, 512, pack=False, convert="host") == 64 * 16  # one byte each
+    assert transfer_bytes([x], 64, 512, pack=False, convert="host") == 64 * 16 * 64  # one value a word
     assert transfer_bytes([x], 64, 512, pack=True, convert="kernel") == 64 * 16 * 4  # float32
     assert transfer_bytes([Input("f", (16,), FLOAT32)], 64, 512, pack=True, convert="host") == 64 * 16 * 4
     # 16-bit words: 32 per 512-bit beat; 5 x 3 words = 15 -> one beat
     assert transfer_bytes([Input("y", (5,), FixedType(16, 6))], 3, 512, pack=True, convert="host") == 64
+    # whole samples a word: 96 bits a sample, 5 samples a word; 18 x 16 = 288 bits: one sample a word
+    assert transfer_bytes([x], 64, 512, pack="sample", convert="host") == 13 * 64
+    assert transfer_bytes([Input("z", (18,), FixedType(16, 6))], 64, 512, pack="sample", convert="host") == 64 * 64
+    assert transfer_bytes([Input("z", (18,), FixedType(16, 6))], 64, 512, pack="dense", convert="host") == 36 * 64
+    # a sample larger than a word starts a new one: 40 values of 16 bits take 2 words
+    assert transfer_bytes([Input("w", (40,), FixedType(16, 6))], 3, 512, pack="sample", convert="host") == 6 * 64
+    with pytest.raises(ValueError, match="pack must be 'sample'"):
+        transfer_bytes([x], 1, 512, pack="tight", convert="host")
+
+
+def test_the_kernel_loop_costs_what_the_exported_loop_does():
+    from fpgalab.cloud.layout import Layout, batch_cycles
+
+    x, y = Layout("sample", 16, 18, 512), Layout("sample", 16, 1, 512)
+    # one pipeline: a sample every max(interval, words a sample) cycles
+    assert batch_cycles(100, [x], [y], latency=9, interval=1, pipelined_loop=True) == 99 + 9 + 2
+    big = Layout("sample", 16, 40, 512)  # two words a sample
+    assert batch_cycles(100, [big], [y], latency=9, interval=1, pipelined_loop=True) == 99 * 2 + 9 + 2
+    # a sample at a time: its words (values one a cycle when dense), the latency, its outputs
+    dense = Layout("dense", 16, 18, 512)
+    assert batch_cycles(10, [dense], [Layout("dense", 16, 1, 512)], 9, 1, False) == 10 * (18 + 9 + 1)
+    assert batch_cycles(10, [x], [y], 9, 1, False) == 10 * (1 + 9 + 1)
 
 
 # ---------------------------------------------------------------- the analytic model against the event simulation
@@ -113,7 +135,7 @@ def test_pcie_binds_a_fast_kernel_with_one_and_two_compute_units():
 
 
 def test_kernel_binds_a_slow_kernel_with_one_and_four_compute_units():
-    slow = design("jet_mlp")  # interval 2338 cycles
+    slow = design("jet_mlp")  # fpgalab's layered design: latency 5,000-odd cycles, interval 2338
     one = slow.deploy("f1", batch=256, compute_units=1)
     events = _agree(one, "kernel")
     assert events.batches[0].end == pytest.approx(one.batch_latency)  # the first batch waits for nothing
@@ -124,8 +146,9 @@ def test_kernel_binds_a_slow_kernel_with_one_and_four_compute_units():
     assert four.compute_units == 4
     _agree(four, "kernel", batches=128)
     assert four.throughput == pytest.approx(4 * one.throughput)
-    seconds = (256 * slow.report().interval + slow.report().cycles - slow.report().interval) / 250e6
-    assert one.costs.compute == pytest.approx(seconds)
+    # not a pipelined loop (a layered network): each sample's word in, the network's latency, its word out
+    assert not one.pipelined
+    assert one.costs.compute == pytest.approx(256 * (1 + slow.report().cycles + 1) / 250e6)
 
 
 def test_bank_binds_when_outputs_are_as_large_as_inputs(tmp_path):

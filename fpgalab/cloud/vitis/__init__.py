@@ -52,7 +52,7 @@ def kernel_name(design) -> str:
     return "krnl_" + re.sub(r"\W", "_", design.kernel.name)
 
 
-def vitis_ports(design, cpp, axi_width: int, pack: bool) -> tuple[list, list]:
+def vitis_ports(design, cpp, axi_width: int, pack) -> tuple[list, list]:
     """The batch kernel's input and output ports (``fpgalab.cloud.vitis.data.Port``)."""
     inputs = [
         make_port(f"in{k}", name, cpp.buffer_types[name], cpp.shapes[name], axi_width, pack)
@@ -92,7 +92,7 @@ def emit_vitis(
     compute_units: int = 1,
     banks=("DDR[0]",),
     axi_width: int = 512,
-    pack: bool = True,
+    pack="sample",
     inputs=None,
     platform: str | None = None,
 ) -> Path:
@@ -100,12 +100,12 @@ def emit_vitis(
 
     ``batch``: samples per kernel run (the host's buffers, the reference data); ``compute_units``
     copies of the kernel, unit ``k`` with all its ports in ``banks[k % len(banks)]``; ``axi_width``
-    bits per AXI word; ``pack``: as many values per word as fit, else one per word; ``inputs``: the
+    bits per AXI word; ``pack``: the layout of the values in the words (``fpgalab.cloud.layout``); ``inputs``: the
     batch to write as data/ (float arrays, samples first; default: deterministic test inputs);
     ``platform``: the Vitis platform the Makefile builds for. Returns the folder.
     """
     banks = check_options(batch, compute_units, banks)
-    check_layout(axi_width, pack)
+    pack = check_layout(axi_width, pack)
     target = Path(folder).expanduser()
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise FileExistsError(f"{target} exists and is not an empty folder; give a new folder for the Vitis export")
@@ -120,7 +120,7 @@ def emit_vitis(
     if platform is None:
         platform = PLATFORMS.get(design.device.name, "")
     files = {f"network/{path}": text for path, text in network_files(cpp).items()}
-    files["kernel.cpp"] = kernel_cpp(cpp, name, in_ports, out_ports, axi_width, batch)
+    files["kernel.cpp"] = kernel_cpp(cpp, name, in_ports, out_ports, axi_width, batch, design)
     files["driver.cpp"] = driver_cpp(name, in_ports, out_ports, axi_width)
     files["link.cfg"] = link_cfg(name, in_ports + out_ports, compute_units, banks)
     files["host.cpp"] = host_cpp(name, in_ports, out_ports, axi_width, batch, compute_units)

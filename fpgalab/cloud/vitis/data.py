@@ -1,12 +1,10 @@
-"""The words a Vitis batch kernel reads and writes: fixed-point values packed into AXI words.
+"""The words a Vitis batch kernel reads and writes: fixed-point values in AXI words.
 
-Each input and output of the network is one ``m_axi`` port. The samples of a batch follow each
-other in one flat stream of values (sample 0's values in C order, then sample 1's, ...). With
-``pack=True`` a word of ``axi_width`` bits holds ``axi_width // width`` values of the port's
-``ap_fixed`` type (value ``k`` of a word in bits ``[k * width, (k + 1) * width)``, two's complement);
-with ``pack=False`` each word holds one value in its low bits. A stream's last word is padded with
-zero bits. Files hold the words one after the other, each little-endian (``axi_width / 8`` bytes),
-the layout of the buffer the host hands the kernel.
+Each input and output of the network is one ``m_axi`` port. How a batch's values lie in its words is
+the port's ``Layout`` (``fpgalab.cloud.layout``: whole samples a word, values back to back, or one
+value a word), the same the card model charges for. A stream's last word is padded with zero bits.
+Files hold the words one after the other, each little-endian (``axi_width / 8`` bytes), the layout
+of the buffer the host hands the kernel.
 """
 
 from __future__ import annotations
@@ -15,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from fpgalab.cloud.layout import Layout, layout_name
 from fpgalab.ir.types import FixedType
 from fpgalab.sim.fixed import from_float
 
@@ -23,32 +22,32 @@ AXI_WIDTHS = (32, 64, 128, 256, 512)
 
 @dataclass(frozen=True)
 class Port:
-    """One ``m_axi`` port of the batch kernel: the network buffer it carries and how it is packed."""
+    """One ``m_axi`` port of the batch kernel: the network buffer it carries and how it lies in words."""
 
     label: str  # the port's C name: in0, in1, ... out0, ...
     buffer: str  # the IR buffer (an input, or the storage of an output)
     dtype: FixedType
     shape: tuple
-    per_word: int  # values in one AXI word
+    layout: Layout
 
     @property
     def count(self) -> int:
         """Values of one sample."""
-        return int(np.prod(self.shape)) if self.shape else 1
+        return self.layout.count
 
     def words(self, batch: int) -> int:
         """AXI words a batch of ``batch`` samples takes on this port."""
-        return -(-batch * self.count // self.per_word)
+        return self.layout.words(batch)
 
 
-def check_layout(axi_width: int, pack: bool) -> None:
+def check_layout(axi_width: int, pack) -> str:
+    """The layout name ``pack`` asks for, once ``axi_width`` is checked."""
     if axi_width not in AXI_WIDTHS:
         raise ValueError(f"axi_width must be one of {', '.join(map(str, AXI_WIDTHS))} bits, got {axi_width!r}")
-    if not isinstance(pack, bool):
-        raise ValueError(f"pack must be True or False, got {pack!r}")
+    return layout_name(pack)
 
 
-def make_port(label: str, buffer: str, dtype, shape, axi_width: int, pack: bool) -> Port:
+def make_port(label: str, buffer: str, dtype, shape, axi_width: int, pack) -> Port:
     if not isinstance(dtype, FixedType):
         raise ValueError(
             f"the Vitis export packs fixed-point values into AXI words; buffer {buffer!r} is {dtype}: "
@@ -56,16 +55,19 @@ def make_port(label: str, buffer: str, dtype, shape, axi_width: int, pack: bool)
         )
     if dtype.width > axi_width:
         raise ValueError(f"buffer {buffer!r} is {dtype.width} bits wide, more than one {axi_width}-bit AXI word")
-    return Port(label, buffer, dtype, tuple(shape), axi_width // dtype.width if pack else 1)
+    count = int(np.prod(shape)) if len(shape) else 1
+    return Port(label, buffer, dtype, tuple(shape), Layout(layout_name(pack), dtype.width, count, axi_width))
 
 
 def pack_values(mantissas, port: Port, axi_width: int) -> bytes:
     """The words of a batch of mantissas (samples first) on ``port``, as bytes."""
     flat = np.asarray(mantissas).reshape(-1)
-    mask = (1 << port.dtype.width) - 1
-    words = [0] * (-(-flat.size // port.per_word))
+    width, count = port.dtype.width, port.count
+    mask = (1 << width) - 1
+    words = [0] * port.words(flat.size // count)
     for k, m in enumerate(flat):
-        words[k // port.per_word] |= (int(m) & mask) << (port.dtype.width * (k % port.per_word))
+        word, bit = port.layout.place(*divmod(k, count))
+        words[word] |= (int(m) & mask) << bit
     size = axi_width // 8
     return b"".join(w.to_bytes(size, "little") for w in words)
 
@@ -80,9 +82,9 @@ def unpack_values(data: bytes, port: Port, batch: int, axi_width: int) -> np.nda
     mask = (1 << width) - 1
     values = []
     for k in range(batch * port.count):
-        word_index, lane = divmod(k, port.per_word)
+        word_index, bit = port.layout.place(*divmod(k, port.count))
         word = int.from_bytes(data[word_index * size : (word_index + 1) * size], "little")
-        bits = (word >> (lane * width)) & mask
+        bits = (word >> bit) & mask
         values.append(bits - (1 << width) if signed and bits >> (width - 1) else bits)
     return np.array(values, dtype=object if width > 62 else np.int64).reshape((batch,) + port.shape)
 
