@@ -220,7 +220,10 @@ def markdown(
         else "No architecture tried here fits the U250, so there is no estimate / published ratio yet.",
         "FINN's design is binarized (1-bit weights, 2-bit activations) with every weight on chip; the closest",
         "try here has 2-bit weights and 8-bit activations, and fpgalab's estimate of it needs more block RAM and",
-        "UltraRAM than the U250 has (the table). For the same model a published GPU figure is on file (NVIDIA A2,",
+        "UltraRAM than the U250 has (the table): each 2-bit weight takes a whole 72-bit URAM word, as an HLS array",
+        "of 2-bit values does without ARRAY_RESHAPE, which fpgalab does not offer yet (at parallelism 1 the same",
+        "design still needs 6,387 URAM and 9,370 BRAM; FINN packs its weights into wide memory words). For the",
+        "same model a published GPU figure is on file (NVIDIA A2,",
         "11.58 inferences/s/W, system power, above).",
     ]
     lines += ["", *NOTES]
