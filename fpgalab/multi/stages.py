@@ -5,10 +5,13 @@ The layers are the schedule's (``design.schedule.layers``, topological order), s
 layers ``[first, stop)``. Its figures follow the architecture the design was scheduled in:
 
 * ``io="stream"`` (hls4ml's io_stream): every layer is a dataflow process; a design of some of them
-  restarts after its slowest process, ``interval = max(process cycles per frame) + 1``
-  (``fpgalab.schedule.io_stream``), and its latency is the span of its processes on the first input.
-* ``io="parallel"``: ``interval = max(layer interval)`` (``fpgalab.schedule.io_parallel``); latency the
-  span of its layers on the first input.
+  restarts after its slowest process, ``interval = max(process cycles per frame) + 1``, and its
+  latency follows the first input through them as ``fpgalab.schedule.io_stream`` does for the whole
+  design: a process starts when each producer inside the stage has written its first word (at once
+  for tensors arriving over the cut, which come whole), and ends no earlier than its own cycles
+  after starting, nor than each producer's end plus its own tail.
+* ``io="parallel"``: ``interval = max(layer interval)`` (``fpgalab.schedule.io_parallel``); the top
+  calls the layers one after another, so a stage's latency is the span of its layers' calls.
 * the layered architecture: the stage's own schedule (its layers and the buffers between them) run
   through the timing simulator (``fpgalab.schedule.timing``), dataflow or one layer after another.
 
@@ -25,6 +28,9 @@ from dataclasses import dataclass, replace
 from fpgalab.costs.operators import Resources
 from fpgalab.estimate.report import RESOURCE_KINDS
 from fpgalab.ir import nodes as ir
+from fpgalab.schedule import io_stream
+from fpgalab.schedule.loops import fusion_chains
+from fpgalab.schedule.network import network_layers
 from fpgalab.schedule.timing import simulate_timing
 
 
@@ -122,6 +128,7 @@ class StageCosts:
         self.per_layer = design.resources.per_layer
         self.timing = design.timing
         self._cache: dict = {}
+        self._processes = stream_processes(design) if self.schedule.architecture == "stream" else None
 
     def __call__(self, first: int, stop: int) -> StageFigures:
         key = (first, stop)
@@ -138,12 +145,48 @@ class StageCosts:
             return self.timing.interval, self.timing.latency
         layers = self.layers[first:stop]
         architecture = self.schedule.architecture
-        if architecture in ("stream", "parallel"):
-            interval = max(max(1, layer.ii) for layer in layers) + (1 if architecture == "stream" else 0)
+        if architecture == "stream":
+            return max(max(1, layer.ii) for layer in layers) + 1, self._stream_latency(first, stop)
+        if architecture == "parallel":
             times = self.timing.layers[first:stop]
-            return interval, max(t.end for t in times) - min(t.start for t in times)
+            return max(max(1, layer.ii) for layer in layers), max(t.end for t in times) - min(t.start for t in times)
         names = {layer.name for layer in layers}
         buffers = tuple(b for b in self.schedule.buffers if b.writer in names or names.intersection(b.readers))
         sub = replace(self.schedule, layers=layers, buffers=buffers)
         timing = simulate_timing(sub)
         return timing.interval, timing.latency
+
+    def _stream_latency(self, first: int, stop: int) -> int:
+        starts, ends = {}, {}
+        for k in range(first, stop):
+            cycles, first_word, tail, producers = self._processes[k]
+            inside = [p for p in producers if first <= p < k]
+            starts[k] = max([starts[p] + self._processes[p][1] for p in inside] + [0])
+            ends[k] = max([starts[k] + cycles] + [ends[p] + tail for p in inside])
+        return max(ends.values())
+
+
+def stream_processes(design) -> list[tuple[int, int, int, tuple[int, ...]]]:
+    """(cycles, first output word, tail, producer processes) of each io_stream process, in the
+    schedule's order: the figures ``fpgalab.schedule.io_stream.schedule_stream`` chains."""
+    kernel, options = design.kernel, design.options
+    device = design.device
+    d = io_stream.delays_for(device)
+    period = io_stream.effective_period(options.clock_mhz, options.clock_uncertainty)
+    shapes = io_stream.kernel_shapes(kernel)
+    chains, _ = fusion_chains(kernel)
+    producer_of, found = {}, []
+    for layer in network_layers(kernel):
+        members = io_stream._members(layer, kernel, chains)
+        if not members:
+            continue
+        _, cycles, first_word, tail, _, _, _ = io_stream._process(
+            layer, members, kernel, shapes, device, d, period, options.strategy
+        )
+        producers = tuple(
+            dict.fromkeys(producer_of[i] for i in io_stream._external(members, kernel) if i in producer_of)
+        )
+        for name in members:
+            producer_of[name] = len(found)
+        found.append((cycles, first_word, tail, producers))
+    return found

@@ -93,6 +93,8 @@ def test_one_device_is_the_design_itself(key):
     assert split.latency_s == pytest.approx(design.timing.latency / clock)
     assert split.cuts == ()
     assert split.binding == "stage 0"
+    if design.schedule.architecture == "stream":  # the stage chain of io_stream, run over every process
+        assert StageCosts(design)._stream_latency(0, len(design.schedule.layers)) == design.timing.latency
 
 
 def test_cut_tensors_are_what_the_later_stages_read():
