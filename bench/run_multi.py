@@ -1,11 +1,11 @@
 """Multi-FPGA benchmark (issue 16): a ResNet-like CNN whose throughput-optimal design does not fit one
 VU9P, split over 1, 2 and 4 of them and pipelined.
 
-    .venv/bin/python bench/run_multi.py [--width 12] [--blocks 3] [--write]
+    .venv/bin/python bench/run_multi.py [--widths 12 16] [--blocks 3] [--write]
 
 The model (``resnet_like`` below): 16x16x3 input, a 3x3 stem convolution, --blocks residual blocks of
 two 3x3 convolutions with an identity skip (add, ReLU), 2x2 max pooling and a dense layer of 10; all
-convolutions --width channels, random weights (the structure sets the figures). Compiled for the
+convolutions of one of --widths channels (one model each), random weights (the structure sets the figures). Compiled for the
 xcvu9p at 200 MHz in hls4ml's io_parallel architecture with reuse 1 (every multiply its own
 operator: the design with the shortest interval fpgalab's architectures give for it), ap_fixed<16,6>.
 
@@ -62,12 +62,67 @@ def _util(u) -> str:
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--width", type=int, default=12)
+    parser.add_argument("--widths", type=int, nargs="+", default=[12, 16])
     parser.add_argument("--blocks", type=int, default=3)
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args(argv)
-    model = resnet_like(args.width, args.blocks)
     started = time.perf_counter()
+    widths = " ".join(str(w) for w in args.widths)
+    lines = [
+        "# A network split across several FPGAs (issue 16)",
+        "",
+        f"Written by `bench/run_multi.py --widths {widths} --blocks {args.blocks} --write`. Every figure is an "
+        "**estimate** of fpgalab's models (schedule, resource estimate, links from `fpgalab/multi/links.json` with "
+        "their sources); nothing was synthesised or run on a card.",
+        "",
+        f"- machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}, keras {keras.__version__}; compiling, partitioning and simulating took "
+        "{elapsed:.1f} s (after importing TensorFlow)",
+        f"- models: ResNet-like CNNs, 16x16x3 input, stem conv3x3(W), {args.blocks} residual blocks "
+        "(conv3x3(W)-ReLU-conv3x3(W), identity skip, add, ReLU), maxpool 2x2, dense(10); random weights; "
+        f"W = {', '.join(str(w) for w in args.widths)}",
+        f"- designs: {PRECISION}, io='parallel' (hls4ml's latency strategy), reuse 1: every multiply its own "
+        f"operator, the shortest interval fpgalab's architectures give; {DEVICE} at {CLOCK_MHZ} MHz",
+        "- method: `design.partition(devices=['xcvu9p'] * N, link=...)` finds the contiguous split with the "
+        "smallest pipeline interval (stage intervals and link transfers, a dynamic program, exact) with every "
+        "stage at most 100% of each resource of its VU9P, the least latency among those; "
+        "`partition.simulate(frames=64)` runs the pipeline as events (double buffers at each cut) and measures "
+        "the steady-state interval over the last 32 frames. sim / analytic below is the simulated steady-state "
+        "interval over the analytic one.",
+        "",
+    ]
+    details = []
+    for width in args.widths:
+        section, split_text = _model(width, args.blocks)
+        lines += section
+        details += split_text
+    lines += [
+        "## The splits",
+        "",
+        *details,
+        "## Links",
+        "",
+        "| link | hops | GB/s (through all hops) | latency per transfer us |",
+        "|---|---|---|---|",
+        *(
+            f"| {link.name} | {' + '.join(h.name for h in link.hops)} | {link.gbytes_per_s:.2f} | {link.latency_us:.4f} |"
+            for link in list_links()
+        ),
+        "",
+        "Sources of every figure: `fpgalab/multi/links.json`. The per-transfer latency of the PCIe links "
+        "(5.3 us, from small-transfer DMA measurements) dominates a cut of a few kB; the 100G QSFP28 link "
+        "has almost none, so there the stages bind. A split must give every device at least one layer, so "
+        "on a PCIe link more devices mean more slow cuts.",
+        "",
+    ]
+    text = "\n".join(lines).replace("{elapsed:.1f}", f"{time.perf_counter() - started:.1f}")
+    print(text)
+    if args.write:
+        OUT.write_text(text)
+
+
+def _model(width: int, blocks: int) -> tuple[list[str], list[str]]:
+    model = resnet_like(width, blocks)
     design = fpgalab.compile(
         model,
         np.zeros((1, 16, 16, 3), np.float32),
@@ -79,30 +134,9 @@ def main(argv=None) -> None:
     )
     report = design.report()
     lines = [
-        "# A network split across several FPGAs (issue 16)",
+        f"## W = {width}: {len(design.schedule.layers)} layers in the schedule",
         "",
-        f"Written by `bench/run_multi.py --width {args.width} --blocks {args.blocks} --write`. Every figure is an "
-        "**estimate** of fpgalab's models (schedule, resource estimate, links from `fpgalab/multi/links.json` with "
-        "their sources); nothing was synthesised or run on a card.",
-        "",
-        f"- machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python "
-        f"{platform.python_version()}, keras {keras.__version__}; compiling, partitioning and simulating took "
-        "{elapsed:.1f} s (after importing TensorFlow)",
-        f"- model: ResNet-like CNN, 16x16x3 input, stem conv3x3({args.width}), {args.blocks} residual blocks "
-        f"(conv3x3({args.width})-ReLU-conv3x3({args.width}), identity skip, add, ReLU), maxpool 2x2, dense(10); "
-        "random weights",
-        f"- design: {PRECISION}, io='parallel' (hls4ml's latency strategy), reuse 1: every multiply its own "
-        f"operator, the shortest interval fpgalab's architectures give; {DEVICE} at {CLOCK_MHZ} MHz; "
-        f"{len(design.schedule.layers)} layers in the schedule",
-        "- method: `design.partition(devices=['xcvu9p'] * N, link=...)` finds the contiguous split with the "
-        "smallest pipeline interval (stage intervals and link transfers, a dynamic program, exact) with every "
-        "stage at most 100% of each resource of its VU9P, the least latency among those; "
-        "`partition.simulate(frames=64)` runs the pipeline as events (double buffers at each cut) and measures "
-        "the steady-state interval over the last 32 frames",
-        "",
-        "## 1 device",
-        "",
-        f"{report.throughput:,.0f} frames/s (interval {report.interval} cycles = "
+        f"**1 device**: {report.throughput:,.0f} frames/s (interval {report.interval} cycles = "
         f"{report.interval / CLOCK_MHZ:.2f} us), latency {report.latency_us:.2f} us; utilisation of one "
         f"{DEVICE}: {_util(report.utilization)} -> **{'fits' if report.fits else 'does not fit'}**.",
         "",
@@ -112,14 +146,12 @@ def main(argv=None) -> None:
     except ValueError as error:
         lines += [f"`design.partition(['{DEVICE}'])` says: {error}", ""]
     lines += [
-        "## 2 and 4 devices",
-        "",
         "| devices | link | frames/s | interval us | latency us | binds | simulated frames/s | sim / analytic | "
         "simulated latency us | per-device utilisation (max resource) |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     details = []
-    for count in (2, 4):
+    for count in (2, 3, 4):
         for link in list_links():
             try:
                 split = design.partition([DEVICE] * count, link=link.name)
@@ -135,33 +167,9 @@ def main(argv=None) -> None:
                 f"{split.latency_s * 1e6:.3f} | {split.binding} | {timing.throughput:,.0f} | "
                 f"{timing.interval_s / split.interval_s:.4f} | {timing.latency_s * 1e6:.3f} | {per_device} |"
             )
-            details += [f"### {count} devices, {link.name}", "", "```", str(split.report()), "```", ""]
-    lines += [
-        "",
-        "sim / analytic: the simulated steady-state interval over the analytic one (within 2%: the pipeline "
-        "runs at the pace of its slowest stage or link once the double buffers decouple them).",
-        "",
-        "## The splits",
-        "",
-        *details,
-        "## Links",
-        "",
-        "| link | hops | GB/s (through all hops) | latency per transfer us |",
-        "|---|---|---|---|",
-        *(
-            f"| {link.name} | {' + '.join(h.name for h in link.hops)} | {link.gbytes_per_s:.2f} | {link.latency_us:.4f} |"
-            for link in list_links()
-        ),
-        "",
-        "Sources of every figure: `fpgalab/multi/links.json`. The per-transfer latency of the PCIe links "
-        "(5.3 us, from small-transfer DMA measurements) dominates a cut of a few kB; the 100G QSFP28 link "
-        "has almost none, so there the stages bind.",
-        "",
-    ]
-    text = "\n".join(lines).replace("{elapsed:.1f}", f"{time.perf_counter() - started:.1f}")
-    print(text)
-    if args.write:
-        OUT.write_text(text)
+            details += [f"### W = {width}, {count} devices, {link.name}", "", "```", str(split.report()), "```", ""]
+    lines.append("")
+    return lines, details
 
 
 if __name__ == "__main__":
