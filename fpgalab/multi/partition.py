@@ -121,8 +121,19 @@ def partition(design, devices, link="pcie-host", max_utilization: float = 1.0) -
     """Split ``design`` over ``devices`` (part names, in pipeline order) joined by ``link`` (a name of
     ``fpgalab.multi.list_links()``): contiguous stages of its layers, one per device, with the smallest
     pipeline interval (stages and link transfers) such that every stage's utilisation of its part (each
-    of LUT, FF, DSP, BRAM, URAM) is at most ``max_utilization``; among those, the least latency."""
+    of LUT, FF, DSP, BRAM, URAM) is at most ``max_utilization``; among those, the least latency.
+
+    The stages' resources are the design's estimate on its own part (``design.resources``), so the
+    parts must be of the design's vendor (the same LUT, DSP and block RAM units); each stage runs at
+    the design's clock."""
     parts = _devices(devices)
+    own = design.device
+    others = [p.name for p in parts if p.vendor != own.vendor]
+    if others:
+        raise ValueError(
+            f"{design.name} is estimated in {own.vendor} resources ({own.name}); {', '.join(dict.fromkeys(others))} "
+            f"count theirs in other units: give {own.vendor} parts, or compile the design for the other vendor's part"
+        )
     link = load_link(link)
     if not isinstance(max_utilization, (int, float)) or not 0 < max_utilization <= 1:
         raise ValueError(f"max_utilization must be a fraction in (0, 1], got {max_utilization!r}")

@@ -9,6 +9,7 @@ import pytest
 from conftest import case
 
 import fpgalab  # noqa: F401  (attaches Design.partition)
+from fpgalab.estimate.report import utilization
 from fpgalab.multi import list_links, load_link, partition
 from fpgalab.multi.stages import StageCosts, cut_tensors, tensors
 from fpgalab.parts import load_device
@@ -40,7 +41,7 @@ def brute_force(design, devices, link, limit):
     for inner in itertools.combinations(range(1, n), len(devices) - 1):
         bounds = (0, *inner, n)
         stages = [costs(i, j) for i, j in zip(bounds, bounds[1:])]
-        if any(fpgalab.estimate.report.utilization(s.resources, p).max > limit for s, p in zip(stages, parts)):
+        if any(utilization(s.resources, p).max > limit for s, p in zip(stages, parts)):
             continue
         links = [link.transfer_seconds(sum(t.nbytes for t in cut_tensors(all_tensors, j))) for j in inner]
         interval = max([s.interval / clock for s in stages] + links)
@@ -168,6 +169,8 @@ def test_bad_names_and_limits_are_refused():
         design.partition([])
     with pytest.raises(ValueError, match="link 'f1-p2p' joins at most 4 devices"):
         design.partition(["xcvu9p"] * 5, link="f1-p2p")
+    with pytest.raises(ValueError, match="1sx280 count theirs in other units"):
+        design.partition(["xcvu9p", "1sx280"])
     with pytest.raises(ValueError, match="frames must be an integer"):
         design.partition(["xcvu9p"] * 2).simulate(frames=2)
 
@@ -180,3 +183,15 @@ def test_links_carry_their_sources():
         assert load_link(link.aliases[0]) is link
     pcie = load_link("pcie-host")
     assert pcie.transfer_seconds(11e9) == pytest.approx(11e9 / 12.1e9 + 1 + 2 * 5.3e-6)
+
+
+def test_a_network_too_large_for_the_devices_given_is_refused():
+    """Every layer fits one part, but no split over two does: the error says so and what to change."""
+    design = built("lenet5-stream")
+    costs, part = StageCosts(design), load_device("xcvu9p")
+    limit = 1.01 * max(utilization(costs(k, k + 1).resources, part).max for k in range(len(design.schedule.layers)))
+    expected = brute_force(design, ["xcvu9p"] * 2, "pcie-host", limit)
+    assert expected is None
+    with pytest.raises(ValueError, match=r"does not fit 2 x xcvu9p at .*% utilisation in any split of its 8 layers"):
+        design.partition(["xcvu9p"] * 2, max_utilization=limit)
+    assert len(design.partition(["xcvu9p"] * 6, max_utilization=limit).stages) == 6
