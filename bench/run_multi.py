@@ -102,16 +102,19 @@ def main(argv=None) -> None:
         *details,
         "## Links",
         "",
-        "| link | hops | GB/s (through all hops) | latency per transfer us |",
-        "|---|---|---|---|",
+        "| link | hops (GB/s, us per transfer) | at most devices |",
+        "|---|---|---|",
         *(
-            f"| {link.name} | {' + '.join(h.name for h in link.hops)} | {link.gbytes_per_s:.2f} | {link.latency_us:.4f} |"
+            f"| {link.name} | {'; '.join(f'{h.name} {h.gbytes_per_s:g} GB/s, {h.latency_us:g} us' for h in link.hops)} "
+            f"| {link.max_devices} |"
             for link in list_links()
         ),
         "",
         "Sources of every figure: `fpgalab/multi/links.json`. The per-transfer latency of the PCIe links "
         "(5.3 us, from small-transfer DMA measurements) dominates a cut of a few kB; the 100G QSFP28 link "
-        "has almost none, so there the stages bind. A split must give every device at least one layer, so "
+        "has almost none, so there the stages bind. PCIe through the host is two DMA hops with host memory "
+        "between them: they overlap from frame to frame, so the link sustains one frame per slower hop while a "
+        "frame's latency counts both. A split must give every device at least one layer, so "
         "on a PCIe link more devices mean more slow cuts.",
         "",
     ]

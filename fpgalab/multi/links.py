@@ -3,12 +3,14 @@
 A link carries one cut's tensors from one device to the next. It is a chain of hops (PCIe through
 the host is two: card to host memory, then host memory to the next card), each a DMA or a stream
 with a bandwidth (GB/s, 1e9 bytes per second, one direction) and a fixed latency per transfer
-(microseconds). Moving ``B`` bytes takes, store-and-forward through the hops,
+(microseconds). One hop moves ``B`` bytes in
 
-    transfer(B) = sum over hops of (B / bandwidth + latency)
+    hop(B) = B / bandwidth + latency
 
-and the link moves one frame's tensors at a time (a DMA engine finishes one transfer before the
-next), so it is busy ``transfer(B)`` per frame: that is its interval in the pipeline.
+and moves one frame's tensors at a time (a DMA engine finishes one transfer before the next), so it
+is busy ``hop(B)`` per frame. The hops are separate engines with a frame buffer between them (host
+memory), so a frame goes through them store-and-forward while the next frame is on the hop before:
+the link's interval is its slowest hop, ``max hop(B)``, its latency the sum over its hops.
 """
 
 from __future__ import annotations
@@ -37,11 +39,19 @@ class Link:
     max_devices: int
     sources: MappingProxyType
 
-    def transfer_seconds(self, nbytes: float) -> float:
-        """Seconds to move ``nbytes`` through every hop (0 for nothing to move)."""
+    def hop_seconds(self, nbytes: float) -> tuple[float, ...]:
+        """Seconds each hop takes to move ``nbytes`` (0 for nothing to move)."""
         if nbytes <= 0:
-            return 0.0
-        return sum(nbytes / (hop.gbytes_per_s * 1e9) + hop.latency_us * 1e-6 for hop in self.hops)
+            return tuple(0.0 for _ in self.hops)
+        return tuple(nbytes / (hop.gbytes_per_s * 1e9) + hop.latency_us * 1e-6 for hop in self.hops)
+
+    def transfer_seconds(self, nbytes: float) -> float:
+        """Seconds from the first byte leaving to the last arriving, through every hop: the link's latency."""
+        return sum(self.hop_seconds(nbytes))
+
+    def interval_seconds(self, nbytes: float) -> float:
+        """Seconds between frames the link sustains: its slowest hop."""
+        return max(self.hop_seconds(nbytes))
 
     @property
     def latency_us(self) -> float:

@@ -48,7 +48,9 @@ class Cut:
     position: int  # before this layer
     tensors: tuple[Tensor, ...]
     nbytes: int
-    seconds: float  # one frame's transfer on the link: its interval and its latency
+    hops: tuple[float, ...]  # seconds each hop of the link is busy with one frame
+    interval_s: float  # the slowest hop: the frames per second the cut sustains
+    latency_s: float  # one frame through every hop
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,7 @@ class Partition:
 
     @property
     def interval_s(self) -> float:
-        return max([s.interval_s for s in self.stages] + [c.seconds for c in self.cuts])
+        return max([s.interval_s for s in self.stages] + [c.interval_s for c in self.cuts])
 
     @property
     def throughput(self) -> float:
@@ -71,7 +73,7 @@ class Partition:
 
     @property
     def latency_s(self) -> float:
-        return sum(s.latency_s for s in self.stages) + sum(c.seconds for c in self.cuts)
+        return sum(s.latency_s for s in self.stages) + sum(c.latency_s for c in self.cuts)
 
     @property
     def binding(self) -> str:
@@ -81,7 +83,7 @@ class Partition:
             if stage.interval_s >= worst:
                 return f"stage {stage.index}"
             for cut in self.cuts:
-                if cut.index == stage.index and cut.seconds >= worst:
+                if cut.index == stage.index and cut.interval_s >= worst:
                     return f"link {cut.index}->{cut.index + 1}"
         return f"stage {self.stages[-1].index}"
 
@@ -153,7 +155,7 @@ def partition(design, devices, link="pcie-host", max_utilization: float = 1.0) -
     clock = design.options.clock_mhz * 1e6
     _check_layers_fit(design, costs, parts, max_utilization)
     all_tensors = tensors(design)
-    cut_seconds = {j: link.transfer_seconds(sum(t.nbytes for t in cut_tensors(all_tensors, j))) for j in range(n + 1)}
+    cut_bytes = {j: sum(t.nbytes for t in cut_tensors(all_tensors, j)) for j in range(n + 1)}
 
     def fits(i: int, j: int, k: int) -> bool:
         return utilization(costs(i, j).resources, parts[k]).max <= max_utilization
@@ -161,7 +163,14 @@ def partition(design, devices, link="pcie-host", max_utilization: float = 1.0) -
     def stage(i: int, j: int, k: int):
         return costs(i, j).interval / clock if fits(i, j, k) else None
 
-    bounds = best_split(n, count, stage, cut_seconds.__getitem__, lambda i, j: costs(i, j).latency / clock)
+    bounds = best_split(
+        n,
+        count,
+        stage,
+        lambda j: link.interval_seconds(cut_bytes[j]),
+        lambda i, j: costs(i, j).latency / clock,
+        lambda j: link.transfer_seconds(cut_bytes[j]),
+    )
     if bounds is None:
         raise ValueError(
             f"{design.name} does not fit {count} x {', '.join(dict.fromkeys(p.name for p in parts))} at "
@@ -188,7 +197,8 @@ def partition(design, devices, link="pcie-host", max_utilization: float = 1.0) -
         )
         if k:
             crossing = cut_tensors(all_tensors, i)
-            cuts.append(Cut(k - 1, i, crossing, sum(t.nbytes for t in crossing), cut_seconds[i]))
+            hops = link.hop_seconds(cut_bytes[i])
+            cuts.append(Cut(k - 1, i, crossing, cut_bytes[i], hops, max(hops), sum(hops)))
     return Partition(design, parts, link, float(max_utilization), tuple(stages), tuple(cuts))
 
 

@@ -50,7 +50,8 @@ class PartitionReport:
                     {"name": t.name, "shape": t.shape, "dtype": t.dtype, "bytes": t.nbytes} for t in c.tensors
                 ),
                 "bytes": c.nbytes,
-                "transfer_us": c.seconds * 1e6,
+                "transfer_us": c.latency_s * 1e6,
+                "link_interval_us": c.interval_s * 1e6,
                 "gbytes_per_s": c.nbytes * partition.throughput / 1e9,
             }
             for c in partition.cuts
@@ -109,7 +110,8 @@ class PartitionReport:
             names = ", ".join(f"{t['name']} {tuple(t['shape'])} {t['dtype']}" for t in c["tensors"])
             lines.append(
                 f"cut {c['cut']} (before {c['before_layer']}): {c['bytes']:,} B per frame "
-                f"({c['transfer_us']:.3f} us on the link, {c['gbytes_per_s']:.3f} GB/s): {names}"
+                f"({c['transfer_us']:.3f} us through the link, one every {c['link_interval_us']:.3f} us; "
+                f"{c['gbytes_per_s']:.3f} GB/s): {names}"
             )
         return "\n".join(lines)
 

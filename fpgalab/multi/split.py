@@ -5,7 +5,8 @@ Layers ``0..n-1`` go to ``D`` devices as stages ``[b_0, b_1), [b_1, b_2), ..., [
 costs ``stage(i, j, k)`` seconds per frame (``None`` when it does not fit that device); the cut
 before layer ``j`` costs ``cut(j)`` seconds per frame on the link. The pipeline's interval is the
 largest of these; the split minimises it, and among the splits reaching that interval takes the one
-with the least latency (the sum of the stages' latencies ``stage_latency(i, j)`` and the cuts').
+with the least latency (the sum of the stages' latencies ``stage_latency(i, j)`` and the cuts',
+``cut_latency(j)``).
 
 Both passes are dynamic programs over (devices used, layers placed): ``O(D n^2)`` stage costs.
 """
@@ -17,7 +18,7 @@ import math
 TOLERANCE = 1e-12  # relative: intervals equal to this are one interval (float sums of the same terms)
 
 
-def best_split(n: int, devices: int, stage, cut, stage_latency) -> tuple[int, ...] | None:
+def best_split(n: int, devices: int, stage, cut, stage_latency, cut_latency) -> tuple[int, ...] | None:
     """The boundaries ``(b_0, ..., b_D)`` of the best split, or ``None`` when no split fits."""
     inf = math.inf
     bottleneck = [[inf] * (n + 1) for _ in range(devices + 1)]
@@ -47,10 +48,9 @@ def best_split(n: int, devices: int, stage, cut, stage_latency) -> tuple[int, ..
                 if before == inf:
                     continue
                 cost = stage(i, j, k - 1)
-                link = cut(i) if k > 1 else 0.0
-                if cost is None or cost > limit or link > limit:
+                if cost is None or cost > limit or (k > 1 and cut(i) > limit):
                     continue
-                value = before + stage_latency(i, j) + link
+                value = before + stage_latency(i, j) + (cut_latency(i) if k > 1 else 0.0)
                 if value < latency[k][j]:
                     latency[k][j], choice[k][j] = value, i
     bounds = [n]

@@ -43,9 +43,9 @@ def brute_force(design, devices, link, limit):
         stages = [costs(i, j) for i, j in zip(bounds, bounds[1:])]
         if any(utilization(s.resources, p).max > limit for s, p in zip(stages, parts)):
             continue
-        links = [link.transfer_seconds(sum(t.nbytes for t in cut_tensors(all_tensors, j))) for j in inner]
-        interval = max([s.interval / clock for s in stages] + links)
-        latency = sum(s.latency / clock for s in stages) + sum(links)
+        hops = [link.hop_seconds(sum(t.nbytes for t in cut_tensors(all_tensors, j))) for j in inner]
+        interval = max([s.interval / clock for s in stages] + [max(h) for h in hops])
+        latency = sum(s.latency / clock for s in stages) + sum(sum(h) for h in hops)
         if (
             best is None
             or interval < best[0] * (1 - 1e-12)
@@ -109,7 +109,8 @@ def test_cut_tensors_are_what_the_later_stages_read():
             for size in buffers[t.name].shape:
                 elements *= size
             assert t.nbytes == -(-elements * t.bits // 8)
-        assert cut.seconds == pytest.approx(split.link.transfer_seconds(cut.nbytes))
+        assert cut.latency_s == pytest.approx(split.link.transfer_seconds(cut.nbytes))
+        assert cut.interval_s == pytest.approx(split.link.interval_seconds(cut.nbytes))
     report = split.report()
     assert len(report.stages) == 3 and len(report.cuts) == 2
     assert "binds" in str(report) and "cut 0->1" in str(report)
@@ -183,6 +184,7 @@ def test_links_carry_their_sources():
         assert load_link(link.aliases[0]) is link
     pcie = load_link("pcie-host")
     assert pcie.transfer_seconds(11e9) == pytest.approx(11e9 / 12.1e9 + 1 + 2 * 5.3e-6)
+    assert pcie.interval_seconds(11e9) == pytest.approx(1 + 5.3e-6)  # the host->card hop: the two DMAs overlap
 
 
 def test_a_network_too_large_for_the_devices_given_is_refused():
