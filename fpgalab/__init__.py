@@ -14,6 +14,7 @@ from fpgalab.errors import CompileError
 from fpgalab.explore import explore
 from fpgalab.frontends import compile  # noqa: A004
 from fpgalab.kernel import kernel
+from fpgalab.multi import partition as _partition
 from fpgalab.parts import list_devices as devices
 from fpgalab.precision_search import search_precision
 from fpgalab.sparsify import SparsityResult, sparsify
@@ -21,6 +22,8 @@ from fpgalab.version import __version__
 
 # design.deploy(platform, batch=...): defined in fpgalab.cloud, which sits above fpgalab.design in the layers
 Design.deploy = _deploy
+# design.partition(devices, link=...): defined in fpgalab.multi, beside fpgalab.cloud in the layers
+Design.partition = _partition
 
 __all__ = [
     "__version__",

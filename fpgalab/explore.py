@@ -26,6 +26,10 @@ built once per combination of compile options, is then deployed once per combina
 the cloud card (``fpgalab.explore_deploy`` lists the columns this adds; a deployment that fails is
 a row with its error).
 
+``space`` may also hold ``"devices"``: numbers of FPGAs each design is split over and pipelined
+(``design.partition``; ``multi={...}`` holds the link and part they share, ``fpgalab.explore_multi``
+lists the columns this adds and the objectives "multi_throughput" and "multi_latency").
+
 ``objective``: "latency" (cycles), "interval", "throughput" (the kernel's inputs per second),
 "resources" (largest utilisation), "lut", "ff", "dsp", "bram"; when deploying also "card_throughput"
 (the card's inferences per second), "perf_per_watt" (inferences per joule) and "inference_latency"
@@ -49,6 +53,9 @@ from fpgalab.estimate.report import RESOURCE_KINDS
 from fpgalab.explore_deploy import OBJECTIVES as DEPLOY_OBJECTIVES
 from fpgalab.explore_deploy import deploy_combinations, deployed_row, split_space
 from fpgalab.explore_deploy import objective_value as deploy_objective_value
+from fpgalab.explore_multi import OBJECTIVES as MULTI_OBJECTIVES
+from fpgalab.explore_multi import extra_columns, multi_combinations, split_devices
+from fpgalab.explore_multi import objective_value as multi_objective_value
 from fpgalab.ir.verify import verify_kernel
 from fpgalab.options import ALLOWED, parse_options
 from fpgalab.parts import load_device
@@ -59,7 +66,7 @@ from fpgalab.passes.softmax import fit_options
 from fpgalab.sparsify import sparsify
 from fpgalab.sparsify.target import parse_goal
 
-OBJECTIVES = ("latency", "interval", "throughput", "resources") + RESOURCE_KINDS + DEPLOY_OBJECTIVES
+OBJECTIVES = ("latency", "interval", "throughput", "resources") + RESOURCE_KINDS + DEPLOY_OBJECTIVES + MULTI_OBJECTIVES
 CONSTRAINTS = ("device", "clock_mhz", "max_util", "max_latency", "max_interval")
 SPARSITY = "sparsity"  # the space key that is no compile option: the weights pruned before compiling
 
@@ -122,6 +129,8 @@ def _objective_value(objective, row: dict) -> float:
         return row["util_max"]
     if objective in DEPLOY_OBJECTIVES:
         return deploy_objective_value(objective, row)
+    if objective in MULTI_OBJECTIVES:
+        return multi_objective_value(objective, row)
     return row[objective]
 
 
@@ -224,6 +233,7 @@ def explore(
     data=None,
     sparsity_method: str = "global",
     deploy: dict | None = None,
+    multi: dict | None = None,
     **options,
 ) -> ExploreResult:
     """Evaluate every point of ``space``; see the module docstring."""
@@ -239,11 +249,16 @@ def explore(
     fixed = {k: constraints[k] for k in ("device", "clock_mhz") if k in constraints}
     base_options = {**options, **fixed}
     parse_options(**base_options)  # the options shared by all points must be valid on their own
+    space, counts = split_devices(space)
     space, deploy_space = split_space(space)
     combos = deploy_combinations(deploy_space, deploy)
-    if objective in DEPLOY_OBJECTIVES and combos == [{}]:
+    deploying = combos != [{}]
+    if objective in DEPLOY_OBJECTIVES and not deploying:
         raise ValueError(f"objective {objective!r} needs a deployment: give 'platform' in space or deploy={{...}}")
-    points = _points(space, base_options) if space or not deploy_space else [{}]
+    combos = multi_combinations(combos, counts, multi, max_util)
+    if objective in MULTI_OBJECTIVES and counts is None:
+        raise ValueError(f"objective {objective!r} needs a devices axis: put 'devices': [1, 2, 4] in space")
+    points = _points(space, base_options) if space or not (deploy_space or counts) else [{}]
     if SPARSITY in space:  # a bad method, or the scan without labels, fails before anything is compiled
         labelled = isinstance(data, tuple) and len(data) == 2 and data[1] is not None
         parse_goal(0.5, sparsity_method, None, labelled)
@@ -260,7 +275,8 @@ def explore(
     seconds = time.perf_counter() - start
     ok = [row for row in rows if row["status"] == "ok"]
     keys = [("cycles", 1), ("util_max", 1)] + ([("accuracy", -1)] if data is not None else [])
-    keys += [("card_throughput", -1)] if combos != [{}] else []
+    keys += [("card_throughput", -1)] if deploying else []
+    keys += [("multi_throughput", -1)] if counts else []
     front = [ok[i] for i in pareto_front(ok, keys)]
     for row in rows:
         row["pareto"] = any(row is f for f in front)
@@ -296,11 +312,11 @@ def _evaluate(points, combos, base, base_options, max_util, constraints, data, r
         except (ValueError, CompileError, NotImplementedError) as err:
             design, metrics, error = None, {}, err
         for combo in combos:
-            labels = {k: _label(v) for k, v in {**point, **combo}.items() if k != "banks"}
+            labels = {k: _label(v) for k, v in {**point, **combo}.items() if k not in ("banks", "_multi")}
             row = {"point": len(rows), **labels, **metrics}
             if error is None:
                 try:
-                    row.update(deployed_row(design, combo) if combo else {})
+                    row.update(extra_columns(design, combo, deployed_row))
                     row["status"] = "ok"
                 except ValueError as err:  # a batch the banks cannot hold, compute units that do not fit
                     row.update({"status": f"error: {err}", "feasible": False})
