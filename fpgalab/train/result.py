@@ -1,0 +1,67 @@
+"""What ``fpgalab.train.pipelined`` returns: accuracy curves, the stages, the pipeline's speed-up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+EMULATION_NOTE = (
+    "This is an emulation of the arithmetic of pipelined training with stale weights in TensorFlow on "
+    "one CPU process, not a run on FPGAs or on several accelerators; the speed-up is what the "
+    "partitioned pipeline would give by fpgalab's per-layer cycle estimates, not a measurement."
+)
+
+
+@dataclass(frozen=True)
+class Curve:
+    name: str
+    test_accuracy: tuple[float, ...]  # after each epoch, fraction correct
+    train_loss: tuple[float, ...]  # mean minibatch loss over each epoch
+
+    @property
+    def final_accuracy(self) -> float:
+        return self.test_accuracy[-1]
+
+
+@dataclass(frozen=True)
+class PipelinedResult:
+    stages: tuple  # fpgalab.train.stages.Stage, forward order
+    stage_cycles: tuple[int, ...]  # training cycles per sample of each partition's accelerator
+    speedup: float  # total cycles / largest partition's: steady-state throughput over one accelerator
+    pipelined: Curve  # pipelined training (pipelined, then ordinary after ``hybrid_after`` epochs)
+    ordinary: Curve | None  # ordinary training from the same initial weights and minibatch order
+    hybrid_after: int | None
+    model: object  # the Keras model trained the pipelined way (a clone; the given model is untouched)
+    note: str = EMULATION_NOTE
+
+    def table(self) -> str:
+        """A markdown table: the stages with their layers, delays and cycles, then the final accuracies."""
+        lines = [
+            "| stage | layers | weights delay (updates) | cycles / sample |",
+            "|---|---|---|---|",
+        ]
+        for stage, cycles in zip(self.stages, self.stage_cycles):
+            lines.append(f"| {stage.index} | {', '.join(stage.layers)} | {stage.delay} | {cycles} |")
+        lines += ["", f"throughput speed-up of the partitioned pipeline: {self.speedup:.2f}x", ""]
+        lines += ["| training | final test accuracy |", "|---|---|"]
+        for curve in (self.ordinary, self.pipelined):
+            if curve is not None:
+                lines.append(f"| {curve.name} | {100 * curve.final_accuracy:.2f}% |")
+        return "\n".join(lines + ["", self.note])
+
+    def plot(self, ax=None):
+        """Test accuracy per epoch, pipelined beside ordinary (matplotlib); returns the axes."""
+        import matplotlib.pyplot as plt  # noqa: PLC0415
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(6, 3.5))
+        for curve in (self.ordinary, self.pipelined):
+            if curve is not None:
+                epochs = range(1, len(curve.test_accuracy) + 1)
+                ax.plot(epochs, [100 * a for a in curve.test_accuracy], label=curve.name)
+        if self.hybrid_after is not None:
+            ax.axvline(self.hybrid_after, color="grey", linestyle=":", label="switch to ordinary")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("test accuracy (%)")
+        ax.set_title(f"stale-weight pipeline, {len(self.stages)} partitions, {self.speedup:.2f}x (emulated)")
+        ax.legend()
+        return ax
