@@ -98,6 +98,8 @@ def _cuts(names, weighted, stages, boundaries) -> set[int]:
     positions = [names.index(b) for b in boundaries]
     if positions != sorted(set(positions)):
         raise ValueError(f"boundaries {list(boundaries)} must be distinct and in forward order")
+    if positions and positions[-1] == len(names) - 1:
+        raise ValueError(f"boundary {boundaries[-1]!r} is the last layer; a register after it cuts off nothing")
     cuts = set()
     start = 0
     for pos in [*positions, len(names) - 1]:
@@ -107,8 +109,6 @@ def _cuts(names, weighted, stages, boundaries) -> set[int]:
                 "with weights; every stage needs one"
             )
         start = pos + 1
-    if positions and positions[-1] == len(names) - 1:
-        raise ValueError(f"boundary {boundaries[-1]!r} is the last layer; a register after it cuts off nothing")
     cuts.update(positions)
     return cuts
 
