@@ -18,7 +18,7 @@ def pipelined(
     epochs: int,
     boundaries=None,
     batch_size: int = 32,
-    learning_rate: float = 0.01,
+    learning_rate=0.01,
     momentum: float = 0.9,
     seed: int = 0,
     hybrid_after: int | None = None,
@@ -32,6 +32,8 @@ def pipelined(
         (logits, or probabilities when its last layer ends in softmax).
     stages / boundaries: how many partitions (layers with weights split evenly), or the names of the
         layers after which a pipeline register sits; ``boundaries=("conv1",)`` pipelines only conv1.
+    learning_rate: a number, or a function of the epoch (1, 2, ...) giving that epoch's rate;
+        the update is SGD with ``momentum`` as keras.optimizers.SGD writes it.
     hybrid_after: train pipelined for this many epochs, then ordinarily (the paper's hybrid scheme).
     ordinary: also train without pipelining from the same initial weights and minibatch order.
     seed: draws the initial weights (through the model's initializers) and the minibatch order.
@@ -78,8 +80,8 @@ def _check(model, data, epochs, batch_size, learning_rate, momentum, hybrid_afte
     for name, value in (("epochs", epochs), ("batch_size", batch_size)):
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise ValueError(f"{name}={value!r}: give a whole number, 1 or more")
-    if not learning_rate > 0:
-        raise ValueError(f"learning_rate={learning_rate!r}: give a positive number")
+    if not callable(learning_rate) and not (isinstance(learning_rate, (int, float)) and learning_rate > 0):
+        raise ValueError(f"learning_rate={learning_rate!r}: give a positive number or a function of the epoch")
     if not 0 <= momentum < 1:
         raise ValueError(f"momentum={momentum!r}: give a number in [0, 1)")
     if hybrid_after is not None and (

@@ -33,13 +33,14 @@ def train_stale(
     name: str,
     epochs: int,
     batch_size: int,
-    learning_rate: float,
+    learning_rate,
     momentum: float,
     seed: int,
     hybrid_after: int | None = None,
     from_logits: bool = True,
 ) -> Curve:
-    """Train ``model`` in place; ``delays[j]`` is the staleness of ``model.trainable_variables[j]``
+    """Train ``model`` in place; ``learning_rate`` is a number or a function of the epoch (1-based);
+    ``delays[j]`` is the staleness of ``model.trainable_variables[j]``
     (``None`` for every variable: ordinary training reading the variables themselves)."""
     import keras  # noqa: PLC0415
     import tensorflow as tf  # noqa: PLC0415
@@ -48,7 +49,8 @@ def train_stale(
     weights = model.trainable_variables
     others = model.non_trainable_variables
     loss_of = keras.losses.SparseCategoricalCrossentropy(from_logits=from_logits)
-    lr = tf.constant(learning_rate, tf.float32)
+    rate_of = learning_rate if callable(learning_rate) else (lambda epoch: learning_rate)
+    lr = tf.Variable(0.0, dtype=tf.float32, trainable=False)
     mom = tf.constant(momentum, tf.float32)
     velocity = [tf.Variable(tf.zeros_like(w.value), trainable=False) for w in weights]
     rings = None
@@ -97,6 +99,10 @@ def train_stale(
     for epoch in range(1, epochs + 1):
         stale = rings is not None and (hybrid_after is None or epoch <= hybrid_after)
         step = stale_step if stale else ordinary_step
+        rate = float(rate_of(epoch))
+        if not rate > 0:
+            raise ValueError(f"learning_rate gave {rate!r} for epoch {epoch}; it must be positive")
+        lr.assign(rate)
         order = rng.permutation(n)
         total = 0.0
         for start in range(0, n, batch_size):

@@ -108,6 +108,13 @@ def test_pipelined_with_one_partition_or_hybrid_at_zero_is_ordinary():
     stale = pipelined(mlp(), stages=2, data=(x, y, x, y), **SETTINGS)
     assert stale.pipelined.train_loss != stale.ordinary.train_loss
     assert [s.delay for s in stale.stages] == [3, 1]
+    switched = pipelined(mlp(), stages=2, data=(x, y, x, y), hybrid_after=1, ordinary=False, **SETTINGS)
+    assert switched.pipelined.train_loss[0] == stale.pipelined.train_loss[0]  # pipelined for epoch 1
+    assert switched.pipelined.train_loss[1:] != stale.pipelined.train_loss[1:]  # then ordinary
+    assert switched.ordinary is None
+    epochs = SETTINGS["epochs"]
+    assert switched.training_speedup == pytest.approx(epochs / (1 / switched.speedup + epochs - 1))
+    assert "ordinary after epoch 1" in switched.table() and "not a run on FPGAs" in switched.table()
 
 
 @pytest.mark.parametrize("delay", [1, 2])
