@@ -4,13 +4,14 @@ The delay rule follows the pipelined backpropagation of Zhang & Abdelrahman, "Pi
 with stale weights of deep convolutional neural networks" (arXiv:1912.12675; Applied Computational
 Intelligence and Soft Computing, 2021, doi:10.1155/2021/3839543).  Pipeline registers placed after
 some layers (the paper's pipeline placement vector) cut the network into k partitions; each
-partition is one forward stage and one backward stage, so the pipeline has K = 2k stages: the
-forward stages of partitions 1..k, then the backward stages of partitions k..1.  One minibatch
-enters per pipeline step and a partition's weights are updated as soon as its backward stage has
-run, with no weight stashing and no micro-batching.  Minibatch t then reaches the forward stage of
-partition i at step t + i - 1; by that step the backward stage of partition i (step t' + 2k - i for
-minibatch t') has finished only for minibatches t' <= t - 2(k - i) - 2.  Non-pipelined training
-would have used the weights after all t updates, so partition i computes with weights
+partition is one forward stage and one backward stage, so the pipeline has K = 2k stages (the
+paper's 4-stage pipelines have one register): the forward stages of partitions 1..k, then the
+backward stages of partitions k..1.  One minibatch enters per pipeline step and a partition's
+weights are updated as soon as its backward stage has run, with no weight stashing and no
+micro-batching.  Derived from that schedule: minibatch t reaches the forward stage of partition i
+at step t + i - 1; by then the backward stage of partition i (step t' + 2k - i for minibatch t') has
+finished only for minibatches t' <= t - 2(k - i) - 2, so t - 2(k - i) - 1 updates have landed where
+non-pipelined training would have had all t.  Partition i computes with weights
 
     d_i = 2(k - i) + 1  updates old   (i = 1 .. k, k >= 2),
 

@@ -13,9 +13,10 @@ stand in for s < 0, the pipeline filling).  Step t reads slot (t + 1) mod (delay
 t - delay, and writes the new weights over it.
 
 One simplification against the hardware: the paper's pipeline runs a partition's backward stage
-later than its forward stage, with the weights of that later step.  Here, as in the paper's
-PPL-SGD formulation, one gradient is taken of the loss computed with the delayed weights of every
-partition, forward and backward alike.
+later than its forward stage, and without stashing it multiplies by the weights of that later step.
+Here, as in the paper's pipelined SGD (its Algorithm 1, PPL-SGD: compute the gradient using stale
+weights, then update the weights), one gradient is taken of the loss computed with every partition's
+delayed weights, forward and backward alike, and applied to the current weights.
 """
 
 from __future__ import annotations

@@ -68,6 +68,24 @@ def test_delays_follow_the_pipeline_schedule():
     ]
 
 
+@pytest.mark.parametrize("k", [2, 3, 5])
+def test_delays_match_a_timetable_of_the_pipeline(k):
+    """Play the 2k-stage pipeline step by step: forward of partition i for minibatch t at step
+    t + i - 1, its backward at step t + 2k - i, the update landing when that step ends."""
+    t = 40  # well past the filling
+    for i in range(1, k + 1):
+        forward_step = t + i - 1
+        landed = sum(1 for earlier in range(t) if earlier + 2 * k - i < forward_step)
+        assert t - landed == stage_delays(k)[i - 1]
+
+
+def test_boundaries_that_leave_a_stage_without_weights_are_refused():
+    with pytest.raises(ValueError, match="without a layer with weights"):
+        split_stages(lenet(), boundaries=("conv1", "pool1"))
+    with pytest.raises(ValueError, match="distinct and in forward order"):
+        split_stages(lenet(), boundaries=("fc1", "conv1"))
+
+
 def test_delay_zero_is_ordinary_training_exactly():
     x, y = blobs()
     data = (x, y, x, y)
