@@ -8,7 +8,7 @@ updates old (fpgalab.train.stages has the rule), optionally followed by ordinary
 hybrid scheme).
 
     result = fpgalab.train.pipelined(model, stages=2, data=(x_tr, y_tr, x_te, y_te), epochs=20)
-    result.table(); result.plot(); result.speedup
+    result.table(); result.figure(); result.speedup
 
 An emulation of the arithmetic on one CPU process, not a run on FPGAs: the accuracy curves are what
 the stale-weight updates give; the speed-up is what the partitioned pipeline would give by fpgalab's

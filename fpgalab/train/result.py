@@ -62,20 +62,37 @@ class PipelinedResult:
                 lines.append(f"| {curve.name} | {100 * curve.final_accuracy:.2f}% |")
         return "\n".join(lines + ["", self.note])
 
-    def plot(self, ax=None):
-        """Test accuracy per epoch, pipelined beside ordinary (matplotlib); returns the axes."""
-        import matplotlib.pyplot as plt  # noqa: PLC0415
-
-        if ax is None:
-            _, ax = plt.subplots(figsize=(6, 3.5))
+    def figure(self) -> dict:
+        """Test accuracy per epoch, pipelined beside ordinary, as a plain plotly figure dict
+        (``plotly.graph_objects.Figure(result.figure())``, or displayed as plotly's mime type)."""
+        data = []
         for curve in (self.ordinary, self.pipelined):
             if curve is not None:
-                epochs = range(1, len(curve.test_accuracy) + 1)
-                ax.plot(epochs, [100 * a for a in curve.test_accuracy], label=curve.name)
+                epochs = list(range(1, len(curve.test_accuracy) + 1))
+                accuracy = [100 * a for a in curve.test_accuracy]
+                data.append({"type": "scatter", "mode": "lines", "name": curve.name, "x": epochs, "y": accuracy})
+        shapes = []
         if self.hybrid_after is not None:
-            ax.axvline(self.hybrid_after, color="grey", linestyle=":", label="switch to ordinary")
-        ax.set_xlabel("epoch")
-        ax.set_ylabel("test accuracy (%)")
-        ax.set_title(f"stale-weight pipeline, {len(self.stages)} partitions, {self.speedup:.2f}x (emulated)")
-        ax.legend()
-        return ax
+            line = {"dash": "dot", "color": "grey"}
+            shapes.append(
+                {
+                    "type": "line",
+                    "x0": self.hybrid_after,
+                    "x1": self.hybrid_after,
+                    "yref": "paper",
+                    "y0": 0,
+                    "y1": 1,
+                    "line": line,
+                }
+            )
+        title = f"stale-weight pipeline, {len(self.stages)} partitions, {self.speedup:.2f}x (emulated)"
+        layout = {
+            "title": {"text": title},
+            "xaxis": {"title": {"text": "epoch"}},
+            "yaxis": {"title": {"text": "test accuracy (%)"}},
+            "shapes": shapes,
+        }
+        return {"data": data, "layout": layout}
+
+    def _repr_markdown_(self) -> str:
+        return self.table()

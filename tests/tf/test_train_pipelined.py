@@ -133,6 +133,10 @@ def test_pipelined_with_one_partition_or_hybrid_at_zero_is_ordinary():
     epochs = SETTINGS["epochs"]
     assert switched.training_speedup == pytest.approx(epochs / (1 / switched.speedup + epochs - 1))
     assert "ordinary after epoch 1" in switched.table() and "not a run on FPGAs" in switched.table()
+    figure = stale.figure()
+    assert [trace["name"] for trace in figure["data"]] == ["ordinary", stale.pipelined.name]
+    assert figure["data"][1]["y"] == [100 * a for a in stale.pipelined.test_accuracy]
+    assert switched.figure()["layout"]["shapes"][0]["x0"] == 1  # the switch to ordinary training
 
 
 @pytest.mark.parametrize("delay", [1, 2])
