@@ -41,6 +41,14 @@ __all__ = [
 ]
 
 
+def __getattr__(name):  # fpgalab.train loads on first use: it is above the design layers and needs TensorFlow
+    if name == "train":
+        import fpgalab.train as train  # noqa: PLC0415
+
+        return train
+    raise AttributeError(f"module 'fpgalab' has no attribute {name!r}")
+
+
 def load_ipython_extension(ipython):  # %load_ext fpgalab
     from fpgalab.magics import load_ipython_extension as load  # noqa: PLC0415
 
