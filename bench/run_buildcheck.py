@@ -86,6 +86,9 @@ def check_case(case: dict) -> dict:
 
     design = compile_case(case)
     start = time.perf_counter()
+    design.report()  # the estimate the check reads its DSPs from, as %%fpga and explore have it
+    report_seconds = time.perf_counter() - start
+    start = time.perf_counter()
     warnings = check_build(design, tool=case["tool"], maximum_size=case["config"].get("maximum_size", MAXIMUM_SIZE))
     seconds = time.perf_counter() - start
     hls = [w for w in warnings if w.stage == "hls" and w.blocks]
@@ -96,6 +99,7 @@ def check_case(case: dict) -> dict:
         "verdict": verdict,
         "right": verdict == case["outcome"],
         "seconds": seconds,
+        "report_seconds": report_seconds,
     }
 
 
@@ -130,8 +134,9 @@ def write(results: list[dict]) -> None:
         "listed but do not decide the HLS verdict.",
         "",
         f"Right on {sum(r['right'] for r in fails)} of {len(fails)} published failures and "
-        f"{sum(r['right'] for r in builds)} of {len(builds)} published successful builds; the check takes "
-        f"{1000 * max(r['seconds'] for r in results):.0f} ms at most per design.",
+        f"{sum(r['right'] for r in builds)} of {len(builds)} published successful builds. On top of the "
+        f"design's report (at most {max(r['report_seconds'] for r in results):.1f} s here, for the largest "
+        f"design) the check takes {1000 * max(r['seconds'] for r in results):.0f} ms at most.",
         "",
         "| case | source | tool | configuration | outcome | fpgalab | right | quantity vs limit |",
         "|---|---|---|---|---|---|---|---|",

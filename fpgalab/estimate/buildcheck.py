@@ -24,7 +24,10 @@ The limits and where they come from
     excessive memory usage due to increase in code size``. hls4ml's maintainers give 4096 unrolled
     multiplications as Vivado HLS's limit (issue #904: "Vivado has an unroll limit of 4096
     hardcoded"; #1013: "with Vivado HLS ... the limit is 4,096"; #1157: n_in*n_out "cannot exceed
-    4,096"); hls4ml's tutorials check every layer against 4096 weights before training. Measured
+    4,096"); hls4ml's CNN tutorial keeps every layer at 4096 weights or fewer, "due to fixed limits in
+    the Vivado compiler, beyond which maximally unrolled (=parallel) compilation will fail"
+    (fastmachinelearning/hls4ml-tutorial part6_cnns.ipynb; its SVHN CNN builds with 3456 and 4032,
+    bench/BUILDCHECK.md). Measured
     here as the multiplications one pipelined body unrolls: n_in*n_out with the Latency strategy,
     ``block_factor = ceil(n_in*n_out/RF)`` with Resource (its ``MultLoop``, issue #903). Not sharp:
     the tool counts instructions, not multiplications, so **likely** above 4096 on Vivado HLS; on
@@ -40,9 +43,12 @@ The limits and where they come from
     Bitwidth of reshaped elements ... exceeds the maximum bitwidth (65536 bits)``, issue #506): the
     io_parallel input port (all inputs in one word) and the Resource strategy's weight ROM word
     (block_factor x weight bits): **sure** on Vivado HLS, **likely** on Vitis HLS.
-``dsp``  more DSPs than the part has: HLS finishes (issue tutorials report csynth designs at 10x
-    the part's DSPs) but placement cannot: stage "implementation", **sure** above 1.5 x the part,
-    **likely** above it (fpgalab's DSP estimate is within 0.95-1.5 of csynth, bench/FIDELITY_HLS.md).
+``dsp``  more DSPs than the part has: HLS finishes (a published Vitis HLS 2024.2 run of the jet
+    tagger at reuse 1 reports 2228 DSPs on the xc7z020's 220, bench/hls_reports mn-p1-rf1-z7020) but
+    placement cannot: stage "implementation", **sure** above 1.5 x the part, **likely** above it
+    (fpgalab's DSP estimate is within 0.95-1.5 of csynth, bench/FIDELITY_HLS.md).
+
+Links to every source, and the cases the limits were checked on: docs/buildcheck.md.
 
 The tool is Vitis HLS unless the design uses Vivado HLS's clock uncertainty (12.5 %, what hls4ml
 sets for its Vivado backend; ``clock_uncertainty="12.5%"``) or ``tool=`` says otherwise.
@@ -233,7 +239,7 @@ def _dsps(design) -> list[BuildWarning]:
             capacity,
             confidence,
             "implementation",
-            f"the design's DSPs (this layer {round(worst.total.dsp):,}) on {design.device.name}",
+            f"the design's DSP count on {design.device.name} ({round(worst.total.dsp):,} in this layer)",
             "a larger reuse factor (hls4ml shares ceil(n_in x n_out / RF) multipliers per layer), or narrower weights",
         )
     ]
