@@ -149,6 +149,19 @@ def write(results: list[dict]) -> None:
             f"| {tool} | {_config(case)} | {case['outcome']}: {case['reported']} | {r['verdict']} "
             f"| {'yes' if r['right'] else 'NO'} | {_quantities(r)} |"
         )
+    lines += [
+        "",
+        "## More DSPs than the part",
+        "",
+        "HLS finishes such designs; Vivado synthesis then puts the multiplies beyond the part's DSPs in LUTs, "
+        "so fpgalab judges them by the LUTs (implementation-stage warnings). Where the published run went on:",
+        "",
+    ]
+    for r in results:
+        if "implementation" in r["case"]:
+            dsp = [w for w in r["warnings"] if w.limit == "dsp"]
+            said = f"{dsp[0].confidence} DSP warning ({dsp[0].quantity:,} > {dsp[0].threshold:,})" if dsp else "none"
+            lines.append(f"- {r['case']['id']}: implementation {r['case']['implementation']}; fpgalab: {said}.")
     lines += ["", "## Notes on the cases", ""]
     lines += [f"- **{r['case']['id']}**: {r['case']['model']}. {r['case'].get('note', '')}".rstrip() for r in results]
     lines += [

@@ -43,10 +43,15 @@ The limits and where they come from
     Bitwidth of reshaped elements ... exceeds the maximum bitwidth (65536 bits)``, issue #506): the
     io_parallel input port (all inputs in one word) and the Resource strategy's weight ROM word
     (block_factor x weight bits): **sure** on Vivado HLS, **likely** on Vitis HLS.
-``dsp``  more DSPs than the part has: HLS finishes (a published Vitis HLS 2024.2 run of the jet
-    tagger at reuse 1 reports 2228 DSPs on the xc7z020's 220, bench/hls_reports mn-p1-rf1-z7020) but
-    placement cannot: stage "implementation", **sure** above 1.5 x the part, **likely** above it
-    (fpgalab's DSP estimate is within 0.95-1.5 of csynth, bench/FIDELITY_HLS.md).
+``dsp``  more DSPs than the part has. HLS finishes (a published Vitis HLS 2024.2 run of the jet
+    tagger at reuse 1 reports 2228 DSPs on the xc7z020's 220, bench/hls_reports mn-p1-rf1-z7020), and
+    Vivado synthesis puts the multiplies beyond the part's DSPs in LUTs: a published PYNQ-Z2 CNN
+    whose csynth reports 251 DSPs placed with all 220 (kendermag/hls4ml-tutorial, bench/hls_reports
+    km-qcnn-512x16-pynqz2-resource). So stage "implementation", judged by the LUTs: the design's
+    estimate plus a fabric multiplier (``costs.soft_multiplier_luts``, halved for a constant
+    operand) per DSP too many; **sure** above 1.5 x the part's LUTs, else **possible**: fpgalab's DSP
+    and LUT estimates are each within about 0.7-1.5 of the published reports (bench/FIDELITY_HLS.md),
+    and that CNN, estimated at 306 DSPs and 113 % of the LUTs this way, placed.
 
 Links to every source, and the cases the limits were checked on: docs/buildcheck.md.
 
@@ -59,6 +64,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from fpgalab import costs
 from fpgalab.passes.reuse import closest_reuse_factor, hls4ml_reuse_factors
 from fpgalab.schedule.network import network_layers
 
@@ -66,7 +72,7 @@ UNROLL_LIMIT = 4096  # multiplications one pipelined body may unroll (Vivado HLS
 MAXIMUM_SIZE = 4096  # hls4ml's config_array_partition -maximum_size (MaximumSize)
 RESHAPE_BITS = 65536  # widest ARRAY_RESHAPE word (XFORM 203-133)
 VITIS_SURE_FACTOR = 4  # Vitis HLS: likely only at 4x the Vivado limit
-DSP_SURE_FACTOR = 1.5  # beyond the spread of fpgalab's DSP estimate
+DSP_SURE_FACTOR = 1.5  # LUTs (DSP overflow in fabric) this far over the part: sure (beyond the estimates' spread)
 TOOLS = ("vivado", "vitis")
 CONFIDENCES = ("sure", "likely", "possible")
 VIVADO_UNCERTAINTY = 0.125
@@ -144,7 +150,7 @@ def check_build(design, tool: str | None = None, maximum_size: int = MAXIMUM_SIZ
                     "io='stream' (hls4ml's io_stream passes pixels through FIFOs instead)",
                 )
             )
-    found += _dsps(design)
+    found += _dsps(design, layers)
     return tuple(found)
 
 
@@ -223,23 +229,34 @@ def _resource_fix(layer) -> str:
     return f"strategy='resource' with reuse={_smallest_reuse(layer)} or larger on this layer"
 
 
-def _dsps(design) -> list[BuildWarning]:
+def _dsps(design, layers) -> list[BuildWarning]:
+    """More DSPs than the part: Vivado synthesis maps the multiplies beyond the part's DSPs to LUTs
+    (``synth_design -max_dsp`` defaults to the part's count), so the design fails only if those LUT
+    multipliers do not fit either."""
     resources = design.resources
-    capacity = design.device.dsps
+    device = design.device
     used = sum(layer.total.dsp for layer in resources.per_layer)
-    if not resources.per_layer or used <= capacity:
+    if not resources.per_layer or used <= device.dsps:
         return []
     worst = max(resources.per_layer, key=lambda layer: layer.total.dsp)
-    confidence = "sure" if used > DSP_SURE_FACTOR * capacity else "likely"
+    net = next((n for n in layers if n.name == worst.name or (worst.layer and n.layer == worst.layer)), None)
+    widths = (net.in_bits, net.weight_bits) if net else (18, 18)
+    per_multiply = costs.soft_multiplier_luts(*widths, True, device)
+    if design.options.strategy == "latency":  # a constant operand: half the array (as estimate.io_parallel prices it)
+        per_multiply /= 2
+    luts = resources.total.lut + (used - device.dsps) * per_multiply
+    share = luts / device.luts if device.luts else math.inf
+    confidence = "sure" if share > DSP_SURE_FACTOR else "possible"
     return [
         BuildWarning(
             worst.layer or worst.name,
             "dsp",
             round(used),
-            capacity,
+            device.dsps,
             confidence,
             "implementation",
-            f"the design's DSP count on {design.device.name} ({round(worst.total.dsp):,} in this layer)",
+            f"the design's DSP count on {device.name} ({round(worst.total.dsp):,} in this layer; the rest "
+            f"in LUTs brings the LUTs to {share:.0%} of the part)",
             "a larger reuse factor (hls4ml shares ceil(n_in x n_out / RF) multipliers per layer), or narrower weights",
         )
     ]
