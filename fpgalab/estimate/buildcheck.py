@@ -98,8 +98,9 @@ class BuildWarning:
         return self.confidence in ("sure", "likely")
 
     def __str__(self) -> str:
+        verdict = "will not build" if self.blocks else "might not build"
         return (
-            f"will not build ({self.confidence}): layer {self.layer}: {self.what} is {self.quantity:,}, "
+            f"{verdict} ({self.confidence}): layer {self.layer}: {self.what} is {self.quantity:,}, "
             f"above the {self.limit} limit of {self.threshold:,} ({_STAGE[self.stage]}); fix: {self.fix}"
         )
 
