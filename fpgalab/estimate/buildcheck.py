@@ -27,9 +27,9 @@ The limits and where they come from
     4,096"); hls4ml's CNN tutorial keeps every layer at 4096 weights or fewer, "due to fixed limits in
     the Vivado compiler, beyond which maximally unrolled (=parallel) compilation will fail"
     (fastmachinelearning/hls4ml-tutorial part6_cnns.ipynb; its SVHN CNN builds with 3456 and 4032,
-    bench/BUILDCHECK.md). Measured
-    here as the multiplications one pipelined body unrolls: n_in*n_out with the Latency strategy,
-    ``block_factor = ceil(n_in*n_out/RF)`` with Resource (its ``MultLoop``, issue #903). Not sharp:
+    bench/BUILDCHECK.md). Measured here as the multiplications one pipelined body unrolls:
+    n_in*n_out with the Latency strategy, ``block_factor = ceil(n_in*n_out/RF)`` with Resource (its
+    ``MultLoop``, issue #903). Not sharp:
     the tool counts instructions, not multiplications, so **likely** above 4096 on Vivado HLS; on
     Vitis HLS, which "should have better parallelism behaviour (but fully unrolling is still
     unlikely)" (#1013), **possible** above 4096 and **likely** above 4 x 4096.
