@@ -263,7 +263,8 @@ def explore(
     ok = [row for row in rows if row["status"] == "ok"]
     keys = [("cycles", 1), ("util_max", 1)] + ([("accuracy", -1)] if data is not None else [])
     keys += [("card_throughput", -1)] if combos != [{}] else []
-    front = [ok[i] for i in pareto_front(ok, keys)]
+    buildable = [row for row in ok if row["builds"]]  # a point hls4ml's build would not get through is no trade-off
+    front = [buildable[i] for i in pareto_front(buildable, keys)]
     for row in rows:
         row["pareto"] = any(row is f for f in front)
     feasible = [row for row in ok if row["feasible"]]

@@ -101,10 +101,11 @@ def test_explore_marks_points_that_would_not_build():
         model, x, space={"reuse": [1, 16]}, io="parallel", strategy="resource", precision="ap_fixed<16,6>"
     )
     rows = {row["reuse"]: row for row in result.table.to_dict("records")}
-    assert rows[1]["builds"] is False or not rows[1]["builds"]
+    assert rows[1]["builds"] is False
     assert "wide" in rows[1]["build_warning"] and not rows[1]["feasible"]
     assert rows[16]["builds"] and rows[16]["build_warning"] == ""
-    assert result.best["reuse"] == 16  # the faster RF 1 point is not offered
+    assert result.best["reuse"] == 16  # the faster RF 1 point is not offered,
+    assert not rows[1]["pareto"] and rows[16]["pareto"]  # nor on the Pareto front
 
 
 def test_fpga_magic_shows_the_warning():
