@@ -119,8 +119,12 @@ class Design:
     def report(self):
         """Cycles, interval, latency, throughput, resources, utilisation and fit, per layer and total."""
         from fpgalab.estimate import design_report  # noqa: PLC0415
+        from fpgalab.estimate.buildcheck import check_build  # noqa: PLC0415
 
         report = design_report(self.name, self.schedule, self.timing, self.resources, self.device)
+        build = check_build(self)
+        if build:
+            report = dataclasses.replace(report, build=build, warnings=tuple(map(str, build)) + report.warnings)
         seen = getattr(self, "_overflows", ())
         if not seen:
             return report

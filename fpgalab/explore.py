@@ -35,7 +35,9 @@ lists the columns this adds and the objectives "multi_throughput" and "multi_lat
 (the card's inferences per second), "perf_per_watt" (inferences per joule) and "inference_latency"
 (one sample sent alone, host to host); or a function of a row returning a number to minimise.
 ``constraints``: "device" and "clock_mhz" fix those options; "max_util" (largest utilisation
-fraction), "max_latency" and "max_interval" (cycles) decide which points are feasible. A point
+fraction), "max_latency" and "max_interval" (cycles) decide which points are feasible; a point whose
+hls4ml design would hit a limit of the HLS tool or the part (``builds`` False, ``build_warning`` says
+which: ``fpgalab.estimate.buildcheck``) is never feasible. A point
 whose options are impossible is reported in the table (``status`` holds the error) and the
 exploration goes on.
 """
@@ -277,7 +279,8 @@ def explore(
     keys = [("cycles", 1), ("util_max", 1)] + ([("accuracy", -1)] if data is not None else [])
     keys += [("card_throughput", -1)] if deploying else []
     keys += [("multi_throughput", -1)] if counts else []
-    front = [ok[i] for i in pareto_front(ok, keys)]
+    buildable = [row for row in ok if row["builds"]]  # a point hls4ml's build would not get through is no trade-off
+    front = [buildable[i] for i in pareto_front(buildable, keys)]
     for row in rows:
         row["pareto"] = any(row is f for f in front)
     feasible = [row for row in ok if row["feasible"]]
@@ -342,7 +345,10 @@ def _metrics(report, max_util: float, constraints: dict) -> dict:
     row.update({kind: getattr(report.resources, kind) for kind in RESOURCE_KINDS})
     row["util_max"] = report.utilization.max
     row["fits"] = report.fits
-    feasible = report.utilization.max <= max_util
+    # hls4ml's design would stop Vivado/Vitis HLS or not place (fpgalab.estimate.buildcheck): never the best
+    row["builds"] = report.builds
+    row["build_warning"] = next((str(w) for w in report.build if w.blocks), "")
+    feasible = report.utilization.max <= max_util and report.builds
     if "max_latency" in constraints:
         feasible &= report.cycles <= constraints["max_latency"]
     if "max_interval" in constraints:

@@ -81,6 +81,12 @@ class DesignReport:
     fits: bool
     per_layer: tuple[LayerReport, ...]
     warnings: tuple[str, ...] = ()
+    build: tuple = ()  # fpgalab.estimate.buildcheck.BuildWarning: limits hls4ml's design would hit
+
+    @property
+    def builds(self) -> bool:
+        """False when a limit of the HLS tool or the part would stop the build (a sure or likely warning)."""
+        return not any(w.blocks for w in self.build)
 
     def layer(self, name: str) -> LayerReport:
         for layer in self.per_layer:

@@ -97,7 +97,8 @@ def run_sweep(shell, design, space: dict, options: dict, data=None, objective: s
     progress.close(interrupted=interrupted)
     ok = [row for row in rows if row["status"] == "ok"]
     criteria = [("cycles", 1), ("util_max", 1)] + ([("accuracy", -1)] if data is not None else [])
-    front = {ok[i]["point"] for i in pareto_front(ok, criteria)}
+    buildable = [row for row in ok if row.get("builds", True)]  # fpgalab.estimate.buildcheck
+    front = {buildable[i]["point"] for i in pareto_front(buildable, criteria)}
     for row in rows:
         row["pareto"] = row["point"] in front
     key, sign = OBJECTIVE_KEYS[objective]

@@ -145,6 +145,16 @@ export function renderTable(
       note.appendChild(td);
       body.appendChild(note);
     }
+    // hls4ml's design would stop the HLS tool or not place (fpgalab.estimate.buildcheck)
+    const build = d.warnings.filter(w => w.startsWith('will not build'));
+    if (build.length > 0) {
+      const note = el('tr', 'fpgalab-row-build');
+      const more = build.length > 1 ? ` (and ${build.length - 1} more)` : '';
+      const td = el('td', undefined, `${d.name}: ${build[0]}${more}`);
+      td.colSpan = COLUMNS.length + 2;
+      note.appendChild(td);
+      body.appendChild(note);
+    }
   }
   table.appendChild(body);
   return table;

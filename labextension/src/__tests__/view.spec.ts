@@ -51,6 +51,22 @@ describe('renderTable', () => {
   });
 });
 
+describe('build warnings', () => {
+  it('shows the first limit a design would hit, as text', () => {
+    const warnings = [
+      'will not build (sure): layer wide: its mult array is 32,768, above the partition limit of 4,096',
+      `will not build (likely): layer ${EVIL}`,
+      'the design needs 316% of xcvu9p DSP'
+    ];
+    const table = renderTable(rowsOf([parseDesign(designData('wide', { warnings }))]), null, new Set(), handlers());
+    const note = table.querySelector('tr.fpgalab-row-build')!;
+    expect(note.textContent).toBe(`wide: ${warnings[0]} (and 1 more)`);
+    expect(table.querySelectorAll('img').length).toBe(0);
+    const plain = renderTable(rowsOf([parseDesign(designData('mlp', { warnings: [warnings[2]] }))]), null, new Set(), handlers());
+    expect(plain.querySelector('tr.fpgalab-row-build')).toBeNull();
+  });
+});
+
 describe('renderComparison and renderEmpty', () => {
   it('renders a comparison as text', () => {
     const a = parseDesign(designData(EVIL));
