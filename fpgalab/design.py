@@ -16,6 +16,7 @@ from fpgalab.ir.types import FixedType
 from fpgalab.ir.verify import verify_kernel
 from fpgalab.options import Options, parse_precision
 from fpgalab.passes import graph_passes, hls_passes, run_pipeline
+from fpgalab.passes.hls4ml_semantics import hls4ml_semantics
 from fpgalab.passes.quantize import AssignPrecision
 from fpgalab.passes.softmax import fit_options
 from fpgalab.persist import design_document, read_design_document
@@ -202,6 +203,13 @@ class Design:
             outs.append(self._unbatch(array, mode, samples))
         return outs[0] if len(outs) == 1 else tuple(outs)
 
+    def compare_hls4ml(self, x, model=None, output_dir=None):
+        """hls4ml's C simulation (g++) of the design's Keras model at the design's types against
+        ``simulate``, layer by layer (``fpgalab.verify.hls4ml_compare``; needs ``fpgalab[hls4ml]``)."""
+        from fpgalab.verify.hls4ml_compare import compare_hls4ml  # noqa: PLC0415
+
+        return compare_hls4ml(self, x, model=model, output_dir=output_dir)
+
     def overflows(self, *inputs) -> tuple[Overflow, ...]:
         """Where the hardware's types cannot hold the values of ``inputs`` (a sample or a batch), per sample.
 
@@ -307,6 +315,9 @@ def build_design(
     ]
     kernel, pass_timings = run_pipeline(graphed, steps)
     pass_timings = graph_timings + pass_timings
+    if options.table_style == "hls4ml":
+        kernel, tables = hls4ml_semantics(kernel, options.tables)
+        options = dataclasses.replace(options, tables=tables)
     verify_kernel(kernel)
     return Design(
         name,

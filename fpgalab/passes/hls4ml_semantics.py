@@ -1,0 +1,93 @@
+"""hls4ml's division and softmax semantics on a typed kernel (``tables="hls4ml"``).
+
+Two rewrites, each with operations every backend already has, so the simulator, the HLS C++, the
+LLVM module and the Verilog compute hls4ml's bits the same way:
+
+- **average pooling** (``nnet_pooling.h`` ``avg``: ``y /= length`` on the sum in ``accum_t``): an
+  integer division of the sum's mantissa, truncating toward zero, where fpgalab multiplies by
+  the reciprocal. ``x / n`` (``n`` a positive whole constant) becomes ``x * c`` assigned to
+  ``x``'s own fraction bits with ``AP_TRN_ZERO``, with ``c = ceil(2**k / n) / 2**k`` and ``k``
+  large enough that ``trunc(m * c) == trunc(m / n)`` for every mantissa ``m`` of ``x`` (the error
+  ``|m| (c - 1/n) < 2**-k |m|`` stays below ``1/n``, the smallest distance of ``m / n`` from the
+  next integer toward zero).
+- **softmax** (``softmax_stable``): ``exp(x - max)`` becomes ``exp(-(max - x))`` with
+  ``max - x`` held in hls4ml's ``inp_norm_t`` (``ap_ufixed<W-1, I-1>``, wrapping), read by the
+  mirrored exp table of ``fpgalab.sim.hls4ml_tables.softmax_tables``; the reciprocal table is
+  hls4ml's 1/x table. Every softmax of a design shares one exp table, so their inputs must have
+  one type.
+"""
+
+from __future__ import annotations
+
+from fpgalab.ir import nodes as ir
+from fpgalab.ir.types import FixedType
+from fpgalab.passes.softmax import _difference_from_max
+from fpgalab.sim.hls4ml_tables import norm_type, softmax_tables
+
+
+def _arg_type(expr, node: ir.Elementwise, buffers):
+    if isinstance(expr, ir.Arg):
+        return buffers[node.inputs[expr.index]].dtype
+    return getattr(expr, "dtype", None)
+
+
+def _whole_divisor(expr) -> int | None:
+    divisor = expr.args[1]
+    if isinstance(divisor, ir.Const) and float(divisor.value).is_integer() and divisor.value >= 1:
+        return int(divisor.value)
+    return None
+
+
+def truncating_division(x, x_type: FixedType, n: int, dtype) -> ir.Op:
+    """``x / n`` as ``trunc`` of the mantissa division, at ``x_type``'s fraction bits, then ``dtype``."""
+    k = x_type.width + n.bit_length() + 2
+    scale = -(-(1 << k) // n)  # ceil(2**k / n)
+    const_type = FixedType(k + 2, 2, True)
+    held = FixedType(x_type.width + 1, x_type.integer + 1, True, "AP_TRN_ZERO", "AP_WRAP")
+    product = ir.Op("mul", (x, ir.Const(scale / 2**k, const_type)), held)
+    return ir.Op("convert", (product,), dtype) if dtype is not None else product
+
+
+class _Rewriter:
+    def __init__(self, kernel: ir.Kernel):
+        self.buffers = kernel.buffers()
+        self.producers = {n.name: n for n in kernel.nodes}
+        self.softmax_inputs: set = set()
+
+    def expr(self, expr, node: ir.Elementwise):
+        if not isinstance(expr, ir.Op):
+            return expr
+        args = tuple(self.expr(a, node) for a in expr.args)
+        if expr.op == "div" and _whole_divisor(expr) is not None:
+            x_type = _arg_type(args[0], node, self.buffers)
+            if isinstance(x_type, FixedType):
+                return truncating_division(args[0], x_type, _whole_divisor(expr), expr.dtype)
+        if expr.op == "exp" and isinstance(expr.dtype, FixedType) and _difference_from_max(node, expr.args[0], self.producers):
+            x, peak = expr.args[0].args
+            x_type = _arg_type(x, node, self.buffers)
+            if isinstance(x_type, FixedType):
+                self.softmax_inputs.add(x_type)
+                distance = ir.Op("sub", (peak, x), norm_type(x_type))
+                return ir.Op("exp", (ir.Op("neg", (distance,), None),), expr.dtype)
+        return ir.Op(expr.op, args, expr.dtype)
+
+
+def hls4ml_semantics(kernel: ir.Kernel, tables: dict) -> tuple[ir.Kernel, dict]:
+    """``kernel`` with hls4ml's average-pool division and softmax, and ``tables`` with its softmax tables."""
+    rewriter = _Rewriter(kernel)
+    nodes = []
+    for node in kernel.nodes:
+        if isinstance(node, ir.Elementwise) and isinstance(node.dtype, FixedType):
+            expr = rewriter.expr(node.expr, node)
+            node = node if expr == node.expr else node.replace(expr=expr)
+        nodes.append(node)
+    if len(rewriter.softmax_inputs) > 1:
+        raise ValueError(
+            "tables='hls4ml': the softmaxes of this design read inputs of different types "
+            f"({', '.join(sorted(map(str, rewriter.softmax_inputs)))}) and a design has one exp table; "
+            "give their inputs one type, or use tables='fpgalab'"
+        )
+    if rewriter.softmax_inputs:
+        exp, reciprocal = softmax_tables(next(iter(rewriter.softmax_inputs)))
+        tables = {**tables, "exp": exp, "reciprocal": reciprocal}
+    return kernel.replace(nodes=tuple(nodes)), tables

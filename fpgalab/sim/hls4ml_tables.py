@@ -1,0 +1,127 @@
+"""hls4ml's function tables, entry for entry (``tables="hls4ml"``).
+
+hls4ml 1.3.0 (``templates/vivado/nnet_utils/nnet_activation.h``) fills its tables at start-up in
+float32 and indexes them differently from fpgalab's own tables (``fpgalab.sim.tables``):
+
+- sigmoid (``init_sigmoid_table``): entry ``i`` is ``sigmoid(16 * (i - N/2) / N)``, the input's
+  index ``trunc(x * N / 16) + N/2`` (an ``ap_fixed`` times an integer, divided by 16 and assigned
+  to an ``int``: truncation toward zero), clamped to ``[0, N-1]``. tanh the same over ``[-4, 4)``.
+- ELU (``init_elu_table``): entry ``i`` is ``exp(-8 i / N) - 1``, the index of a negative input
+  ``trunc(x * N / -8)`` clamped to ``N-1``. Written here as a table over
+  ``[-(N-1) step, step)`` indexed ``trunc(x / step) + N - 1``: the same entries read in
+  reverse order.
+- softmax, ``stable`` (hls4ml's default for io_parallel and io_stream): ``d = x_max - x`` held in
+  ``inp_norm_t = ap_ufixed<W-1, I-1>`` indexes the exp table by its top ``log2(size)`` bits, entry
+  ``i`` being ``exp(-i * step)``; the sum of the entries, in ``inv_inp_t``, indexes the 1/x table
+  by its top bits, entry ``i`` being ``1 / (i * step)``. fpgalab computes ``exp(-d)``, so the exp
+  table is the mirrored table of ELU's kind; the sum is never negative, so the 1/x table is one
+  over ``[0, size * step)`` indexed by the floor (the top bits of a non-negative value).
+
+Each entry is computed as hls4ml's C++ computes it in float32 (``expf``, ``tanhf`` of the C
+library when it can be loaded, else float64 rounded to float32), stored in ``table_t``
+(``TableSpec.word``) and then converted to the operation's type.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import functools
+import math
+
+import numpy as np
+
+from fpgalab.ir.types import FixedType
+
+ACTIVATION_TABLE_SIZE = 1024  # hls4ml's table_size default (FPGABackend.__init__)
+TABLE_T = FixedType(18, 8)  # hls4ml's table_t default, ap_fixed<18,8> (AP_TRN, AP_WRAP)
+SOFTMAX_TABLE_T = FixedType(18, 8, True, "AP_RND", "AP_SAT")  # exp_table_t, inv_table_t, inv_inp_t, accum_t
+
+
+@functools.lru_cache(maxsize=1)
+def _libm():
+    name = ctypes.util.find_library("m")
+    if name is None:
+        return None
+    try:
+        lib = ctypes.CDLL(name)
+    except OSError:
+        return None
+    functions = {}
+    for fn in ("expf", "tanhf"):
+        f = getattr(lib, fn)
+        f.restype, f.argtypes = ctypes.c_float, [ctypes.c_float]
+        functions[fn] = f
+    return functions
+
+
+def _float32_function(name: str, x: np.ndarray) -> np.ndarray:
+    """``expf``/``tanhf`` of float32 ``x`` as C++ computes them (the C library's, when loadable)."""
+    lib = _libm()
+    x = np.asarray(x, dtype=np.float32)
+    if lib is not None:
+        f = lib[name]
+        return np.array([f(float(v)) for v in x], dtype=np.float32)
+    wide = np.exp(x.astype(np.float64)) if name == "expf" else np.tanh(x.astype(np.float64))
+    return wide.astype(np.float32)
+
+
+def hls4ml_entries(spec) -> np.ndarray:
+    """The float values of ``spec``'s entries (float32 results, as float64), at the bins' left edges."""
+    f32 = np.float32
+    x = (spec.lo + np.arange(spec.size, dtype=np.float64) * spec.step).astype(f32)  # exact: dyadic
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        if spec.function == "sigmoid":  # float sigmoid_fcn_float(float x) { return 1.0 / (1 + std::exp(-x)); }
+            total = f32(1) + _float32_function("expf", -x)
+            values = (1.0 / total.astype(np.float64)).astype(f32)
+        elif spec.function == "tanh":
+            values = _float32_function("tanhf", x)
+        elif spec.function == "expm1":  # float elu_fcn_float(float x) { return std::exp(x) - 1.; }
+            values = (_float32_function("expf", x).astype(np.float64) - 1.0).astype(f32)
+        elif spec.function == "exp":
+            values = _float32_function("expf", x)
+        elif spec.function == "reciprocal":  # inv_table_t inv_x = 1 / x (float)
+            values = f32(1) / x
+        else:
+            raise ValueError(f"hls4ml has no {spec.function} table; its tables: sigmoid, tanh, expm1, exp, reciprocal")
+    return values.astype(np.float64)
+
+
+def activation_tables(size: int = ACTIVATION_TABLE_SIZE, word: FixedType = TABLE_T) -> dict:
+    """hls4ml's sigmoid, tanh and ELU tables as ``TableSpec``s (``table_size``, ``table_t``)."""
+    from fpgalab.sim.tables import TableSpec  # noqa: PLC0415
+
+    step_elu = 8.0 / size
+    return {
+        "sigmoid": TableSpec("sigmoid", size, -8.0, 8.0, "hls4ml", word),
+        "tanh": TableSpec("tanh", size, -4.0, 4.0, "hls4ml", word),
+        "expm1": TableSpec("expm1", size, -(size - 1) * step_elu, step_elu, "hls4ml", word),
+    }
+
+
+def softmax_tables(input_type: FixedType, table_size: int = ACTIVATION_TABLE_SIZE, word: FixedType = SOFTMAX_TABLE_T):
+    """hls4ml's ``stable`` softmax tables for a softmax over ``input_type`` values: (exp, reciprocal).
+
+    Sizes as hls4ml sets them: ``FixSoftmaxTableSize`` lowers table_size to ``2**min(input width,
+    inv_table_t width)``; the stable exp table is at most ``2**(W-1)`` entries (``inp_norm_t`` has
+    ``W-1`` bits). The exp table reads ``inp_norm_t = ap_ufixed<W-1, I-1>`` (signed input), the
+    reciprocal table ``inv_inp_t`` (``word``).
+    """
+    from fpgalab.sim.tables import TableSpec  # noqa: PLC0415
+
+    size = min(table_size, 2 ** min(input_type.width, word.width))
+    norm_width = input_type.width - int(input_type.signed)
+    norm_integer = input_type.integer - int(input_type.signed)
+    exp_size = min(size, 2**norm_width) if input_type.signed else size
+    exp_step = 2.0 ** (norm_integer - int(math.log2(exp_size)))
+    inv_step = 2.0 ** (word.integer - int(math.log2(size)))
+    return (
+        TableSpec("exp", exp_size, -(exp_size - 1) * exp_step, exp_step, "hls4ml", word),
+        TableSpec("reciprocal", size, 0.0, size * inv_step, "hls4ml", word),
+    )
+
+
+def norm_type(input_type: FixedType) -> FixedType:
+    """hls4ml's ``inp_norm_t`` of a stable softmax: ``ap_ufixed<W-s, I-s>`` (s = 1 for a signed input)."""
+    s = int(input_type.signed)
+    return FixedType(input_type.width - s, input_type.integer - s, False)
