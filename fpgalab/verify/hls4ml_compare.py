@@ -148,7 +148,7 @@ def hls4ml_model(design, model, output_dir: str):
         precision = layer.setdefault("Precision", {})
         if not isinstance(precision, dict):
             precision = layer["Precision"] = {"result": precision}
-        for role, text in types.get(name, {}).items():
+        for role, text in types.get(_our_layer(name, types) or name, {}).items():
             if role in precision or role == "result":
                 precision[role] = text
         if isinstance(reuse, int):
@@ -166,6 +166,14 @@ def hls4ml_model(design, model, output_dir: str):
     return hls4ml.converters.convert_from_keras_model(
         model, hls_config=config, output_dir=output_dir, backend="Vivado", io_type=io_type
     )
+
+
+def _our_layer(traced: str, ours: dict) -> str | None:
+    """fpgalab's layer for an hls4ml layer name (hls4ml renames some layers ``<name>_0``)."""
+    if traced in ours:
+        return traced
+    base, _, suffix = traced.rpartition("_")
+    return base if suffix.isdigit() and base in ours else None
 
 
 def _keras_model(design, model):
@@ -205,8 +213,9 @@ def compare_hls4ml(design, x, model=None, output_dir: str | None = None) -> Hls4
         prediction, trace = peer.trace(np.ascontiguousarray(batch))
     samples = batch.shape[0]
     matches = []
-    for layer, theirs in trace.items():
-        if layer not in ours:
+    for traced, theirs in trace.items():
+        layer = _our_layer(traced, ours)
+        if layer is None:
             continue
         mine = ours[layer]
         theirs = np.asarray(theirs, dtype=np.float64).reshape(samples, -1)
