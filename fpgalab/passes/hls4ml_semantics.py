@@ -62,7 +62,11 @@ class _Rewriter:
             x_type = _arg_type(args[0], node, self.buffers)
             if isinstance(x_type, FixedType):
                 return truncating_division(args[0], x_type, _whole_divisor(expr), expr.dtype)
-        if expr.op == "exp" and isinstance(expr.dtype, FixedType) and _difference_from_max(node, expr.args[0], self.producers):
+        if (
+            expr.op == "exp"
+            and isinstance(expr.dtype, FixedType)
+            and _difference_from_max(node, expr.args[0], self.producers)
+        ):
             x, peak = expr.args[0].args
             x_type = _arg_type(x, node, self.buffers)
             if isinstance(x_type, FixedType):

@@ -24,73 +24,18 @@ library when it can be loaded, else float64 rounded to float32), stored in ``tab
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
-import functools
 import math
 
-import numpy as np
-
 from fpgalab.ir.types import FixedType
+from fpgalab.sim.tables import TableSpec
 
 ACTIVATION_TABLE_SIZE = 1024  # hls4ml's table_size default (FPGABackend.__init__)
 TABLE_T = FixedType(18, 8)  # hls4ml's table_t default, ap_fixed<18,8> (AP_TRN, AP_WRAP)
 SOFTMAX_TABLE_T = FixedType(18, 8, True, "AP_RND", "AP_SAT")  # exp_table_t, inv_table_t, inv_inp_t, accum_t
 
 
-@functools.lru_cache(maxsize=1)
-def _libm():
-    name = ctypes.util.find_library("m")
-    if name is None:
-        return None
-    try:
-        lib = ctypes.CDLL(name)
-    except OSError:
-        return None
-    functions = {}
-    for fn in ("expf", "tanhf"):
-        f = getattr(lib, fn)
-        f.restype, f.argtypes = ctypes.c_float, [ctypes.c_float]
-        functions[fn] = f
-    return functions
-
-
-def _float32_function(name: str, x: np.ndarray) -> np.ndarray:
-    """``expf``/``tanhf`` of float32 ``x`` as C++ computes them (the C library's, when loadable)."""
-    lib = _libm()
-    x = np.asarray(x, dtype=np.float32)
-    if lib is not None:
-        f = lib[name]
-        return np.array([f(float(v)) for v in x], dtype=np.float32)
-    wide = np.exp(x.astype(np.float64)) if name == "expf" else np.tanh(x.astype(np.float64))
-    return wide.astype(np.float32)
-
-
-def hls4ml_entries(spec) -> np.ndarray:
-    """The float values of ``spec``'s entries (float32 results, as float64), at the bins' left edges."""
-    f32 = np.float32
-    x = (spec.lo + np.arange(spec.size, dtype=np.float64) * spec.step).astype(f32)  # exact: dyadic
-    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-        if spec.function == "sigmoid":  # float sigmoid_fcn_float(float x) { return 1.0 / (1 + std::exp(-x)); }
-            total = f32(1) + _float32_function("expf", -x)
-            values = (1.0 / total.astype(np.float64)).astype(f32)
-        elif spec.function == "tanh":
-            values = _float32_function("tanhf", x)
-        elif spec.function == "expm1":  # float elu_fcn_float(float x) { return std::exp(x) - 1.; }
-            values = (_float32_function("expf", x).astype(np.float64) - 1.0).astype(f32)
-        elif spec.function == "exp":
-            values = _float32_function("expf", x)
-        elif spec.function == "reciprocal":  # inv_table_t inv_x = 1 / x (float)
-            values = f32(1) / x
-        else:
-            raise ValueError(f"hls4ml has no {spec.function} table; its tables: sigmoid, tanh, expm1, exp, reciprocal")
-    return values.astype(np.float64)
-
-
 def activation_tables(size: int = ACTIVATION_TABLE_SIZE, word: FixedType = TABLE_T) -> dict:
     """hls4ml's sigmoid, tanh and ELU tables as ``TableSpec``s (``table_size``, ``table_t``)."""
-    from fpgalab.sim.tables import TableSpec  # noqa: PLC0415
-
     step_elu = 8.0 / size
     return {
         "sigmoid": TableSpec("sigmoid", size, -8.0, 8.0, "hls4ml", word),
@@ -107,8 +52,6 @@ def softmax_tables(input_type: FixedType, table_size: int = ACTIVATION_TABLE_SIZ
     ``W-1`` bits). The exp table reads ``inp_norm_t = ap_ufixed<W-1, I-1>`` (signed input), the
     reciprocal table ``inv_inp_t`` (``word``).
     """
-    from fpgalab.sim.tables import TableSpec  # noqa: PLC0415
-
     size = min(table_size, 2 ** min(input_type.width, word.width))
     norm_width = input_type.width - int(input_type.signed)
     norm_integer = input_type.integer - int(input_type.signed)

@@ -17,6 +17,7 @@ import numpy as np
 
 from fpgalab.ir.types import FixedType
 from fpgalab.sim.fixed import COUNTER, INT64_BITS, from_float, quantize
+from fpgalab.sim.hls4ml_entries import hls4ml_entries
 
 FUNCTIONS = ("exp", "tanh", "sigmoid", "reciprocal", "rsqrt", "sqrt", "expm1", "log", "log1p", "erf")
 # Functions that keep changing beyond their table's range: an input outside it reads an edge entry
@@ -79,7 +80,11 @@ class TableSpec:
         if self.style not in STYLES:
             raise ValueError(f"table style must be one of {', '.join(STYLES)}, got {self.style!r}")
         span = Fraction(self.hi) - Fraction(self.lo)
-        if self.style == "hls4ml" and (Fraction(self.lo) / Fraction(self.step) % 1 or span.numerator & (span.numerator - 1) or span.denominator & (span.denominator - 1)):
+        if self.style == "hls4ml" and (
+            Fraction(self.lo) / Fraction(self.step) % 1
+            or span.numerator & (span.numerator - 1)
+            or span.denominator & (span.denominator - 1)
+        ):
             raise ValueError(
                 f"an hls4ml-style table needs hi - lo a power of two and lo a whole number of steps, got [{self.lo}, {self.hi})"
             )
@@ -155,8 +160,6 @@ def bin_centres(spec: TableSpec) -> np.ndarray:
 
 def _entry_values(spec: TableSpec) -> np.ndarray:
     if spec.style == "hls4ml":
-        from fpgalab.sim.hls4ml_tables import hls4ml_entries  # noqa: PLC0415
-
         return hls4ml_entries(spec)
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         return reference_function(spec.function)(bin_centres(spec))

@@ -229,7 +229,9 @@ def compare_hls4ml(design, x, model=None, output_dir: str | None = None) -> Hls4
         matches.append(LayerMatch(layer, float(equal.mean()), int(equal.size), first))
     reference = np.asarray(model(batch), dtype=np.float64).reshape(samples, -1)
     final = ours[design.kernel.nodes[-1].layer] if design.kernel.nodes[-1].layer in ours else None
-    errors = {"hls4ml": float(np.mean(np.abs(np.asarray(prediction, dtype=np.float64).reshape(samples, -1) - reference)))}
+    errors = {
+        "hls4ml": float(np.mean(np.abs(np.asarray(prediction, dtype=np.float64).reshape(samples, -1) - reference)))
+    }
     if final is not None:
         errors = {f"fpgalab ({design.options.table_style})": float(np.mean(np.abs(final - reference))), **errors}
     return Hls4mlComparison(design.name, design.options.table_style, tuple(matches), _notes(design, {}), errors)
