@@ -4,7 +4,7 @@ Each model is of a kind hls4ml's own tests use, at ap_fixed<16,6>, compiled with
 (whose default is hls4ml's table semantics). ``design.compare_hls4ml`` builds hls4ml's model at the
 design's types, compiles its C simulation with g++ and traces every layer on 1000 inputs: every
 traced layer must be bit-identical. In fpgalab's own mode the softmax is nearer the float model.
-The LLVM module and the g++-built HLS C++ of each hls4ml-mode design equal the simulator.
+The LLVM module, the g++-built HLS C++ and the Verilog (Verilator) of hls4ml-mode designs equal the simulator.
 """
 
 from __future__ import annotations
@@ -126,3 +126,18 @@ def test_hls4ml_mode_backends_equal_the_simulator(kind, io, tmp_path):
     design = fpgalab.compile(model, x[:1], precision="ap_fixed<16,6>", io=io, tables="hls4ml")
     _llvm_equals_simulator(design)
     _csim_equals_simulator(design, tmp_path / "prj")
+
+
+@pytest.mark.parametrize("kind", ["sigmoid", "softmax", "elu", "avgpool"])
+def test_hls4ml_mode_verilog_equals_the_simulator(kind):
+    from fpgalab.verify.tools import ToolMissing  # noqa: PLC0415
+    from fpgalab.verify.verilator import find_verilator, run_verilator  # noqa: PLC0415
+
+    try:
+        find_verilator()
+    except ToolMissing as missing:
+        pytest.skip(str(missing))
+    model, x = _model(kind)
+    design = fpgalab.compile(model, x[:1], precision="ap_fixed<16,6>", tables="hls4ml")
+    result = run_verilator(design, samples=2)
+    assert result.mismatches == 0, f"{result.mismatches} output words differ from the simulator"
