@@ -27,7 +27,7 @@ pytestmark = [pytest.mark.tools, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
 AP_TYPES = ROOT / ".cache" / "ap_types"
-PEER = ROOT / ".cache" / "bench-hls4ml"  # where `make hls4ml` (bench/run_hls4ml_sim.py) installs hls4ml
+PEER = ROOT / ".cache" / "bench-hls4ml"  # where bench/run_hls4ml_sim.py installs hls4ml (--no-deps)
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +38,7 @@ def hls4ml():
         import hls4ml  # noqa: PLC0415
     except ImportError:
         if not (PEER / "hls4ml").exists():
-            pytest.skip("hls4ml is not installed: pip install fpgalab[hls4ml] (or make hls4ml)")
+            pytest.skip("hls4ml is not installed: pip install fpgalab[hls4ml] (make test installs it)")
         sys.path.append(str(PEER))
         import hls4ml  # noqa: PLC0415
     return hls4ml
