@@ -307,7 +307,7 @@ def build_design(
     reference=None,
 ) -> Design:
     """Run the pass pipeline on a float32 kernel and wrap the result."""
-    graphed, graph_timings = run_pipeline(float_kernel, graph_passes())
+    graphed, graph_timings = run_pipeline(float_kernel, graph_passes(fold_batchnorm=options.table_style != "hls4ml"))
     options = fit_options(options, graphed)
     steps = [
         AssignPrecision(options.precision, tables=options.tables, table_type=options.table_type),

@@ -40,11 +40,13 @@ PASSES = {
 }
 
 
-def graph_passes() -> list:
+def graph_passes(fold_batchnorm: bool = True) -> list:
     """The passes that reshape the float32 graph before precision is assigned: BatchNorm and bias
     folded into their layers, elementwise chains fused into one node, QONNX Quants merged into the
-    layers before them."""
-    return [FoldBatchNorm(), FoldBias(), FuseElementwise(), MergeQuant()]
+    layers before them. ``fold_batchnorm=False`` (``tables="hls4ml"``) keeps BatchNorm a scale and
+    shift after the layer's result, as hls4ml's ``nnet::normalize`` computes it when the layer
+    before has a type of its own (hls4ml fuses BatchNorm only into a layer of ``auto`` precision)."""
+    return [FoldBatchNorm(), FoldBias(), FuseElementwise(), MergeQuant()][0 if fold_batchnorm else 1 :]
 
 
 def hls_passes(options) -> list:

@@ -117,6 +117,13 @@ def layer_types(kernel: ir.Kernel) -> dict[str, dict[str, str]]:
                     roles[role] = _type_text(buffers[name].dtype)
         elif isinstance(node, ir.Pool) and node.kind == "sum":
             roles["accum"] = _type_text(node.dtype)  # hls4ml divides the sum in accum_t
+        elif isinstance(node, ir.Elementwise):  # an unfolded BatchNorm: x * scale + shift
+            for op in ir.expr_ops(node.expr):
+                for arg in op.args:
+                    if isinstance(arg, ir.Arg) and node.inputs[arg.index] in constants:
+                        role = {"mul": "scale", "add": "bias", "sub": "bias"}.get(op.op)
+                        if role:
+                            roles[role] = _type_text(buffers[node.inputs[arg.index]].dtype)
     return {k: {r: t for r, t in v.items() if t} for k, v in types.items()}
 
 
@@ -185,7 +192,7 @@ def _keras_model(design, model):
     return model
 
 
-def _notes(design, hls_types: dict) -> tuple[str, ...]:
+def _notes(design, model) -> tuple[str, ...]:
     notes = []
     for node in design.kernel.nodes:
         if isinstance(node, ir.Pool) and node.kind == "sum" and isinstance(node.acc, FixedType):
@@ -194,6 +201,13 @@ def _notes(design, hls_types: dict) -> tuple[str, ...]:
                     f"{node.layer}: fpgalab sums the window in {_type_text(node.acc)} (wide enough never to "
                     f"overflow) and keeps {_type_text(node.dtype)}; hls4ml is given that as its accum_t"
                 )
+    ours = {n.layer for n in design.kernel.nodes}
+    for layer in getattr(model, "layers", ()):
+        if type(layer).__name__ == "BatchNormalization" and layer.name not in ours:
+            notes.append(
+                f"{layer.name}: fpgalab folded this BatchNormalization into the layer before it (its weights "
+                "scaled and rounded once); hls4ml keeps it a layer of its own at these types, as tables='hls4ml' does"
+            )
     if design.options.table_style == "fpgalab":
         notes.append(
             "tables='fpgalab': bin-centred tables, floor indexing and division by a reciprocal, nearer the float "
@@ -234,4 +248,4 @@ def compare_hls4ml(design, x, model=None, output_dir: str | None = None) -> Hls4
     }
     if final is not None:
         errors = {f"fpgalab ({design.options.table_style})": float(np.mean(np.abs(final - reference))), **errors}
-    return Hls4mlComparison(design.name, design.options.table_style, tuple(matches), _notes(design, {}), errors)
+    return Hls4mlComparison(design.name, design.options.table_style, tuple(matches), _notes(design, model), errors)

@@ -54,10 +54,15 @@ def _model(kind: str):
         "softmax": ((6,), [layers.Dense(5, name="d"), layers.Activation("softmax", name="a")]),
         "elu": ((6,), [layers.Dense(8, name="d"), layers.ELU(name="a")]),
         "avgpool": ((6, 6, 2), [layers.Conv2D(3, 3, name="c"), layers.AveragePooling2D(2, name="p")]),
-        "conv_maxpool_dense": (
+        "dense_bn_relu": (
+            (6,),
+            [layers.Dense(8, name="d"), layers.BatchNormalization(name="bn"), layers.Activation("relu", name="r")],
+        ),
+        "conv_bn_maxpool_dense": (
             (6, 6, 2),
             [
                 layers.Conv2D(3, 3, name="c"),
+                layers.BatchNormalization(name="bn"),
                 layers.MaxPooling2D(2, name="m"),
                 layers.Flatten(name="f"),
                 layers.Dense(4, name="d"),
@@ -67,11 +72,15 @@ def _model(kind: str):
     shape, body = kinds[kind]
     keras.utils.set_random_seed(7)
     model = keras.Sequential([keras.Input(shape), *body], name=kind)
+    for layer in model.layers:  # BatchNormalization statistics that are not the identity
+        if isinstance(layer, layers.BatchNormalization):
+            gamma, beta, mean, var = layer.get_weights()
+            layer.set_weights([gamma * 1.5, beta + 0.25, mean + 0.1, var * 2.0])
     x = np.random.default_rng(0).normal(scale=2.0, size=(1000,) + shape).astype(np.float32)
     return model, x
 
 
-KINDS = ["sigmoid", "tanh", "softmax", "elu", "avgpool", "conv_maxpool_dense"]
+KINDS = ["sigmoid", "tanh", "softmax", "elu", "avgpool", "dense_bn_relu", "conv_bn_maxpool_dense"]
 
 
 @pytest.mark.parametrize("kind", KINDS)
