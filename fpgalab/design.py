@@ -14,7 +14,7 @@ from fpgalab.ir import nodes as ir
 from fpgalab.ir.printer import format_kernel
 from fpgalab.ir.types import FixedType
 from fpgalab.ir.verify import verify_kernel
-from fpgalab.options import Options, parse_precision
+from fpgalab.options import Options, parse_options, parse_precision
 from fpgalab.passes import graph_passes, hls_passes, run_pipeline
 from fpgalab.passes.hls4ml_semantics import hls4ml_semantics
 from fpgalab.passes.quantize import AssignPrecision
@@ -205,10 +205,14 @@ class Design:
 
     def compare_hls4ml(self, x, model=None, output_dir=None):
         """hls4ml's C simulation (g++) of the design's Keras model at the design's types against
-        ``simulate``, layer by layer (``fpgalab.verify.hls4ml_compare``; needs ``fpgalab[hls4ml]``)."""
+        ``simulate``, layer by layer (``fpgalab.verify.hls4ml_compare``; needs ``fpgalab[hls4ml]``). The
+        report's errors against the float model include the design in the other ``tables`` mode."""
         from fpgalab.verify.hls4ml_compare import compare_hls4ml  # noqa: PLC0415
 
-        return compare_hls4ml(self, x, model=model, output_dir=output_dir)
+        other = "fpgalab" if self.options.table_style == "hls4ml" else "hls4ml"
+        given = {k: v for k, v in self.options.to_dict().items() if k not in ("tables", "table_style")}
+        twin = build_design(self.name, self.float_kernel, parse_options(**given, tables=other), self.example_shapes)
+        return compare_hls4ml(self, x, model=model, output_dir=output_dir, twin=twin)
 
     def overflows(self, *inputs) -> tuple[Overflow, ...]:
         """Where the hardware's types cannot hold the values of ``inputs`` (a sample or a batch), per sample.

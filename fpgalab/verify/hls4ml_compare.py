@@ -216,8 +216,19 @@ def _notes(design, model) -> tuple[str, ...]:
     return tuple(notes)
 
 
-def compare_hls4ml(design, x, model=None, output_dir: str | None = None) -> Hls4mlComparison:
-    """Run hls4ml's C simulation and fpgalab's simulator on ``x`` (a batch); compare layer by layer."""
+def _mean_error(design, arrays, reference) -> float | None:
+    last = design.kernel.nodes[-1].layer
+    values = layer_values(design, arrays)
+    if last not in values or values[last].shape != reference.shape:
+        return None
+    return float(np.mean(np.abs(values[last] - reference)))
+
+
+def compare_hls4ml(design, x, model=None, output_dir: str | None = None, twin=None) -> Hls4mlComparison:
+    """Run hls4ml's C simulation and fpgalab's simulator on ``x`` (a batch); compare layer by layer.
+
+    ``twin``: the same design in the other ``tables`` mode, whose error against the float model the
+    report adds."""
     model = _keras_model(design, model)
     arrays, _ = design._batch((x,))
     ours = layer_values(design, arrays)
@@ -242,10 +253,11 @@ def compare_hls4ml(design, x, model=None, output_dir: str | None = None) -> Hls4
             first = (int(sample), int(index), float(mine[sample, index]), float(theirs[sample, index]))
         matches.append(LayerMatch(layer, float(equal.mean()), int(equal.size), first))
     reference = np.asarray(model(batch), dtype=np.float64).reshape(samples, -1)
-    final = ours[design.kernel.nodes[-1].layer] if design.kernel.nodes[-1].layer in ours else None
-    errors = {
-        "hls4ml": float(np.mean(np.abs(np.asarray(prediction, dtype=np.float64).reshape(samples, -1) - reference)))
-    }
-    if final is not None:
-        errors = {f"fpgalab ({design.options.table_style})": float(np.mean(np.abs(final - reference))), **errors}
+    errors = {}
+    for each in (design, twin) if twin is not None else (design,):
+        error = _mean_error(each, arrays, reference)
+        if error is not None:
+            errors[f"fpgalab (tables={each.options.table_style!r})"] = error
+    peer = np.asarray(prediction, dtype=np.float64).reshape(samples, -1)
+    errors["hls4ml"] = float(np.mean(np.abs(peer - reference)))
     return Hls4mlComparison(design.name, design.options.table_style, tuple(matches), _notes(design, model), errors)
