@@ -52,16 +52,21 @@ def softmax_tables(input_type: FixedType, table_size: int = ACTIVATION_TABLE_SIZ
     ``W-1`` bits). The exp table reads ``inp_norm_t = ap_ufixed<W-1, I-1>`` (signed input), the
     reciprocal table ``inv_inp_t`` (``word``).
     """
-    size = min(table_size, 2 ** min(input_type.width, word.width))
-    norm_width = input_type.width - int(input_type.signed)
+    exp_size, size = softmax_table_sizes(input_type.width, input_type.signed, table_size, word.width)
     norm_integer = input_type.integer - int(input_type.signed)
-    exp_size = min(size, 2**norm_width) if input_type.signed else size
     exp_step = 2.0 ** (norm_integer - int(math.log2(exp_size)))
     inv_step = 2.0 ** (word.integer - int(math.log2(size)))
     return (
         TableSpec("exp", exp_size, -(exp_size - 1) * exp_step, exp_step, "hls4ml", word),
         TableSpec("reciprocal", size, 0.0, size * inv_step, "hls4ml", word),
     )
+
+
+def softmax_table_sizes(width: int, signed: bool = True, table_size: int = ACTIVATION_TABLE_SIZE, word_width: int = 18):
+    """(exp entries, 1/x entries) of hls4ml's stable softmax over ``width``-bit inputs: ``FixSoftmaxTableSize``
+    caps table_size at ``2**min(width, word_width)``, the exp table at ``2**(width-1)`` for a signed input."""
+    size = min(table_size, 2 ** min(width, word_width))
+    return (min(size, 2 ** (width - 1)) if signed else size), size
 
 
 def norm_type(input_type: FixedType) -> FixedType:

@@ -56,3 +56,11 @@ def test_softmax_tables_follow_the_input_type():
 def test_hls4ml_style_needs_a_power_of_two_span():
     with pytest.raises(ValueError, match="power of two"):
         TableSpec("sigmoid", 1024, -8.0, 4.0, "hls4ml")
+
+
+def test_softmax_table_sizes_are_what_hls4ml_sets():
+    from fpgalab.sim.hls4ml_tables import softmax_table_sizes
+
+    assert softmax_table_sizes(16) == (1024, 1024)
+    assert softmax_table_sizes(8) == (128, 256)  # FixSoftmaxTableSize: 2**8; stable's exp table: 2**(8-1)
+    assert softmax_table_sizes(8, signed=False) == (256, 256)
