@@ -22,7 +22,7 @@ from __future__ import annotations
 from fpgalab.ir import nodes as ir
 from fpgalab.ir.types import FixedType
 from fpgalab.passes.softmax import _difference_from_max
-from fpgalab.sim.hls4ml_tables import norm_type, softmax_tables
+from fpgalab.sim.hls4ml_tables import SOFTMAX_TABLE_T, norm_type, softmax_tables
 
 
 def _arg_type(expr, node: ir.Elementwise, buffers):
@@ -77,13 +77,22 @@ class _Rewriter:
 
 
 def hls4ml_semantics(kernel: ir.Kernel, tables: dict) -> tuple[ir.Kernel, dict]:
-    """``kernel`` with hls4ml's average-pool division and softmax, and ``tables`` with its softmax tables."""
+    """``kernel`` with hls4ml's average-pool division and softmax, and ``tables`` with its softmax tables.
+
+    A softmax's exponentials and their sum take hls4ml's ``accum_t`` (``exp_res``, ``exp_sum``:
+    ``ap_fixed<18,8,AP_RND,AP_SAT>``) instead of the layer's result type."""
     rewriter = _Rewriter(kernel)
-    nodes = []
+    nodes, exponentials = [], set()
     for node in kernel.nodes:
         if isinstance(node, ir.Elementwise) and isinstance(node.dtype, FixedType):
             expr = rewriter.expr(node.expr, node)
+            if expr != node.expr and expr.op == "exp" and expr.args[0] != node.expr.args[0]:
+                expr = ir.Op("exp", expr.args, SOFTMAX_TABLE_T)
+                node = node.replace(expr=expr, dtype=SOFTMAX_TABLE_T)
+                exponentials.add(node.name)
             node = node if expr == node.expr else node.replace(expr=expr)
+        elif isinstance(node, ir.Reduce) and node.kind == "sum" and node.inputs[0] in exponentials:
+            node = node.replace(acc=SOFTMAX_TABLE_T, dtype=SOFTMAX_TABLE_T)
         nodes.append(node)
     if len(rewriter.softmax_inputs) > 1:
         raise ValueError(

@@ -83,16 +83,29 @@ def _model(kind: str):
 KINDS = ["sigmoid", "tanh", "softmax", "elu", "avgpool", "dense_bn_relu", "conv_bn_maxpool_dense"]
 
 
-@pytest.mark.parametrize("kind", KINDS)
-def test_hls4ml_mode_is_bit_identical_to_hls4ml(hls4ml, kind, tmp_path):
+NARROW = "ap_fixed<8,3>"  # softmax tables cut to 128 and 256 entries, exponentials finer than the result
+CASES = [(kind, "parallel", "ap_fixed<16,6>") for kind in KINDS] + [
+    ("softmax", "stream", "ap_fixed<16,6>"),
+    ("avgpool", "stream", "ap_fixed<16,6>"),
+    ("conv_bn_maxpool_dense", "stream", "ap_fixed<16,6>"),
+    ("softmax", "parallel", NARROW),
+    ("sigmoid", "parallel", NARROW),
+    ("elu", "parallel", NARROW),
+    ("avgpool", "parallel", NARROW),
+]
+
+
+@pytest.mark.parametrize("kind, io, precision", CASES)
+def test_hls4ml_mode_is_bit_identical_to_hls4ml(hls4ml, kind, io, precision, tmp_path):
     model, x = _model(kind)
-    design = fpgalab.compile(model, x[:1], precision="ap_fixed<16,6>", io="parallel")
+    design = fpgalab.compile(model, x[:1], precision=precision, io=io)
     assert design.options.table_style == "hls4ml"
     report = design.compare_hls4ml(x, model=model, output_dir=str(tmp_path / "hls4ml_prj"))
     print(report)
     assert report.layers, "no hls4ml layer was matched with a fpgalab layer"
     assert report.identical, str(report)
     assert report.first_difference is None
+    assert report.float_error["fpgalab (tables='hls4ml')"] == report.float_error["hls4ml"]
 
 
 def test_fpgalab_softmax_is_nearer_the_float_model(hls4ml, tmp_path):
@@ -127,19 +140,26 @@ def _csim_equals_simulator(design, folder: Path):
     assert "PASS" in result.stdout
 
 
-@pytest.mark.parametrize("kind", ["sigmoid", "tanh", "softmax", "elu", "avgpool"])
+@pytest.mark.parametrize(
+    "kind, precision",
+    [(kind, "ap_fixed<16,6>") for kind in ("sigmoid", "tanh", "softmax", "elu", "avgpool", "dense_bn_relu")]
+    + [("softmax", NARROW)],
+)
 @pytest.mark.parametrize("io", ["layered", "parallel"])
-def test_hls4ml_mode_backends_equal_the_simulator(kind, io, tmp_path):
+def test_hls4ml_mode_backends_equal_the_simulator(kind, precision, io, tmp_path):
     if shutil.which("g++") is None:
         pytest.skip("g++ is not installed (apt-get install g++)")
     model, x = _model(kind)
-    design = fpgalab.compile(model, x[:1], precision="ap_fixed<16,6>", io=io, tables="hls4ml")
+    design = fpgalab.compile(model, x[:1], precision=precision, io=io, tables="hls4ml")
     _llvm_equals_simulator(design)
     _csim_equals_simulator(design, tmp_path / "prj")
 
 
-@pytest.mark.parametrize("kind", ["sigmoid", "softmax", "elu", "avgpool"])
-def test_hls4ml_mode_verilog_equals_the_simulator(kind):
+@pytest.mark.parametrize(
+    "kind, precision",
+    [("sigmoid", "ap_fixed<16,6>"), ("softmax", NARROW), ("elu", "ap_fixed<16,6>"), ("avgpool", "ap_fixed<16,6>")],
+)
+def test_hls4ml_mode_verilog_equals_the_simulator(kind, precision):
     from fpgalab.verify.tools import ToolMissing  # noqa: PLC0415
     from fpgalab.verify.verilator import find_verilator, run_verilator  # noqa: PLC0415
 
@@ -148,6 +168,6 @@ def test_hls4ml_mode_verilog_equals_the_simulator(kind):
     except ToolMissing as missing:
         pytest.skip(str(missing))
     model, x = _model(kind)
-    design = fpgalab.compile(model, x[:1], precision="ap_fixed<16,6>", tables="hls4ml")
+    design = fpgalab.compile(model, x[:1], precision=precision, tables="hls4ml")
     result = run_verilator(design, samples=2)
     assert result.mismatches == 0, f"{result.mismatches} output words differ from the simulator"
