@@ -16,7 +16,7 @@ from fpgalab.ir.types import FixedType
 from fpgalab.ir.verify import verify_kernel
 from fpgalab.options import Options, parse_options, parse_precision
 from fpgalab.passes import graph_passes, hls_passes, run_pipeline
-from fpgalab.passes.hls4ml_semantics import hls4ml_semantics
+from fpgalab.passes.hls4ml_semantics import hls4ml_tables
 from fpgalab.passes.quantize import AssignPrecision
 from fpgalab.passes.softmax import fit_options
 from fpgalab.persist import design_document, read_design_document
@@ -37,6 +37,12 @@ class Design:
     hlo_source: object = ""  # the HLO text, or a function that asks XLA for it the first time it is shown
     timings: tuple[tuple[str, float], ...] = ()
     reference: object = field(default=None, repr=False, compare=False)  # TensorFlow float callable, if captured
+
+    def __post_init__(self):
+        if self.options.table_style == "hls4ml":  # hls4ml's softmax tables follow the softmax's input type
+            tables = hls4ml_tables(self.kernel, self.options.tables)
+            if tables is not self.options.tables:
+                self.options = dataclasses.replace(self.options, tables=tables)
 
     # ---- views
     @property
@@ -319,9 +325,6 @@ def build_design(
     ]
     kernel, pass_timings = run_pipeline(graphed, steps)
     pass_timings = graph_timings + pass_timings
-    if options.table_style == "hls4ml":
-        kernel, tables = hls4ml_semantics(kernel, options.tables)
-        options = dataclasses.replace(options, tables=tables)
     verify_kernel(kernel)
     return Design(
         name,

@@ -19,6 +19,8 @@ LLVM module and the Verilog compute hls4ml's bits the same way:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from fpgalab.ir import nodes as ir
 from fpgalab.ir.types import FixedType
 from fpgalab.passes.softmax import _difference_from_max
@@ -52,7 +54,6 @@ class _Rewriter:
     def __init__(self, kernel: ir.Kernel):
         self.buffers = kernel.buffers()
         self.producers = {n.name: n for n in kernel.nodes}
-        self.softmax_inputs: set = set()
 
     def expr(self, expr, node: ir.Elementwise):
         if not isinstance(expr, ir.Op):
@@ -70,37 +71,63 @@ class _Rewriter:
             x, peak = expr.args[0].args
             x_type = _arg_type(x, node, self.buffers)
             if isinstance(x_type, FixedType):
-                self.softmax_inputs.add(x_type)
                 distance = ir.Op("sub", (peak, x), norm_type(x_type))
                 return ir.Op("exp", (ir.Op("neg", (distance,), None),), expr.dtype)
         return ir.Op(expr.op, args, expr.dtype)
 
 
-def hls4ml_semantics(kernel: ir.Kernel, tables: dict) -> tuple[ir.Kernel, dict]:
-    """``kernel`` with hls4ml's average-pool division and softmax, and ``tables`` with its softmax tables.
+@dataclass(frozen=True)
+class Hls4mlSemantics:
+    """The rewrites above on a typed kernel; ``hls_passes`` runs it first when ``tables="hls4ml"``.
 
     A softmax's exponentials and their sum take hls4ml's ``accum_t`` (``exp_res``, ``exp_sum``:
     ``ap_fixed<18,8,AP_RND,AP_SAT>``) instead of the layer's result type."""
-    rewriter = _Rewriter(kernel)
-    nodes, exponentials = [], set()
+
+    name: str = "hls4ml_semantics"
+
+    def run(self, kernel: ir.Kernel) -> ir.Kernel:
+        rewriter = _Rewriter(kernel)
+        nodes, exponentials = [], set()
+        for node in kernel.nodes:
+            if isinstance(node, ir.Elementwise) and isinstance(node.dtype, FixedType):
+                expr = rewriter.expr(node.expr, node)
+                if expr != node.expr and expr.op == "exp" and expr.args[0] != node.expr.args[0]:
+                    expr = ir.Op("exp", expr.args, SOFTMAX_TABLE_T)
+                    node = node.replace(expr=expr, dtype=SOFTMAX_TABLE_T)
+                    exponentials.add(node.name)
+                node = node if expr == node.expr else node.replace(expr=expr)
+            elif isinstance(node, ir.Reduce) and node.kind == "sum" and node.inputs[0] in exponentials:
+                node = node.replace(acc=SOFTMAX_TABLE_T, dtype=SOFTMAX_TABLE_T)
+            nodes.append(node)
+        softmax_input_type(kernel.replace(nodes=tuple(nodes)))  # one exp table per design: refuse two types
+        return kernel.replace(nodes=tuple(nodes))
+
+
+def softmax_input_type(kernel: ir.Kernel) -> FixedType | None:
+    """The input type of the kernel's rewritten softmaxes (``exp(-(max - x))``), or None without one."""
+    buffers, found = kernel.buffers(), set()
     for node in kernel.nodes:
-        if isinstance(node, ir.Elementwise) and isinstance(node.dtype, FixedType):
-            expr = rewriter.expr(node.expr, node)
-            if expr != node.expr and expr.op == "exp" and expr.args[0] != node.expr.args[0]:
-                expr = ir.Op("exp", expr.args, SOFTMAX_TABLE_T)
-                node = node.replace(expr=expr, dtype=SOFTMAX_TABLE_T)
-                exponentials.add(node.name)
-            node = node if expr == node.expr else node.replace(expr=expr)
-        elif isinstance(node, ir.Reduce) and node.kind == "sum" and node.inputs[0] in exponentials:
-            node = node.replace(acc=SOFTMAX_TABLE_T, dtype=SOFTMAX_TABLE_T)
-        nodes.append(node)
-    if len(rewriter.softmax_inputs) > 1:
+        if not isinstance(node, ir.Elementwise):
+            continue
+        for op in ir.expr_ops(node.expr):
+            inner = op.args[0] if op.op == "exp" else None
+            if isinstance(inner, ir.Op) and inner.op == "neg" and isinstance(inner.args[0], ir.Op):
+                distance = inner.args[0]
+                if distance.op == "sub" and isinstance(distance.args[1], ir.Arg):
+                    found.add(buffers[node.inputs[distance.args[1].index]].dtype)
+    if len(found) > 1:
         raise ValueError(
             "tables='hls4ml': the softmaxes of this design read inputs of different types "
-            f"({', '.join(sorted(map(str, rewriter.softmax_inputs)))}) and a design has one exp table; "
+            f"({', '.join(sorted(map(str, found)))}) and a design has one exp table; "
             "give their inputs one type, or use tables='fpgalab'"
         )
-    if rewriter.softmax_inputs:
-        exp, reciprocal = softmax_tables(next(iter(rewriter.softmax_inputs)))
-        tables = {**tables, "exp": exp, "reciprocal": reciprocal}
-    return kernel.replace(nodes=tuple(nodes)), tables
+    return next(iter(found)) if found else None
+
+
+def hls4ml_tables(kernel: ir.Kernel, tables: dict) -> dict:
+    """``tables`` with hls4ml's softmax exp and 1/x tables for the kernel's softmax input type."""
+    input_type = softmax_input_type(kernel)
+    if input_type is None:
+        return tables
+    exp, reciprocal = softmax_tables(input_type)
+    return {**tables, "exp": exp, "reciprocal": reciprocal}
