@@ -125,9 +125,13 @@ def softmax_input_type(kernel: ir.Kernel) -> FixedType | None:
 
 
 def hls4ml_tables(kernel: ir.Kernel, tables: dict) -> dict:
-    """``tables`` with hls4ml's softmax exp and 1/x tables for the kernel's softmax input type."""
+    """``tables`` with hls4ml's softmax exp and 1/x tables for the kernel's softmax input type (sizes as
+    hls4ml sets them from its ``table_size``, ``softmax_tables``)."""
     input_type = softmax_input_type(kernel)
     if input_type is None:
         return tables
-    exp, reciprocal = softmax_tables(input_type)
+    # hls4ml's table_size for the softmax: the exp table's size as given (1024 unless set), or once
+    # fitted the 1/x table's, which stays the same when fitted again
+    fitted = tables["reciprocal"].style == "hls4ml"
+    exp, reciprocal = softmax_tables(input_type, (tables["reciprocal"] if fitted else tables["exp"]).size)
     return {**tables, "exp": exp, "reciprocal": reciprocal}

@@ -64,3 +64,15 @@ def test_softmax_table_sizes_are_what_hls4ml_sets():
     assert softmax_table_sizes(16) == (1024, 1024)
     assert softmax_table_sizes(8) == (128, 256)  # FixSoftmaxTableSize: 2**8; stable's exp table: 2**(8-1)
     assert softmax_table_sizes(8, signed=False) == (256, 256)
+
+
+def test_softmax_tables_are_fitted_once_and_follow_a_given_table_size(monkeypatch):
+    import fpgalab.passes.hls4ml_semantics as semantics
+    from fpgalab.sim.tables import DEFAULT_TABLES
+
+    monkeypatch.setattr(semantics, "softmax_input_type", lambda kernel: FixedType(8, 3))  # a softmax over ap_fixed<8,3>
+    first = semantics.hls4ml_tables(None, dict(DEFAULT_TABLES))
+    assert (first["exp"].size, first["reciprocal"].size) == (128, 256)
+    assert semantics.hls4ml_tables(None, first) == first
+    smaller = semantics.hls4ml_tables(None, {**DEFAULT_TABLES, "exp": TableSpec("exp", 64, -8.0, 8.0)})
+    assert (smaller["exp"].size, smaller["reciprocal"].size) == (64, 64)
