@@ -53,6 +53,7 @@ def _model(kind: str):
         "tanh": ((6,), [layers.Dense(8, name="d"), layers.Activation("tanh", name="a")]),
         "softmax": ((6,), [layers.Dense(5, name="d"), layers.Activation("softmax", name="a")]),
         "elu": ((6,), [layers.Dense(8, name="d"), layers.ELU(name="a")]),
+        "elu_activation": ((6,), [layers.Dense(8, name="d"), layers.Activation("elu", name="a")]),
         "avgpool": ((6, 6, 2), [layers.Conv2D(3, 3, name="c"), layers.AveragePooling2D(2, name="p")]),
         "dense_bn_relu": (
             (6,),
@@ -80,7 +81,7 @@ def _model(kind: str):
     return model, x
 
 
-KINDS = ["sigmoid", "tanh", "softmax", "elu", "avgpool", "dense_bn_relu", "conv_bn_maxpool_dense"]
+KINDS = ["sigmoid", "tanh", "softmax", "elu", "elu_activation", "avgpool", "dense_bn_relu", "conv_bn_maxpool_dense"]
 
 
 NARROW = "ap_fixed<8,3>"  # softmax tables cut to 128 and 256 entries, exponentials finer than the result
