@@ -19,6 +19,9 @@ UI_STAMP := labextension/ui-tests/node_modules/.fpgalab-installed
 TORCH_VERSION ?= 2.13.0+cpu
 TORCH_INDEX ?=
 TORCH_STAMP := $(VENV)/.fpgalab-torch
+# hls4ml 1.3.0 for design.compare_hls4ml and tests/tools/test_hls4ml_bits.py (fpgalab[hls4ml]): it adds only
+# hls4ml, pyDigitalWaveTools and quantizers to the venv (pip install --dry-run), its C simulation needs g++
+HLS4ML_STAMP := $(VENV)/.fpgalab-hls4ml
 # In make's runs a missing PyTorch fails the torch tier instead of skipping it
 REQUIRE_TORCH := FPGALAB_REQUIRE_TORCH=1
 
@@ -38,6 +41,10 @@ $(STAMP): pyproject.toml
 # without installing hls4ml: the g++ oracle for bit-exact tests and the HLS C++ backend's csim.
 $(AP_TYPES): | $(STAMP)
 	$(PY) scripts/fetch_ap_types.py .cache/ap_types
+
+$(HLS4ML_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e '.[dev,hls4ml]'
+	touch $(HLS4ML_STAMP)
 
 $(TORCH_STAMP): $(STAMP)
 	$(PY) -m pip install --quiet $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX),) -e '.[dev,torch]' \
@@ -65,7 +72,7 @@ lint: setup
 	$(VENV)/bin/ruff format --check fpgalab tests bench scripts docs examples
 	$(VENV)/bin/lint-imports
 
-test: setup $(TORCH_STAMP)
+test: setup $(TORCH_STAMP) $(HLS4ML_STAMP)
 	$(MAKE) lint
 	$(MAKE) test-js test-browser
 	$(REQUIRE_TORCH) $(PY) -m pytest $(PYTEST_ARGS) tests $(NBVAL) examples
@@ -96,7 +103,7 @@ test-unit: setup
 test-tf: setup
 	$(PY) -m pytest tests/tf $(PYTEST_ARGS)
 
-test-tools: setup
+test-tools: setup $(HLS4ML_STAMP)
 	$(PY) -m pytest tests/tools $(PYTEST_ARGS)
 
 # PyTorch modules through torch.onnx.export (installs the CPU wheel first)

@@ -14,8 +14,9 @@ from fpgalab.ir import nodes as ir
 from fpgalab.ir.printer import format_kernel
 from fpgalab.ir.types import FixedType
 from fpgalab.ir.verify import verify_kernel
-from fpgalab.options import Options, parse_precision
+from fpgalab.options import Options, parse_options, parse_precision
 from fpgalab.passes import graph_passes, hls_passes, run_pipeline
+from fpgalab.passes.hls4ml_semantics import hls4ml_tables
 from fpgalab.passes.quantize import AssignPrecision
 from fpgalab.passes.softmax import fit_options
 from fpgalab.persist import design_document, read_design_document
@@ -36,6 +37,12 @@ class Design:
     hlo_source: object = ""  # the HLO text, or a function that asks XLA for it the first time it is shown
     timings: tuple[tuple[str, float], ...] = ()
     reference: object = field(default=None, repr=False, compare=False)  # TensorFlow float callable, if captured
+
+    def __post_init__(self):
+        if self.options.table_style == "hls4ml":  # hls4ml's softmax tables follow the softmax's input type
+            tables = hls4ml_tables(self.kernel, self.options.tables)
+            if tables is not self.options.tables:
+                self.options = dataclasses.replace(self.options, tables=tables)
 
     # ---- views
     @property
@@ -206,6 +213,17 @@ class Design:
             outs.append(self._unbatch(array, mode, samples))
         return outs[0] if len(outs) == 1 else tuple(outs)
 
+    def compare_hls4ml(self, x, model=None, output_dir=None):
+        """hls4ml's C simulation (g++) of the design's Keras model at the design's types against
+        ``simulate``, layer by layer (``fpgalab.verify.hls4ml_compare``; needs ``fpgalab[hls4ml]``). The
+        report's errors against the float model include the design in the other ``tables`` mode."""
+        from fpgalab.verify.hls4ml_compare import compare_hls4ml  # noqa: PLC0415
+
+        other = "fpgalab" if self.options.table_style == "hls4ml" else "hls4ml"
+        given = {k: v for k, v in self.options.to_dict().items() if k not in ("tables", "table_style")}
+        twin = build_design(self.name, self.float_kernel, parse_options(**given, tables=other), self.example_shapes)
+        return compare_hls4ml(self, x, model=model, output_dir=output_dir, twin=twin)
+
     def overflows(self, *inputs) -> tuple[Overflow, ...]:
         """Where the hardware's types cannot hold the values of ``inputs`` (a sample or a batch), per sample.
 
@@ -303,7 +321,7 @@ def build_design(
     reference=None,
 ) -> Design:
     """Run the pass pipeline on a float32 kernel and wrap the result."""
-    graphed, graph_timings = run_pipeline(float_kernel, graph_passes())
+    graphed, graph_timings = run_pipeline(float_kernel, graph_passes(fold_batchnorm=options.table_style != "hls4ml"))
     options = fit_options(options, graphed)
     steps = [
         AssignPrecision(options.precision, tables=options.tables, table_type=options.table_type),

@@ -208,10 +208,16 @@ def table_index(ops, fx: Fx, spec):
     m = resize(ops, value, width)
     lo, hi = ops.const(m_lo, width), ops.const(m_hi, width)
     m = ops.select(ops.lt(m, lo), lo, ops.select(ops.gt(m, hi), hi, m))
-    t = ops.sub(ops.mul(m, ops.const(p, width)), ops.const(q, width))
-    if r & (r - 1) == 0:
+    if spec.style == "hls4ml":  # trunc(m * p / r) - q / r: r is a power of two, q a multiple of it
+        t = ops.mul(m, ops.const(p, width))
+        k = r.bit_length() - 1
+        toward_zero = ops.select(ops.lt(t, ops.const(0, width)), ops.add(t, ops.const(r - 1, width)), t)
+        index = ops.sub(ops.ashr(toward_zero, k), ops.const(q // r, width))
+    elif r & (r - 1) == 0:
+        t = ops.sub(ops.mul(m, ops.const(p, width)), ops.const(q, width))
         index = ops.ashr(t, r.bit_length() - 1)
     else:
+        t = ops.sub(ops.mul(m, ops.const(p, width)), ops.const(q, width))
         index = ops.floor_div(t, r)
     size = spec.size
     index = ops.select(

@@ -36,6 +36,16 @@ The estimate follows one synthesis ``flow`` (``fpgalab.costs.operators.FLOWS``):
 
 The flow changes the resource estimate only; the schedule and its cycles are the same.
 
+The function tables (``tables``) follow one of two semantics:
+
+    tables="fpgalab"    fpgalab's own (the default for io="layered"): each entry at its bin's centre,
+                        the index floored, a division a multiply by the reciprocal; nearer the float
+                        model. A dict ``{function: (size, lo, hi)}`` sets ranges in this style.
+    tables="hls4ml"     hls4ml 1.3.0's (the default for io="parallel" and "stream"): entries at the
+                        bins' left edges, the index truncated toward zero, softmax's stable tables
+                        indexed by top bits, a pooled sum divided by its window size as an integer
+                        division (``fpgalab.passes.hls4ml_semantics``): the bits hls4ml computes.
+
 The architecture (``io``) is what the design is built as:
 
     io="layered"        fpgalab's own (the default): one FSM per layer with the directives above,
@@ -67,7 +77,7 @@ from dataclasses import dataclass, field
 
 from fpgalab.costs.delays import delays_for
 from fpgalab.ir.nodes import CHANNEL_KINDS, FLATTEN_MODES, STORAGE_KINDS
-from fpgalab.ir.types import FixedType, NumType
+from fpgalab.ir.types import FixedType, NumType, parse_type
 from fpgalab.options.keys import check_keys, check_override_keys, positive_int
 from fpgalab.options.precision import (
     AUTO,
@@ -79,6 +89,7 @@ from fpgalab.options.precision import (
     parse_precision,
 )
 from fpgalab.parts import load_device, yosys_family
+from fpgalab.sim.hls4ml_tables import activation_tables
 from fpgalab.sim.tables import DEFAULT_TABLES, TableSpec
 
 __all__ = [
@@ -116,6 +127,7 @@ class Options:
     precision_spec: object = DEFAULT_PRECISION  # as the user wrote it (str or dict), kept for to_json
     precision: PrecisionConfig = field(default_factory=lambda: parse_precision(DEFAULT_PRECISION))
     tables: dict = field(default_factory=lambda: dict(DEFAULT_TABLES), hash=False)
+    table_style: str = "fpgalab"  # whose table and division semantics: "fpgalab" | "hls4ml"
     # HLS directives (fpgalab.passes): a design-wide value or a dict of per-layer overrides each
     fuse: bool = True  # fuse elementwise nodes into their producers' loops
     unroll: object = field(default=1, hash=False)
@@ -147,7 +159,8 @@ class Options:
             "device": self.device,
             "clock_mhz": self.clock_mhz,
             "precision": self.precision_spec,
-            "tables": {k: [t.size, t.lo, t.hi] for k, t in self.tables.items()},
+            "tables": {k: _table_entry(t) for k, t in self.tables.items()},
+            **({"table_style": self.table_style} if self.table_style != "fpgalab" else {}),
             **{name: getattr(self, name) for name in HLS_OPTIONS},
             "flow": self.flow,
             **({"io": self.io, "strategy": self.strategy} if self.io != "layered" else {}),
@@ -169,7 +182,7 @@ HLS_OPTIONS = (
     "channel",
 )
 ALLOWED = (
-    ("device", "clock_mhz", "precision", "tables")
+    ("device", "clock_mhz", "precision", "tables", "table_style")
     + HLS_OPTIONS
     + ("reuse_factor", "flow", "io", "strategy", "clock_uncertainty")
 )
@@ -252,24 +265,44 @@ def _hls_options(options: dict) -> dict:
     return result
 
 
-def _tables(spec) -> dict:
-    tables = dict(DEFAULT_TABLES)
+def _table_entry(t: TableSpec) -> list:
+    if t.style == "fpgalab":
+        return [t.size, t.lo, t.hi]
+    return [t.size, t.lo, t.hi, t.style, str(t.word) if t.word is not None else None]
+
+
+def _tables(spec, io: str) -> tuple[dict, str]:
+    """The tables and their style: ``"fpgalab"``, ``"hls4ml"`` or a dict of ranges (fpgalab's style);
+    None gives hls4ml's for hls4ml's architectures, else fpgalab's."""
     if spec is None:
-        return tables
+        spec = "fpgalab" if io == "layered" else "hls4ml"
+    if spec == "fpgalab":
+        return dict(DEFAULT_TABLES), "fpgalab"
+    if spec == "hls4ml":
+        return {**DEFAULT_TABLES, **activation_tables()}, "hls4ml"
     if not isinstance(spec, dict):
-        raise ValueError("tables must be a dict like {'exp': (1024, -8, 8)}: function -> (size, lo, hi)")
+        raise ValueError(
+            "tables must be 'fpgalab', 'hls4ml' or a dict like {'exp': (1024, -8, 8)}: function -> (size, lo, hi), "
+            f"got {spec!r}"
+        )
+    tables = dict(DEFAULT_TABLES)
     for name, value in spec.items():
         if name not in DEFAULT_TABLES:
             raise ValueError(f"unknown table {name!r}; tables exist for: {', '.join(DEFAULT_TABLES)}")
         if isinstance(value, TableSpec):
             tables[name] = value
             continue
+        if isinstance(value, (list, tuple)) and len(value) == 5:  # as to_dict writes an hls4ml-style table
+            size, lo, hi, style, word = value
+            tables[name] = TableSpec(name, int(size), float(lo), float(hi), style, parse_type(word) if word else None)
+            continue
         try:
             size, lo, hi = value
         except (TypeError, ValueError):
             raise ValueError(f"table {name!r} must be (size, lo, hi), got {value!r}") from None
         tables[name] = TableSpec(name, int(size), float(lo), float(hi))
-    return tables
+    styles = {t.style for t in tables.values()} - {"fpgalab"}
+    return tables, styles.pop() if styles else "fpgalab"
 
 
 def parse_options(**options) -> Options:
@@ -287,15 +320,20 @@ def parse_options(**options) -> Options:
     if isinstance(clock, bool) or not isinstance(clock, (int, float)) or not 0 < clock < float("inf"):
         raise ValueError(f"clock_mhz must be a positive, finite number of MHz, got {clock!r}")
     spec = options.get("precision", DEFAULT_PRECISION)
+    architecture = _architecture(options, part)
+    tables, style = _tables(options.get("tables"), architecture["io"])
+    if options.get("table_style", style) != style:
+        raise ValueError(f"table_style {options['table_style']!r} does not match the tables given ({style})")
     return Options(
         device,
         float(clock),
         spec,
         parse_precision(spec),
-        _tables(options.get("tables")),
+        tables,
+        style,
         **_hls_options(dict(options)),
         flow=_flow(options.get("flow", DEFAULT_FLOW), part),
-        **_architecture(options, part),
+        **architecture,
     )
 
 

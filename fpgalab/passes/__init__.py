@@ -14,6 +14,7 @@ from fpgalab.passes.fold_batchnorm import FoldBatchNorm
 from fpgalab.passes.fold_bias import FoldBias
 from fpgalab.passes.fuse import FuseElementwise
 from fpgalab.passes.fuse_producer import FuseIntoProducer
+from fpgalab.passes.hls4ml_semantics import Hls4mlSemantics
 from fpgalab.passes.merge_quant import MergeQuant
 from fpgalab.passes.overrides import split
 from fpgalab.passes.partition import Partition
@@ -29,6 +30,7 @@ PASSES = {
     "fuse_elementwise": FuseElementwise,
     "merge_quant": MergeQuant,
     "assign_precision": AssignPrecision,
+    "hls4ml_semantics": Hls4mlSemantics,
     "fuse_into_producer": FuseIntoProducer,
     "unroll": Unroll,
     "parallelism": Parallelism,
@@ -40,16 +42,19 @@ PASSES = {
 }
 
 
-def graph_passes() -> list:
+def graph_passes(fold_batchnorm: bool = True) -> list:
     """The passes that reshape the float32 graph before precision is assigned: BatchNorm and bias
     folded into their layers, elementwise chains fused into one node, QONNX Quants merged into the
-    layers before them."""
-    return [FoldBatchNorm(), FoldBias(), FuseElementwise(), MergeQuant()]
+    layers before them. ``fold_batchnorm=False`` (``tables="hls4ml"``) keeps BatchNorm a scale and
+    shift after the layer's result, as hls4ml's ``nnet::normalize`` computes it when the layer
+    before has a type of its own (hls4ml fuses BatchNorm only into a layer of ``auto`` precision)."""
+    return [FoldBatchNorm(), FoldBias(), FuseElementwise(), MergeQuant()][0 if fold_batchnorm else 1 :]
 
 
 def hls_passes(options) -> list:
     """The HLS directive passes for ``fpgalab.options.Options``, in the order they apply:
-    fusion, unroll, parallelism, reuse factor, pipeline, partition, storage, dataflow."""
+    hls4ml's semantics (``tables="hls4ml"``), fusion, unroll, parallelism, reuse factor, pipeline,
+    partition, storage, dataflow."""
     unroll, unroll_layers = split(options.unroll, 1)
     parallelism, parallelism_layers = split(options.parallelism, None)
     reuse, reuse_layers = split(options.reuse, None)
@@ -58,7 +63,8 @@ def hls_passes(options) -> list:
     storage, storage_specs = split(options.storage, "auto")
     channel, channels = split(options.channel, "auto")
     fifo_depth, depths = split(options.fifo_depth, None)
-    return [
+    semantics = [Hls4mlSemantics()] if getattr(options, "table_style", "fpgalab") == "hls4ml" else []
+    return semantics + [
         FuseIntoProducer(options.fuse),
         Unroll(unroll, unroll_layers),
         Parallelism(parallelism, parallelism_layers),

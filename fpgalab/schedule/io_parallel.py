@@ -35,6 +35,7 @@ from fpgalab.schedule.chaining import Step, chain
 from fpgalab.schedule.model import LayerSchedule, Schedule
 from fpgalab.schedule.network import NetLayer, network_layers
 from fpgalab.schedule.operators import OperatorUse
+from fpgalab.sim.hls4ml_tables import softmax_table_sizes
 
 TABLE_SIZE = 1024  # hls4ml's default table_size
 TABLE_BITS = 18  # table_t ap_fixed<18,8>
@@ -238,9 +239,23 @@ def schedule_parallel(
             latency, first, last, extra = packed.latency, packed.first, packed.last, []
             operators = (
                 OperatorUse(
-                    "table", (layer.in_bits,), TABLE_BITS, layer.n_in, 1, "exp", table=(TABLE_SIZE, TABLE_BITS)
+                    "table",
+                    (layer.in_bits,),
+                    TABLE_BITS,
+                    layer.n_in,
+                    1,
+                    "exp",
+                    table=(softmax_table_sizes(layer.in_bits)[0], TABLE_BITS),
                 ),
-                OperatorUse("table", (TABLE_BITS,), TABLE_BITS, 1, 1, "1/sum", table=(TABLE_SIZE, TABLE_BITS)),
+                OperatorUse(
+                    "table",
+                    (TABLE_BITS,),
+                    TABLE_BITS,
+                    1,
+                    1,
+                    "1/sum",
+                    table=(softmax_table_sizes(layer.in_bits)[1], TABLE_BITS),
+                ),
                 OperatorUse("mul", (TABLE_BITS, TABLE_BITS), layer.out_bits, layer.n_in, 0, "core"),
                 OperatorUse("adder", (TABLE_BITS, TABLE_BITS), TABLE_BITS, 2 * (layer.n_in - 1), 0, "tree"),
             )

@@ -16,7 +16,8 @@ from fractions import Fraction
 import numpy as np
 
 from fpgalab.ir.types import FixedType
-from fpgalab.sim.fixed import COUNTER, INT64_BITS, from_float
+from fpgalab.sim.fixed import COUNTER, INT64_BITS, from_float, quantize
+from fpgalab.sim.hls4ml_entries import hls4ml_entries
 
 FUNCTIONS = ("exp", "tanh", "sigmoid", "reciprocal", "rsqrt", "sqrt", "expm1", "log", "log1p", "erf")
 # Functions that keep changing beyond their table's range: an input outside it reads an edge entry
@@ -26,6 +27,7 @@ FUNCTIONS = ("exp", "tanh", "sigmoid", "reciprocal", "rsqrt", "sqrt", "expm1", "
 # and keep growing above it.
 UNBOUNDED_ABOVE = ("exp", "reciprocal", "rsqrt", "sqrt", "expm1", "log", "log1p")
 UNBOUNDED_BELOW = ("reciprocal", "rsqrt", "sqrt", "log", "log1p")
+STYLES = ("fpgalab", "hls4ml")  # bin-centred entries and floor indexing; hls4ml's (see TableSpec)
 _DOMAIN_START = {"rsqrt": 0.0, "sqrt": 0.0, "log": 0.0, "log1p": -1.0}
 
 
@@ -47,12 +49,21 @@ class TableSpec:
 
     ``size`` is a power of two >= 2; ``lo < hi`` are finite floats (every float is a dyadic
     rational, so the index formula is exact).
+
+    hls4ml's tables (``style="hls4ml"``, ``fpgalab.sim.hls4ml_tables`` builds them) differ in three
+    ways: the index truncates toward zero instead of flooring (``trunc((x - lo) / step)`` taken
+    as ``trunc(x / step) - lo / step``, ``lo / step`` a whole number), entry ``i`` holds ``f`` at the
+    bin's left edge ``lo + i * step`` computed in float32 as hls4ml's ``init_*_table`` functions
+    do, and each entry is first stored in ``word`` (hls4ml's ``table_t``) and then converted to the
+    operation's type.
     """
 
     function: str
     size: int
     lo: float
     hi: float
+    style: str = "fpgalab"
+    word: FixedType | None = None
 
     def __post_init__(self):
         if self.function not in FUNCTIONS:
@@ -66,6 +77,17 @@ class TableSpec:
             raise ValueError(f"table size must be a power of two >= 2, got {self.size!r}")
         if not (math.isfinite(self.lo) and math.isfinite(self.hi) and self.lo < self.hi):
             raise ValueError(f"table range needs finite lo < hi, got [{self.lo}, {self.hi})")
+        if self.style not in STYLES:
+            raise ValueError(f"table style must be one of {', '.join(STYLES)}, got {self.style!r}")
+        span = Fraction(self.hi) - Fraction(self.lo)
+        if self.style == "hls4ml" and (
+            Fraction(self.lo) / Fraction(self.step) % 1
+            or span.numerator & (span.numerator - 1)
+            or span.denominator & (span.denominator - 1)
+        ):
+            raise ValueError(
+                f"an hls4ml-style table needs hi - lo a power of two and lo a whole number of steps, got [{self.lo}, {self.hi})"
+            )
         start = _DOMAIN_START.get(self.function)
         if start is not None and self.lo < start:
             raise ValueError(f"{self.function} table range must start at lo >= {start:g}, got {self.lo}")
@@ -136,17 +158,26 @@ def bin_centres(spec: TableSpec) -> np.ndarray:
     return spec.lo + (np.arange(spec.size, dtype=np.float64) + 0.5) * spec.step
 
 
+def _entry_values(spec: TableSpec) -> np.ndarray:
+    if spec.style == "hls4ml":
+        return hls4ml_entries(spec)
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        return reference_function(spec.function)(bin_centres(spec))
+
+
 @functools.lru_cache(maxsize=256)
 def table_mantissas(spec: TableSpec, out_type: FixedType) -> np.ndarray:
     """The ROM contents: int64 mantissas of ``out_type`` (read-only, cached per spec and type).
 
     The C++ backend emits exactly these values.
     """
-    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-        values = reference_function(spec.function)(bin_centres(spec))
+    values = _entry_values(spec)
     token = COUNTER.set(None)  # the ROM is built once and cached: its saturated entries are no run's overflow
     try:
-        rom = from_float(values, out_type)
+        if spec.word is not None:  # stored in hls4ml's table_t first, then converted
+            rom = quantize(from_float(values, spec.word), spec.word.frac, out_type)
+        else:
+            rom = from_float(values, out_type)
     finally:
         COUNTER.reset(token)
     rom.setflags(write=False)
@@ -163,6 +194,8 @@ def index_frac(spec: TableSpec, frac: int) -> int:
     with more fraction bits is first shifted right (floor) to ``g``: the same index from narrow
     integers, in the simulator and in every backend (the hardware drops those wires).
     """
+    if spec.style == "hls4ml":  # truncation toward zero reads every bit (a floor to the grid would move it)
+        return int(frac)
     grid = max(0, (Fraction(spec.lo).denominator.bit_length() - 1), (Fraction(spec.step).denominator.bit_length() - 1))
     return min(int(frac), grid)
 
@@ -220,7 +253,11 @@ def table_index(mant, frac: int, spec: TableSpec) -> np.ndarray:
     p, q, r, m_lo, m_hi = _index_coefficients(spec, int(frac))
     unclipped = m
     m = np.clip(m, m_lo, m_hi).astype(np.int64) if m.dtype == object else np.clip(m, m_lo, m_hi)
-    raw = (m * p - q) // r
+    if spec.style == "hls4ml":  # trunc(x / step) - lo / step; q is a multiple of r
+        t = m * p
+        raw = np.where(t < 0, -((-t) // r), t // r) - q // r
+    else:
+        raw = (m * p - q) // r
     counter = COUNTER.get()
     if counter is not None:
         beyond = np.zeros(raw.shape, dtype=bool)

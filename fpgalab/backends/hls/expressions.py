@@ -321,9 +321,15 @@ def table_function(name: str, function: str, in_type: FixedType, out_type: Fixed
     out_name, in_name = cpp_type_name(out_type), cpp_type_name(in_type)
     values = [str(int(m)) for m in rom]
     rows = [", ".join(values[k : k + 16]) for k in range(0, len(values), 16)]
-    division = f"fp_floor_div(t, {r}LL)" if r & (r - 1) else f"(t >> {r.bit_length() - 1})"
+    k = r.bit_length() - 1
+    if spec.style == "hls4ml":  # hls4ml's index: trunc(x / step) - lo / step, entries at the bins' left edges
+        product, division = f"m * {p}LL", f"(t < 0 ? -((-t) >> {k}) : (t >> {k})) - {int_literal(q // r)}"
+        comment = "entry i = f(lo + i * step) as hls4ml's init_*_table computes it"
+    else:
+        product, division = f"m * {p}LL - {int_literal(q)}", f"fp_floor_div(t, {r}LL)" if r & (r - 1) else f"(t >> {k})"
+        comment = "entry i = f(lo + (i + 0.5) * step)"
     return [
-        f"// {function} over [{spec.lo}, {spec.hi}) in {spec.size} bins: entry i = f(lo + (i + 0.5) * step)",
+        f"// {function} over [{spec.lo}, {spec.hi}) in {spec.size} bins: {comment}",
         f"static {out_name} {name}({in_name} x) {{",
         f"  static const {raw_int_type(out_type)} rom[{spec.size}] = {{  // mantissas of {out_type}",
         *[f"    {row}," for row in rows],
@@ -335,7 +341,7 @@ def table_function(name: str, function: str, in_type: FixedType, out_type: Fixed
         ),
         f"  if (m < {int_literal(m_lo)}) m = {int_literal(m_lo)};",
         f"  if (m > {int_literal(m_hi)}) m = {int_literal(m_hi)};",
-        f"  long long t = m * {p}LL - {int_literal(q)};",
+        f"  long long t = {product};",
         f"  long long i = {division};",
         "  if (i < 0) i = 0;",
         f"  if (i > {spec.size - 1}) i = {spec.size - 1};",
