@@ -157,17 +157,24 @@ class SharedBase:
             from fpgalab.frontends import compile as compile_design  # noqa: PLC0415
 
             self.design = compile_design(fn, *example_args, **options)
-        self.prepared, _ = run_pipeline(self.design.float_kernel, graph_passes())
+        self.prepared_by_fold: dict = {}  # BatchNormalization folded (fpgalab's tables) or a layer (hls4ml's)
         self.typed: dict = {}
         self.accuracy: dict = {}
         self.devices: dict = {}
 
+    def prepared(self, options):
+        """The float kernel after the graph passes, as ``compile`` runs them for these options."""
+        fold = options.table_style != "hls4ml"
+        if fold not in self.prepared_by_fold:
+            self.prepared_by_fold[fold], _ = run_pipeline(self.design.float_kernel, graph_passes(fold_batchnorm=fold))
+        return self.prepared_by_fold[fold]
+
     def kernel_for(self, options):
         """Typed once per precision, fused once per (precision, fuse); the other passes per point."""
-        key = (repr(options.precision_spec), options.fuse, repr(sorted(options.tables.items())))
+        key = (repr(options.precision_spec), options.fuse, repr(sorted(options.tables.items())), options.table_style)
         if key not in self.typed:
             typed = AssignPrecision(options.precision, tables=options.tables, table_type=options.table_type).run(
-                self.prepared
+                self.prepared(options)
             )
             self.typed[key] = FuseIntoProducer(options.fuse).run(typed)
         steps = [step for step in hls_passes(options) if not isinstance(step, FuseIntoProducer)]
@@ -176,7 +183,7 @@ class SharedBase:
 
     def build(self, options) -> Design:
         base = self.design
-        options = fit_options(options, self.prepared)
+        options = fit_options(options, self.prepared(options))
         design = Design(
             base.name,
             self.kernel_for(options),

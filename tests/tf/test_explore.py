@@ -127,3 +127,30 @@ def test_a_design_that_does_not_fit_is_reported_not_refused(lenet):
     report = d.report()
     assert not d.fits and not report.fits
     assert any("layer" in w for w in report.warnings)
+
+
+def test_explore_builds_each_point_as_compile_does_batchnorm_included():
+    """hls4ml's architectures keep BatchNormalization a layer (tables='hls4ml'), fpgalab's folds it:
+    an explore point equals the design compile builds with the same options, bit for bit."""
+    import keras  # noqa: PLC0415
+    import numpy as np  # noqa: PLC0415
+
+    keras.utils.set_random_seed(7)
+    model = keras.Sequential(
+        [
+            keras.Input((6,)),
+            keras.layers.Dense(8),
+            keras.layers.BatchNormalization(),
+            keras.layers.ReLU(),
+            keras.layers.Dense(3),
+        ]
+    )
+    bn = model.layers[1]
+    bn.set_weights([np.full(8, 1.7), np.full(8, 0.3), np.full(8, -0.2), np.full(8, 0.6)])
+    x = np.random.default_rng(1).normal(size=(64, 6)).astype(np.float32)
+    result = fpgalab.explore(model, x[:1], space={"io": ["layered", "parallel"]}, precision="ap_fixed<12,4>")
+    assert result.points == 2 and result.failed == 0
+    for point in range(result.points):
+        design = result.design(point)
+        alone = fpgalab.compile(model, x[:1], precision="ap_fixed<12,4>", io=design.options.io)
+        np.testing.assert_array_equal(design.simulate(x), alone.simulate(x))
