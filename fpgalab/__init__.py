@@ -13,6 +13,8 @@ from fpgalab.design import Design
 from fpgalab.errors import CompileError
 from fpgalab.explore import explore
 from fpgalab.frontends import compile  # noqa: A004
+from fpgalab.hls4ml import hls4ml_config as _hls4ml_config
+from fpgalab.hls4ml import to_hls4ml as _to_hls4ml
 from fpgalab.kernel import kernel
 from fpgalab.parts import list_devices as devices
 from fpgalab.precision_search import search_precision
@@ -21,6 +23,9 @@ from fpgalab.version import __version__
 
 # design.deploy(platform, batch=...): defined in fpgalab.cloud, which sits above fpgalab.design in the layers
 Design.deploy = _deploy
+# design.hls4ml_config() / design.to_hls4ml(output_dir): fpgalab.hls4ml sits above fpgalab.design too
+Design.hls4ml_config = _hls4ml_config
+Design.to_hls4ml = _to_hls4ml
 
 __all__ = [
     "__version__",

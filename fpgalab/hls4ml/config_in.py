@@ -1,0 +1,313 @@
+"""hls4ml's configuration in: ``fpgalab.compile(model, x, hls_config=cfg, io_type=..., part=..., clock_period=...)``.
+
+The converter's arguments (``hls4ml.converters.convert_from_keras_model``) and its ``hls_config``
+dictionary (``config_from_keras_model``'s, at granularity ``model``, ``type`` or ``name``) become
+fpgalab's options: per-layer precision roles (``fpgalab.options.precision``), ``reuse``, ``strategy``,
+``io``, ``device``, ``clock_mhz``, ``clock_uncertainty`` and ``tables``. Each layer's settings are
+looked up as hls4ml looks them up (``fpgalab.hls4ml.resolve``). A key fpgalab does not model is a
+``ValueError`` naming it, or a warning where ignoring it changes nothing fpgalab estimates (``Trace``).
+"""
+
+from __future__ import annotations
+
+import copy
+import warnings
+from dataclasses import dataclass, field
+
+from fpgalab.hls4ml.layers import Hls4mlLayer
+from fpgalab.hls4ml.parts import device_for_part
+from fpgalab.hls4ml.precision import fpgalab_type_text, parse_hls4ml_type
+from fpgalab.hls4ml.resolve import TABLE_SIZE, VARIABLES, lookup_precision, lookup_setting, model_default, read_type
+from fpgalab.ir import nodes as ir
+from fpgalab.sim.tables import DEFAULT_TABLES
+
+CONVERTER_ARGS = ("hls_config", "io_type", "part", "clock_period", "backend", "output_dir", "project_name")
+# fpgalab's own option each converter argument stands for: giving both is ambiguous
+SAME_AS = {
+    "io_type": ("io",),
+    "part": ("device",),
+    "clock_period": ("clock_mhz",),
+    "hls_config": ("precision", "reuse", "reuse_factor", "strategy", "tables"),
+}
+BACKENDS = {"vivado": 0.125, "vitis": 0.27}  # hls4ml's clock uncertainty per backend (create_initial_config)
+MODEL_KEYS = (
+    "Precision",
+    "ReuseFactor",
+    "Strategy",
+    "BramFactor",
+    "TraceOutput",
+    "PipelineStyle",
+    "ConvImplementation",
+    "Compression",
+)
+LAYER_KEYS = ("Precision", "ReuseFactor", "Strategy", "Trace", "TableSize", "Implementation", "Skip")
+LAYER_KEYS += ("ConvImplementation", "Compression")
+STRATEGIES = ("latency", "resource")
+
+
+@dataclass(frozen=True)
+class Hls4mlSource:
+    """The hls4ml configuration a design was compiled from, as given (``hls4ml_config`` keeps its spelling)."""
+
+    config: dict = field(hash=False)
+    converter: dict = field(hash=False)  # io_type, part, clock_period, backend, ... as given
+
+
+def split_converter_args(options: dict) -> tuple[dict, dict | None]:
+    """(fpgalab's options, hls4ml's converter arguments or None when none was given)."""
+    given = {k: options[k] for k in CONVERTER_ARGS if k in options}
+    if not given:
+        return options, None
+    for key in given:
+        clash = [o for o in SAME_AS.get(key, ()) if o in options]
+        if clash:
+            raise ValueError(f"give {key} (hls4ml's) or {clash[0]} (fpgalab's), not both: they set the same thing")
+    if "clock_uncertainty" in options:
+        given["clock_uncertainty"] = options["clock_uncertainty"]
+    return {k: v for k, v in options.items() if k not in CONVERTER_ARGS and k != "clock_uncertainty"}, given
+
+
+def _positive_int(value, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{where} must be a positive integer, got {value!r}")
+    return value
+
+
+def _check_keys(entry, allowed: tuple, where: str) -> None:
+    if not isinstance(entry, dict):
+        raise ValueError(f"{where} must be a dict of hls4ml settings, got {type(entry).__name__}")
+    for key in entry:
+        if key not in allowed:
+            raise ValueError(
+                f"{where}: key {key!r} is not modelled by fpgalab (it would be ignored); the keys fpgalab reads: "
+                f"{', '.join(allowed)}"
+            )
+
+
+def _check_entry(entry: dict, where: str, kind_vars: set | None) -> None:
+    """Every value of one Model/LayerType/LayerName entry, checked as far as it can be on its own."""
+    precision = entry.get("Precision")
+    if isinstance(precision, dict):
+        for var, text in precision.items():
+            if var == "maximum":
+                raise ValueError(f"{where}['Precision']['maximum'] (the cap of precision inference) is not modelled")
+            if kind_vars is not None and var != "default" and var not in kind_vars:
+                raise ValueError(
+                    f"{where}['Precision']: variable {var!r} is not modelled for this layer; fpgalab reads "
+                    f"default, {', '.join(sorted(kind_vars))}"
+                )
+            parse_hls4ml_type(text, f"{where}['Precision'][{var!r}]")
+    elif precision is not None:
+        parse_hls4ml_type(precision, f"{where}['Precision']")
+    if "ReuseFactor" in entry:
+        _positive_int(entry["ReuseFactor"], f"{where}['ReuseFactor']")
+    if "Strategy" in entry:
+        strategy = entry["Strategy"]
+        if not isinstance(strategy, str) or strategy.lower() not in STRATEGIES:
+            raise ValueError(
+                f"{where}['Strategy'] must be 'Latency' or 'Resource' (the strategies fpgalab models), got {strategy!r}"
+            )
+    if "TableSize" in entry:
+        size = _positive_int(entry["TableSize"], f"{where}['TableSize']")
+        if size & (size - 1):
+            raise ValueError(f"{where}['TableSize'] must be a power of two, got {size}")
+    fixed = {
+        "PipelineStyle": "auto",
+        "ConvImplementation": "linebuffer",
+        "Implementation": "stable",
+        "Compression": False,
+        "Skip": False,
+    }
+    for key, allowed in fixed.items():
+        if key in entry:
+            value = entry[key].lower() if isinstance(entry[key], str) else entry[key]
+            if value != allowed:
+                raise ValueError(f"{where}[{key!r}] = {entry[key]!r} is not modelled by fpgalab; it models {allowed!r}")
+    for key in ("Trace", "TraceOutput"):
+        if entry.get(key):
+            warnings.warn(f"{where}[{key!r}]: fpgalab does not trace layer outputs; ignored", stacklevel=4)
+
+
+def _check_config(config, layers: list[Hls4mlLayer], extra_names: dict) -> None:
+    if not isinstance(config, dict):
+        raise ValueError(f"hls_config must be hls4ml's configuration dict, got {type(config).__name__}")
+    _check_keys(config, ("Model", "LayerType", "LayerName"), "hls_config")
+    _check_keys(config.get("Model"), MODEL_KEYS, "hls_config['Model']")
+    _check_entry(config["Model"], "hls_config['Model']", None)
+    if "ReuseFactor" not in config["Model"]:
+        raise ValueError("hls_config['Model'] needs 'ReuseFactor' (hls4ml has no default for it)")
+    by_name = {layer.name: layer for layer in layers}
+    classes = {layer.class_name: layer for layer in layers}
+    names = sorted(set(by_name) | set(extra_names))
+    for part, known, noun in (("LayerName", by_name, "name"), ("LayerType", classes, "class")):
+        entries = config.get(part) or {}
+        if not isinstance(entries, dict):
+            raise ValueError(f"hls_config[{part!r}] must be a dict keyed by layer {noun}")
+        for key, entry in entries.items():
+            where = f"hls_config[{part!r}][{key!r}]"
+            _check_keys(entry, LAYER_KEYS, where)
+            layer = known.get(key)
+            if layer is None:
+                if part == "LayerName" and key in extra_names:  # a Keras layer with no hardware (Dropout)
+                    _check_entry(entry, where, None)
+                    continue
+                if part == "LayerType" and key in {c for c, _ in extra_names.values()}:
+                    _check_entry(entry, where, None)
+                    continue
+                listed = names if part == "LayerName" else sorted(classes)
+                raise ValueError(
+                    f"{where}: the model has no layer {noun} {key!r}; its layers' {noun}s: {', '.join(listed)}"
+                )
+            _check_entry(entry, where, set(VARIABLES[layer.kind]))
+
+
+def _roles(config: dict, layer: Hls4mlLayer, default) -> dict:
+    """fpgalab's precision roles of one layer, from hls4ml's variables."""
+    types = {var: read_type(config, layer, var, default) for var in VARIABLES[layer.kind]}
+    if layer.kind == "weight":
+        return {role: types[role] for role in ("weight", "bias", "result", "accum")}
+    if layer.kind == "activation":
+        return {"result": types["result"], "table": types["table"]}
+    if layer.kind == "softmax":
+        if types["exp_table"] != types["inv_table"]:
+            raise ValueError(
+                f"hls_config, layer {layer.name!r}: fpgalab gives a softmax's exp and 1/x tables one type; "
+                f"exp_table is {types['exp_table']} and inv_table {types['inv_table']}"
+            )
+        explicit = lookup_precision(config, layer, "inv_inp") is not None
+        if explicit and types["inv_inp"] != types["accum"]:
+            raise ValueError(
+                f"hls_config, layer {layer.name!r}: fpgalab reads the 1/x table at the sum's type (accum); "
+                f"inv_inp is {types['inv_inp']} and accum {types['accum']}: give them one type"
+            )
+        return {"result": types["result"], "table": types["exp_table"], "accum": types["accum"]}
+    return {"result": types["result"]}
+
+
+def _design_roles(default) -> dict:
+    return {"weight": default, "bias": default, "result": default, "accum": default}
+
+
+def _precision(config: dict, layers: list[Hls4mlLayer]) -> dict:
+    default = model_default(config)
+    design = _design_roles(default)
+    inputs = {read_type(config, layer, "result", default) for layer in layers if layer.kind == "input"}
+    if len(inputs) > 1:
+        raise ValueError(
+            f"fpgalab gives every input one type; the input layers' precisions differ: {sorted(map(str, inputs))}"
+        )
+    spec = {"default": fpgalab_type_text(default), "accum": fpgalab_type_text(default)}
+    if inputs:
+        spec["input"] = fpgalab_type_text(inputs.pop())
+    for layer in layers:
+        if layer.kind == "input":
+            continue
+        roles = _roles(config, layer, default)
+        changed = {role: fpgalab_type_text(t) for role, t in roles.items() if design.get(role) != t}
+        if layer.split:  # keyed by its nodes, after its layer's key, so that it wins over it
+            for node in layer.nodes:
+                spec[node] = changed
+        elif changed:
+            spec[layer.layer] = changed
+    return spec
+
+
+def _reuse_and_strategy(config: dict, layers: list[Hls4mlLayer], io: str) -> dict:
+    model_rf = config["Model"]["ReuseFactor"]
+    reuse = {"default": model_rf}
+    strategies = {}
+    for layer in layers:
+        rf = lookup_setting(config, layer, "ReuseFactor")
+        if layer.kind == "weight":
+            if rf != model_rf:
+                reuse[layer.layer] = rf
+            strategies[layer.name] = (lookup_setting(config, layer, "Strategy") or "Latency").lower()
+        elif rf != 1 and layer.kind == "other":
+            raise ValueError(
+                f"hls_config, layer {layer.name!r} ({layer.class_name}): fpgalab models ReuseFactor on dense and "
+                f"convolution layers only; give this layer ReuseFactor 1, got {rf}"
+            )
+        elif rf != 1 and layer.kind == "softmax" and io == "stream":
+            warnings.warn(
+                f"hls_config, layer {layer.name!r}: fpgalab schedules an io_stream softmax at reuse 1; ReuseFactor {rf} ignored",
+                stacklevel=4,
+            )
+    kinds = sorted(set(strategies.values()))
+    if len(kinds) > 1:
+        per = ", ".join(f"{name}: {s}" for name, s in strategies.items())
+        raise ValueError(f"fpgalab models one Strategy for the whole design; the layers' strategies differ ({per})")
+    return {"reuse": reuse if len(reuse) > 1 else model_rf, "strategy": kinds[0] if kinds else "latency"}
+
+
+def _tables(config: dict, layers: list[Hls4mlLayer]) -> dict:
+    sizes: dict[str, tuple[int, str]] = {}
+    for layer in layers:
+        if layer.kind not in ("activation", "softmax"):
+            continue
+        size = lookup_setting(config, layer, "TableSize", model_level=False) or TABLE_SIZE
+        functions = ("exp", "reciprocal") if layer.kind == "softmax" else (layer.function,)
+        for function in functions:
+            if function not in DEFAULT_TABLES:
+                continue  # relu-like: hls4ml reads no table either
+            if sizes.get(function, (size,))[0] != size:
+                raise ValueError(
+                    f"hls_config: fpgalab has one {function} table per design; layers {sizes[function][1]!r} and "
+                    f"{layer.name!r} ask for TableSize {sizes[function][0]} and {size}"
+                )
+            sizes[function] = (size, layer.name)
+    return {
+        f: (s, DEFAULT_TABLES[f].lo, DEFAULT_TABLES[f].hi) for f, (s, _) in sizes.items() if s != DEFAULT_TABLES[f].size
+    }
+
+
+def _converter_options(converter: dict) -> dict:
+    options = {}
+    io_type = converter.get("io_type", "io_parallel")
+    if io_type not in ("io_parallel", "io_stream"):
+        raise ValueError(f"io_type must be 'io_parallel' or 'io_stream' (hls4ml's), got {io_type!r}")
+    options["io"] = io_type.removeprefix("io_")
+    if "part" in converter:
+        options["device"] = device_for_part(converter["part"])
+    period = converter.get("clock_period", 5)
+    if isinstance(period, bool) or not isinstance(period, (int, float)) or not 0 < period < float("inf"):
+        raise ValueError(f"clock_period must be a positive number of nanoseconds (hls4ml's), got {period!r}")
+    options["clock_mhz"] = 1000.0 / period
+    backend = converter.get("backend", "Vivado")
+    if not isinstance(backend, str) or backend.lower() not in BACKENDS:
+        raise ValueError(f"backend must be 'Vivado' or 'Vitis' (the hls4ml backends fpgalab models), got {backend!r}")
+    options["clock_uncertainty"] = converter.get("clock_uncertainty", BACKENDS[backend.lower()])
+    for key in ("output_dir", "project_name"):
+        if key in converter and not isinstance(converter[key], str):
+            raise ValueError(f"{key} must be a string, got {converter[key]!r}")
+    return options
+
+
+def _check_bram_factor(config: dict, kernel: ir.Kernel, io: str) -> None:
+    factor = config["Model"].get("BramFactor")
+    if factor is None or io != "stream":
+        return  # hls4ml moves weights to BRAM ports in io_stream only (RegisterBramWeights)
+    largest = max((c.value.size for c in kernel.constants), default=0)
+    if largest > factor:
+        raise ValueError(
+            f"hls_config['Model']['BramFactor'] = {factor}: a weight tensor of {largest} elements would become an "
+            "external BRAM port in hls4ml, which fpgalab does not model; raise BramFactor above it"
+        )
+
+
+def hls4ml_options(
+    converter: dict, kernel: ir.Kernel, layers: list[Hls4mlLayer], keras: dict
+) -> tuple[dict, Hls4mlSource]:
+    """fpgalab's options for hls4ml's converter arguments (``hls_config`` included) on ``kernel``, whose
+    hls4ml layers are ``layers``; ``keras`` (``{name: (class, activation)}``) adds the Keras layers
+    that have no hardware (Dropout ...) as names a configuration may hold."""
+    options = _converter_options(converter)
+    config = converter.get("hls_config")
+    if config is not None:
+        _check_config(config, layers, keras)
+        _check_bram_factor(config, kernel, options["io"])
+        options["precision"] = _precision(config, layers)
+        options.update(_reuse_and_strategy(config, layers, options["io"]))
+        tables = _tables(config, layers)
+        if tables:
+            options["tables"] = tables
+    return options, Hls4mlSource(copy.deepcopy(config) if config is not None else None, dict(converter))
