@@ -15,7 +15,7 @@ from fpgalab.hls4ml.config_out import Hls4mlOrigin, hls4ml_config
 from fpgalab.hls4ml.layers import hls4ml_layers, keras_layers
 from fpgalab.hls4ml.parts import device_for_part, part_for_device
 from fpgalab.hls4ml.precision import hls4ml_type_text, parse_hls4ml_type
-from fpgalab.hls4ml.project import to_hls4ml
+from fpgalab.hls4ml.project import sparsified_config, sparsified_project, to_hls4ml
 
 __all__ = [
     "CONVERTER_ARGS",
@@ -29,6 +29,8 @@ __all__ = [
     "keras_layers",
     "parse_hls4ml_type",
     "part_for_device",
+    "sparsified_config",
+    "sparsified_project",
     "split_converter_args",
     "to_hls4ml",
 ]

@@ -41,7 +41,7 @@ MODEL_KEYS = (
     "Compression",
 )
 LAYER_KEYS = ("Precision", "ReuseFactor", "Strategy", "Trace", "TableSize", "Implementation", "Skip")
-LAYER_KEYS += ("ConvImplementation", "Compression")
+LAYER_KEYS += ("ConvImplementation", "Compression", "ParallelizationFactor")
 STRATEGIES = ("latency", "resource")
 
 
@@ -117,6 +117,7 @@ def _check_entry(entry: dict, where: str, kind_vars: set | None) -> None:
         "Implementation": "stable",
         "Compression": False,
         "Skip": False,
+        "ParallelizationFactor": 1,  # fpgalab's io_parallel convolution: one pixel per PartitionLoop step
     }
     for key, allowed in fixed.items():
         if key in entry:
@@ -181,7 +182,7 @@ def _roles(config: dict, layer: Hls4mlLayer, default) -> dict:
                 f"inv_inp is {types['inv_inp']} and accum {types['accum']}: give them one type"
             )
         return {"result": types["result"], "table": types["exp_table"], "accum": types["accum"]}
-    return {"result": types["result"]}
+    return {"result": types["result"], "accum": types["accum"]}
 
 
 def _design_roles(default) -> dict:

@@ -16,7 +16,7 @@ import warnings
 from dataclasses import dataclass
 
 from fpgalab.hls4ml.config_in import BACKENDS, Hls4mlSource
-from fpgalab.hls4ml.layers import Hls4mlLayer, hls4ml_layers
+from fpgalab.hls4ml.layers import Hls4mlLayer, hls4ml_layers, keras_layers
 from fpgalab.hls4ml.parts import part_for_device
 from fpgalab.hls4ml.precision import hls4ml_type_text
 from fpgalab.hls4ml.resolve import lookup_setting, read_type
@@ -78,7 +78,7 @@ def design_view(design, layer: Hls4mlLayer) -> dict:
         return {"precision": precision, "ReuseFactor": _reuse(options, node), "Strategy": options.strategy}
     if layer.kind == "activation":
         if not layer.function:  # relu-like: hls4ml reads no table
-            return {"precision": {"result": roles.result}}
+            return {"precision": {"result": roles.result, "accum": roles.accum}}  # accum None: not compared
         view = {"precision": {"result": roles.result, "table": roles.table}}
         if layer.function in options.tables:
             view["TableSize"] = options.tables[layer.function].size
@@ -89,7 +89,7 @@ def design_view(design, layer: Hls4mlLayer) -> dict:
         precision = {"result": roles.result, "exp_table": roles.table, "inv_table": roles.table}
         precision["accum"] = accum  # inv_inp: the 1/x table's index type, read at accum where given (config_in)
         return {"precision": precision, "TableSize": options.tables["exp"].size}
-    return {"precision": {"result": roles.result}}
+    return {"precision": {"result": roles.result, "accum": roles.accum}}  # accum None: not compared
 
 
 def _layer_entry(config: dict, name: str) -> dict:
@@ -132,7 +132,7 @@ def _converter(design, source: Hls4mlSource | None) -> dict:
     period = given.get("clock_period")
     if period is None or abs(1000.0 / period - options.clock_mhz) > 1e-9:
         period = round(1000.0 / options.clock_mhz, 6)
-    backend = given.get("backend", "Vitis")
+    backend = given.get("backend", "Vivado" if source is not None else "Vitis")  # hls4ml's default; fpgalab's 27 %
     args = {
         "io_type": "io_stream" if options.io == "stream" else "io_parallel",
         "part": part_for_device(options.device, given.get("part")),
@@ -165,15 +165,17 @@ def _same(found, wanted) -> bool:
     return found == wanted
 
 
-def hls4ml_config(design) -> dict:
+def hls4ml_config(design, model=None) -> dict:
     """hls4ml's converter arguments for ``design``: ``hls_config``, ``io_type``, ``part``, ``clock_period``,
     ``backend`` (and ``clock_uncertainty``, ``output_dir``, ``project_name`` where set), to pass to
-    ``hls4ml.converters.convert_from_keras_model(model, **args)``."""
+    ``hls4ml.converters.convert_from_keras_model(model, **args)``. ``model``, the Keras model, names
+    hls4ml's layer classes when the design does not remember them (a design rebuilt by sparsify)."""
     found = origin(design)
+    keras = found.keras or keras_layers(model)
     source = found.source
     config = copy.deepcopy(source.config) if source is not None and source.config is not None else {}
     default = _model_section(config, design)
-    for layer in hls4ml_layers(design.kernel, found.keras):
+    for layer in hls4ml_layers(design.kernel, keras):
         view = design_view(design, layer)
         for var, dtype in view.pop("precision").items():
             if dtype is None:

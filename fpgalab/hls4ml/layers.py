@@ -36,6 +36,15 @@ class Hls4mlLayer:
         return self.kind in ("activation", "softmax") and self.name != self.layer
 
 
+ACTIVATION_CLASSES = {"softmax": "Softmax", "hard_sigmoid": "HardActivation", "leaky_relu": "LeakyReLU", "elu": "ELU"}
+RENAMED = {"Flatten": "Reshape", "ReLU": "Activation"}  # hls4ml's Keras 3 handlers (converters/keras_v3/core.py)
+
+
+def activation_class(activation: str) -> str:
+    """hls4ml's class of an activation function's layer (``KerasV3LayerHandler``'s match)."""
+    return ACTIVATION_CLASSES.get(activation, "Activation")
+
+
 def keras_layers(model) -> dict:
     """``{layer name: (class name, activation)}`` of a Keras model (duck-typed: fpgalab imports no Keras
     here); ``{}`` for anything else."""
@@ -49,7 +58,11 @@ def keras_layers(model) -> dict:
         except Exception:  # noqa: BLE001 - a custom layer without a config: its class is still known
             config = {}
         activation = config.get("activation", "")
-        info[layer.name] = (type(layer).__name__, activation if isinstance(activation, str) else "")
+        activation = activation if isinstance(activation, str) else ""
+        class_name = type(layer).__name__
+        if class_name == "Activation":
+            class_name = activation_class(activation)
+        info[layer.name] = (RENAMED.get(class_name, class_name), activation)
     return info
 
 
@@ -64,7 +77,9 @@ def _activation(nodes: list) -> tuple[str, str]:
     ops = set().union(*(_ops(n.expr) for n in nodes if isinstance(n, ir.Elementwise)))
     if any(isinstance(n, ir.Reduce) for n in nodes) and "exp" in ops:
         return "softmax", "softmax"
-    tables = sorted(ops & set(ir.TABLE_OPS))
+    if not all(isinstance(n, ir.Elementwise) for n in nodes):
+        return "other", ""
+    tables = sorted({ir.TABLE_OPS[op] for op in ops if op in ir.TABLE_OPS}, key=lambda f: (f == "reciprocal", f))
     if tables:
         return "activation", tables[0]
     if ops <= RELU_OPS:
@@ -115,7 +130,7 @@ def hls4ml_layers(kernel: ir.Kernel, keras: dict | None = None) -> list[Hls4mlLa
                 layers.append(
                     Hls4mlLayer(
                         f"{name}_{act}",
-                        "Softmax" if kind == "softmax" else "Activation",
+                        activation_class(act),
                         "softmax" if kind == "softmax" else "activation",
                         name,
                         tuple(n.name for n in rest),
@@ -127,7 +142,5 @@ def hls4ml_layers(kernel: ir.Kernel, keras: dict | None = None) -> list[Hls4mlLa
         class_name = keras_class or {"softmax": "Softmax", "activation": "Activation"}.get(
             kind, type(nodes[0]).__name__
         )
-        if class_name == "Activation" and keras_activation == "softmax":
-            class_name = "Softmax"
         layers.append(Hls4mlLayer(name, class_name, kind, name, tuple(n.name for n in nodes), function))
     return layers

@@ -33,10 +33,23 @@ def to_hls4ml(design, output_dir, model=None, project_name: str | None = None):
     if not callable(getattr(model, "get_config", None)):
         raise ValueError(f"to_hls4ml converts Keras models; got {type(model).__name__}")
     hls4ml = _hls4ml()
-    args = hls4ml_config(design)
+    args = hls4ml_config(design, model)
     args["output_dir"] = str(Path(output_dir))
     if project_name is not None:
         args["project_name"] = project_name
     hls_model = hls4ml.converters.convert_from_keras_model(model, **args)
     hls_model.write()
     return hls_model
+
+
+def sparsified_config(result) -> dict:
+    """``SparsityResult.hls4ml_config()``: the sparsified design's converter arguments with its pruned
+    Keras model as ``model``, so ``hls4ml.converters.convert_from_keras_model(**args)`` builds it."""
+    if not callable(getattr(result.model, "get_config", None)):
+        raise ValueError("hls4ml_config of a sparsified design needs its pruned Keras model; this result has none")
+    return {"model": result.model, **hls4ml_config(result.design, result.model)}
+
+
+def sparsified_project(result, output_dir, project_name: str | None = None):
+    """``SparsityResult.to_hls4ml(output_dir)``: the hls4ml project of the pruned Keras model."""
+    return to_hls4ml(result.design, output_dir, result.model, project_name)

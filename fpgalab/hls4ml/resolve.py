@@ -35,7 +35,7 @@ VARIABLES = {
         "inv_inp": SOFTMAX_DEFAULT,
         "accum": None,
     },
-    "other": {"result": None},
+    "other": {"result": None, "accum": None},
 }
 
 
@@ -107,7 +107,7 @@ def read_type(config: dict, layer: Hls4mlLayer, var: str, default: FixedType):
         return dtype
     if layer.kind == "weight" and var in ("result", "accum"):
         return AUTO
-    if layer.kind == "other" and var == "result":
+    if layer.kind == "other" and var in ("result", "accum"):
         return AUTO
     if var in ("weight", "bias", "result"):
         return default

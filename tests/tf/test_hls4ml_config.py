@@ -1,0 +1,252 @@
+"""hls4ml's configuration in and out (issue 18 items 1-2): hls4ml's own ``config_from_keras_model`` output,
+compiled by fpgalab, comes back unchanged from ``design.hls4ml_config()``; what fpgalab uses for each
+layer follows hls4ml's lookup; bad configurations are one clear error each."""
+
+from __future__ import annotations
+
+import copy
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import fpgalab
+
+pytestmark = pytest.mark.tf
+
+ROOT = Path(__file__).resolve().parents[2]
+PEER = ROOT / ".cache" / "bench-hls4ml"  # where bench/run_hls4ml_sim.py installs hls4ml (--no-deps)
+TARGET = {"io_type": "io_parallel", "part": "xcu250-figd2104-2L-e", "clock_period": 5}
+
+
+@pytest.fixture(scope="module")
+def hls4ml():
+    try:
+        import hls4ml  # noqa: PLC0415
+    except ImportError:
+        if not (PEER / "hls4ml").exists():
+            pytest.skip("hls4ml is not installed (pip install 'fpgalab[hls4ml]', or run bench/run_hls4ml_sim.py once)")
+        sys.path.insert(0, str(PEER))
+        import hls4ml  # noqa: PLC0415
+    return hls4ml
+
+
+def _mlp():
+    import keras  # noqa: PLC0415
+
+    keras.utils.set_random_seed(1)
+    inp = keras.Input((16,), name="inp")
+    x = keras.layers.Dense(32, activation="relu", name="fc1")(inp)
+    x = keras.layers.Dense(8, name="fc2")(x)
+    x = keras.layers.Activation("tanh", name="act2")(x)
+    x = keras.layers.Dense(5, activation="softmax", name="out")(x)
+    return keras.Model(inp, x), np.zeros((1, 16), np.float32)
+
+
+def _cnn():
+    import keras  # noqa: PLC0415
+
+    keras.utils.set_random_seed(2)
+    inp = keras.Input((8, 8, 2), name="img")
+    x = keras.layers.Conv2D(4, 3, activation="relu", name="conv")(inp)
+    x = keras.layers.MaxPooling2D(2, name="pool")(x)
+    x = keras.layers.Flatten(name="flat")(x)
+    x = keras.layers.Dense(10, activation="sigmoid", name="fc")(x)
+    x = keras.layers.Dense(3, name="logits")(x)
+    x = keras.layers.Softmax(name="prob")(x)
+    return keras.Model(inp, x), np.zeros((1, 8, 8, 2), np.float32)
+
+
+MODELS = {"mlp": _mlp, "cnn": _cnn}
+
+
+@pytest.fixture(scope="module")
+def models():
+    return {name: make() for name, make in MODELS.items()}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(MODELS))
+@pytest.mark.parametrize("granularity", ["model", "type", "name"])
+def test_hls4ml_configuration_comes_back_unchanged(hls4ml, models, name, granularity):
+    model, x = models[name]
+    config = hls4ml.utils.config_from_keras_model(model, granularity=granularity, backend="Vitis")
+    given = copy.deepcopy(config)
+    design = fpgalab.compile(model, x, hls_config=config, backend="Vitis", **TARGET)
+    assert config == given  # the user's dict is not touched
+    args = design.hls4ml_config()
+    assert args["hls_config"] == given
+    assert {k: v for k, v in args.items() if k != "hls_config"} == {**TARGET, "backend": "Vitis"}
+    json.dumps(args)  # the export writes it as it is
+    options = design.options
+    assert (options.io, options.device, options.clock_mhz, options.strategy) == ("parallel", "xcu250", 200.0, "latency")
+    assert options.clock_uncertainty == 0.27  # Vitis's, as hls4ml sets it
+    assert options.reuse == 1
+
+
+@pytest.mark.slow
+def test_per_layer_settings_reach_the_layers_and_come_back(hls4ml, models):
+    model, x = models["cnn"]
+    config = hls4ml.utils.config_from_keras_model(model, granularity="name", backend="Vitis")
+    config["LayerName"]["conv"]["ReuseFactor"] = 2
+    config["LayerName"]["fc"]["Precision"]["weight"] = "ap_fixed<8,3,AP_RND_CONV,AP_SAT>"
+    config["LayerName"]["fc"]["Precision"]["result"] = "fixed<12,4>"
+    config["LayerName"]["fc_sigmoid"]["TableSize"] = 512
+    config["LayerName"]["fc_sigmoid"]["Precision"]["table"] = "ufixed<10,0,RND,SAT,0>"
+    design = fpgalab.compile(model, x, hls_config=copy.deepcopy(config), **TARGET)
+    assert design.options.reuse == {"default": 1, "conv": 2}
+    assert design.options.tables["sigmoid"].size == 512
+    assert design.options.clock_uncertainty == 0.125  # hls4ml's default backend is Vivado
+    nodes = {n.name: n for n in design.kernel.nodes}
+    fc = [n for n in design.kernel.nodes if n.layer == "fc"]
+    dot = next(n for n in fc if type(n).__name__ == "Dot")
+    weights = {c.name: c for c in design.kernel.constants}[dot.inputs[1]]
+    assert str(weights.dtype) == "ap_fixed<8,3,AP_RND_CONV,AP_SAT>"
+    assert str(dot.dtype) == "ap_fixed<12,4>"
+    sigmoid = nodes[[n for n in fc if n is not dot][0].name]
+    assert str(sigmoid.dtype) == "ap_fixed<16,6>"  # the activation's 'auto' result: the model default
+    conv = next(n for n in design.kernel.nodes if n.layer == "conv" and type(n).__name__ == "Conv")
+    assert conv.directives.reuse == 2
+    args = design.hls4ml_config()
+    assert args["hls_config"] == config
+    assert args["backend"] == "Vivado" and "clock_uncertainty" not in args  # Vivado's 12.5 %, hls4ml's default
+
+
+def _hand_config(**model):
+    return {"Model": {"Precision": "fixed<16,6>", "ReuseFactor": 1, "Strategy": "Latency", **model}}
+
+
+def test_model_granularity_by_hand(models):
+    model, x = models["mlp"]
+    config = {
+        "Model": {"Precision": {"default": "fixed<12,4>"}, "ReuseFactor": 4, "Strategy": "Resource"},
+        "LayerName": {"fc1": {"ReuseFactor": 8}, "act2": {"Precision": {"result": "ufixed<8,0>"}}},
+    }
+    with pytest.warns(UserWarning, match="'out_softmax': fpgalab schedules an io_stream softmax at reuse 1"):
+        design = fpgalab.compile(model, x, hls_config=config, io_type="io_stream", part="xcvu9p-flga2104-2L-e")
+    options = design.options
+    assert (options.io, options.device, options.strategy) == ("stream", "xcvu9p", "resource")
+    assert options.reuse == {"default": 4, "fc1": 8}
+    act2 = next(n for n in design.kernel.nodes if n.layer == "act2")
+    assert str(act2.dtype) == "ap_ufixed<8,0>"
+    args = design.hls4ml_config()
+    assert args["hls_config"]["Model"]["Precision"] == {"default": "fixed<12,4>"}
+    assert args["hls_config"]["LayerName"]["fc1"] == {"ReuseFactor": 8}
+    assert args["hls_config"]["LayerName"]["act2"]["Precision"]["result"] == "ufixed<8,0>"
+    assert args["part"] == "xcvu9p-flga2104-2L-e" and args["io_type"] == "io_stream"
+    assert args["clock_period"] == 5 and args["backend"] == "Vivado"
+
+
+@pytest.mark.parametrize(
+    "config, extra, message",
+    [
+        (_hand_config(Precision="fixd<16,6>"), {}, r"unknown precision 'fixd<16,6>'"),
+        (
+            {**_hand_config(), "LayerName": {"fc1": {"ReuseFactor": 0}}},
+            {},
+            r"\['fc1'\]\['ReuseFactor'\] must be a positive",
+        ),
+        ({**_hand_config(), "LayerName": {"fc9": {"ReuseFactor": 2}}}, {}, r"no layer name 'fc9'.*fc1, fc1_relu"),
+        ({**_hand_config(), "LayerType": {"Conv2D": {"ReuseFactor": 2}}}, {}, r"no layer class 'Conv2D'"),
+        (_hand_config(), {"part": "xcvu13p-flga2577-2-e"}, r"unknown part 'xcvu13p-flga2577-2-e'.*xcu250"),
+        (_hand_config(PipelineInterval=2), {}, r"'PipelineInterval' is not modelled"),
+        (_hand_config(Strategy="resource_unrolled"), {}, r"'Latency' or 'Resource'"),
+        (_hand_config(Precision={"default": "fixed<16,6>", "maximum": "fixed<24,8>"}), {}, r"'maximum'"),
+        ({**_hand_config(), "LayerName": {"fc1": {"Strategy": "Resource"}}}, {}, r"one Strategy for the whole design"),
+        ({**_hand_config(), "LayerName": {"out_softmax": {"Implementation": "legacy"}}}, {}, r"'Implementation'"),
+        ({**_hand_config(), "LayerName": {"act2": {"Precision": {"exp_table": "fixed<8,2>"}}}}, {}, r"'exp_table'"),
+        ({**_hand_config(), "LayerName": {"act2": {"Precision": {"table": "auto"}}}}, {}, r"cannot be 'auto'"),
+        ({"Model": {"Precision": "fixed<16,6>"}}, {}, r"needs 'ReuseFactor'"),
+        (_hand_config(), {"io_type": "io_serial"}, r"io_type must be"),
+        (_hand_config(), {"precision": "ap_fixed<8,3>"}, r"not both"),
+        (_hand_config(), {"clock_period": 0}, r"clock_period must be"),
+    ],
+)
+def test_bad_configurations_are_one_clear_error(models, config, extra, message):
+    model, x = models["mlp"]
+    with pytest.raises(ValueError, match=message):
+        fpgalab.compile(model, x, hls_config=config, **{"io_type": "io_parallel", **extra})
+
+
+def test_trace_is_a_warning(models):
+    model, x = models["mlp"]
+    config = {**_hand_config(), "LayerName": {"fc1": {"Trace": True}}}
+    with pytest.warns(UserWarning, match=r"\['fc1'\]\['Trace'\]: fpgalab does not trace"):
+        design = fpgalab.compile(model, x, hls_config=config)
+    assert design.hls4ml_config()["hls_config"]["LayerName"]["fc1"]["Trace"] is True
+
+
+def test_a_design_without_hls4ml_configuration_gives_one(models):
+    model, x = models["mlp"]
+    design = fpgalab.compile(
+        model, x, io="parallel", precision={"default": "ap_fixed<12,4>", "fc2": "ap_fixed<8,2>"}, reuse={"fc1": 4}
+    )
+    args = design.hls4ml_config()
+    layers = args["hls_config"]["LayerName"]
+    assert args["hls_config"]["Model"]["Precision"] == {"default": "fixed<12,4>"}
+    assert layers["fc1"]["ReuseFactor"] == 4
+    assert layers["fc2"]["Precision"]["weight"] == "fixed<8,2>"
+    assert args["part"] == "xcvu9p-flgb2104-2-i" and args["clock_period"] == 5.0 and args["backend"] == "Vitis"
+    # read back, it is the same design
+    again = fpgalab.compile(model, x, **args)
+    assert again.hls4ml_config() == args
+    for a, b in zip(design.kernel.nodes, again.kernel.nodes):
+        assert (a.name, a.dtype) == (b.name, b.dtype)
+
+
+def test_explore_s_points_give_their_configuration(models):
+    model, x = models["mlp"]
+    space = {"reuse": [1, 4], "precision": ["ap_fixed<16,6>", "ap_fixed<10,4>"]}
+    result = fpgalab.explore(model, x, space=space, objective="dsp", io="parallel")
+    seen = set()
+    for point in range(4):
+        design = result.design(point)
+        args = design.hls4ml_config()
+        model_section = args["hls_config"]["Model"]
+        spelled = {"ap_fixed<16,6>": "fixed<16,6>", "ap_fixed<10,4>": "fixed<10,4>"}[design.options.precision_spec]
+        assert (model_section["ReuseFactor"], model_section["Precision"]["default"]) == (design.options.reuse, spelled)
+        seen.add((design.options.reuse, spelled))
+        again = fpgalab.compile(model, x, **args)
+        assert again.resources.total.dsp == design.resources.total.dsp
+        assert again.timing.latency == design.timing.latency
+    assert len(seen) == 4
+    best = result.design(result.best).hls4ml_config()
+    assert best["hls_config"]["Model"]["ReuseFactor"] == result.best["reuse"]
+
+
+def test_sparsified_design_hands_back_its_pruned_model(models):
+    model, x = models["mlp"]
+    result = fpgalab.sparsify(model, x, method="global", target=0.5, io="parallel")
+    args = result.hls4ml_config()
+    pruned = args.pop("model")
+    assert pruned is result.model
+    kernel = pruned.get_layer("fc1").get_weights()[0]
+    assert np.mean(kernel == 0) > 0.3
+    assert args["hls_config"]["Model"]["ReuseFactor"] == 1
+    assert "fc1" in {layer.name for layer in pruned.layers}
+
+
+@pytest.mark.slow
+def test_to_hls4ml_writes_the_project(hls4ml, models, tmp_path):
+    model, x = models["mlp"]
+    config = hls4ml.utils.config_from_keras_model(model, granularity="name", backend="Vitis")
+    config["LayerName"]["fc1"]["ReuseFactor"] = 4
+    design = fpgalab.compile(model, x, hls_config=config, backend="Vitis", **TARGET)
+    hls_model = design.to_hls4ml(tmp_path / "prj")
+    assert (tmp_path / "prj" / "build_prj.tcl").exists()
+    assert (tmp_path / "prj" / "firmware" / "myproject.cpp").exists()
+    assert hls_model.config.get_config_value("Part") == "xcu250-figd2104-2L-e"
+    assert hls_model.graph["fc1"].get_attr("reuse_factor") == 4
+    assert "xcu250-figd2104-2L-e" in (tmp_path / "prj" / "build_prj.tcl").read_text() or any(
+        "xcu250-figd2104-2L-e" in p.read_text() for p in (tmp_path / "prj").glob("*.tcl")
+    )
+
+
+def test_to_hls4ml_without_a_model_says_what_to_pass(models, tmp_path):
+    model, x = models["mlp"]
+    design = fpgalab.compile(model, x, io="parallel")
+    rebuilt = fpgalab.Design.from_json(design.to_json())
+    with pytest.raises(ValueError, match=r"model=keras_model"):
+        rebuilt.to_hls4ml(tmp_path)
