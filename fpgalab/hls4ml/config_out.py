@@ -99,7 +99,7 @@ def _layer_entry(config: dict, name: str) -> dict:
     return entry
 
 
-def _model_section(config: dict, design) -> FixedType:
+def _model_section(config: dict, design, fresh: bool) -> FixedType:
     options = design.options
     model = config.setdefault("Model", {})
     roles = options.precision.default
@@ -109,14 +109,17 @@ def _model_section(config: dict, design) -> FixedType:
     given = model.get("Precision")
     if isinstance(given, dict):
         given["default"] = hls4ml_type_text(default, given.get("default"))
+    elif isinstance(given, str):  # a string is the model's default, as hls4ml reads it
+        model["Precision"] = hls4ml_type_text(default, given)
     else:
-        model["Precision"] = {"default": hls4ml_type_text(default, given)}
+        model["Precision"] = {"default": hls4ml_type_text(default)}
     reuse = options.reuse
     model["ReuseFactor"] = (reuse.get("default", 1) if isinstance(reuse, dict) else reuse) or 1
     strategy = model.get("Strategy", "")
     model["Strategy"] = strategy if strategy.lower() == options.strategy else options.strategy.capitalize()
-    model.setdefault("BramFactor", 1_000_000_000)
-    model.setdefault("TraceOutput", False)
+    if fresh:  # config_from_keras_model's defaults for the keys fpgalab does not model
+        model.setdefault("BramFactor", 1_000_000_000)
+        model.setdefault("TraceOutput", False)
     return default
 
 
@@ -174,7 +177,7 @@ def hls4ml_config(design, model=None) -> dict:
     keras = found.keras or keras_layers(model)
     source = found.source
     config = copy.deepcopy(source.config) if source is not None and source.config is not None else {}
-    default = _model_section(config, design)
+    default = _model_section(config, design, fresh=not config)
     for layer in hls4ml_layers(design.kernel, keras):
         view = design_view(design, layer)
         for var, dtype in view.pop("precision").items():

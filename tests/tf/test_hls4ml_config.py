@@ -250,3 +250,23 @@ def test_to_hls4ml_without_a_model_says_what_to_pass(models, tmp_path):
     rebuilt = fpgalab.Design.from_json(design.to_json())
     with pytest.raises(ValueError, match=r"model=keras_model"):
         rebuilt.to_hls4ml(tmp_path)
+
+
+def test_the_cell_magic_reads_a_configuration_the_notebook_defines():
+    from conftest import empty_session, magic_shell, run_fpga
+
+    shell = magic_shell("import numpy as np\nimport keras\n")
+    empty_session(shell)
+    body = (
+        "inp = keras.Input((16,), name='inp')\n"
+        "net = keras.Model(inp, keras.layers.Dense(4, activation='relu', name='fc')(inp))\n"
+        "cfg = {'Model': {'Precision': 'fixed<10,4>', 'ReuseFactor': 2, 'Strategy': 'Latency'},\n"
+        "       'LayerName': {'fc': {'ReuseFactor': 4}}}\n"
+    )
+    captured, result = run_fpga(shell, "--hls4ml-config cfg --inputs np.zeros((1,16),np.float32) --quiet", body)
+    assert result.success, captured.stderr
+    design = shell.user_ns["net_design"]
+    assert design.options.io == "parallel" and design.options.reuse == {"default": 2, "fc": 4}
+    assert design.hls4ml_config()["hls_config"] == shell.user_ns["cfg"]
+    captured, result = run_fpga(shell, "--hls4ml-config missing --inputs np.zeros((1,16),np.float32)", body)
+    assert "no variable 'missing'" in captured.stderr + captured.stdout + str(result.error_in_exec)
