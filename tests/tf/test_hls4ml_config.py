@@ -270,3 +270,54 @@ def test_the_cell_magic_reads_a_configuration_the_notebook_defines():
     assert design.hls4ml_config()["hls_config"] == shell.user_ns["cfg"]
     captured, result = run_fpga(shell, "--hls4ml-config missing --inputs np.zeros((1,16),np.float32)", body)
     assert "no variable 'missing'" in captured.stderr + captured.stdout + str(result.error_in_exec)
+
+
+def _fpgalab_types(design, model) -> dict:
+    """{hls4ml layer: {variable: type text}} of what fpgalab computes each layer in."""
+    from fpgalab.hls4ml import hls4ml_layers, keras_layers
+
+    nodes = {n.name: n for n in design.kernel.nodes}
+    constants = {c.name: c for c in design.kernel.constants}
+    types = {}
+    for layer in hls4ml_layers(design.kernel, keras_layers(model)):
+        if layer.kind == "input":
+            types[layer.name] = {"result_t": design.kernel.inputs[0].dtype}
+            continue
+        members = [nodes[n] for n in layer.nodes]
+        if layer.kind == "weight":
+            node = members[-1]
+            types[layer.name] = {
+                "result_t": node.dtype,
+                "accum_t": node.acc,
+                "weight_t": constants[node.inputs[1]].dtype,
+                "bias_t": constants[node.inputs[2]].dtype,
+            }
+        else:
+            types[layer.name] = {"result_t": members[-1].dtype}
+    return types
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(MODELS))
+@pytest.mark.parametrize("granularity", ["model", "type", "name"])
+def test_the_types_are_the_ones_hls4ml_gives_the_layers(hls4ml, models, name, granularity, tmp_path):
+    """hls4ml's converter, on the same configuration, types every layer as fpgalab does (``auto`` included)."""
+    from fpgalab.hls4ml import parse_hls4ml_type
+
+    model, x = models[name]
+    config = hls4ml.utils.config_from_keras_model(model, granularity=granularity, backend="Vitis")
+    design = fpgalab.compile(model, x, hls_config=copy.deepcopy(config), backend="Vitis", **TARGET)
+    graph = hls4ml.converters.convert_from_keras_model(
+        model, hls_config=copy.deepcopy(config), output_dir=str(tmp_path), backend="Vitis", **TARGET
+    ).graph
+    compared = 0
+    for layer, types in _fpgalab_types(design, model).items():
+        if layer not in graph:  # a layer hls4ml's optimizers removed or merged
+            continue
+        for variable, dtype in types.items():
+            theirs = graph[layer].get_attr(variable)
+            if theirs is None:
+                continue
+            assert parse_hls4ml_type(str(theirs.precision)) == dtype, (layer, variable)
+            compared += 1
+    assert compared >= 12
