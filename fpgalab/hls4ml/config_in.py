@@ -129,10 +129,62 @@ def _check_entry(entry: dict, where: str, kind_vars: set | None) -> None:
             warnings.warn(f"{where}[{key!r}]: fpgalab does not trace layer outputs; ignored", stacklevel=4)
 
 
+def _is_default(var: str, text) -> bool:
+    """Whether a precision is what hls4ml would use anyway: ``auto``, or the attribute's own default."""
+    if str(text).strip().lower() == "auto":
+        return True
+    default = VARIABLES["softmax"].get(var)
+    return default is not None and parse_hls4ml_type(text) == default
+
+
+def _warn_unfused_batchnorm(config: dict, layers: list[Hls4mlLayer], keras: dict) -> None:
+    """hls4ml folds a BatchNormalization into the Dense or convolution before it only when that layer's
+    result precision is ``auto`` (``FuseBatchNormalization``, hls4ml/model/optimizer/passes/bn_fuse.py);
+    otherwise it computes it as a layer of its own (``nnet::normalize``) at its own types. fpgalab
+    always folds it into the weights, so the two designs then round differently."""
+    by_name = {layer.name: layer for layer in layers}
+    parent = None
+    for name, (class_name, _) in keras.items():
+        if class_name == "BatchNormalization" and name not in by_name and parent is not None:
+            result = lookup_precision(config, parent, "result")
+            if result is not None and str(result).strip().lower() != "auto":
+                warnings.warn(
+                    f"hls_config: hls4ml folds BatchNormalization {name!r} into {parent.name!r} only when "
+                    f"{parent.name!r}'s result precision is 'auto' (here {result!r}), and otherwise computes it as a "
+                    "layer of its own; fpgalab folds it into the weights, so the last bits may differ from hls4ml's",
+                    stacklevel=4,
+                )
+        layer = by_name.get(name)
+        if layer is not None and layer.kind == "weight":
+            parent = layer
+        elif class_name != "BatchNormalization":
+            parent = None
+
+
+def _warn_unused(entry: dict, where: str, model: dict) -> None:
+    """A layer fpgalab builds no hardware for (removed, or folded into the layer before it, as a
+    BatchNormalization into its convolution): settings beyond hls4ml's defaults are not used."""
+    precision = entry.get("Precision")
+    values = precision.items() if isinstance(precision, dict) else [("default", precision)] if precision else []
+    settings = any(not _is_default(var, text) for var, text in values)
+    settings |= entry.get("ReuseFactor", model.get("ReuseFactor")) != model.get("ReuseFactor")
+    settings |= str(entry.get("Strategy", model.get("Strategy", ""))).lower() != str(model.get("Strategy", "")).lower()
+    if settings:
+        warnings.warn(
+            f"{where}: this layer has no hardware of its own in fpgalab (removed, or folded into the layer "
+            "before it); its precision, reuse and strategy are not used",
+            stacklevel=5,
+        )
+
+
 def _check_config(config, layers: list[Hls4mlLayer], extra_names: dict) -> None:
     if not isinstance(config, dict):
         raise ValueError(f"hls_config must be hls4ml's configuration dict, got {type(config).__name__}")
     _check_keys(config, ("Model", "LayerType", "LayerName"), "hls_config")
+    if not isinstance(config.get("Model"), dict):
+        raise ValueError(
+            "hls_config needs a 'Model' section (a dict with 'Precision' and 'ReuseFactor'), as hls4ml does"
+        )
     _check_keys(config.get("Model"), MODEL_KEYS, "hls_config['Model']")
     _check_entry(config["Model"], "hls_config['Model']", None)
     if "ReuseFactor" not in config["Model"]:
@@ -149,11 +201,10 @@ def _check_config(config, layers: list[Hls4mlLayer], extra_names: dict) -> None:
             _check_keys(entry, LAYER_KEYS, where)
             layer = known.get(key)
             if layer is None:
-                if part == "LayerName" and key in extra_names:  # a Keras layer with no hardware (Dropout)
+                kept = {c for c, _ in extra_names.values()} if part == "LayerType" else extra_names
+                if key in kept:  # a Keras layer with no hardware of its own in fpgalab (Dropout, a folded BN)
                     _check_entry(entry, where, None)
-                    continue
-                if part == "LayerType" and key in {c for c, _ in extra_names.values()}:
-                    _check_entry(entry, where, None)
+                    _warn_unused(entry, where, config["Model"])
                     continue
                 listed = names if part == "LayerName" else sorted(classes)
                 raise ValueError(
@@ -305,6 +356,7 @@ def hls4ml_options(
     config = converter.get("hls_config")
     if config is not None:
         _check_config(config, layers, keras)
+        _warn_unfused_batchnorm(config, layers, keras)
         _check_bram_factor(config, kernel, options["io"])
         options["precision"] = _precision(config, layers)
         options.update(_reuse_and_strategy(config, layers, options["io"]))

@@ -78,7 +78,7 @@ def design_view(design, layer: Hls4mlLayer) -> dict:
         return {"precision": precision, "ReuseFactor": _reuse(options, node), "Strategy": options.strategy}
     if layer.kind == "activation":
         if not layer.function:  # relu-like: hls4ml reads no table
-            return {"precision": {"result": roles.result, "accum": roles.accum}}  # accum None: not compared
+            return {"precision": {"result": roles.result}}
         view = {"precision": {"result": roles.result, "table": roles.table}}
         if layer.function in options.tables:
             view["TableSize"] = options.tables[layer.function].size

@@ -59,7 +59,19 @@ def _cnn():
     return keras.Model(inp, x), np.zeros((1, 8, 8, 2), np.float32)
 
 
-MODELS = {"mlp": _mlp, "cnn": _cnn}
+def _bn_mlp():
+    import keras  # noqa: PLC0415
+
+    keras.utils.set_random_seed(3)
+    inp = keras.Input((10,), name="x")
+    h = keras.layers.Dense(12, name="d1")(inp)
+    h = keras.layers.BatchNormalization(name="bn")(h)
+    h = keras.layers.Activation("relu", name="r")(h)
+    h = keras.layers.Dropout(0.2, name="drop")(h)
+    return keras.Model(inp, keras.layers.Dense(3, name="d2")(h)), np.zeros((1, 10), np.float32)
+
+
+MODELS = {"mlp": _mlp, "cnn": _cnn, "bn_mlp": _bn_mlp}
 
 
 @pytest.fixture(scope="module")
@@ -320,4 +332,50 @@ def test_the_types_are_the_ones_hls4ml_gives_the_layers(hls4ml, models, name, gr
                 continue
             assert parse_hls4ml_type(str(theirs.precision)) == dtype, (layer, variable)
             compared += 1
-    assert compared >= 12
+    assert compared >= 10
+
+
+@pytest.mark.slow
+def test_a_batchnorm_hls4ml_would_not_fold_is_a_warning(hls4ml, models):
+    model, x = models["bn_mlp"]
+    config = hls4ml.utils.config_from_keras_model(model, granularity="model")
+    with pytest.warns(UserWarning, match="folds BatchNormalization 'bn' into 'd1' only when"):
+        fpgalab.compile(model, x, hls_config=config, **TARGET)
+    config = hls4ml.utils.config_from_keras_model(model, granularity="name")  # d1's result is 'auto': folded
+    config["LayerName"]["drop"]["Precision"]["result"] = "fixed<8,3>"
+    with pytest.warns(UserWarning, match=r"\['drop'\]: this layer has no hardware of its own"):
+        design = fpgalab.compile(model, x, hls_config=copy.deepcopy(config), **TARGET)
+    assert design.hls4ml_config()["hls_config"] == config
+
+
+def test_to_hls4ml_without_hls4ml_says_how_to_install_it(models, tmp_path, monkeypatch):
+    model, x = models["mlp"]
+    design = fpgalab.compile(model, x, io="parallel")
+    monkeypatch.setitem(sys.modules, "hls4ml", None)  # import hls4ml raises ImportError
+    with pytest.raises(ImportError, match=r"pip install 'fpgalab\[hls4ml\]'"):
+        design.to_hls4ml(tmp_path)
+    assert design.hls4ml_config()["io_type"] == "io_parallel"  # the configuration needs no hls4ml
+
+
+def test_a_precision_search_gives_its_per_layer_types(models):
+    model, x = models["mlp"]
+    rng = np.random.default_rng(0)
+    samples = rng.uniform(-1, 1, (64, 16)).astype(np.float32)
+    labels = np.argmax(model.predict(samples, verbose=0), axis=1)
+    result = fpgalab.search_precision(model, x, data=(samples, labels), loss=0.05, start_width=12, io="parallel")
+    design = result.design
+    config = design.hls4ml_config()["hls_config"]
+    from fpgalab.hls4ml import hls4ml_layers, keras_layers, parse_hls4ml_type
+    from fpgalab.hls4ml.resolve import model_default, read_type
+
+    default = model_default(config)
+    constants = {c.name: c for c in design.kernel.constants}
+    for layer in hls4ml_layers(design.kernel, keras_layers(model)):
+        if layer.kind != "weight":
+            continue
+        dot = next(n for n in design.kernel.nodes if n.name == layer.nodes[-1])
+        assert read_type(config, layer, "weight", default) == constants[dot.inputs[1]].dtype
+        assert read_type(config, layer, "result", default) == dot.dtype
+    again = fpgalab.compile(model, x, **design.hls4ml_config())
+    assert [(n.name, n.dtype) for n in again.kernel.nodes] == [(n.name, n.dtype) for n in design.kernel.nodes]
+    assert parse_hls4ml_type(config["Model"]["Precision"]["default"]) is not None
