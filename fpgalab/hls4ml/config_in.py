@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import copy
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from fpgalab.hls4ml.layers import Hls4mlLayer
 from fpgalab.hls4ml.parts import device_for_part
@@ -20,6 +20,12 @@ from fpgalab.hls4ml.precision import fpgalab_type_text, parse_hls4ml_type
 from fpgalab.hls4ml.resolve import TABLE_SIZE, VARIABLES, lookup_precision, lookup_setting, model_default, read_type
 from fpgalab.ir import nodes as ir
 from fpgalab.sim.tables import DEFAULT_TABLES
+
+try:  # hls4ml's table semantics (the tables="hls4ml" option), where this fpgalab has them: a table
+    # size from hls_config then keeps that style, the default for io_parallel and io_stream
+    from fpgalab.sim.hls4ml_tables import activation_tables
+except ImportError:
+    activation_tables = None
 
 CONVERTER_ARGS = ("hls_config", "io_type", "part", "clock_period", "backend", "output_dir", "project_name")
 # fpgalab's own option each converter argument stands for: giving both is ambiguous
@@ -307,9 +313,8 @@ def _tables(config: dict, layers: list[Hls4mlLayer]) -> dict:
                     f"{layer.name!r} ask for TableSize {sizes[function][0]} and {size}"
                 )
             sizes[function] = (size, layer.name)
-    return {
-        f: (s, DEFAULT_TABLES[f].lo, DEFAULT_TABLES[f].hi) for f, (s, _) in sizes.items() if s != DEFAULT_TABLES[f].size
-    }
+    base = {**DEFAULT_TABLES, **(activation_tables() if activation_tables is not None else {})}
+    return {f: replace(base[f], size=s) for f, (s, _) in sizes.items() if s != base[f].size}
 
 
 def _converter_options(converter: dict) -> dict:

@@ -132,6 +132,12 @@ def _converter(design, source: Hls4mlSource | None) -> dict:
             "configuration is for hls4ml's io_parallel (compile with io='parallel' to estimate that)",
             stacklevel=3,
         )
+    if options.io != "layered" and getattr(options, "table_style", "hls4ml") == "fpgalab":
+        warnings.warn(
+            "this design computes its function tables in fpgalab's style (tables='fpgalab'); hls4ml builds them "
+            "its own way, so table look-ups may differ in the last bits (compile with tables='hls4ml' to match)",
+            stacklevel=3,
+        )
     period = given.get("clock_period")
     if period is None or abs(1000.0 / period - options.clock_mhz) > 1e-9:
         period = round(1000.0 / options.clock_mhz, 6)

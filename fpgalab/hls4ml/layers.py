@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from fpgalab.ir import nodes as ir
 
-RELU_OPS = {"max", "min", "clamp", "select", "convert"}
+MERGE_CLASSES = ("Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate")
 WEIGHT_CLASSES = ("Dense", "Conv1D", "Conv2D", "DepthwiseConv1D", "DepthwiseConv2D")
 
 
@@ -80,11 +80,7 @@ def _activation(nodes: list) -> tuple[str, str]:
     if not all(isinstance(n, ir.Elementwise) for n in nodes):
         return "other", ""
     tables = sorted({ir.TABLE_OPS[op] for op in ops if op in ir.TABLE_OPS}, key=lambda f: (f == "reciprocal", f))
-    if tables:
-        return "activation", tables[0]
-    if ops <= RELU_OPS:
-        return "activation", ""
-    return "other", ""
+    return "activation", tables[0] if tables else ""  # the kind follows the node classes, which passes keep
 
 
 def _weight_class(node, kernel: ir.Kernel) -> str:
@@ -96,6 +92,7 @@ def _weight_class(node, kernel: ir.Kernel) -> str:
 
 
 def _activation_name(function: str, kind: str) -> str:
+    """The activation's name in hls4ml's layer name when the Keras model is not at hand."""
     if kind == "softmax":
         return "softmax"
     return function or "relu"
@@ -139,6 +136,8 @@ def hls4ml_layers(kernel: ir.Kernel, keras: dict | None = None) -> list[Hls4mlLa
                 )
             continue
         kind, function = _activation(nodes)
+        if keras_class in MERGE_CLASSES:
+            kind = "other"
         class_name = keras_class or {"softmax": "Softmax", "activation": "Activation"}.get(
             kind, type(nodes[0]).__name__
         )
