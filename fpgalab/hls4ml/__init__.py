@@ -10,8 +10,9 @@
 ``Design.hls4ml_config`` and ``Design.to_hls4ml`` are assigned in ``fpgalab/__init__.py``.
 """
 
-from fpgalab.hls4ml.config_in import CONVERTER_ARGS, Hls4mlSource, hls4ml_options, split_converter_args
+from fpgalab.hls4ml.config_in import Hls4mlSource, hls4ml_options
 from fpgalab.hls4ml.config_out import Hls4mlOrigin, hls4ml_config
+from fpgalab.hls4ml.converter import CONVERTER_ARGS, split_converter_args
 from fpgalab.hls4ml.layers import hls4ml_layers, keras_layers
 from fpgalab.hls4ml.parts import device_for_part, part_for_device
 from fpgalab.hls4ml.precision import hls4ml_type_text, parse_hls4ml_type

@@ -14,8 +14,8 @@ import copy
 import warnings
 from dataclasses import dataclass, field, replace
 
+from fpgalab.hls4ml.converter import converter_options
 from fpgalab.hls4ml.layers import Hls4mlLayer
-from fpgalab.hls4ml.parts import device_for_part
 from fpgalab.hls4ml.precision import fpgalab_type_text, parse_hls4ml_type
 from fpgalab.hls4ml.resolve import TABLE_SIZE, VARIABLES, lookup_precision, lookup_setting, model_default, read_type
 from fpgalab.ir import nodes as ir
@@ -27,15 +27,6 @@ try:  # hls4ml's table semantics (the tables="hls4ml" option), where this fpgala
 except ImportError:
     activation_tables = None
 
-CONVERTER_ARGS = ("hls_config", "io_type", "part", "clock_period", "backend", "output_dir", "project_name")
-# fpgalab's own option each converter argument stands for: giving both is ambiguous
-SAME_AS = {
-    "io_type": ("io",),
-    "part": ("device",),
-    "clock_period": ("clock_mhz",),
-    "hls_config": ("precision", "reuse", "reuse_factor", "strategy", "tables"),
-}
-BACKENDS = {"vivado": 0.125, "vitis": 0.27}  # hls4ml's clock uncertainty per backend (create_initial_config)
 MODEL_KEYS = (
     "Precision",
     "ReuseFactor",
@@ -57,20 +48,6 @@ class Hls4mlSource:
 
     config: dict = field(hash=False)
     converter: dict = field(hash=False)  # io_type, part, clock_period, backend, ... as given
-
-
-def split_converter_args(options: dict) -> tuple[dict, dict | None]:
-    """(fpgalab's options, hls4ml's converter arguments or None when none was given)."""
-    given = {k: options[k] for k in CONVERTER_ARGS if k in options}
-    if not given:
-        return options, None
-    for key in given:
-        clash = [o for o in SAME_AS.get(key, ()) if o in options]
-        if clash:
-            raise ValueError(f"give {key} (hls4ml's) or {clash[0]} (fpgalab's), not both: they set the same thing")
-    if "clock_uncertainty" in options:
-        given["clock_uncertainty"] = options["clock_uncertainty"]
-    return {k: v for k, v in options.items() if k not in CONVERTER_ARGS and k != "clock_uncertainty"}, given
 
 
 def _positive_int(value, where: str) -> int:
@@ -317,28 +294,6 @@ def _tables(config: dict, layers: list[Hls4mlLayer]) -> dict:
     return {f: replace(base[f], size=s) for f, (s, _) in sizes.items() if s != base[f].size}
 
 
-def _converter_options(converter: dict) -> dict:
-    options = {}
-    io_type = converter.get("io_type", "io_parallel")
-    if io_type not in ("io_parallel", "io_stream"):
-        raise ValueError(f"io_type must be 'io_parallel' or 'io_stream' (hls4ml's), got {io_type!r}")
-    options["io"] = io_type.removeprefix("io_")
-    if "part" in converter:
-        options["device"] = device_for_part(converter["part"])
-    period = converter.get("clock_period", 5)
-    if isinstance(period, bool) or not isinstance(period, (int, float)) or not 0 < period < float("inf"):
-        raise ValueError(f"clock_period must be a positive number of nanoseconds (hls4ml's), got {period!r}")
-    options["clock_mhz"] = 1000.0 / period
-    backend = converter.get("backend", "Vivado")
-    if not isinstance(backend, str) or backend.lower() not in BACKENDS:
-        raise ValueError(f"backend must be 'Vivado' or 'Vitis' (the hls4ml backends fpgalab models), got {backend!r}")
-    options["clock_uncertainty"] = converter.get("clock_uncertainty", BACKENDS[backend.lower()])
-    for key in ("output_dir", "project_name"):
-        if key in converter and not isinstance(converter[key], str):
-            raise ValueError(f"{key} must be a string, got {converter[key]!r}")
-    return options
-
-
 def _check_bram_factor(config: dict, kernel: ir.Kernel, io: str) -> None:
     factor = config["Model"].get("BramFactor")
     if factor is None or io != "stream":
@@ -357,7 +312,7 @@ def hls4ml_options(
     """fpgalab's options for hls4ml's converter arguments (``hls_config`` included) on ``kernel``, whose
     hls4ml layers are ``layers``; ``keras`` (``{name: (class, activation)}``) adds the Keras layers
     that have no hardware (Dropout ...) as names a configuration may hold."""
-    options = _converter_options(converter)
+    options = converter_options(converter)
     config = converter.get("hls_config")
     if config is not None:
         _check_config(config, layers, keras)

@@ -15,7 +15,8 @@ import copy
 import warnings
 from dataclasses import dataclass
 
-from fpgalab.hls4ml.config_in import BACKENDS, Hls4mlSource
+from fpgalab.hls4ml.config_in import Hls4mlSource
+from fpgalab.hls4ml.converter import BACKENDS, WRITER_ARGS
 from fpgalab.hls4ml.layers import Hls4mlLayer, hls4ml_layers, keras_layers
 from fpgalab.hls4ml.parts import part_for_device
 from fpgalab.hls4ml.precision import hls4ml_type_text
@@ -153,7 +154,7 @@ def _converter(design, source: Hls4mlSource | None) -> dict:
         if uncertainty is None or _fraction(uncertainty) != options.clock_uncertainty:
             uncertainty = f"{options.clock_uncertainty * 100:g}%"
         args["clock_uncertainty"] = uncertainty
-    for key in ("output_dir", "project_name"):
+    for key in WRITER_ARGS:
         if key in given:
             args[key] = given[key]
     return args

@@ -7,7 +7,7 @@ section) or the converter arguments ``design.hls4ml_config()`` returns (``hls_co
 
 from __future__ import annotations
 
-from fpgalab.hls4ml.config_in import CONVERTER_ARGS, SAME_AS
+from fpgalab.hls4ml.converter import CONVERTER_ARGS, SAME_AS
 
 
 class Hls4mlConfigError(ValueError):

@@ -384,3 +384,61 @@ def test_a_precision_search_gives_its_per_layer_types(models):
     assert weight_layers(again) == weight_layers(design)
     assert again.kernel.inputs[0].dtype == design.kernel.inputs[0].dtype
     assert parse_hls4ml_type(config["Model"]["Precision"]["default"]) is not None
+
+
+def test_a_yaml_configuration_and_the_writer_s_arguments(models):
+    model, x = models["mlp"]
+    yaml_config = {
+        "KerasJson": "model.json",
+        "OutputDir": "my_prj",
+        "ProjectName": "jets",
+        "Part": "xczu9eg-ffvb1156-2-e",
+        "ClockPeriod": 4,
+        "IOType": "io_stream",
+        "Backend": "Vitis",
+        "HLSConfig": _hand_config(),
+    }
+    with pytest.warns(UserWarning, match="KerasJson ignored"):
+        design = fpgalab.compile(model, x, hls_config=yaml_config, namespace="jets_ns", write_tar=True)
+    options = design.options
+    assert (options.device, options.clock_mhz, options.io, options.clock_uncertainty) == (
+        "xczu9eg",
+        250.0,
+        "stream",
+        0.27,
+    )
+    args = design.hls4ml_config()
+    assert args["hls_config"] == _hand_config()
+    assert {k: args[k] for k in ("part", "clock_period", "io_type", "backend", "output_dir", "project_name")} == {
+        "part": "xczu9eg-ffvb1156-2-e",
+        "clock_period": 4,
+        "io_type": "io_stream",
+        "backend": "Vitis",
+        "output_dir": "my_prj",
+        "project_name": "jets",
+    }
+    assert (args["namespace"], args["write_tar"]) == ("jets_ns", True)
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        ({"bit_exact": True}, "bit_exact=True is not modelled"),
+        ({"board": "pynq-z2"}, "board='pynq-z2' is not modelled"),
+        ({"hls_config": {"HLSConfig": _hand_config(), "Part": "xcu250", "Stamp": 1}}, "'Stamp' are not modelled"),
+        ({"hls_config": {"HLSConfig": _hand_config(), "Part": "xcu250"}, "part": "xcu250"}, "part given both"),
+        ({"backend": "Quartus"}, "backend must be 'Vivado' or 'Vitis'"),
+    ],
+)
+def test_unmodelled_converter_arguments_are_an_error(models, extra, message):
+    model, x = models["mlp"]
+    with pytest.raises(ValueError, match=message):
+        fpgalab.compile(model, x, **{"hls_config": _hand_config(), **extra})
+
+
+def test_without_a_part_hls4ml_s_default_is_named(models):
+    model, x = models["mlp"]
+    with pytest.warns(UserWarning, match="xcvu13p-flga2577-2-e, which fpgalab does not model"):
+        design = fpgalab.compile(model, x, hls_config=_hand_config())
+    assert design.options.device == "xcvu9p"
+    assert design.hls4ml_config()["part"] == "xcvu9p-flgb2104-2-i"
