@@ -15,9 +15,10 @@ import warnings
 from dataclasses import dataclass, field, replace
 
 from fpgalab.hls4ml.converter import converter_options
+from fpgalab.hls4ml.infer import layer_types
 from fpgalab.hls4ml.layers import Hls4mlLayer
 from fpgalab.hls4ml.precision import fpgalab_type_text, parse_hls4ml_type
-from fpgalab.hls4ml.resolve import TABLE_SIZE, VARIABLES, lookup_precision, lookup_setting, model_default, read_type
+from fpgalab.hls4ml.resolve import TABLE_SIZE, VARIABLES, lookup_precision, lookup_setting, model_default
 from fpgalab.ir import nodes as ir
 from fpgalab.sim.tables import DEFAULT_TABLES
 
@@ -196,9 +197,8 @@ def _check_config(config, layers: list[Hls4mlLayer], extra_names: dict) -> None:
             _check_entry(entry, where, set(VARIABLES[layer.kind]))
 
 
-def _roles(config: dict, layer: Hls4mlLayer, default) -> dict:
-    """fpgalab's precision roles of one layer, from hls4ml's variables."""
-    types = {var: read_type(config, layer, var, default) for var in VARIABLES[layer.kind]}
+def _roles(config: dict, layer: Hls4mlLayer, types: dict) -> dict:
+    """fpgalab's precision roles of one layer, from hls4ml's variables (``types``, ``auto`` inferred)."""
     if layer.kind == "weight":
         return {role: types[role] for role in ("weight", "bias", "result", "accum")}
     if layer.kind == "activation":
@@ -223,10 +223,11 @@ def _design_roles(default) -> dict:
     return {"weight": default, "bias": default, "result": default, "accum": default}
 
 
-def _precision(config: dict, layers: list[Hls4mlLayer]) -> dict:
+def _precision(config: dict, layers: list[Hls4mlLayer], kernel: ir.Kernel) -> dict:
     default = model_default(config)
     design = _design_roles(default)
-    inputs = {read_type(config, layer, "result", default) for layer in layers if layer.kind == "input"}
+    inferred = layer_types(config, layers, kernel, default)
+    inputs = {inferred[layer.name]["result"] for layer in layers if layer.kind == "input"}
     if len(inputs) > 1:
         raise ValueError(
             f"fpgalab gives every input one type; the input layers' precisions differ: {sorted(map(str, inputs))}"
@@ -237,7 +238,7 @@ def _precision(config: dict, layers: list[Hls4mlLayer]) -> dict:
     for layer in layers:
         if layer.kind == "input":
             continue
-        roles = _roles(config, layer, default)
+        roles = _roles(config, layer, inferred[layer.name])
         changed = {role: fpgalab_type_text(t) for role, t in roles.items() if design.get(role) != t}
         if layer.split:  # keyed by its nodes, after its layer's key, so that it wins over it
             for node in layer.nodes:
@@ -318,7 +319,7 @@ def hls4ml_options(
         _check_config(config, layers, keras)
         _warn_unfused_batchnorm(config, layers, keras)
         _check_bram_factor(config, kernel, options["io"])
-        options["precision"] = _precision(config, layers)
+        options["precision"] = _precision(config, layers, kernel)
         options.update(_reuse_and_strategy(config, layers, options["io"]))
         tables = _tables(config, layers)
         if tables:

@@ -17,10 +17,11 @@ from dataclasses import dataclass
 
 from fpgalab.hls4ml.config_in import Hls4mlSource
 from fpgalab.hls4ml.converter import BACKENDS, WRITER_ARGS
+from fpgalab.hls4ml.infer import layer_types
 from fpgalab.hls4ml.layers import Hls4mlLayer, hls4ml_layers, keras_layers
 from fpgalab.hls4ml.parts import part_for_device
 from fpgalab.hls4ml.precision import hls4ml_type_text
-from fpgalab.hls4ml.resolve import lookup_setting, read_type
+from fpgalab.hls4ml.resolve import lookup_setting
 from fpgalab.ir import nodes as ir
 from fpgalab.ir.keys import node_matches
 from fpgalab.ir.types import FixedType
@@ -65,22 +66,28 @@ def _node_type(node, attribute: str):
 
 
 def design_view(design, layer: Hls4mlLayer) -> dict:
-    """``{"precision": {var: type}, key: value}``: what fpgalab uses for one hls4ml layer."""
+    """``{"precision": {var: type}, key: value}``: what fpgalab uses for one hls4ml layer. Types are the
+    kernel's own where a buffer holds them (weights, biases, results, accumulators), so an ``auto`` role
+    comes back as the type it became; a table's type is its role's."""
     options = design.options
-    nodes = {n.name: n for n in design.kernel.nodes}
+    kernel = design.kernel
+    nodes = {n.name: n for n in kernel.nodes}
     if layer.kind == "input":
-        return {"precision": {"result": options.precision.default.input}}
+        inputs = {i.name: i for i in kernel.inputs}
+        return {"precision": {"result": inputs[layer.layer].dtype}}
     members = [nodes[n] for n in layer.nodes if n in nodes]
-    node = members[-1] if layer.kind == "weight" else members[0]
-    roles = _roles(options, node)
+    roles = _roles(options, nodes[layer.primary] if layer.kind == "weight" else members[0])
     if layer.kind == "weight":
-        accum = roles.accum if roles.accum is not None else _node_type(node, "acc")
-        precision = {"weight": roles.weight, "bias": roles.bias, "result": roles.result, "accum": accum}
+        node = nodes[layer.primary]
+        constants = {c.name: c for c in kernel.constants}
+        precision = {"weight": constants[node.inputs[1]].dtype, "result": node.dtype, "accum": node.acc}
+        if len(node.inputs) > 2 and node.inputs[2] in constants:
+            precision["bias"] = constants[node.inputs[2]].dtype
         return {"precision": precision, "ReuseFactor": _reuse(options, node), "Strategy": options.strategy}
     if layer.kind == "activation":
         if not layer.function:  # relu-like: hls4ml reads no table
-            return {"precision": {"result": roles.result}}
-        view = {"precision": {"result": roles.result, "table": roles.table}}
+            return {"precision": {"result": members[-1].dtype}}
+        view = {"precision": {"result": members[-1].dtype, "table": roles.table}}
         if layer.function in options.tables:
             view["TableSize"] = options.tables[layer.function].size
         return view
@@ -90,7 +97,8 @@ def design_view(design, layer: Hls4mlLayer) -> dict:
         precision = {"result": roles.result, "exp_table": roles.table, "inv_table": roles.table}
         precision["accum"] = accum  # inv_inp: the 1/x table's index type, read at accum where given (config_in)
         return {"precision": precision, "TableSize": options.tables["exp"].size}
-    return {"precision": {"result": roles.result, "accum": roles.accum}}  # accum None: not compared
+    pools = [n for n in members if isinstance(n, ir.Pool)]
+    return {"precision": {"result": members[-1].dtype, "accum": pools[0].acc if pools else None}}
 
 
 def _layer_entry(config: dict, name: str) -> dict:
@@ -185,15 +193,18 @@ def hls4ml_config(design, model=None) -> dict:
     source = found.source
     config = copy.deepcopy(source.config) if source is not None and source.config is not None else {}
     default = _model_section(config, design, fresh=not config)
-    for layer in hls4ml_layers(design.kernel, keras):
-        view = design_view(design, layer)
-        for var, dtype in view.pop("precision").items():
-            if dtype is None:
-                continue
-            if read_type(config, layer, var, default) != dtype:
-                entry = _layer_entry(config, layer.name)
-                entry.setdefault("Precision", {})[var] = hls4ml_type_text(dtype)
-        for key, value in view.items():
+    layers = hls4ml_layers(design.kernel, keras)
+    views = {layer.name: design_view(design, layer) for layer in layers}
+    wanted = [(layer, var, t) for layer in layers for var, t in views[layer.name].pop("precision").items() if t]
+    for _ in range(len(wanted) + 1):  # each round fixes the first type hls4ml would read differently
+        read = layer_types(config, layers, design.kernel, default)
+        wrong = next(((layer, var, t) for layer, var, t in wanted if read[layer.name].get(var) != t), None)
+        if wrong is None:
+            break
+        layer, var, dtype = wrong
+        _layer_entry(config, layer.name).setdefault("Precision", {})[var] = hls4ml_type_text(dtype)
+    for layer in layers:
+        for key, value in views[layer.name].items():
             model_level = key != "TableSize"
             current = lookup_setting(config, layer, key, model_level) or (1024 if key == "TableSize" else None)
             if not _same(current, value):

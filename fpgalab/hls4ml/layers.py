@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from fpgalab.ir import nodes as ir
 
+MOVES = (ir.Reshape, ir.Transpose)  # data movement inside a layer: no hls4ml layer of its own
 MERGE_CLASSES = ("Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate")
 WEIGHT_CLASSES = ("Dense", "Conv1D", "Conv2D", "DepthwiseConv1D", "DepthwiseConv2D")
 
@@ -29,6 +30,7 @@ class Hls4mlLayer:
     layer: str  # the Keras layer (fpgalab's per-layer key of the layer's main part)
     nodes: tuple[str, ...] = ()  # the IR nodes (for an activation split off a layer: the keys of its part)
     function: str = ""  # an activation's table function (tanh, sigmoid ...), "" for relu-like ones
+    primary: str = ""  # a weight layer's dot or convolution node
 
     @property
     def split(self) -> bool:
@@ -63,6 +65,11 @@ def keras_layers(model) -> dict:
         if class_name == "Activation":
             class_name = activation_class(activation)
         info[layer.name] = (RENAMED.get(class_name, class_name), activation)
+    for tensor in getattr(model, "inputs", None) or ():  # a Sequential model's InputLayer is not in .layers
+        history = getattr(tensor, "_keras_history", None)
+        operation = history[0] if history else None
+        if operation is not None and type(operation).__name__ == "InputLayer":
+            info.setdefault(operation.name, ("InputLayer", ""))
     return info
 
 
@@ -77,7 +84,7 @@ def _activation(nodes: list) -> tuple[str, str]:
     ops = set().union(*(_ops(n.expr) for n in nodes if isinstance(n, ir.Elementwise)))
     if any(isinstance(n, ir.Reduce) for n in nodes) and "exp" in ops:
         return "softmax", "softmax"
-    if not all(isinstance(n, ir.Elementwise) for n in nodes):
+    if not all(isinstance(n, (ir.Elementwise, *MOVES)) for n in nodes) or all(isinstance(n, MOVES) for n in nodes):
         return "other", ""
     tables = sorted({ir.TABLE_OPS[op] for op in ops if op in ir.TABLE_OPS}, key=lambda f: (f == "reciprocal", f))
     return "activation", tables[0] if tables else ""  # the kind follows the node classes, which passes keep
@@ -102,7 +109,10 @@ def hls4ml_layers(kernel: ir.Kernel, keras: dict | None = None) -> list[Hls4mlLa
     """hls4ml's layers of ``kernel`` in order (inputs first); ``keras`` from ``keras_layers`` names the
     classes and activations exactly."""
     keras = keras or {}
-    layers = [Hls4mlLayer(i.name, "InputLayer", "input", i.name) for i in kernel.inputs]
+    names = [name for name, (class_name, _) in keras.items() if class_name == "InputLayer"]
+    if len(names) != len(kernel.inputs):  # hls4ml names an input after its InputLayer; without one, the IR's
+        names = [i.name for i in kernel.inputs]
+    layers = [Hls4mlLayer(name, "InputLayer", "input", i.name) for name, i in zip(names, kernel.inputs)]
     groups: dict[str, list] = {}
     for node in kernel.nodes:
         groups.setdefault(node.layer or node.name, []).append(node)
@@ -110,8 +120,10 @@ def hls4ml_layers(kernel: ir.Kernel, keras: dict | None = None) -> list[Hls4mlLa
         keras_class, keras_activation = keras.get(name, ("", ""))
         primary = next((i for i, n in enumerate(nodes) if isinstance(n, (ir.Dot, ir.Conv))), None)
         if primary is not None:
-            main = nodes[: primary + 1]
-            rest = nodes[primary + 1 :]
+            end = primary + 1
+            while end < len(nodes) and isinstance(nodes[end], MOVES):  # a 1-D convolution's squeeze
+                end += 1
+            main, rest = nodes[:end], nodes[end:]
             layers.append(
                 Hls4mlLayer(
                     name,
@@ -119,6 +131,7 @@ def hls4ml_layers(kernel: ir.Kernel, keras: dict | None = None) -> list[Hls4mlLa
                     "weight",
                     name,
                     tuple(n.name for n in main),
+                    primary=nodes[primary].name,
                 )
             )
             if rest:
