@@ -8,7 +8,8 @@ a default of their own (an activation's ``table``, a softmax's ``exp_table``, ``
 ``inv_inp``: ``FPGABackend.__init__``) take it unless the layer's configuration sets them, as
 ``TableSize`` (1024) does. ``auto`` is read as hls4ml's precision inference reads it for a Keras model
 without quantizers (``InferPrecisionTypes``): weights, biases, inputs and activations take the model
-default, a dense or convolution's accumulator and result are inferred (fpgalab's ``auto`` role).
+default; a dense, convolution, pooling or reshape's ``auto`` stays ``AUTO`` here, and
+``fpgalab.hls4ml.infer`` gives it the type hls4ml infers from the layers before it.
 """
 
 from __future__ import annotations
@@ -96,8 +97,8 @@ def model_default(config: dict) -> FixedType:
 
 
 def read_type(config: dict, layer: Hls4mlLayer, var: str, default: FixedType):
-    """The type ``var`` of ``layer`` has in hls4ml, with ``auto`` read as hls4ml infers it (module doc):
-    a ``FixedType``, or ``AUTO`` where fpgalab's own inference rule stands for hls4ml's."""
+    """The type ``var`` of ``layer`` has in hls4ml, with ``auto`` read as hls4ml reads it (module doc):
+    a ``FixedType``, or ``AUTO`` where the type follows from the layer's inputs (``fpgalab.hls4ml.infer``)."""
     text = lookup_precision(config, layer, var)
     if text is None:
         own = VARIABLES.get(layer.kind, {}).get(var)
