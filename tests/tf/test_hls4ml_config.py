@@ -456,3 +456,49 @@ def test_without_a_part_hls4ml_s_default_is_named(models):
         design = fpgalab.compile(model, x, hls_config=_hand_config())
     assert design.options.device == "xcvu9p"
     assert design.hls4ml_config()["part"] == "xcvu9p-flgb2104-2-i"
+
+
+def _relu_mlp():
+    import keras  # noqa: PLC0415
+
+    keras.utils.set_random_seed(5)
+    inp = keras.Input((16,), name="inp")
+    x = keras.layers.Dense(24, activation="relu", name="fc1")(inp)
+    x = keras.layers.Dense(12, activation="relu", name="fc2")(x)
+    return keras.Model(inp, keras.layers.Dense(5, name="out")(x)), (16,)
+
+
+def _relu_cnn():
+    import keras  # noqa: PLC0415
+
+    keras.utils.set_random_seed(6)
+    inp = keras.Input((6, 6, 2), name="img")
+    x = keras.layers.Conv2D(3, 3, activation="relu", name="conv")(inp)
+    x = keras.layers.MaxPooling2D(2, name="pool")(x)
+    x = keras.layers.Flatten(name="flat")(x)
+    return keras.Model(inp, keras.layers.Dense(4, name="out")(x)), (6, 6, 2)
+
+
+@pytest.mark.slow
+@pytest.mark.tools
+@pytest.mark.parametrize("make", [_relu_mlp, _relu_cnn], ids=["mlp", "cnn"])
+@pytest.mark.parametrize("granularity", ["model", "name"])
+def test_hls4ml_s_c_simulation_of_the_configuration_out_is_fpgalab_s_bits(hls4ml, make, granularity, tmp_path):
+    """hls4ml builds the project from ``design.hls4ml_config()``; its C simulation (g++) gives fpgalab's
+    simulated outputs bit for bit (function-table-free models: fpgalab's own table style differs)."""
+    import shutil
+
+    if shutil.which("g++") is None:
+        pytest.skip("g++ is not installed")
+    model, shape = make()
+    xs = np.random.default_rng(0).uniform(-4, 4, (200, *shape)).astype(np.float32)
+    config = hls4ml.utils.config_from_keras_model(model, granularity=granularity, default_precision="fixed<10,4>")
+    if granularity == "name":
+        config["LayerName"]["out"]["Precision"]["weight"] = "fixed<6,2,RND_CONV,SAT>"
+        config["LayerName"]["out"]["Precision"]["accum"] = "fixed<14,6>"
+    design = fpgalab.compile(model, xs[:1], hls_config=copy.deepcopy(config), backend="Vitis", **TARGET)
+    hls_model = hls4ml.converters.convert_from_keras_model(model, output_dir=str(tmp_path), **design.hls4ml_config())
+    hls_model.compile()
+    theirs = hls_model.predict(xs)
+    ours = np.asarray(design.simulate(xs)).reshape(theirs.shape)
+    assert np.array_equal(theirs, ours)
