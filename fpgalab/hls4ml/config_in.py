@@ -245,6 +245,10 @@ def _precision(config: dict, layers: list[Hls4mlLayer], kernel: ir.Kernel) -> di
                 spec[node] = changed
         elif changed:
             spec[layer.layer] = changed
+        if layer.kind == "softmax":  # stable softmax: the maximum is taken in the input's type (data_T)
+            for node in (n for n in kernel.nodes if n.name in layer.nodes):
+                if isinstance(node, ir.Reduce) and node.kind == "max":
+                    spec[node.name] = {**changed, "result": fpgalab_type_text(inferred[layer.name]["input"])}
     return spec
 
 

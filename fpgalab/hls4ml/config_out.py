@@ -76,7 +76,8 @@ def design_view(design, layer: Hls4mlLayer) -> dict:
         inputs = {i.name: i for i in kernel.inputs}
         return {"precision": {"result": inputs[layer.layer].dtype}}
     members = [nodes[n] for n in layer.nodes if n in nodes]
-    roles = _roles(options, nodes[layer.primary] if layer.kind == "weight" else members[0])
+    # a weight layer's roles are its dot's or convolution's; a softmax's its output's (its maximum has the input's)
+    roles = _roles(options, nodes[layer.primary] if layer.kind == "weight" else members[-1])
     if layer.kind == "weight":
         node = nodes[layer.primary]
         constants = {c.name: c for c in kernel.constants}

@@ -51,7 +51,8 @@ def common_type(inp: FixedType, weight: FixedType, bias: FixedType | None, n_ops
 
 
 def layer_types(config: dict, layers: list[Hls4mlLayer], kernel: ir.Kernel, default: FixedType) -> dict:
-    """``{layer name: {variable: type}}``: what hls4ml gives each variable fpgalab models, ``auto`` inferred."""
+    """``{layer name: {variable: type}}``: what hls4ml gives each variable fpgalab models, ``auto`` inferred
+    (and under ``"input"`` the type the layer reads)."""
     nodes = {n.name: n for n in kernel.nodes}
     producer = {}  # buffer -> hls4ml layer writing it
     for layer in layers:
@@ -69,13 +70,15 @@ def layer_types(config: dict, layers: list[Hls4mlLayer], kernel: ir.Kernel, defa
 
     for layer in layers:
         found = {var: read_type(config, layer, var, default) for var in VARIABLES[layer.kind]}
+        if layer.kind != "input":
+            found["input"] = input_type(layer)  # the type of what the layer reads
         if layer.kind == "weight":
             node = nodes[layer.primary]
             # hls4ml gives every dense and convolution a bias (zeros without one) and infer_no_bias is off
-            inferred = common_type(input_type(layer), found["weight"], found["bias"], _n_ops(node, kernel))
+            inferred = common_type(found["input"], found["weight"], found["bias"], _n_ops(node, kernel))
             found.update({var: inferred for var in ("result", "accum") if isinstance(found[var], AutoType)})
         elif layer.kind == "other":
-            inp = input_type(layer)
+            inp = found["input"]
             pools = [nodes[n] for n in layer.nodes if isinstance(nodes.get(n), ir.Pool)]
             if pools or layer.class_name in MATCHING_CLASSES:
                 if isinstance(found["result"], AutoType):

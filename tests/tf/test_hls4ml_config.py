@@ -502,3 +502,27 @@ def test_hls4ml_s_c_simulation_of_the_configuration_out_is_fpgalab_s_bits(hls4ml
     theirs = hls_model.predict(xs)
     ours = np.asarray(design.simulate(xs)).reshape(theirs.shape)
     assert np.array_equal(theirs, ours)
+
+
+@pytest.mark.slow
+@pytest.mark.tools
+@pytest.mark.parametrize("granularity", ["model", "name"])
+def test_with_hls4ml_s_tables_tanh_and_softmax_are_hls4ml_s_bits_too(hls4ml, models, granularity, tmp_path):
+    """With hls4ml's table semantics (``tables='hls4ml'``), a model with tanh and a softmax after a Dense
+    whose ``auto`` result is wide: hls4ml's C simulation of ``design.hls4ml_config()`` is fpgalab's bits."""
+    import shutil
+
+    from fpgalab.options import Options
+
+    if not hasattr(Options, "table_style"):
+        pytest.skip("this fpgalab has no tables='hls4ml' option (hls4ml's table semantics)")
+    if shutil.which("g++") is None:
+        pytest.skip("g++ is not installed")
+    model, _ = models["mlp"]
+    xs = np.random.default_rng(0).uniform(-2, 2, (200, 16)).astype(np.float32)
+    config = hls4ml.utils.config_from_keras_model(model, granularity=granularity, backend="Vitis")
+    design = fpgalab.compile(model, xs[:1], hls_config=config, backend="Vitis", **TARGET)
+    hls_model = hls4ml.converters.convert_from_keras_model(model, output_dir=str(tmp_path), **design.hls4ml_config())
+    hls_model.compile()
+    theirs = hls_model.predict(xs)
+    assert np.array_equal(theirs, np.asarray(design.simulate(xs)).reshape(theirs.shape))
