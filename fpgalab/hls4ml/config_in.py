@@ -77,7 +77,7 @@ def _check_entry(entry: dict, where: str, kind_vars: set | None) -> None:
                 raise ValueError(f"{where}['Precision']['maximum'] (the cap of precision inference) is not modelled")
             if kind_vars is not None and var != "default" and var not in kind_vars:
                 raise ValueError(
-                    f"{where}['Precision']: variable {var!r} is not modelled for this layer; fpgalab reads "
+                    f"{where}['Precision']: variable {var!r} is not modelled here; fpgalab reads "
                     f"default, {', '.join(sorted(kind_vars))}"
                 )
             parse_hls4ml_type(text, f"{where}['Precision'][{var!r}]")
@@ -170,7 +170,8 @@ def _check_config(config, layers: list[Hls4mlLayer], extra_names: dict) -> None:
             "hls_config needs a 'Model' section (a dict with 'Precision' and 'ReuseFactor'), as hls4ml does"
         )
     _check_keys(config.get("Model"), MODEL_KEYS, "hls_config['Model']")
-    _check_entry(config["Model"], "hls_config['Model']", None)
+    # hls4ml reads a Model-level variable through get_precision only: a table type there would do nothing
+    _check_entry(config["Model"], "hls_config['Model']", {"weight", "bias", "result", "accum"})
     if "ReuseFactor" not in config["Model"]:
         raise ValueError("hls_config['Model'] needs 'ReuseFactor' (hls4ml has no default for it)")
     by_name = {layer.name: layer for layer in layers}

@@ -526,3 +526,10 @@ def test_with_hls4ml_s_tables_tanh_and_softmax_are_hls4ml_s_bits_too(hls4ml, mod
     hls_model.compile()
     theirs = hls_model.predict(xs)
     assert np.array_equal(theirs, np.asarray(design.simulate(xs)).reshape(theirs.shape))
+
+
+def test_a_model_level_table_type_is_an_error(models):
+    model, x = models["mlp"]
+    config = _hand_config(Precision={"default": "fixed<16,6>", "table": "fixed<18,8>"})
+    with pytest.raises(ValueError, match=r"\['Model'\]\['Precision'\]: variable 'table' is not modelled"):
+        fpgalab.compile(model, x, hls_config=config, part="xcu250")
