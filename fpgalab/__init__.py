@@ -13,6 +13,10 @@ from fpgalab.design import Design
 from fpgalab.errors import CompileError
 from fpgalab.explore import explore
 from fpgalab.frontends import compile  # noqa: A004
+from fpgalab.hls4ml import hls4ml_config as _hls4ml_config
+from fpgalab.hls4ml import sparsified_config as _sparsified_config
+from fpgalab.hls4ml import sparsified_project as _sparsified_project
+from fpgalab.hls4ml import to_hls4ml as _to_hls4ml
 from fpgalab.kernel import kernel
 from fpgalab.multi import partition as _partition
 from fpgalab.parts import list_devices as devices
@@ -24,6 +28,11 @@ from fpgalab.version import __version__
 Design.deploy = _deploy
 # design.partition(devices, link=...): defined in fpgalab.multi, beside fpgalab.cloud in the layers
 Design.partition = _partition
+# design.hls4ml_config() / design.to_hls4ml(output_dir): fpgalab.hls4ml sits above fpgalab.design too
+Design.hls4ml_config = _hls4ml_config
+Design.to_hls4ml = _to_hls4ml
+SparsityResult.hls4ml_config = _sparsified_config  # with the pruned Keras model as "model"
+SparsityResult.to_hls4ml = _sparsified_project
 
 __all__ = [
     "__version__",

@@ -16,8 +16,10 @@ import numpy as np
 from fpgalab.accuracy import check_calibration
 from fpgalab.design import Design, build_design
 from fpgalab.errors import CompileError
+from fpgalab.hls4ml import Hls4mlOrigin, hls4ml_layers, hls4ml_options, keras_layers, split_converter_args
 from fpgalab.ir.verify import verify_kernel
 from fpgalab.options import parse_options
+from fpgalab.passes import graph_passes, run_pipeline
 
 
 def compile(fn, *example_args, **options) -> Design:  # noqa: A001 - the public name DESIGN.md gives
@@ -25,7 +27,10 @@ def compile(fn, *example_args, **options) -> Design:  # noqa: A001 - the public 
 
     ``fn`` may also be an ONNX model (an ``onnx.ModelProto`` or the path of a ``.onnx`` file): its input
     shapes come from the graph, with a symbolic or non-positive batch dimension taken as 1. A PyTorch
-    module goes through ``torch.onnx.export`` on its example inputs (``fpgalab.frontend.torch``)."""
+    module goes through ``torch.onnx.export`` on its example inputs (``fpgalab.frontend.torch``).
+
+    hls4ml's converter arguments are options too: ``hls_config`` (its configuration dict), ``io_type``,
+    ``part``, ``clock_period``, ``backend`` (``fpgalab.hls4ml.config_in``)."""
     from fpgalab.frontend.onnx.read import is_onnx_model  # noqa: PLC0415
     from fpgalab.frontend.torch import export_torch, is_torch_module  # noqa: PLC0415
 
@@ -44,6 +49,7 @@ def compile(fn, *example_args, **options) -> Design:  # noqa: A001 - the public 
             example_args = kernel_options["example_args"]
         fn = kernel_options["function"]
     calibration = options.pop("calibration", None)
+    options, converter = split_converter_args(options)
     parsed = parse_options(**options)
     start = time.perf_counter()
     captured = capture(fn, *example_args)
@@ -63,9 +69,16 @@ def compile(fn, *example_args, **options) -> Design:  # noqa: A001 - the public 
         raise CompileError("the model is too deeply nested for fpgalab's lowering") from None
     timings = [("capture", lower_start - start), ("lower", time.perf_counter() - lower_start)]
     shapes = [tuple(np.shape(a)) for a in example_args]
+    keras = keras_layers(fn)
+    source = None
+    if converter is not None:
+        graphed, _ = run_pipeline(float_kernel, graph_passes())
+        translated, source = hls4ml_options(converter, graphed, hls4ml_layers(graphed, keras), keras)
+        parsed = parse_options(**options, **translated)
     design = build_design(
         captured.name, verify_kernel(float_kernel), parsed, shapes, captured.hlo_text, timings, captured.reference
     )
+    design.hls4ml_origin = Hls4mlOrigin(source, keras, fn if keras else None)
     if calibration is not None:
         check_calibration(design, calibration)
     return design
@@ -82,6 +95,8 @@ def compile_onnx(model, *example_args, **options) -> Design:
     if example_args:
         raise CompileError("an ONNX model takes its input shapes from its graph: give no example inputs")
     calibration = options.pop("calibration", None)
+    if split_converter_args(options)[1] is not None:
+        raise CompileError("hls4ml's configuration (hls_config, io_type, part ...) is read for Keras models only")
     start = time.perf_counter()
     graph = read_graph(model)
     lower_start = time.perf_counter()

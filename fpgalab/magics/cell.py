@@ -315,6 +315,13 @@ def run(shell, session, args: CellArgs, cell: str):
     variable, obj, kind = onnx_file(args.onnx) if args.onnx is not None else find_target(namespace, names, changed)
     inputs = example_inputs(obj, kind, args, namespace)
     options = compile_options(session, obj, kind, args)
+    if args.hls4ml_config is not None:
+        from fpgalab.magics.hls4ml_config import Hls4mlConfigError, converter_arguments, merge  # noqa: PLC0415
+
+        try:
+            options = merge(options, args.options, converter_arguments(args.hls4ml_config, namespace))
+        except Hls4mlConfigError as err:
+            raise FpgaError(str(err), "usage") from None
     data = None
     if args.data is not None:
         labels = evaluate(args.labels, "--labels", namespace) if args.labels is not None else None

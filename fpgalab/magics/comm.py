@@ -13,7 +13,8 @@ Panel → kernel: ``hello`` (the open's data), ``refresh``, ``export``::
     {"version": 1, "type": "export", "request_id": "3", "design": "mlp", "kind": "hls",
      "path": "exports/mlp_hls", "overwrite": false}
 
-An export writes with ``Design.emit`` under the kernel's starting directory (the notebook's folder
+An export writes with ``Design.emit`` (kind ``"hls4ml"``: ``design.hls4ml_config()`` as
+``hls4ml_config.json``, the panel's "hls4ml config") under the kernel's starting directory (the notebook's folder
 under JupyterLab): the path must be relative, without ``..``, and resolve (symlinks followed) inside
 that folder; an existing target is only replaced when the panel confirmed with ``"overwrite": true``.
 
@@ -24,6 +25,7 @@ one dictionary entry.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -96,18 +98,29 @@ def export_design(session, request: dict, root: Path) -> dict:
         reply["exists"] = True
         reply["error"] = f"{reply['path']} exists"
         return reply
-    emit = getattr(entry.design, "emit", None)
+    emit = write_hls4ml_config if request["kind"] == "hls4ml" else getattr(entry.design, "emit", None)
     if emit is None:
         reply["error"] = "this version of fpgalab cannot export designs yet"
         return reply
     try:
-        emit(request["kind"], str(target), overwrite=bool(request["overwrite"]))
+        if request["kind"] == "hls4ml":
+            emit(entry.design, target)
+        else:
+            emit(request["kind"], str(target), overwrite=bool(request["overwrite"]))
     except Exception as err:  # noqa: BLE001 - shown in the panel, the kernel goes on
         reply["error"] = _text(f"{type(err).__name__}: {err}")
         return reply
     reply["ok"] = True
     reply["files"] = _listing(target)
     return reply
+
+
+def write_hls4ml_config(design, target: Path) -> None:
+    """The "hls4ml config" export: ``design.hls4ml_config()`` as ``hls4ml_config.json`` in ``target``
+    (hls4ml's converter arguments; it needs no hls4ml)."""
+    args = design.hls4ml_config()
+    target.mkdir(parents=True, exist_ok=True)
+    (target / "hls4ml_config.json").write_text(json.dumps(args, indent=2) + "\n")
 
 
 def _listing(target: Path) -> list[str]:

@@ -27,7 +27,7 @@ SWEEP_ALIASES = {"clock": "clock_mhz", "reuse_factor": "reuse"}
 CELL_USAGE = (
     "%%fpga [--device PART] [--clock MHZ] [--precision P] [--unroll N|full] [--reuse N] "
     "[--pipeline|--no-pipeline] [--dataflow|--no-dataflow] [--io layered|parallel|stream] [--strategy latency|resource] "
-    "[--onnx PATH] [--inputs EXPR] [--data EXPR] [--labels EXPR] "
+    "[--onnx PATH] [--hls4ml-config NAME] [--inputs EXPR] [--data EXPR] [--labels EXPR] "
     "[--sparsify S|loss=B] [--sparsify-method global|std|scan] [--name NAME] [--sweep KEY=V1,V2,... ...] [--emit hls|llvm|verilog DIR] [--verify] [--synth] "
     "[--deploy PLATFORM [--batch N] [--compute-units K|auto]] [--quiet]"
 )
@@ -55,6 +55,8 @@ model is the file's and the cell may define data; without a cell, write %fpga --
   --io layered|parallel|stream fpgalab's own architecture (default), hls4ml's io_parallel or io_stream
   --strategy latency|resource  hls4ml's Strategy, with --io parallel
   --onnx PATH          compile the ONNX model in this file (input shapes from its graph)
+  --hls4ml-config NAME compile with the hls4ml configuration in the notebook variable NAME: hls4ml's dict
+                       (config_from_keras_model's) or the converter arguments design.hls4ml_config() returns
   --inputs EXPR        example inputs, evaluated in the notebook (a tuple for several inputs)
   --data EXPR          samples to measure accuracy on, evaluated in the notebook
   --labels EXPR        their labels (class ids or one-hot)
@@ -119,6 +121,7 @@ class CellArgs:
     deploy: str | None = None  # --deploy PLATFORM: the cloud platform's name, as the line gives it
     batch: int = 256  # --batch
     compute_units: object = "auto"  # --compute-units: "auto" or a positive integer
+    hls4ml_config: str | None = None  # --hls4ml-config NAME: the notebook variable holding hls4ml's configuration
 
 
 class _Parser(argparse.ArgumentParser):
@@ -287,6 +290,7 @@ def parse_cell_line(line: str) -> CellArgs:
     for flag in ("inputs", "data", "labels"):
         parser.add_argument(f"--{flag}", metavar="EXPR")
     parser.add_argument("--onnx", metavar="PATH")
+    parser.add_argument("--hls4ml-config", metavar="NAME")
     parser.add_argument("--sparsify", type=sparsify_target, metavar="S|loss=B")
     parser.add_argument("--sparsify-method", choices=("global", "std", "scan"))
     parser.add_argument("--name", metavar="NAME")
@@ -332,6 +336,7 @@ def parse_cell_line(line: str) -> CellArgs:
         args.deploy,
         256 if args.batch is None else args.batch,
         "auto" if args.compute_units is None else args.compute_units,
+        args.hls4ml_config,
     )
 
 

@@ -17,7 +17,7 @@ from fpgalab.version import __version__
 
 TARGET = "fpgalab"
 VERSION = 1
-KINDS = ("hls", "llvm", "verilog")
+KINDS = ("hls", "llvm", "verilog", "hls4ml")  # hls4ml: the design's hls4ml configuration (JSON)
 RESOURCES = ("lut", "ff", "dsp", "bram", "uram")
 MAX_LAYERS = 400  # per design in a snapshot; the panel compares layers of two designs
 MAX_FILES = 200  # listed in an export result

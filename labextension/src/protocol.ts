@@ -13,12 +13,13 @@ export const TARGET = 'fpgalab';
 export const RESOURCES = ['lut', 'ff', 'dsp', 'bram', 'uram'] as const;
 export type ResourceKind = (typeof RESOURCES)[number];
 export type Resources = Record<ResourceKind, number | null>;
-export const EXPORT_KINDS = ['hls', 'llvm', 'verilog'] as const;
+export const EXPORT_KINDS = ['hls', 'llvm', 'verilog', 'hls4ml'] as const;
 export type ExportKind = (typeof EXPORT_KINDS)[number];
 export const EXPORT_LABELS: Record<ExportKind, string> = {
   hls: 'HLS C++',
   llvm: 'LLVM IR',
-  verilog: 'Verilog'
+  verilog: 'Verilog',
+  hls4ml: 'hls4ml config'
 };
 
 export interface ILayer {
@@ -241,7 +242,7 @@ function parseSnapshot(data: Record<string, Json>): ISnapshot {
 function parseExportResult(data: Record<string, Json>): IExportResult {
   const kind = data.kind;
   if (!EXPORT_KINDS.includes(kind as ExportKind)) {
-    fail('export_result kind is not one of hls, llvm, verilog');
+    fail('export_result kind is not one of hls, llvm, verilog, hls4ml');
   }
   for (const key of ['ok', 'exists']) {
     if (typeof data[key] !== 'boolean') {
