@@ -127,18 +127,43 @@ def layer_types(kernel: ir.Kernel) -> dict[str, dict[str, str]]:
     return {k: {r: t for r, t in v.items() if t} for k, v in types.items()}
 
 
-def layer_values(design, arrays) -> dict[str, np.ndarray]:
-    """fpgalab's simulated output of every Keras layer (its last node), flattened per sample."""
+def split_activations(model) -> dict[str, str]:
+    """``{layer: activation}`` of the Keras layers whose ``activation`` argument hls4ml splits off into a
+    layer of its own, named ``<layer>_<activation>`` (its Keras reader); the layer keeps the linear part."""
+    split = {}
+    for layer in getattr(model, "layers", []):
+        try:
+            activation = layer.get_config().get("activation")
+        except Exception:  # noqa: BLE001 - a layer without a config has no activation argument to split
+            continue
+        if isinstance(activation, str) and activation != "linear" and type(layer).__name__ != "Activation":
+            split[layer.name] = activation
+    return split
+
+
+def layer_values(design, arrays, model=None) -> dict[str, np.ndarray]:
+    """fpgalab's simulated output of every layer as hls4ml names them, flattened per sample: a Keras
+    layer's last node, and for a layer whose activation hls4ml splits off, the layer's dot or
+    convolution (the linear part, ``<layer>``) and its last node (``<layer>_<activation>``)."""
     from fpgalab.sim.functional import run_kernel  # noqa: PLC0415
     from fpgalab.sim.values import to_exact  # noqa: PLC0415
 
     values = run_kernel(design.kernel, arrays, design._context(), keep=True)
-    last = {}
+    split = split_activations(model)
+    last, linear = {}, {}
     for node in design.kernel.nodes:
         if node.layer:
             last[node.layer] = node.name
-    out = {}
+            if isinstance(node, (ir.Dot, ir.Conv)):
+                linear[node.layer] = node.name
+    named = {}
     for layer, name in last.items():
+        if layer in split and layer in linear and linear[layer] != name:
+            named[layer], named[f"{layer}_{split[layer]}"] = linear[layer], name
+        else:
+            named[layer] = name
+    out = {}
+    for layer, name in named.items():
         value = values[name]
         array = to_exact(value) if value.is_fixed else np.asarray(value.array, dtype=np.float64)
         out[layer] = np.asarray(array).reshape(array.shape[0], -1)
@@ -184,7 +209,8 @@ def _our_layer(traced: str, ours: dict) -> str | None:
 
 
 def _keras_model(design, model):
-    model = model if model is not None else design.reference
+    if model is None:  # the Keras model compile kept (fpgalab.hls4ml's origin of the design)
+        model = getattr(getattr(design, "hls4ml_origin", None), "model", None)
     if model is None or not hasattr(model, "layers"):
         raise ValueError(
             "compare_hls4ml needs the design's Keras model: compile a keras.Model, or pass it as model=..."
@@ -231,7 +257,7 @@ def compare_hls4ml(design, x, model=None, output_dir: str | None = None, twin=No
     report adds."""
     model = _keras_model(design, model)
     arrays, _ = design._batch((x,))
-    ours = layer_values(design, arrays)
+    ours = layer_values(design, arrays, model)
     batch = np.asarray(arrays[0], dtype=np.float32).reshape((arrays[0].shape[0],) + tuple(model.input_shape[1:]))
     with tempfile.TemporaryDirectory(prefix="fpgalab_hls4ml_") as folder:
         peer = hls4ml_model(design, model, output_dir or folder)

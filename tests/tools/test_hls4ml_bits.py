@@ -109,6 +109,26 @@ def test_hls4ml_mode_is_bit_identical_to_hls4ml(hls4ml, kind, io, precision, tmp
     assert report.float_error["fpgalab (tables='hls4ml')"] == report.float_error["hls4ml"]
 
 
+def test_a_layer_s_activation_argument_is_traced_as_hls4ml_splits_it(hls4ml, tmp_path):
+    """Dense(activation=...) is two hls4ml layers, ``fc1`` (linear) and ``fc1_relu``; compare_hls4ml
+    takes the Keras model compile kept and compares each part with its own."""
+    import keras  # noqa: PLC0415
+
+    keras.utils.set_random_seed(1)
+    model = keras.Sequential(
+        [
+            keras.Input((8,)),
+            keras.layers.Dense(16, activation="relu", name="fc1"),
+            keras.layers.Dense(4, activation="softmax", name="out"),
+        ]
+    )
+    x = np.random.default_rng(0).normal(size=(300, 8)).astype(np.float32)
+    design = fpgalab.compile(model, x[:1], precision="ap_fixed<16,6>", io="parallel")
+    report = design.compare_hls4ml(x, output_dir=str(tmp_path / "prj"))
+    assert {m.layer for m in report.layers} == {"fc1", "fc1_relu", "out", "out_softmax"}, str(report)
+    assert report.identical, str(report)
+
+
 def test_fpgalab_softmax_is_nearer_the_float_model(hls4ml, tmp_path):
     model, x = _model("softmax")
     ours = fpgalab.compile(model, x[:1], precision="ap_fixed<16,6>", io="parallel", tables="fpgalab")
