@@ -60,7 +60,7 @@ $(UI_STAMP): labextension/ui-tests/package.json labextension/ui-tests/yarn.lock 
 	bash scripts/build_labextension.sh ui-tests
 	touch $(UI_STAMP)
 
-lab: setup
+lab: setup $(HLS4ML_STAMP)
 	$(VENV)/bin/jupyter lab --notebook-dir=examples $(if $(CI),--no-browser,)
 
 # The panel's TypeScript (jest) and browser (Playwright) tests first, so that pytest's summary closes the run
@@ -77,8 +77,8 @@ test: setup $(TORCH_STAMP) $(HLS4ML_STAMP)
 	$(MAKE) test-js test-browser
 	$(REQUIRE_TORCH) $(PY) -m pytest $(PYTEST_ARGS) tests $(NBVAL) examples
 
-# The eight example notebooks, executed by nbval (cells marked NBVAL_CHECK_OUTPUT must keep their figures)
-test-notebooks: setup
+# The nine example notebooks, executed by nbval (cells marked NBVAL_CHECK_OUTPUT must keep their figures)
+test-notebooks: setup $(HLS4ML_STAMP)
 	$(PY) -m pytest $(NBVAL) examples $(PYTEST_ARGS)
 
 # Re-execute the example notebooks and keep their checked outputs (after a cost-model or scheduler change)

@@ -912,6 +912,119 @@ with tempfile.TemporaryDirectory() as folder:
     ),
 ]
 
+HLS4ML = [
+    (
+        "md",
+        """\
+# Explore here, build there: an hls4ml configuration in and out
+
+You use hls4ml and hold a configuration from `hls4ml.utils.config_from_keras_model`. fpgalab reads
+it as hls4ml does (granularity `model`, `type` or `name`, its precision strings, `ReuseFactor`,
+`Strategy`, table sizes; Vivado part names), says in a second what the design costs and how fast it
+is, lets you look for a better point, and hands that point back as an hls4ml configuration whose
+C simulation computes fpgalab's bits exactly. Nothing here needs Vivado or Vitis; hls4ml's C
+simulation needs g++ (`pip install fpgalab[hls4ml]`).""",
+    ),
+    ("code", SETUP + "\nimport tempfile\nimport hls4ml"),
+    (
+        "md",
+        """\
+The model: hls4ml's jet-tagging MLP (16-64-32-32-5, random weights). The configuration is what an
+hls4ml user writes: per-layer granularity at `fixed<16,6>`, reuse factor 4, and 8 for the first layer.""",
+    ),
+    (
+        "code",
+        f"""\
+{CHECK}
+jet = models.jet_mlp()
+model, (x,) = jet.fn, jet.args
+config = hls4ml.utils.config_from_keras_model(model, granularity="name", default_precision="fixed<16,6>")
+config["Model"]["ReuseFactor"] = 4
+config["LayerName"]["fc1"]["ReuseFactor"] = 8
+print(config["Model"])
+print(config["LayerName"]["fc1"])""",
+    ),
+    (
+        "md",
+        """\
+`fpgalab.compile` takes the configuration and the converter's arguments as hls4ml's
+`convert_from_keras_model` does. The estimate is hls4ml's `io_parallel` architecture on the U250's part.""",
+    ),
+    (
+        "code",
+        f"""\
+{CHECK}
+import time
+start = time.perf_counter()
+design = fpgalab.compile(model, x, hls_config=config, io_type="io_parallel",
+                         part="xcu250-figd2104-2L-e", clock_period=5)
+seconds = time.perf_counter() - start
+report = design.report()
+res = report.resources
+print(f"latency {{report.cycles}} cycles, a new input every {{report.interval}} cycles at 200 MHz")
+print(f"LUT {{res.lut:,.0f}}  FF {{res.ff:,.0f}}  DSP {{res.dsp:,.0f}}  BRAM {{res.bram:,.0f}}")
+print("builds in Vitis HLS:", report.builds)
+print("compiled and estimated in under a second:", seconds < 1.0)""",
+    ),
+    (
+        "md",
+        """\
+In a cell, `%%fpga --hls4ml-config config` does the same with the widgets: it reads the
+configuration the notebook defines and estimates the model the cell defines.""",
+    ),
+    ("code", "%%fpga --hls4ml-config config --inputs x\njet_model = models.jet_mlp().fn"),
+    (
+        "md",
+        """\
+A better point: `explore` starts from the design (its architecture, part and types) and tries
+reuse factors and narrower types, keeping designs that use at most half of the part.""",
+    ),
+    (
+        "code",
+        f"""\
+{CHECK}
+result = fpgalab.explore(design, space={{"reuse": [1, 2, 4, 8], "precision": ["ap_fixed<16,6>", "ap_fixed<12,5>"]}},
+                         objective="latency", constraints={{"max_util": 0.5}})
+best = result.best
+print(f"{{result.points}} points; the fastest within half the part: reuse {{best['reuse']}}, {{best['precision']}}, "
+      f"{{best['cycles']}} cycles, DSP {{best['dsp']:,.0f}}")""",
+    ),
+    (
+        "md",
+        """\
+Back to hls4ml: `hls4ml_config()` is the configuration and the converter's arguments that rebuild
+this point; `to_hls4ml(folder)` runs hls4ml's converter on them and writes its project, ready for
+`hls_model.build()` in Vitis.""",
+    ),
+    (
+        "code",
+        f"""\
+{CHECK}
+chosen = result.design(best)
+back = chosen.hls4ml_config()
+print(back["hls_config"]["Model"])
+print({{k: back[k] for k in ("io_type", "part", "clock_period")}})
+with tempfile.TemporaryDirectory() as folder:
+    hls_model = chosen.to_hls4ml(folder)
+    print(type(hls_model).__name__, "written")""",
+    ),
+    (
+        "md",
+        """\
+The same bits: `compare_hls4ml` builds hls4ml's model of the point, runs its C simulation (g++)
+and fpgalab's simulator on the same 1,000 inputs and compares every layer hls4ml traces. In hls4ml's
+architectures fpgalab computes hls4ml's tables (`tables="hls4ml"`); its own tables
+(`tables="fpgalab"`, bin-centred) are the other error line.""",
+    ),
+    (
+        "code",
+        f"""\
+{CHECK}
+inputs = np.random.default_rng(0).normal(size=(1000, 16)).astype(np.float32)
+print(chosen.compare_hls4ml(inputs))""",
+    ),
+]
+
 NOTEBOOKS = {
     "01_quickstart": QUICKSTART,
     "02_leflow_benchmarks": LEFLOW,
@@ -921,6 +1034,7 @@ NOTEBOOKS = {
     "06_onnx": ONNX,
     "07_cloud": CLOUD,
     "08_sparsify": SPARSIFY,
+    "09_hls4ml": HLS4ML,
 }
 
 

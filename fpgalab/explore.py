@@ -9,7 +9,7 @@
 ``space`` maps any ``fpgalab.compile`` option to the values to try; the points are their
 cartesian product, each on top of the keyword ``options``. Everything that does not change
 between points is done once: the model is captured and lowered once (pass a ``Design`` to skip
-even that), bias folding and elementwise fusion run once, precision assignment once per
+even that: its options, architecture and part included, are then the base the points change), bias folding and elementwise fusion run once, precision assignment once per
 precision, and the schedule's memory analysis is cached by content across points. With
 ``data=(x, y)`` (labels optional) each precision is simulated once for its accuracy, its largest
 error and ``overflow``: the share of samples at the place that overflowed most (0 when none did).
@@ -197,6 +197,8 @@ class SharedBase:
         if options.device not in self.devices:
             self.devices[options.device] = load_device(options.device)
         design._device = self.devices[options.device]
+        if getattr(base, "hls4ml_origin", None) is not None:  # the model and configuration compile was given
+            design.hls4ml_origin = base.hls4ml_origin
         return design
 
     def accuracy_of(self, design: Design, data) -> dict:
@@ -256,7 +258,8 @@ def explore(
     if isinstance(max_util, bool) or not isinstance(max_util, (int, float)) or not max_util > 0:
         raise ValueError(f"max_util must be a positive fraction such as 0.8, got {max_util!r}")
     fixed = {k: constraints[k] for k in ("device", "clock_mhz") if k in constraints}
-    base_options = {**options, **fixed}
+    given = fn.options.to_dict() if isinstance(fn, Design) else {}  # a design's own options are the base
+    base_options = {**given, **options, **fixed}
     parse_options(**base_options)  # the options shared by all points must be valid on their own
     space, counts = split_devices(space)
     space, deploy_space = split_space(space)
