@@ -154,3 +154,14 @@ def test_explore_builds_each_point_as_compile_does_batchnorm_included():
         design = result.design(point)
         alone = fpgalab.compile(model, x[:1], precision="ap_fixed<12,4>", io=design.options.io)
         np.testing.assert_array_equal(design.simulate(x), alone.simulate(x))
+
+
+def test_explore_from_a_design_starts_from_its_options(lenet):
+    """A Design's architecture, part and types are the base; the space changes only what it names."""
+    design = fpgalab.compile(lenet.fn, *lenet.args, io="stream", device="xcu250", precision="ap_fixed<12,5>")
+    result = fpgalab.explore(design, space={"reuse": [2, 4]})
+    assert result.failed == 0
+    for point in range(result.points):
+        options = result.design(point).options
+        assert (options.io, options.device, options.precision_spec) == ("stream", "xcu250", "ap_fixed<12,5>")
+    assert {result.design(p).options.reuse for p in range(result.points)} == {2, 4}
