@@ -621,13 +621,15 @@ print(f"float test accuracy: {{models.digits_accuracy(model):.3f}}")""",
 `%%fpga --sparsify 0.7` compiles the model, zeroes 70% of its weights and shows the pruned
 design; with `--data` and `--labels` the method is the sensitivity scan and the summary says
 the accuracy before and after. The pruning is also in the notebook as `digits_sparsity`.
+`--tables fpgalab` keeps fpgalab's function tables: with hls4ml's (the default of `--io parallel`)
+this model's softmax wraps on one test image of 450, and fpgalab warns of it.
 The **sparsity** slider next to the precision control prunes again, from all the weights, to the
 share it is set to (the other controls keep it).""",
     ),
     (
         "code",
         """\
-%%fpga --sparsify 0.7 --io parallel --data x_test --labels y_test
+%%fpga --sparsify 0.7 --io parallel --tables fpgalab --data x_test --labels y_test
 # NBVAL_CHECK_OUTPUT
 digits = model""",
     ),
@@ -646,7 +648,7 @@ within one point of the unpruned hardware's.""",
     (
         "code",
         """\
-%%fpga --sparsify loss=1% --io parallel --data x_test --labels y_test --name budget
+%%fpga --sparsify loss=1% --io parallel --tables fpgalab --data x_test --labels y_test --name budget
 # NBVAL_CHECK_OUTPUT
 digits = model""",
     ),
@@ -661,7 +663,7 @@ design is compiled once; each pruning rebuilds it from its float kernel.""",
         f"""\
 {CHECK}
 data = (x_test, y_test)
-dense = fpgalab.compile(model, x_test[:1], io="parallel")
+dense = fpgalab.compile(model, x_test[:1], io="parallel", tables="fpgalab")
 full = dense.report().resources
 print(f"unpruned: DSP {{full.dsp:,}}, LUT {{full.lut:,}}")
 print(f"{{'method':7s}} {{'target':20s}} {{'sparsity':>8s}} {{'top-1':>7s}} {{'DSP':>5s}} {{'LUT':>7s}}")

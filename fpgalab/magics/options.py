@@ -21,19 +21,20 @@ COMPILE_FLAGS = {
     "dataflow": "dataflow",
     "io": "io",
     "strategy": "strategy",
+    "tables": "tables",
 }
 SWEEP_ALIASES = {"clock": "clock_mhz", "reuse_factor": "reuse"}
 
 CELL_USAGE = (
     "%%fpga [--device PART] [--clock MHZ] [--precision P] [--unroll N|full] [--reuse N] "
-    "[--pipeline|--no-pipeline] [--dataflow|--no-dataflow] [--io layered|parallel|stream] [--strategy latency|resource] "
+    "[--pipeline|--no-pipeline] [--dataflow|--no-dataflow] [--io layered|parallel|stream] [--strategy latency|resource] [--tables fpgalab|hls4ml] "
     "[--onnx PATH] [--hls4ml-config NAME] [--inputs EXPR] [--data EXPR] [--labels EXPR] "
     "[--sparsify S|loss=B] [--sparsify-method global|std|scan] [--name NAME] [--sweep KEY=V1,V2,... ...] [--emit hls|llvm|verilog DIR] [--verify] [--synth] "
     "[--deploy PLATFORM [--batch N] [--compute-units K|auto]] [--quiet]"
 )
 LINE_USAGE = (
     "%fpga config [--device PART] [--clock MHZ] [--precision P] [--unroll N|full] [--reuse N] "
-    "[--pipeline|--no-pipeline] [--dataflow|--no-dataflow] [--io layered|parallel|stream] [--strategy latency|resource] "
+    "[--pipeline|--no-pipeline] [--dataflow|--no-dataflow] [--io layered|parallel|stream] [--strategy latency|resource] [--tables fpgalab|hls4ml] "
     "[--reset] | %fpga list | %fpga compare A B | %fpga sparsity NAME | "
     "%fpga devices | %fpga --onnx PATH [%%fpga options]"
 )
@@ -217,6 +218,7 @@ def _add_compile_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dataflow", action=argparse.BooleanOptionalAction, default=None)
     parser.add_argument("--io", choices=("layered", "parallel", "stream"))
     parser.add_argument("--strategy", choices=("latency", "resource"))
+    parser.add_argument("--tables", choices=("fpgalab", "hls4ml"))
 
 
 def _compile_options(namespace) -> dict:
