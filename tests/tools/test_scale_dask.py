@@ -197,3 +197,19 @@ def test_ctrl_c_stops_the_tools_the_workers_run(kind, tmp_path):
         time.sleep(0.1)
     assert not any(_alive(pid) for pid in pids), "the workers' tools still run after Ctrl-C"
     assert time.perf_counter() - start < 60
+
+
+@pytest.mark.slow
+def test_rtl_verification_of_many_designs_on_a_local_cluster(monkeypatch, tmp_path):
+    from fpgalab.verify.verilator import find_verilator
+
+    try:
+        find_verilator()
+    except ToolMissing as missing:
+        pytest.skip(str(missing))
+    monkeypatch.setenv("FPGALAB_CACHE", str(tmp_path))  # empty: both workers build Verilator's runtime at once
+    designs = [case("vecmul_8").design(dataflow=False), case("dense_8").design(dataflow=False, unroll=2)]
+    reports = fpgalab.verify(designs, rtl=True, workers=2, progress=False)
+    assert [(r.llvm_equal, r.rtl_equal, r.rtl_mismatches) for r in reports] == [(True, True, 0)] * 2
+    assert [r.rtl_cycles for r in reports] == [d.schedule.sequential_cycles for d in designs]
+    assert not any(r.rtl_cached for r in reports)
