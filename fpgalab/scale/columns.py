@@ -11,13 +11,13 @@ YOSYS_COLUMNS = ("lut", "ff", "dsp", "bram", "uram")  # each as yosys_<kind>
 def add_synthesis(rows: list[dict], designs: list, executor=None, workers=None, progress=None) -> None:
     """Synthesize each distinct design of the rows that succeeded and add ``yosys_lut`` .. ``yosys_uram``
     to their rows; a row whose synthesis failed gets its error as ``status`` and is not feasible."""
-    order: list = []  # the distinct designs, first seen first (a design deployed several ways has several rows)
-    place: dict[int, int] = {}
+    order, labels, place = [], [], {}  # the distinct designs, first seen first (deployed several ways: several rows)
     for row, design in zip(rows, designs):
         if row["status"] == "ok" and id(design) not in place:
             place[id(design)] = len(order)
             order.append(design)
-    results = synthesize(order, executor=executor, workers=workers, progress=progress) if order else []
+            labels.append(f"point {row['point']}")
+    results = synthesize(order, executor, workers, progress, labels) if order else []
     for row, design in zip(rows, designs):
         result = results[place[id(design)]] if row["status"] == "ok" else None
         if isinstance(result, Failed):

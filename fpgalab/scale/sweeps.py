@@ -71,9 +71,9 @@ def _designs(designs) -> list[Design]:
     return designs
 
 
-def _run(step, remote_step, designs, executor, workers, progress, title) -> list:
+def _run(step, remote_step, designs, executor, workers, progress, title, labels=None) -> list:
     designs = _designs(designs)
-    labels = [f"{k}: {d.name}" for k, d in enumerate(designs)]
+    labels = [f"{k}: {d.name}" for k, d in enumerate(designs)] if labels is None else labels
     if executor is None and workers is None:
         outcomes = run_points(step, designs, labels, progress=progress, title=title)
     else:
@@ -82,10 +82,11 @@ def _run(step, remote_step, designs, executor, workers, progress, title) -> list
     return [o.value if o.ok else Failed(k, o.error) for k, o in enumerate(outcomes)]
 
 
-def synthesize(designs, executor=None, workers=None, progress=None) -> list:
+def synthesize(designs, executor=None, workers=None, progress=None, labels=None) -> list:
     """Yosys synthesis of each design (``Design.synthesize``), in order: a ``SynthesisResult`` each,
-    ``Failed`` where it raised. ``executor``, ``workers``, ``progress``: see ``fpgalab.scale.executor``."""
-    return _run(_synthesize_design, synthesize_document, designs, executor, workers, progress, "synthesis")
+    ``Failed`` where it raised. ``executor``, ``workers``, ``progress``: see ``fpgalab.scale.executor``;
+    ``labels``: what the progress names each design by (its place and name by default)."""
+    return _run(_synthesize_design, synthesize_document, designs, executor, workers, progress, "synthesis", labels)
 
 
 def verify(designs, rtl: bool = True, inputs=None, samples: int = 2, executor=None, workers=None, progress=None):
