@@ -23,6 +23,7 @@ bench/RESULTS.md.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import platform
 import statistics
@@ -68,10 +69,13 @@ def main() -> None:
     scratch = Path(tempfile.mkdtemp(prefix="fpgalab-bench-scale-"))
     load_before = os.getloadavg()
     start = time.perf_counter()
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None)
+    cluster = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, dashboard_address=":0", silence_logs=logging.ERROR
+    )
     client = distributed.Client(cluster, set_as_default=False)
     cluster_start = time.perf_counter() - start
     times = {"serial": [], "workers=2": [], "running cluster": []}
+    loads = {kind: [] for kind in times}  # the 1-minute load average after each run
     reference = None
     try:
         for run in range(args.runs):
@@ -87,6 +91,7 @@ def main() -> None:
                 t0 = time.perf_counter()
                 result = fpgalab.explore(design, space=space, synthesize=True, progress=False, **options)
                 times[kind].append(time.perf_counter() - t0)
+                loads[kind].append(os.getloadavg()[0])
                 assert result.points == args.points and result.failed == 0, result.table
                 rows = _rows(result)
                 reference = reference or rows
@@ -111,12 +116,13 @@ def main() -> None:
         f"Load: the machine is shared (5 engineers); load average (1, 5, 15 min) {_load(load_before)} before the "
         f"runs, {_load(load_after)} after. Starting the LocalCluster of 2 workers took {cluster_start:.1f} s.",
         "",
-        "| how | runs (s) | median | speed-up over serial |",
-        "| --- | --- | --- | --- |",
+        "| how | runs (s) | load average (1 min) after each run | median | speed-up over serial |",
+        "| --- | --- | --- | --- | --- |",
     ]
     for kind, values in times.items():
         runs = ", ".join(f"{v:.1f}" for v in values)
-        lines.append(f"| {kind} | {runs} | {medians[kind]:.1f} s | {serial / medians[kind]:.2f}x |")
+        load = ", ".join(f"{v:.1f}" for v in loads[kind])
+        lines.append(f"| {kind} | {runs} | {load} | {medians[kind]:.1f} s | {serial / medians[kind]:.2f}x |")
     lines += [
         "",
         "`workers=2` includes starting and closing the LocalCluster inside the call; `running cluster` is "

@@ -181,7 +181,7 @@ class _DaskBackend:
                 n_workers=self.workers,
                 threads_per_worker=1,
                 processes=True,
-                dashboard_address=None,
+                dashboard_address=":0",  # a free port: never clashes with another cluster's 8787
                 silence_logs=logging.ERROR,
             )
             self._owned.append(cluster)

@@ -40,7 +40,7 @@ def yosys():
 
 def _cluster(workers: int):
     distributed = pytest.importorskip("distributed")
-    cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, dashboard_address=None)
+    cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, dashboard_address=":0")
     return cluster, distributed.Client(cluster, set_as_default=False)
 
 
