@@ -16,8 +16,6 @@ import tempfile
 import threading
 import uuid
 
-POLL_SECONDS = 0.3
-
 
 class Cancelled(Exception):
     """The sweep this point belongs to was cancelled."""
@@ -25,6 +23,8 @@ class Cancelled(Exception):
 
 class FileFlag:
     """A flag for workers on this machine (threads or processes): set once the file exists."""
+
+    poll_seconds = 0.3  # a file's existence costs nothing to ask
 
     def __init__(self):
         folder = tempfile.gettempdir()
@@ -44,6 +44,8 @@ class FileFlag:
 
 class DaskFlag:
     """A flag for the workers of a Dask cluster: a named ``distributed.Event`` on its scheduler."""
+
+    poll_seconds = 1.0  # each running point asks the scheduler: once a second keeps a large cluster's load small
 
     def __init__(self, client):
         self.name = f"fpgalab-cancel-{uuid.uuid4().hex}"
@@ -83,7 +85,7 @@ def run_cancellable(fn, item, flag):
     stop = threading.Event()
 
     def watch():
-        while not stop.wait(POLL_SECONDS):
+        while not stop.wait(flag.poll_seconds):
             try:
                 cancelled = flag.is_set()
             except Exception:  # the flag's scheduler is going away: the sweep is over either way

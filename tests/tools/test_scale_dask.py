@@ -154,6 +154,8 @@ def test_bad_executor_arguments_are_refused():
         fpgalab.explore(design, space={"unroll": [1, 2]}, workers=2)
     with pytest.raises(ValueError, match="designs must be fpgalab Designs"):
         fpgalab.synthesize(["model.json"])
+    with pytest.raises(ValueError, match=r"progress must be a function \(done, total, label\), False or None"):
+        fpgalab.synthesize([design], progress="bar")
 
 
 def _alive(pid: int) -> bool:
