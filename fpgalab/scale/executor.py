@@ -185,7 +185,11 @@ class _DaskBackend:
                 silence_logs=logging.ERROR,
             )
             self._owned.append(cluster)
-            self.client = distributed.Client(cluster, set_as_default=False)
+            try:
+                self.client = distributed.Client(cluster, set_as_default=False)
+            except BaseException:
+                cluster.close()
+                raise
             self._owned.insert(0, self.client)
         elif self.address is not None:
             self.client = connect(self.address)
