@@ -5,6 +5,9 @@
     design.simulate(x)        # bit-accurate hardware outputs
     design.accuracy(x, y)     # against TensorFlow float
 
+    fpgalab.synthesize(designs, workers=2)   # Yosys on many designs, on a Dask cluster (fpgalab.scale)
+    fpgalab.verify_designs(designs, executor=pool)  # the backends of many designs against the simulator
+
 Importing fpgalab does not import TensorFlow; ``compile`` does, when it captures.
 """
 
@@ -21,6 +24,8 @@ from fpgalab.kernel import kernel
 from fpgalab.multi import partition as _partition
 from fpgalab.parts import list_devices as devices
 from fpgalab.precision_search import search_precision
+from fpgalab.scale import synthesize
+from fpgalab.scale import verify as verify_designs
 from fpgalab.sparsify import SparsityResult, sparsify
 from fpgalab.version import __version__
 
@@ -34,6 +39,7 @@ Design.to_hls4ml = _to_hls4ml
 SparsityResult.hls4ml_config = _sparsified_config  # with the pruned Keras model as "model"
 SparsityResult.to_hls4ml = _sparsified_project
 
+
 __all__ = [
     "__version__",
     "CompileError",
@@ -44,6 +50,8 @@ __all__ = [
     "kernel",
     "sparsify",
     "SparsityResult",
+    "synthesize",
+    "verify_designs",
     "load_ipython_extension",
     "search_precision",
     "unload_ipython_extension",

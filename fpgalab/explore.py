@@ -40,6 +40,14 @@ hls4ml design would hit a limit of the HLS tool or the part (``builds`` False, `
 which: ``fpgalab.estimate.buildcheck``) is never feasible. A point
 whose options are impossible is reported in the table (``status`` holds the error) and the
 exploration goes on.
+
+``synthesize=True`` runs Yosys on each point's Verilog and adds its counts as ``yosys_lut``,
+``yosys_ff``, ``yosys_dsp``, ``yosys_bram`` and ``yosys_uram`` (a point whose synthesis fails is a
+row with its error). The points are built here (milliseconds each); the syntheses run serially, or
+on ``executor`` (a ``concurrent.futures.Executor``, a ``dask.distributed.Client`` or a scheduler
+address such as ``"tcp://host:8786"``) or ``workers=N`` (a local Dask cluster of N processes), with
+``progress`` as ``fpgalab.scale.executor`` describes; the rows are the same and in the same order
+either way (docs/scale_out.md).
 """
 
 from __future__ import annotations
@@ -65,6 +73,7 @@ from fpgalab.passes import graph_passes, hls_passes, run_pipeline
 from fpgalab.passes.fuse_producer import FuseIntoProducer
 from fpgalab.passes.quantize import AssignPrecision
 from fpgalab.passes.softmax import fit_options
+from fpgalab.scale.columns import add_synthesis, check_executor
 from fpgalab.sparsify import sparsify
 from fpgalab.sparsify.target import parse_goal
 
@@ -245,9 +254,14 @@ def explore(
     sparsity_method: str = "global",
     deploy: dict | None = None,
     multi: dict | None = None,
+    synthesize: bool = False,
+    executor=None,
+    workers: int | None = None,
+    progress=None,
     **options,
 ) -> ExploreResult:
     """Evaluate every point of ``space``; see the module docstring."""
+    check_executor(synthesize, executor, workers)
     constraints = dict(constraints or {})
     unknown = sorted(set(constraints) - set(CONSTRAINTS))
     if unknown:
@@ -284,6 +298,8 @@ def explore(
     finally:
         if collecting:
             gc.enable()
+    if synthesize:
+        add_synthesis(rows, designs, executor, workers, progress)
     seconds = time.perf_counter() - start
     ok = [row for row in rows if row["status"] == "ok"]
     keys = [("cycles", 1), ("util_max", 1)] + ([("accuracy", -1)] if data is not None else [])

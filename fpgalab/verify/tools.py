@@ -15,6 +15,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -60,11 +61,18 @@ def read_cached(kind: str, key: str):
 
 
 def write_cached(kind: str, key: str, result: dict) -> None:
+    """Store ``result`` atomically: written to a file of this writer's own, then renamed over the result,
+    so workers sharing the cache (``fpgalab.scale``) never read half a file nor lose one to another."""
     folder = cache_dir() / kind / key
     folder.mkdir(parents=True, exist_ok=True)
-    temporary = folder / "result.json.tmp"
-    temporary.write_text(json.dumps(result, indent=1))
-    temporary.replace(folder / "result.json")
+    handle, temporary = tempfile.mkstemp(prefix="result.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(handle, "w") as file:
+            file.write(json.dumps(result, indent=1))
+        os.replace(temporary, folder / "result.json")
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 def venv_tool(name: str) -> str | None:

@@ -80,12 +80,19 @@ def _runtime_objects(command: list[str], version: str, obj: Path, progress) -> N
     if not all((stored / n).exists() for n in names):
         progress("verilator: compiling the Verilator runtime once (cached afterwards)")
         run_tool("make", ["make", "-s", "-f", "Vtb.mk", *MAKE_FLAGS, *names], obj)
-        stored.mkdir(parents=True, exist_ok=True)
+        # copied to a folder of this writer's own, then renamed into place whole: workers sharing the
+        # cache (fpgalab.scale) never copy half an object file; when another got there first, its copy stays
+        stored.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f"{key}.", dir=stored.parent))
         for n in names:
-            shutil.copy2(obj / n, stored / n)
-            shutil.copy2(obj / n.replace(".o", ".d"), stored / n.replace(".o", ".d")) if (
+            shutil.copy2(obj / n, staging / n)
+            shutil.copy2(obj / n.replace(".o", ".d"), staging / n.replace(".o", ".d")) if (
                 obj / n.replace(".o", ".d")
             ).exists() else None
+        try:
+            staging.rename(stored)
+        except OSError:
+            shutil.rmtree(staging, ignore_errors=True)
         return
     for n in names:
         shutil.copy2(stored / n, obj / n)
