@@ -68,6 +68,16 @@ def _check_keys(entry, allowed: tuple, where: str) -> None:
             )
 
 
+def _check_param(text, where: str) -> None:
+    """A parametrized activation's ``param`` (LeakyReLU's slope, ELU's alpha): hls4ml's ``auto`` takes a
+    type that holds the Keras constant (``InferPrecisionTypes``), as fpgalab does; another type is not modelled."""
+    if str(text).strip().lower() != "auto":
+        raise ValueError(
+            f"{where}['Precision']['param'] = {text!r}: fpgalab keeps an activation's parameter at the type "
+            "hls4ml infers for it; give 'auto' or leave it out"
+        )
+
+
 def _check_entry(entry: dict, where: str, kind_vars: set | None) -> None:
     """Every value of one Model/LayerType/LayerName entry, checked as far as it can be on its own."""
     precision = entry.get("Precision")
@@ -75,6 +85,9 @@ def _check_entry(entry: dict, where: str, kind_vars: set | None) -> None:
         for var, text in precision.items():
             if var == "maximum":
                 raise ValueError(f"{where}['Precision']['maximum'] (the cap of precision inference) is not modelled")
+            if var == "param" and kind_vars is not None and "table" in kind_vars:
+                _check_param(text, where)
+                continue
             if kind_vars is not None and var != "default" and var not in kind_vars:
                 raise ValueError(
                     f"{where}['Precision']: variable {var!r} is not modelled here; fpgalab reads "
