@@ -237,28 +237,7 @@ def schedule_parallel(
         elif layer.kind == "softmax":
             packed = chain(_softmax_steps(layer, d), period)
             latency, first, last, extra = packed.latency, packed.first, packed.last, []
-            operators = (
-                OperatorUse(
-                    "table",
-                    (layer.in_bits,),
-                    TABLE_BITS,
-                    layer.n_in,
-                    1,
-                    "exp",
-                    table=(softmax_table_sizes(layer.in_bits)[0], TABLE_BITS),
-                ),
-                OperatorUse(
-                    "table",
-                    (TABLE_BITS,),
-                    TABLE_BITS,
-                    1,
-                    1,
-                    "1/sum",
-                    table=(softmax_table_sizes(layer.in_bits)[1], TABLE_BITS),
-                ),
-                OperatorUse("mul", (TABLE_BITS, TABLE_BITS), layer.out_bits, layer.n_in, 0, "core"),
-                OperatorUse("adder", (TABLE_BITS, TABLE_BITS), TABLE_BITS, 2 * (layer.n_in - 1), 0, "tree"),
-            )
+            operators = softmax_operators(layer)
             formula = f"max, exp, sum, 1/sum and multiply over {layer.n_in} values"
         elif layer.kind == "pool":
             packed = chain([Step(d.compare + d.select)] * _levels(layer.n_in), period)
@@ -333,4 +312,17 @@ def schedule_parallel(
         latency=packed.latency,
         interval=interval,
         starts=starts,
+    )
+
+
+def softmax_operators(layer) -> tuple:
+    """hls4ml's stable softmax over ``layer.n_in`` values: the exp table read per value, one 1/sum
+    table read, a multiply per value and the adder trees of the max and the sum (ROMs at the sizes
+    hls4ml sets for the input width)."""
+    exp_size, inv_size = softmax_table_sizes(layer.in_bits)
+    return (
+        OperatorUse("table", (layer.in_bits,), TABLE_BITS, layer.n_in, 1, "exp", table=(exp_size, TABLE_BITS)),
+        OperatorUse("table", (TABLE_BITS,), TABLE_BITS, 1, 1, "1/sum", table=(inv_size, TABLE_BITS)),
+        OperatorUse("mul", (TABLE_BITS, TABLE_BITS), layer.out_bits, layer.n_in, 0, "core"),
+        OperatorUse("adder", (TABLE_BITS, TABLE_BITS), TABLE_BITS, 2 * (layer.n_in - 1), 0, "tree"),
     )

@@ -33,17 +33,16 @@ from fpgalab.ir.loops import kernel_shapes
 from fpgalab.parts import load_device
 from fpgalab.schedule.chaining import Step, chain
 from fpgalab.schedule.io_parallel import (
-    TABLE_BITS,
     _elementwise_operators,
     _levels,
     _softmax_steps,
     _weight_layer,
+    softmax_operators,
 )
 from fpgalab.schedule.loops import fusion_chains
 from fpgalab.schedule.model import LayerSchedule, Schedule
 from fpgalab.schedule.network import network_layers, process_kind, stream_words, window_geometry
 from fpgalab.schedule.operators import OperatorUse
-from fpgalab.sim.hls4ml_tables import softmax_table_sizes
 
 PIXELWISE_OVERHEAD = 2  # read and write around the pipelined pixel loop (SVHN ReLU: 902 cycles on 900 pixels)
 
@@ -60,27 +59,7 @@ def _process(layer, members, kernel, shapes, device, d, period, strategy):
         operators += _elementwise_operators(layer.activation, _one_pixel(layer, shapes), 0)
     elif layer.kind == "softmax":
         compute_latency = chain(_softmax_steps(layer, d), period).latency
-        operators = (
-            OperatorUse(
-                "table",
-                (layer.in_bits,),
-                TABLE_BITS,
-                layer.n_in,
-                1,
-                "exp",
-                table=(softmax_table_sizes(layer.in_bits)[0], TABLE_BITS),
-            ),
-            OperatorUse(
-                "table",
-                (TABLE_BITS,),
-                TABLE_BITS,
-                1,
-                1,
-                "1/sum",
-                table=(softmax_table_sizes(layer.in_bits)[1], TABLE_BITS),
-            ),
-            OperatorUse("mul", (TABLE_BITS, TABLE_BITS), layer.out_bits, layer.n_in, 0, "core"),
-        )
+        operators = softmax_operators(layer)
     elif layer.kind == "pool":
         compute_latency = chain([Step(d.compare + d.select)] * _levels(layer.n_in), period).latency
         operators = (
