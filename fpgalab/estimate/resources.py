@@ -227,11 +227,12 @@ def _addressing(layer: LayerSchedule, buffers: dict, device) -> list[CostItem]:
             continue
         if buf.storage != "reg" and buf.bank_depth > 1:
             bits = max(1, math.ceil(math.log2(buf.bank_depth)))
+            addresses = use.per_bank if buf.reshape else use.elements  # reshaped: one address a word
             items.append(
-                _item("addressing", f"address of {buf.name} ({use.mode})", use.elements, price("adder", bits, device))
+                _item("addressing", f"address of {buf.name} ({use.mode})", addresses, price("adder", bits, device))
             )
         ways = math.ceil(buf.banks / max(1, use.elements)) if buf.banks > 1 else 1
-        if ways > 1 and use.mode == "read":
+        if ways > 1 and use.mode == "read" and not buf.reshape:  # reshaped: each lane a fixed slice of the word
             items.append(
                 _item("addressing", f"bank select of {buf.name}", use.elements, price("mux", buf.width, ways, device))
             )
@@ -245,11 +246,15 @@ def _memory(buf: BufferSchedule, device) -> CostItem:
     if buf.channel == "fifo":
         return _item("memories", f"FIFO {buf.name}", 1, price("fifo", buf.depth, buf.width, device))
     copies = buf.depth if buf.channel == "pipo" else 1
-    what = f"{buf.role} {buf.name} {list(buf.shape)}: {buf.banks} bank(s) of {buf.bank_depth} in {buf.storage}" + (
+    banks = f"{buf.banks} bank(s) of {buf.bank_depth}"
+    if buf.reshape:
+        banks = f"{buf.banks} bank(s) reshaped into {buf.bank_depth} words of {buf.word_width} bits"
+    what = f"{buf.role} {buf.name} {list(buf.shape)}: {banks} in {buf.storage}" + (
         f", x{copies} ping-pong" if copies > 1 else ""
     )
-    cost = price("memory", buf.bank_depth, buf.width, STORAGE_NAMES[buf.storage], device, rom=buf.channel == "rom")
-    return _item("memories", what, buf.banks * copies, cost)
+    rom = buf.channel == "rom"
+    cost = price("memory", buf.bank_depth, buf.word_width, STORAGE_NAMES[buf.storage], device, rom=rom)
+    return _item("memories", what, buf.memories * copies, cost)
 
 
 def _owned_buffers(schedule: Schedule) -> dict[str, list[BufferSchedule]]:

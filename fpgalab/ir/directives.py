@@ -55,7 +55,9 @@ class PartitionSpec:
 class BufferSpec:
     """Directives of one buffer (input, constant or node output).
 
-    ``partition`` has one PartitionSpec per dimension (empty: not partitioned). ``storage``: auto,
+    ``partition`` has one PartitionSpec per dimension (empty: not partitioned). ``reshape``: the
+    banks the partition makes sit side by side in the words of one memory (Vitis ``ARRAY_RESHAPE``
+    with the same types and factors) instead of each in its own. ``storage``: auto,
     bram, uram, lutram or reg. ``channel``: how a dataflow consumer gets it (auto, fifo, pipo)
     and ``depth`` the FIFO depth in elements or the number of ping-pong buffers (0: default).
     """
@@ -65,6 +67,7 @@ class BufferSpec:
     storage: str = "auto"
     channel: str = "auto"
     depth: int = 0
+    reshape: bool = False
 
     def replace(self, **changes) -> BufferSpec:
         return replace(self, **changes)

@@ -47,7 +47,7 @@ def format_buffer_spec(spec: ir.BufferSpec) -> str:
         if p.kind != "none"
     ]
     if partition:
-        parts.append("partition " + " ".join(partition))
+        parts.append(("reshape " if spec.reshape else "partition ") + " ".join(partition))
     if spec.storage != "auto":
         parts.append(f"storage={spec.storage}")
     if spec.channel != "auto":

@@ -72,6 +72,7 @@ def buffer_spec_to_dict(spec: ir.BufferSpec) -> dict:
         "storage": spec.storage,
         "channel": spec.channel,
         "depth": spec.depth,
+        **({"reshape": True} if spec.reshape else {}),
     }
 
 
@@ -82,6 +83,7 @@ def buffer_spec_from_dict(data: dict) -> ir.BufferSpec:
         data["storage"],
         data["channel"],
         data["depth"],
+        bool(data.get("reshape", False)),
     )
 
 

@@ -12,6 +12,8 @@ model when it is compiled:
     flatten=None        "auto" (perfect nests, as Vitis), "full" (one pipeline per layer), "none"
     partition="auto"    banks matching the unrolling; "none"; {buffer or layer: spec}
     storage="auto"      weights in "bram", "uram", "lutram" or "reg"; or per layer / buffer
+    reshape=False       True: a partitioned buffer's banks packed side by side in one memory's
+                        words (ARRAY_RESHAPE), e.g. 64 two-bit weights a 128-bit word; per layer / buffer
     dataflow=True       layers run concurrently through FIFOs or ping-pong buffers
     fifo_depth=None     FIFO depth (elements), Vitis's default 2; or per layer / buffer
     channel="auto"      FIFO where the reader reads in order, else ping-pong; "pipo" forces PIPOs
@@ -137,6 +139,7 @@ class Options:
     flatten: object = None
     partition: object = field(default="auto", hash=False)
     storage: object = field(default="auto", hash=False)
+    reshape: object = field(default=False, hash=False)
     dataflow: bool = True
     fifo_depth: object = field(default=None, hash=False)
     channel: object = field(default="auto", hash=False)
@@ -177,6 +180,7 @@ HLS_OPTIONS = (
     "flatten",
     "partition",
     "storage",
+    "reshape",
     "dataflow",
     "fifo_depth",
     "channel",
@@ -227,6 +231,11 @@ def _pipeline_check(value, where):
     )
 
 
+def _boolean(value, where):
+    if not isinstance(value, bool):
+        raise ValueError(f"{where} must be True or False, got {value!r}")
+
+
 def _choice(choices):
     def check(value, where):
         if value not in choices:
@@ -242,6 +251,8 @@ def _hls_options(options: dict) -> dict:
             raise ValueError("give reuse or reuse_factor, not both (they are the same option)")
         options = {**options, "reuse": options.pop("reuse_factor")}
     result = {name: options[name] for name in HLS_OPTIONS if name in options}
+    if "reshape" in result:
+        _layer_dict(result["reshape"], "reshape", _boolean)
     for name in ("fuse", "dataflow"):
         if name in result and not isinstance(result[name], bool):
             raise ValueError(f"{name} must be True or False, got {result[name]!r}")
@@ -321,6 +332,12 @@ def parse_options(**options) -> Options:
         raise ValueError(f"clock_mhz must be a positive, finite number of MHz, got {clock!r}")
     spec = options.get("precision", DEFAULT_PRECISION)
     architecture = _architecture(options, part)
+    reshape = options.get("reshape", False)
+    if architecture["io"] != "layered" and (any(reshape.values()) if isinstance(reshape, dict) else reshape is True):
+        raise ValueError(
+            f"reshape applies to io='layered' designs (fpgalab's ARRAY_RESHAPE directive); io={architecture['io']!r} "
+            "stores weights as hls4ml's templates do. Leave reshape out or use io='layered'"
+        )
     tables, style = _tables(options.get("tables"), architecture["io"])
     if options.get("table_style", style) != style:
         raise ValueError(f"table_style {options['table_style']!r} does not match the tables given ({style})")

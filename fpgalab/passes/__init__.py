@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 
 from fpgalab.ir import nodes as ir
+from fpgalab.passes.array_reshape import ArrayReshape
 from fpgalab.passes.dataflow import Dataflow
 from fpgalab.passes.fold_batchnorm import FoldBatchNorm
 from fpgalab.passes.fold_bias import FoldBias
@@ -38,6 +39,7 @@ PASSES = {
     "pipeline": Pipeline,
     "partition": Partition,
     "storage": Storage,
+    "array_reshape": ArrayReshape,
     "dataflow": Dataflow,
 }
 
@@ -54,13 +56,14 @@ def graph_passes(fold_batchnorm: bool = True) -> list:
 def hls_passes(options) -> list:
     """The HLS directive passes for ``fpgalab.options.Options``, in the order they apply:
     hls4ml's semantics (``tables="hls4ml"``), fusion, unroll, parallelism, reuse factor, pipeline,
-    partition, storage, dataflow."""
+    partition, storage, array reshape, dataflow."""
     unroll, unroll_layers = split(options.unroll, 1)
     parallelism, parallelism_layers = split(options.parallelism, None)
     reuse, reuse_layers = split(options.reuse, None)
     pipeline, pipeline_layers = split(options.pipeline, True)
     partition, partition_specs = split(options.partition, "auto")
     storage, storage_specs = split(options.storage, "auto")
+    reshape, reshape_specs = split(getattr(options, "reshape", False), False)
     channel, channels = split(options.channel, "auto")
     fifo_depth, depths = split(options.fifo_depth, None)
     semantics = [Hls4mlSemantics()] if getattr(options, "table_style", "fpgalab") == "hls4ml" else []
@@ -72,6 +75,7 @@ def hls_passes(options) -> list:
         Pipeline(pipeline, pipeline_layers, options.flatten),
         Partition(partition, partition_specs),
         Storage(storage, storage_specs),
+        ArrayReshape(reshape, reshape_specs),
         Dataflow(options.dataflow, fifo_depth, None, channel, depths, channels),
     ]
 

@@ -310,6 +310,25 @@ def bank_of(index: tuple, shape: tuple, partition: tuple) -> np.ndarray:
     return bank
 
 
+def word_of(index: tuple, shape: tuple, partition: tuple) -> np.ndarray:
+    """Address of each element inside its bank: the word of a reshaped buffer (``ARRAY_RESHAPE``)
+    that holds it next to the elements at the same address of the other banks."""
+    word = np.zeros(np.shape(index[0]) if index else (1,), dtype=np.int64)
+    for d, size in enumerate(shape):
+        spec = partition[d] if d < len(partition) else ir.PartitionSpec()
+        if spec.kind == "cyclic":
+            depth, at = math.ceil(size / spec.factor), index[d] // spec.factor
+        elif spec.kind == "block":
+            depth = math.ceil(size / spec.factor)
+            at = index[d] % depth
+        elif spec.kind == "complete":
+            continue
+        else:
+            depth, at = size, index[d]
+        word = word * depth + at
+    return word
+
+
 def banks_of(shape: tuple, partition: tuple) -> int:
     total = 1
     for d, size in enumerate(shape):
@@ -318,10 +337,11 @@ def banks_of(shape: tuple, partition: tuple) -> int:
     return total
 
 
-def busiest_bank(indices: list[tuple], shape: tuple, partition: tuple) -> tuple[int, int]:
+def busiest_bank(indices: list[tuple], shape: tuple, partition: tuple, reshape: bool = False) -> tuple[int, int]:
     """(distinct elements, distinct elements in the busiest bank) among ``indices`` (tuples of index arrays).
 
-    Elements outside the buffer (padding) are not accesses.
+    Elements outside the buffer (padding) are not accesses. ``reshape``: the banks are the lanes
+    of one memory's words, so the second count is the distinct words (``word_of``) the elements fill.
     """
     if not shape:
         return 1, 1
@@ -336,6 +356,9 @@ def busiest_bank(indices: list[tuple], shape: tuple, partition: tuple) -> tuple[
     columns = columns[:, ((columns >= 0) & (columns < sizes)).all(axis=0)]
     if columns.shape[1] == 0:
         return 0, 0
+    if reshape:
+        elements = np.unique(np.ravel_multi_index(tuple(columns), shape)).size
+        return int(elements), int(np.unique(word_of(tuple(columns), shape, partition)).size)
     size = math.prod(shape)
     address = np.ravel_multi_index(tuple(columns), shape)
     bank = bank_of(tuple(columns), shape, partition)

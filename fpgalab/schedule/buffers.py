@@ -102,7 +102,10 @@ def schedule_buffers(kernel: ir.Kernel, ctx, chains: dict, owner_of: dict) -> tu
         bank_depth = math.ceil(size / banks)
         width = bits(ctx.types[name])
         role = roles.get(name, "output" if name in kernel.outputs else "activation")
-        storage = _resolve_storage(spec, bank_depth, width, ctx.device, role in ("weight", "bias", "constant"))
+        reshape = spec.reshape and banks > 1
+        word = width * banks if reshape else width
+        storage = _resolve_storage(spec, bank_depth, word, ctx.device, role in ("weight", "bias", "constant"))
+        reshape = reshape and storage != "reg"  # registers hold every element apart anyway
         layer_readers = tuple(dict.fromkeys(owner for owner, _ in readers.get(name, [])))
         channel, depth = ("rom", 1) if role in ("weight", "bias", "constant") else ("memory", 1)
         if kernel.dataflow and role == "activation":
@@ -136,6 +139,7 @@ def schedule_buffers(kernel: ir.Kernel, ctx, chains: dict, owner_of: dict) -> tu
             layer_readers,
             channel,
             depth,
+            reshape,
         )
     return buffers, warnings
 

@@ -90,11 +90,14 @@ def bank_counts(
 ) -> tuple:
     """(buffer, mode, distinct elements, busiest bank) per storage buffer in one iteration.
 
-    ``unroll`` and each of ``bases`` are (loop, value) pairs; the counts are the worst over the
+    ``unroll`` and each of ``bases`` are (loop, value) pairs, ``partitions`` (buffer, partition,
+    reshaped) triples (a reshaped buffer's busiest "bank" is the words it reads); the counts are the worst over the
     bases (the first iteration and the second of every loop), which catches block partitions
     whose blocks an unrolled group straddles. Cached by content: exploration re-uses them.
     """
-    shape_of, alias_of, partition_of = dict(shapes), dict(aliases), dict(partitions)
+    shape_of, alias_of = dict(shapes), dict(aliases)
+    partition_of = {name: partition for name, partition, _ in partitions}
+    reshaped = {name for name, _, reshape in partitions if reshape}
     copies = math.prod(f for _, f in unroll)
     if copies > acc.MAX_ENUMERATED_COPIES:
         keys = {(_storage_name(a.buffer, alias_of), a.mode) for a in iteration_accesses(owner, fused, shape_of)}
@@ -106,7 +109,7 @@ def bank_counts(
     for base in bases:
         for key, indices in iteration_indices(owner, fused, dict(unroll), dict(base), shape_of, alias_of).items():
             per_key.setdefault(key, []).append(
-                acc.busiest_bank(indices, shape_of[key[0]], partition_of.get(key[0], ()))
+                acc.busiest_bank(indices, shape_of[key[0]], partition_of.get(key[0], ()), key[0] in reshaped)
             )
     return tuple(
         (name, mode, max(c[0] for c in counts), max(c[1] for c in counts))
@@ -150,7 +153,7 @@ def layer_accesses(owner, fused, loops, ctx) -> tuple[tuple[BufferAccess, ...], 
             names.add(name)
     shapes = tuple(sorted((n, ctx.shapes[n]) for n in names))
     aliases = tuple(sorted((n, ctx.aliases[n]) for n in names if n in ctx.aliases))
-    partitions = tuple(sorted((n, ctx.buffers[n].partition) for n in names if n in ctx.buffers))
+    partitions = tuple(sorted((n, ctx.buffers[n].partition, ctx.buffers[n].reshape) for n in names if n in ctx.buffers))
     counts = bank_counts(
         access_key(owner), tuple(access_key(n) for n in fused), unroll, bases, shapes, aliases, partitions
     )

@@ -98,6 +98,17 @@ class BufferSchedule:
     readers: tuple[str, ...]  # layers reading it
     channel: str = "memory"  # memory | rom | pipo | fifo
     depth: int = 1  # ping-pong buffers, or FIFO depth in elements
+    reshape: bool = False  # the banks side by side in one memory's words (ARRAY_RESHAPE)
+
+    @property
+    def memories(self) -> int:
+        """Memories holding the buffer: one per bank, or one when the banks are reshaped into its words."""
+        return 1 if self.reshape else self.banks
+
+    @property
+    def word_width(self) -> int:
+        """Bits of one memory word: an element's, or every bank's element side by side when reshaped."""
+        return self.width * self.banks if self.reshape else self.width
 
     @property
     def elements(self) -> int:

@@ -41,6 +41,7 @@ def test_registry_and_pass_style():
         "pipeline",
         "partition",
         "storage",
+        "array_reshape",
         "dataflow",
     ]
     assert all(s.name in PASSES for s in steps)

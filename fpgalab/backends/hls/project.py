@@ -179,13 +179,12 @@ class CppKernel:
         except KeyError:
             return
         variable = self.buffer_names[name]
+        pragma = "ARRAY_RESHAPE" if buf.reshape else "ARRAY_PARTITION"  # reshaped: the banks one memory's words
         for dim, part in enumerate(buf.partition, start=1):
             if part.kind == "complete":
-                out.raw(f"#pragma HLS ARRAY_PARTITION variable={variable} type=complete dim={dim}")
+                out.raw(f"#pragma HLS {pragma} variable={variable} type=complete dim={dim}")
             elif part.kind in ("cyclic", "block") and part.factor > 1:
-                out.raw(
-                    f"#pragma HLS ARRAY_PARTITION variable={variable} type={part.kind} factor={part.factor} dim={dim}"
-                )
+                out.raw(f"#pragma HLS {pragma} variable={variable} type={part.kind} factor={part.factor} dim={dim}")
         if name in self.inputs or name in self.outputs:
             return
         if buf.storage == "reg":
