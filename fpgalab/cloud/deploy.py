@@ -34,7 +34,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from fpgalab.cloud.layout import Layout, batch_cycles, layout_name, pipelined
+from fpgalab.cloud.layout import Layout, batch_cycles, layout_name, loop_kind
 from fpgalab.cloud.platform import RESOURCES, Bank, Platform, load_platform
 from fpgalab.ir.types import FixedType
 
@@ -142,7 +142,8 @@ class Deployment:
         self.layouts = tuple(
             tuple(buffer_layout(b, axi_width, self.pack, convert) for b in side) for side in self._buffers
         )
-        self.pipelined = pipelined(design, self.layouts[0] + self.layouts[1])
+        self.loop_kind = loop_kind(design, self.layouts[0] + self.layouts[1])
+        self.pipelined = self.loop_kind != "sample"  # samples overlap in the kernel's batch loop
         self.costs = self._costs(batch)
         need = 2 * (self.costs.input_bytes + self.costs.output_bytes)
         for bank in self.banks:

@@ -15,8 +15,10 @@ A port carries one network input or output; the samples of a batch follow each o
   values one a cycle (a lane counter over the words), so each sample costs its values' count.
 * ``"value"`` (``pack=False``): one value a word, in its low bits; one a cycle as well.
 
-Outside the pipelined case the kernel handles a sample at a time: read its words, run the network
-(its latency), write the outputs. Value ``k`` of a word lies in bits ``[k x width, (k+1) x width)``,
+With any other network (``io="layered"``, ``io="stream"``) and the "sample" layout the loop body is a
+dataflow region (read, network, write) whose samples overlap, one every ``max(interval, words a
+sample)`` cycles as well (``loop_kind``). With the "dense" or "value" layout the kernel handles a sample
+at a time: read its words, run the network (its latency), write the outputs. Value ``k`` of a word lies in bits ``[k x width, (k+1) x width)``,
 two's complement; a sample sharing a word starts at bit ``(s mod samples-a-word) x count x width``.
 """
 
@@ -102,16 +104,34 @@ class Layout:
         return self.count
 
 
+def loop_kind(design, layouts) -> str:
+    """How the kernel's batch loop runs, from the network's architecture and the ports' layouts:
+
+    * "pipeline": an ``io="parallel"`` network (one pipelined function) with every port in the
+      "sample" layout: the loop is one pipeline (``PIPELINE II``).
+    * "dataflow": any other architecture with every port in the "sample" layout: the loop body is a
+      dataflow region of three processes, read a sample / the network / write its outputs
+      (UG1399's canonical form "dataflow inside a loop body"), so they overlap across samples, and
+      the network, itself a dataflow region of layer processes (``io="layered"`` with
+      ``dataflow=True``, ``io="stream"``), takes a sample every interval rather than every latency.
+    * "sample": a port in the "dense" or "value" layout (its lane counter carries from sample to
+      sample): a sample at a time, its words, the network's latency, its output words.
+    """
+    if not all(layout.kind == "sample" for layout in layouts):
+        return "sample"
+    return "pipeline" if design.options.io == "parallel" else "dataflow"
+
+
 def pipelined(design, layouts) -> bool:
-    """The kernel's batch loop is one pipeline: an ``io="parallel"`` network (one pipelined
-    function) and every port in the "sample" layout (a sample's values unpacked in parallel)."""
-    return design.options.io == "parallel" and all(layout.kind == "sample" for layout in layouts)
+    """Whether samples overlap in the kernel's batch loop (``loop_kind`` "pipeline" or "dataflow")."""
+    return loop_kind(design, layouts) != "sample"
 
 
 def batch_cycles(batch: int, inputs, outputs, latency: int, interval: int, pipelined_loop: bool) -> int:
     """Cycles the batch kernel's loop takes over ``batch`` samples (``inputs``/``outputs``: the ports'
-    layouts; ``latency``/``interval``: the network's). Pipelined: a sample every ``max(interval,
-    cycles a sample on any port)``; otherwise each sample reads, runs the network and writes in turn."""
+    layouts; ``latency``/``interval``: the network's). Samples overlapping (``pipelined``): a sample
+    every ``max(interval, cycles a sample on any port)``; otherwise each sample reads, runs the network
+    and writes in turn."""
     if pipelined_loop:
         step = max([interval] + [p.cycles_per_sample for p in (*inputs, *outputs)])
         return (batch - 1) * step + latency + 2  # a cycle to read the first word, one to write the last

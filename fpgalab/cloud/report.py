@@ -97,10 +97,15 @@ def _kernel_loop(deployment) -> str:
     """How the kernel's batch loop runs: one pipeline, or a sample at a time, with the layout."""
     ins, outs = deployment.layouts
     words = max(layout.cycles_per_sample for layout in ins + outs)
-    if deployment.pipelined:
-        step = max(deployment.interval_cycles, words)
+    step = max(deployment.interval_cycles, words)
+    if deployment.loop_kind == "pipeline":
         return f"one pipeline, a sample every {step} cycle(s) (pack={deployment.pack!r})"
+    if deployment.loop_kind == "dataflow":
+        return (
+            f"a dataflow loop: read, network and write overlap, a sample every {step} cycle(s), "
+            f"the first after {deployment.latency_cycles} (pack={deployment.pack!r})"
+        )
     return (
         f"a sample at a time: its words, the network's {deployment.latency_cycles} cycles, its outputs "
-        f"(pack={deployment.pack!r}; io='parallel' with pack='sample' pipelines it)"
+        f"(pack={deployment.pack!r}; pack='sample' overlaps samples)"
     )

@@ -77,9 +77,11 @@ def test_vitis_kernel_around_each_architecture(tmp_path, io, pack):
     network = (tmp_path / "vitis" / "network" / "kernel.cpp").read_text()
     assert ("hls::stream<" in network) == (io == "stream")
     kernel = (tmp_path / "vitis" / "kernel.cpp").read_text()
-    assert ("#pragma HLS PIPELINE II=1" in kernel.split("L_batch")[1].splitlines()[1]) == (
-        io == "parallel" and pack == "sample"
-    )
+    loop_pragma = kernel.split("L_batch")[1].splitlines()[1]
+    assert ("#pragma HLS PIPELINE II=1" in loop_pragma) == (io == "parallel" and pack == "sample")
+    assert ("#pragma HLS DATAFLOW" in loop_pragma) == (io == "stream" and pack == "sample")
+    if pack == "sample":  # the read and write processes: not inlined in a dataflow loop, inlined in a pipeline
+        assert ("#pragma HLS INLINE off" in kernel) == (io == "stream")
 
 
 def test_vitis_files_link_config_and_host(tmp_path):

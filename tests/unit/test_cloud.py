@@ -146,9 +146,14 @@ def test_kernel_binds_a_slow_kernel_with_one_and_four_compute_units():
     assert four.compute_units == 4
     _agree(four, "kernel", batches=128)
     assert four.throughput == pytest.approx(4 * one.throughput)
-    # not a pipelined loop (a layered network): each sample's word in, the network's latency, its word out
-    assert not one.pipelined
-    assert one.costs.compute == pytest.approx(256 * (1 + slow.report().cycles + 1) / 250e6)
+    # a layered network with whole samples a word: a dataflow loop, a sample every interval
+    report = slow.report()
+    assert one.loop_kind == "dataflow" and report.interval < report.cycles
+    assert one.costs.compute == pytest.approx((255 * report.interval + report.cycles + 2) / 250e6)
+    # values back to back: a lane counter carries from sample to sample, so a sample at a time
+    dense = slow.deploy("f1", batch=256, compute_units=1, pack=True)
+    assert dense.loop_kind == "sample" and not dense.pipelined
+    assert dense.costs.compute == pytest.approx(256 * (16 + report.cycles + 5) / 250e6)  # a value a cycle
 
 
 def test_bank_binds_when_outputs_are_as_large_as_inputs(tmp_path):

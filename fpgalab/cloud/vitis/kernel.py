@@ -4,11 +4,13 @@
 (each its own bundle, ``offset=slave``), ``s_axilite`` control, and a loop over the batch's samples
 that reads the sample's values from the AXI words, calls the network's top function (the HLS
 backend's C++ in ``network/``, the architecture the design was estimated in) and writes its outputs
-into words, in the port's layout (``fpgalab.cloud.layout``). "sample" layout: the sample's words are
-read and all its values unpacked in parallel; with an ``io="parallel"`` network the batch loop is one
-pipeline (``PIPELINE II`` = the larger of the network's interval and the words a sample). "dense" and
-"value" layouts: a loop pipelined at II=1 over the sample's values with a lane counter over the
-words. Consecutive words are the accesses Vitis HLS turns into AXI bursts. ``driver.cpp`` runs that
+into words, in the port's layout (``fpgalab.cloud.layout``). "sample" layout: functions
+``read_<port>``/``write_<port>`` read a sample's words and unpack all its values in parallel (and the
+reverse); with an ``io="parallel"`` network the batch loop is one pipeline (``PIPELINE II`` = the
+larger of the network's interval and the words a sample), with any other its body is a dataflow
+region of read, network and write processes (``DATAFLOW`` inside the loop, UG1399's canonical form),
+so samples overlap (``layout.loop_kind``). "dense" and "value" layouts: a loop pipelined at II=1 over
+the sample's values with a lane counter over the words, a sample at a time. Consecutive words are the accesses Vitis HLS turns into AXI bursts. ``driver.cpp`` runs that
 function as plain C++ over a whole batch in memory: words from files in, words to files out.
 """
 
@@ -17,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from fpgalab.backends.emitter import Emitter
-from fpgalab.cloud.layout import pipelined
+from fpgalab.cloud.layout import loop_kind
 from fpgalab.cloud.vitis.data import Port
 
 
@@ -52,38 +54,58 @@ def kernel_cpp(cpp, name: str, inputs: list[Port], outputs: list[Port], axi_widt
     out.line("#define VITIS_LOCAL")
     out.line("#endif")
     out.line()
+    ports = inputs + outputs
+    kind = loop_kind(design, [p.layout for p in ports])
+    for port in inputs:
+        if port.layout.kind == "sample":
+            read_sample(cpp, port, out, kind)
+    for port in outputs:
+        if port.layout.kind == "sample":
+            write_sample(cpp, port, out, kind)
     with out.block(f"{signature(name, inputs, outputs)} {{"):
-        for k, port in enumerate(inputs + outputs):
+        for k, port in enumerate(ports):
             depth = port.words(batch)
             out.raw(
                 f"#pragma HLS INTERFACE mode=m_axi port={port.label} bundle=gmem{k} offset=slave "
                 f"depth={depth} max_read_burst_length=64 max_write_burst_length=64"
             )
-        for port in inputs + outputs:
+        for port in ports:
             out.raw(f"#pragma HLS INTERFACE mode=s_axilite port={port.label}")
         out.raw("#pragma HLS INTERFACE mode=s_axilite port=batch")
         out.raw("#pragma HLS INTERFACE mode=s_axilite port=return")
         for port in inputs:
-            out.line(f"word_t {port.label}_word = 0;")
-            out.line(f"int {port.label}_lane = {port.layout.per_word};  // values of the word taken so far")
-            out.line(f"long {port.label}_next = 0;  // the next word to read")
+            if port.layout.kind != "sample":
+                out.line(f"word_t {port.label}_word = 0;")
+                out.line(f"int {port.label}_lane = {port.layout.per_word};  // values of the word taken so far")
+                out.line(f"long {port.label}_next = 0;  // the next word to read")
         for port in outputs:
-            out.line(f"word_t {port.label}_word = 0;")
-            out.line(f"int {port.label}_lane = 0;  // values placed in the word so far")
-            out.line(f"long {port.label}_next = 0;  // the next word to write")
-        for port in inputs + outputs:
-            out.line(f"VITIS_LOCAL {cpp.declaration(port.buffer, False)};")
-        ports = inputs + outputs
+            if port.layout.kind != "sample":
+                out.line(f"word_t {port.label}_word = 0;")
+                out.line(f"int {port.label}_lane = 0;  // values placed in the word so far")
+                out.line(f"long {port.label}_next = 0;  // the next word to write")
+        if kind != "dataflow":
+            for port in ports:
+                out.line(f"VITIS_LOCAL {cpp.declaration(port.buffer, False)};")
         with out.block("L_batch: for (int s = 0; s < batch; s++) {"):
-            if pipelined(design, [p.layout for p in ports]):
+            if kind == "pipeline":
                 step = max([design.report().interval] + [p.layout.cycles_per_sample for p in ports])
                 out.raw(f"#pragma HLS PIPELINE II={max(1, step)}")
+            elif kind == "dataflow":  # read, network and write overlap across samples (UG1399 canonical form)
+                out.raw("#pragma HLS DATAFLOW")
+                for port in ports:
+                    out.line(f"VITIS_LOCAL {cpp.declaration(port.buffer, False)};")
             for port in inputs:
-                (read_sample if port.layout.kind == "sample" else read_loop)(cpp, port, out)
+                if port.layout.kind == "sample":
+                    out.line(f"read_{port.label}({port.label}, s, {cpp.buffer_names[port.buffer]});")
+                else:
+                    read_loop(cpp, port, out)
             args = [cpp.buffer_names[p.buffer] for p in ports]
             out.line(f"{cpp.top}({', '.join(args)});")
             for port in outputs:
-                (write_sample if port.layout.kind == "sample" else write_loop)(cpp, port, out)
+                if port.layout.kind == "sample":
+                    out.line(f"write_{port.label}({cpp.buffer_names[port.buffer]}, {port.label}, s, batch);")
+                else:
+                    write_loop(cpp, port, out)
         for port in outputs:
             if port.layout.kind != "sample":
                 out.line(
@@ -121,62 +143,78 @@ def write_loop(cpp, port: Port, out: Emitter) -> None:
             out.line(f"{label}_lane = 0;")
 
 
-def read_sample(cpp, port: Port, out: Emitter) -> None:
-    """ "sample" layout: the sample's word(s) read, every value taken in parallel (an unrolled loop)."""
+INLINE = {"dataflow": "#pragma HLS INLINE off", "pipeline": "#pragma HLS INLINE"}  # a process / part of the pipeline
+
+
+def read_sample(cpp, port: Port, out: Emitter, kind: str) -> None:
+    """ "sample" layout: ``read_<port>(words, s, buffer)`` reads sample ``s``'s word(s) and takes every
+    value in parallel (an unrolled loop). A word holding several samples is read with the first of
+    them and kept (a static: the process's own state) for the others."""
     width, label, layout = port.dtype.width, port.label, port.layout
     target = cpp.buffer_names[port.buffer] + element(port.shape, "i")
     spw = layout.samples_per_word
-    if spw:
-        out.line(
-            f"if (s % {spw} == 0) {label}_word = {label}[{label}_next++];"
-            if spw > 1
-            else f"{label}_word = {label}[{label}_next++];"
-        )
-        shift = f" >> ((s % {spw}) * {layout.count * width})" if spw > 1 else ""
-        out.line(f"word_t {label}_sample = {label}_word{shift};")
-        with out.block(f"L_read_{label}: for (int i = 0; i < {port.count}; i++) {{"):
-            out.raw("#pragma HLS UNROLL")
-            out.line(f"{target}.range({width - 1}, 0) = {label}_sample.range(i * {width} + {width - 1}, i * {width});")
-        return
-    with out.block(f"L_words_{label}: for (int w = 0; w < {layout.words_per_sample}; w++) {{"):
-        out.line(f"{label}_word = {label}[{label}_next++];")
-        with out.block(f"L_read_{label}: for (int k = 0; k < {layout.per_word}; k++) {{"):
-            out.raw("#pragma HLS UNROLL")
-            out.line(f"int i = w * {layout.per_word} + k;")
-            with out.block(f"if (i < {port.count}) {{"):
-                out.line(
-                    f"{target}.range({width - 1}, 0) = {label}_word.range(k * {width} + {width - 1}, k * {width});"
-                )
+    with out.block(f"static void read_{label}(const word_t* {label}, int s, {cpp.declaration(port.buffer, False)}) {{"):
+        if kind in INLINE:
+            out.raw(INLINE[kind])
+        if spw:
+            if spw > 1:
+                out.line("static word_t word = 0;")
+                out.line(f"if (s % {spw} == 0) word = {label}[s / {spw}];")
+                out.line(f"word_t sample = word >> ((s % {spw}) * {layout.count * width});")
+            else:
+                out.line(f"word_t sample = {label}[s];")
+            with out.block(f"L_read_{label}: for (int i = 0; i < {port.count}; i++) {{"):
+                out.raw("#pragma HLS UNROLL")
+                out.line(f"{target}.range({width - 1}, 0) = sample.range(i * {width} + {width - 1}, i * {width});")
+        else:
+            with out.block(f"L_words_{label}: for (int w = 0; w < {layout.words_per_sample}; w++) {{"):
+                out.line(f"word_t word = {label}[(long)s * {layout.words_per_sample} + w];")
+                with out.block(f"L_read_{label}: for (int k = 0; k < {layout.per_word}; k++) {{"):
+                    out.raw("#pragma HLS UNROLL")
+                    out.line(f"int i = w * {layout.per_word} + k;")
+                    with out.block(f"if (i < {port.count}) {{"):
+                        out.line(
+                            f"{target}.range({width - 1}, 0) = word.range(k * {width} + {width - 1}, k * {width});"
+                        )
+    out.line()
 
 
-def write_sample(cpp, port: Port, out: Emitter) -> None:
-    """ "sample" layout: every value of the sample placed in parallel, whole words written."""
+def write_sample(cpp, port: Port, out: Emitter, kind: str) -> None:
+    """ "sample" layout: ``write_<port>(buffer, words, s, batch)`` places every value of sample ``s``
+    in parallel and writes whole words; a word shared by several samples is kept (a static) until its
+    last sample or the batch's last."""
     width, label, layout = port.dtype.width, port.label, port.layout
     source = cpp.buffer_names[port.buffer] + element(port.shape, "i")
     spw = layout.samples_per_word
-    if spw:
-        out.line(f"word_t {label}_sample = 0;")
-        with out.block(f"L_write_{label}: for (int i = 0; i < {port.count}; i++) {{"):
-            out.raw("#pragma HLS UNROLL")
-            out.line(f"{label}_sample.range(i * {width} + {width - 1}, i * {width}) = {source}.range({width - 1}, 0);")
-        if spw == 1:
-            out.line(f"{label}[{label}_next++] = {label}_sample;")
-            return
-        out.line(f"{label}_word |= {label}_sample << ((s % {spw}) * {layout.count * width});")
-        with out.block(f"if (s % {spw} == {spw - 1} || s == batch - 1) {{"):
-            out.line(f"{label}[{label}_next++] = {label}_word;")
-            out.line(f"{label}_word = 0;")
-        return
-    with out.block(f"L_words_{label}: for (int w = 0; w < {layout.words_per_sample}; w++) {{"):
-        out.line(f"{label}_word = 0;")
-        with out.block(f"L_write_{label}: for (int k = 0; k < {layout.per_word}; k++) {{"):
-            out.raw("#pragma HLS UNROLL")
-            out.line(f"int i = w * {layout.per_word} + k;")
-            with out.block(f"if (i < {port.count}) {{"):
-                out.line(
-                    f"{label}_word.range(k * {width} + {width - 1}, k * {width}) = {source}.range({width - 1}, 0);"
-                )
-        out.line(f"{label}[{label}_next++] = {label}_word;")
+    signature_ = f"static void write_{label}({cpp.declaration(port.buffer, True)}, word_t* {label}, int s, int batch)"
+    with out.block(f"{signature_} {{"):
+        if kind in INLINE:
+            out.raw(INLINE[kind])
+        if spw:
+            out.line("word_t sample = 0;")
+            with out.block(f"L_write_{label}: for (int i = 0; i < {port.count}; i++) {{"):
+                out.raw("#pragma HLS UNROLL")
+                out.line(f"sample.range(i * {width} + {width - 1}, i * {width}) = {source}.range({width - 1}, 0);")
+            if spw == 1:
+                out.line(f"{label}[s] = sample;")
+            else:
+                out.line("static word_t word = 0;")
+                out.line(f"word |= sample << ((s % {spw}) * {layout.count * width});")
+                with out.block(f"if (s % {spw} == {spw - 1} || s == batch - 1) {{"):
+                    out.line(f"{label}[s / {spw}] = word;")
+                    out.line("word = 0;")
+        else:
+            with out.block(f"L_words_{label}: for (int w = 0; w < {layout.words_per_sample}; w++) {{"):
+                out.line("word_t word = 0;")
+                with out.block(f"L_write_{label}: for (int k = 0; k < {layout.per_word}; k++) {{"):
+                    out.raw("#pragma HLS UNROLL")
+                    out.line(f"int i = w * {layout.per_word} + k;")
+                    with out.block(f"if (i < {port.count}) {{"):
+                        out.line(
+                            f"word.range(k * {width} + {width - 1}, k * {width}) = {source}.range({width - 1}, 0);"
+                        )
+                out.line(f"{label}[(long)s * {layout.words_per_sample} + w] = word;")
+    out.line()
 
 
 def driver_cpp(name: str, inputs: list[Port], outputs: list[Port], axi_width: int) -> str:
