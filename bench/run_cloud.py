@@ -38,6 +38,9 @@ from fpgalab.cloud import deploy  # noqa: E402
 sys.path.insert(0, str(ROOT / "bench"))
 from cloud_facile import SOURCE as FACILE_SOURCE  # noqa: E402
 from cloud_facile import facile_against_published  # noqa: E402
+from cloud_resnet50 import BATCH as RN50_BATCH  # noqa: E402
+from cloud_resnet50 import CLOCK_MHZ as RN50_CLOCK  # noqa: E402
+from cloud_resnet50 import FINN_RN50, published_gpu, resnet50_on_u250  # noqa: E402
 
 OUT = ROOT / "bench" / "CLOUD.md"
 CARDS = (("aws-f1", "xcvu9p"), ("alveo-u55c", "xcu55c"))
@@ -77,22 +80,6 @@ def cnn():
     return model, x
 
 
-# A published measurement of an accelerator on one of these cards: FINN's binarized ResNet-50 (1-bit weights,
-# 2-bit activations, all weights on chip) on an Alveo U250.
-FINN_RN50 = {
-    "card": "alveo-u250",
-    "fps": 2000,
-    "latency_s": 2e-3,
-    "watts_at_max_fps": 70,
-    "source": "Xilinx FINN blog, 'ResNet50 for Alveo released' (L. Petrica, 2020-03-11; Xilinx/finn "
-    "docs/_posts/2020-03-11-rn50-released.md): Alveo U250, max 2000 FPS, min latency 2 ms, 70 W at max FPS",
-}
-# The architectures tried for ResNet-50 on the U250, closest first to FINN's (narrow weights in URAM)
-RN50_TRIES = (
-    {"precision": {"default": "ap_fixed<8,4>", "weight": "ap_fixed<2,1>"}, "storage": "uram", "parallelism": 64},
-    {"precision": "ap_fixed<8,4>", "io": "stream", "strategy": "resource", "reuse": 64},
-)
-
 MODELS = {
     "jet_mlp": (jet_mlp, {"io": "parallel"}),
     "cifar_cnn": (cnn, {"io": "stream", "strategy": "resource", "reuse": 16}),
@@ -114,26 +101,50 @@ def measure(name: str, batch: int, runs: int) -> list[dict]:
     return results
 
 
-def resnet50_against_finn(batch: int) -> tuple[list[str], bool]:
-    """ResNet-50 estimated on the U250 in each of RN50_TRIES; estimate / FINN's published FPS where one fits."""
-    model = keras.applications.ResNet50(weights=None, input_shape=(224, 224, 3), classes=1000)
-    x = keras.random.normal((1, 224, 224, 3), seed=1).numpy()
-    lines = ["| architecture | fits | kernel LUT / BRAM / URAM / DSP | inferences/s | estimate / published |"]
-    lines.append("|---|---|---|---|---|")
-    fitted = False
-    for options in RN50_TRIES:
-        design = fpgalab.compile(model, x, device="xcu250", clock_mhz=CLOCK_MHZ, **options)
-        res = design.report().resources
-        used = f"{res.lut:,.0f} / {res.bram:,.0f} / {res.uram:,.0f} / {res.dsp:,.0f}"
-        arch = ", ".join(f"{k}={v}" for k, v in options.items())
-        try:
-            deployment = deploy(design, FINN_RN50["card"], batch=batch)
-        except ValueError as error:
-            lines.append(f"| {arch} | no: {str(error).split(': ', 1)[-1]} | {used} | - | - |")
-            continue
-        ratio, fitted = deployment.throughput / FINN_RN50["fps"], True
-        lines.append(f"| {arch} | yes | {used} | {deployment.throughput:,.0f} | {ratio:.2f} |")
-    return lines, fitted
+def resnet50_section(resnet: tuple[list[str], dict | None]) -> list[str]:
+    table, row = resnet
+    gpu = published_gpu()
+    finn_w = FINN_RN50["fps"] / FINN_RN50["watts_at_max_fps"]
+    lines = [
+        f"Published: FINN's ResNet-50 on the U250, {FINN_RN50['fps']:,} inferences/s, "
+        f"{FINN_RN50['latency_s'] * 1e3:g} ms, {FINN_RN50['watts_at_max_fps']} W ({finn_w:.1f} inferences/s/W); "
+        f"source: {FINN_RN50['source']}. GPU: {gpu['gpu']}, {gpu['perf_per_watt']} inferences/s/W; "
+        f"source: {gpu['source']}.",
+        "",
+        f"fpgalab's estimate of Keras' ResNet-50 (random weights) on the same card at {RN50_CLOCK} MHz, batch "
+        f"{RN50_BATCH}, built as `bench/cloud_resnet50.py` describes: 2-bit weights, 8-bit activations, each "
+        "layer's lanes in proportion to its multiply-accumulates, every memory reshaped (`reshape=True`, "
+        "ARRAY_RESHAPE) and placed in block RAM or UltraRAM greedily.",
+        "",
+        *table,
+        "",
+    ]
+    if row is None:
+        return lines + ["No design tried here fits the U250, so there is no ratio."]
+    bare = row["unreshaped"]
+    return lines + [
+        f"Without `reshape` (each bank a memory of its own, the rest alike) the design that fits needs "
+        f"{bare.bram:,.0f} block RAMs and {bare.uram:,.0f} UltraRAMs: a 2-bit weight lane alone in a 72-bit word.",
+        "",
+        f"The design that fits runs {row['throughput']:,.1f} inferences/s at {row['perf_per_watt']:.3f} inferences/s/W: "
+        f"{row['throughput'] / FINN_RN50['fps']:.3f} of FINN's throughput, {row['perf_per_watt'] / finn_w:.3f} of its "
+        f"perf/W and {row['perf_per_watt'] / gpu['perf_per_watt']:.3f} of the A2's. What the comparison rests on:",
+        "",
+        "- The kernel's batch loop is a dataflow region (read, network, write), so frames overlap: a frame every",
+        f"  {row['interval']:,} cycles (the network's interval), the first after {row['latency_cycles']:,}, since each",
+        "  layer fills a whole frame buffer before the next layer starts on it: the latency is "
+        f"{row['latency_cycles'] / row['interval']:.0f} intervals. FINN streams",
+        f"  frames through its layers with line buffers: its latency (2 ms) is "
+        f"{FINN_RN50['latency_s'] * FINN_RN50['fps']:.0f} of its intervals.",
+        f"- The interval is above the cycles the layers aim at: the slowest layer, {row['slowest'].layer}, takes "
+        f"{row['slowest'].cycles:,} cycles",
+        "  (lanes are rounded to a power of two and capped), and a residual block's shortcut is a ping-pong pair",
+        "  that the block's add reads three layers on: its writer waits for a free buffer",
+        "  (`fpgalab.schedule.timing`), so a block's layers share two frames' time.",
+        "- fpgalab's datapath is wider (8-bit activations against FINN's 2-bit, 2-bit weights against 1-bit).",
+        "- The GPU figure is per watt of the whole server (MLPerf's measured system power); the FPGA's is per watt of",
+        "  the card, which flatters the FPGA.",
+    ]
 
 
 def _cell(value, fmt: str) -> str:
@@ -141,7 +152,7 @@ def _cell(value, fmt: str) -> str:
 
 
 def markdown(
-    results: dict[str, list[dict]], batch: int, runs: int, resnet: tuple[list[str], bool], facile: list[str]
+    results: dict[str, list[dict]], batch: int, runs: int, resnet: tuple[list[str], dict | None], facile: list[str]
 ) -> str:
     first = next(iter(results.values()))[0]["cpu"]
     one = first.cpu("1", batch)
@@ -206,26 +217,8 @@ def markdown(
         "run's 1 MiB of inputs with memcpy inside the timed loop; with fewer buffers per CU than the model's two",
         "the published runs lose the overlap of transfers and kernel that the model assumes.",
     ]
-    lines += ["", "## ResNet-50 on an Alveo U250 against a published FINN measurement", ""]
-    lines += [
-        f"Published: {FINN_RN50['fps']:,} inferences/s, {FINN_RN50['latency_s'] * 1e3:g} ms, "
-        f"{FINN_RN50['watts_at_max_fps']} W ({FINN_RN50['fps'] / FINN_RN50['watts_at_max_fps']:.1f} inferences/s/W). "
-        f"Source: {FINN_RN50['source']}.",
-        "fpgalab's estimate of Keras' ResNet-50 (random weights) on the same card, batch 16:",
-        "",
-        *resnet[0],
-        "",
-        "An architecture that fits gives its estimate / published above."
-        if resnet[1]
-        else "No architecture tried here fits the U250, so there is no estimate / published ratio yet.",
-        "FINN's design is binarized (1-bit weights, 2-bit activations) with every weight on chip; the closest",
-        "try here has 2-bit weights and 8-bit activations, and fpgalab's estimate of it needs more block RAM and",
-        "UltraRAM than the U250 has (the table): each 2-bit weight takes a whole 72-bit URAM word, as an HLS array",
-        "of 2-bit values does without ARRAY_RESHAPE, which fpgalab does not offer yet (at parallelism 1 the same",
-        "design still needs 6,387 URAM and 9,370 BRAM; FINN packs its weights into wide memory words). For the",
-        "same model a published GPU figure is on file (NVIDIA A2,",
-        "11.58 inferences/s/W, system power, above).",
-    ]
+    lines += ["", "## ResNet-50 on an Alveo U250: against FINN's accelerator and a published GPU figure", ""]
+    lines += resnet50_section(resnet)
     lines += ["", *NOTES]
     return "\n".join(lines) + "\n"
 
@@ -238,10 +231,10 @@ NOTES = [
     "  report_power, DSP fitted to one published total, HBM/DDR energy per bit estimates, card idle measured on",
     "  a U55C and estimated for the others); perf/W is the estimated throughput over those watts.",
     "- **GPU**: the only published GPU figure on file is ResNet-50 on an NVIDIA A2 (MLPerf Inference v2.1, system",
-    "  power). It is another model, with billions of multiply-accumulates per image against about 1.5 million",
-    "  for `cifar_cnn` (counted from its layers), so a perf/W ratio against it",
-    "  would say nothing about these models; none is given until a figure for a comparable model is on file",
-    "  (`fpgalab/cloud/published_gpu.json`). No published GPU figure for the jet-tagging MLP was found.",
+    "  power), so perf/W against a GPU is given for ResNet-50 (the section above), the same model on both. The",
+    "  jet MLP and `cifar_cnn` have no published GPU figure on file (ResNet-50 has billions of multiply-accumulates",
+    "  per image against about 1.5 million for `cifar_cnn`, so the A2's figure says nothing about them), and their",
+    "  perf/W x GPU column stays empty. No published GPU figure for the jet-tagging MLP was found.",
     "- **GPU for FACILE**: the FaaST paper (Rankin et al., arXiv 2010.08556) reports for this small dense network",
     "  about ten times the throughput of GPUs as a service (its abstract); its figures are in plots, not read here,",
     "  so no perf/W ratio is given for FACILE either.",
@@ -266,7 +259,7 @@ def main() -> None:
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args()
     results = {name: measure(name, args.batch, args.runs) for name in MODELS}
-    text = markdown(results, args.batch, args.runs, resnet50_against_finn(16), facile_against_published())
+    text = markdown(results, args.batch, args.runs, resnet50_on_u250(), facile_against_published())
     print(text)
     if args.write:
         OUT.write_text(text)

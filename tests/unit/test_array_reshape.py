@@ -106,3 +106,12 @@ def test_hls_project_reshapes_and_still_simulates(tmp_path):
         ["make", "-s", "-C", str(folder), "csim", f"AP_TYPES={AP_TYPES}"], capture_output=True, text=True, timeout=600
     )
     assert run.returncode == 0 and "PASS" in run.stdout, run.stdout[-2000:] + run.stderr[-2000:]
+
+
+def test_explore_sweeps_reshape():
+    import fpgalab  # noqa: PLC0415
+
+    design = case("lenet5").design(precision=NARROW, parallelism=8, storage="uram", device="xcu250")
+    table = fpgalab.explore(design, space={"reshape": [False, True]}).table
+    plain, packed = (table[table.reshape == value].iloc[0] for value in (False, True))
+    assert packed.uram < plain.uram and packed.interval == plain.interval
