@@ -25,9 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fpgalab.ir import nodes as ir
-from fpgalab.ir.keys import node_matches
-from fpgalab.options import check_keys
-from fpgalab.passes.overrides import is_buffer_key, layer_constants
+from fpgalab.passes.overrides import set_buffer_specs
 
 
 def _check(value, where: str) -> bool:
@@ -45,19 +43,4 @@ class ArrayReshape:
     name: str = "array_reshape"
 
     def run(self, kernel: ir.Kernel) -> ir.Kernel:
-        _check(self.default, "the design")
-        check_keys(self.specs, kernel, "reshape", buffers_allowed=True)
-        chosen = {c.name: self.default for c in kernel.constants}
-        for key, value in self.specs:
-            _check(value, repr(key))
-            if is_buffer_key(key, kernel):
-                chosen[key] = value
-                continue
-            for node in kernel.nodes:
-                if node_matches(key, node):
-                    chosen.update(dict.fromkeys(layer_constants(node, kernel), value))
-        for buffer, value in chosen.items():
-            spec = kernel.buffer_spec(buffer)
-            if spec.reshape != value:
-                kernel = kernel.with_buffer_spec(spec.replace(reshape=value))
-        return kernel
+        return set_buffer_specs(kernel, "reshape", "reshape", self.default, self.specs, _check)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from fpgalab.ir import nodes as ir
 from fpgalab.ir.keys import node_matches
+from fpgalab.options import check_keys
 
 
 def freeze(value):
@@ -61,3 +62,25 @@ def is_buffer_key(key: str, kernel: ir.Kernel) -> bool:
 def layer_constants(node: ir.Node, kernel: ir.Kernel) -> list[str]:
     constants = {c.name for c in kernel.constants}
     return [name for name in node.inputs if name in constants]
+
+
+def set_buffer_specs(kernel: ir.Kernel, option: str, field: str, default, specs: tuple, check) -> ir.Kernel:
+    """Set ``BufferSpec.<field>``: ``default`` for every layer's constants, then each ``(key, value)``
+    of ``specs`` for the buffer the key names or for the constants of the layers it names (the last
+    wins). ``check(value, where)`` refuses a bad value; keys naming nothing are refused by ``check_keys``."""
+    check(default, "the design")
+    check_keys(specs, kernel, option, buffers_allowed=True)
+    chosen = {c.name: default for c in kernel.constants}
+    for key, value in specs:
+        check(value, repr(key))
+        if is_buffer_key(key, kernel):
+            chosen[key] = value
+            continue
+        for node in kernel.nodes:
+            if node_matches(key, node):
+                chosen.update(dict.fromkeys(layer_constants(node, kernel), value))
+    for buffer, value in chosen.items():
+        spec = kernel.buffer_spec(buffer)
+        if getattr(spec, field) != value:
+            kernel = kernel.with_buffer_spec(spec.replace(**{field: value}))
+    return kernel

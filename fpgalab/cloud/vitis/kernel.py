@@ -169,14 +169,19 @@ def read_sample(cpp, port: Port, out: Emitter, kind: str) -> None:
         else:
             with out.block(f"L_words_{label}: for (int w = 0; w < {layout.words_per_sample}; w++) {{"):
                 out.line(f"word_t word = {label}[(long)s * {layout.words_per_sample} + w];")
-                with out.block(f"L_read_{label}: for (int k = 0; k < {layout.per_word}; k++) {{"):
-                    out.raw("#pragma HLS UNROLL")
-                    out.line(f"int i = w * {layout.per_word} + k;")
-                    with out.block(f"if (i < {port.count}) {{"):
-                        out.line(
-                            f"{target}.range({width - 1}, 0) = word.range(k * {width} + {width - 1}, k * {width});"
-                        )
+                take = f"{target}.range({width - 1}, 0) = word.range(k * {width} + {width - 1}, k * {width});"
+                _lanes(out, f"L_read_{label}", layout.per_word, port.count, take)
     out.line()
+
+
+def _lanes(out: Emitter, name: str, per_word: int, count: int, statement: str) -> None:
+    """An unrolled loop over the ``per_word`` lanes ``k`` of word ``w``: ``statement`` for value
+    ``i = w * per_word + k`` while ``i < count`` (a sample's last word may be part-filled)."""
+    with out.block(f"{name}: for (int k = 0; k < {per_word}; k++) {{"):
+        out.raw("#pragma HLS UNROLL")
+        out.line(f"int i = w * {per_word} + k;")
+        with out.block(f"if (i < {count}) {{"):
+            out.line(statement)
 
 
 def write_sample(cpp, port: Port, out: Emitter, kind: str) -> None:
@@ -206,13 +211,8 @@ def write_sample(cpp, port: Port, out: Emitter, kind: str) -> None:
         else:
             with out.block(f"L_words_{label}: for (int w = 0; w < {layout.words_per_sample}; w++) {{"):
                 out.line("word_t word = 0;")
-                with out.block(f"L_write_{label}: for (int k = 0; k < {layout.per_word}; k++) {{"):
-                    out.raw("#pragma HLS UNROLL")
-                    out.line(f"int i = w * {layout.per_word} + k;")
-                    with out.block(f"if (i < {port.count}) {{"):
-                        out.line(
-                            f"word.range(k * {width} + {width - 1}, k * {width}) = {source}.range({width - 1}, 0);"
-                        )
+                place = f"word.range(k * {width} + {width - 1}, k * {width}) = {source}.range({width - 1}, 0);"
+                _lanes(out, f"L_write_{label}", layout.per_word, port.count, place)
                 out.line(f"{label}[(long)s * {layout.words_per_sample} + w] = word;")
     out.line()
 
