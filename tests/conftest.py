@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -111,3 +112,21 @@ def magic_shell(setup: str):
     shell = ipython_shell()
     assert shell.run_cell(setup).success
     return shell
+
+
+@pytest.fixture(scope="module")
+def hls4ml():
+    """hls4ml, the peer the round-trip and bit-identity tiers compare with (``make test`` installs the
+    ``hls4ml`` extra; bench/run_hls4ml_sim.py's copy in .cache/bench-hls4ml also serves), and g++ for
+    its C simulation; the test is skipped, saying which is missing, without them."""
+    if shutil.which("g++") is None:
+        pytest.skip("g++ is not installed (apt-get install g++)")
+    try:
+        import hls4ml  # noqa: PLC0415
+    except ImportError:
+        peer = ROOT / ".cache" / "bench-hls4ml"
+        if not (peer / "hls4ml").exists():
+            pytest.skip("hls4ml is not installed: pip install 'fpgalab[hls4ml]' (make test installs it)")
+        sys.path.append(str(peer))
+        import hls4ml  # noqa: PLC0415
+    return hls4ml

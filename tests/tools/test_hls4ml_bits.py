@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -27,21 +26,6 @@ pytestmark = [pytest.mark.tools, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
 AP_TYPES = ROOT / ".cache" / "ap_types"
-PEER = ROOT / ".cache" / "bench-hls4ml"  # where bench/run_hls4ml_sim.py installs hls4ml (--no-deps)
-
-
-@pytest.fixture(scope="module")
-def hls4ml():
-    if shutil.which("g++") is None:
-        pytest.skip("g++ is not installed (apt-get install g++)")
-    try:
-        import hls4ml  # noqa: PLC0415
-    except ImportError:
-        if not (PEER / "hls4ml").exists():
-            pytest.skip("hls4ml is not installed: pip install fpgalab[hls4ml] (make test installs it)")
-        sys.path.append(str(PEER))
-        import hls4ml  # noqa: PLC0415
-    return hls4ml
 
 
 def _model(kind: str):

@@ -19,7 +19,6 @@ Layer names: see ``_small_model``.
 
 from __future__ import annotations
 
-import shutil
 import sys
 from pathlib import Path
 
@@ -33,17 +32,6 @@ pytestmark = [pytest.mark.tools, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[2]
 PRECISION = "ap_fixed<16,6>"
 SAMPLES = 1000
-
-
-@pytest.fixture(scope="module")
-def hls4ml():
-    if shutil.which("g++") is None:
-        pytest.skip("g++ is not installed (apt-get install g++)")
-    try:
-        import hls4ml  # noqa: PLC0415
-    except ImportError:
-        pytest.skip("hls4ml is not installed: pip install 'fpgalab[hls4ml]'")
-    return hls4ml
 
 
 def _examples():
