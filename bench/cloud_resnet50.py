@@ -27,6 +27,7 @@ from pathlib import Path
 
 import fpgalab
 from fpgalab.cloud import deploy
+from fpgalab.engines import batch_work
 from fpgalab.estimate.resources import estimate_resources
 
 CARD, PART, CLOCK_MHZ, BATCH = "alveo-u250", "xcu250", 200, 256
@@ -159,6 +160,7 @@ def resnet50_on_u250() -> tuple[list[str], dict | None]:
             "latency_cycles": report.cycles,
             "frames_overlapped": CLOCK_MHZ * 1e6 / report.interval,
             "slowest": max(design.schedule.layers, key=lambda layer: layer.cycles),
+            "macs": batch_work(design.kernel, 1),
             "unreshaped": fpgalab.compile(
                 model, x, device=PART, clock_mhz=CLOCK_MHZ, precision=PRECISION, parallelism=lanes, storage=storage
             )

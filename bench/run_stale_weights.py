@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+from examples import models  # noqa: E402
 from fpgalab.train import pipelined  # noqa: E402
 from fpgalab.train.result import EMULATION_NOTE  # noqa: E402
 
@@ -40,25 +41,6 @@ HYBRID_AFTER = (10, 20, 30)
 EARLY = ("conv2",)
 # Zhang & Abdelrahman's accuracy drops when pipelining is limited to early layers (abstract)
 PAPER_DROPS = {"LeNet-5 (MNIST)": 0.4, "AlexNet (CIFAR-10)": 4.0, "VGG (CIFAR-10)": 0.83, "ResNet (CIFAR-10)": 1.45}
-
-
-def lenet():
-    import keras  # noqa: PLC0415
-
-    layers = keras.layers
-    return keras.Sequential(
-        [
-            keras.Input((8, 8, 1)),
-            layers.Conv2D(6, 3, padding="same", activation="relu", name="conv1"),
-            layers.MaxPooling2D(2, name="pool1"),
-            layers.Conv2D(16, 3, activation="relu", name="conv2"),
-            layers.Flatten(name="flatten"),
-            layers.Dense(120, activation="relu", name="fc1"),
-            layers.Dense(84, activation="relu", name="fc2"),
-            layers.Dense(10, name="fc3"),
-        ],
-        name="lenet_digits",
-    )
 
 
 def digits():
@@ -80,16 +62,16 @@ def main() -> None:
 
     data = digits()
     settings = dict(data=data, epochs=EPOCHS, batch_size=BATCH, learning_rate=rate, momentum=MOMENTUM)
-    design = fpgalab.compile(lenet(), np.zeros((1, 8, 8, 1), np.float32))
+    design = fpgalab.compile(models.digits_lenet(), np.zeros((1, 8, 8, 1), np.float32))
     rows: dict[str, dict] = {}
     curves: dict[str, list] = {}
     start = time.perf_counter()
     for seed in SEEDS:
         runs = {}
-        early = pipelined(lenet(), boundaries=EARLY, seed=seed, design=design, **settings)
+        early = pipelined(models.digits_lenet(), boundaries=EARLY, seed=seed, design=design, **settings)
         runs["ordinary"] = (early.ordinary, 1.0, "-", early)
         runs["early layers pipelined (register after conv2)"] = (early.pipelined, early.speedup, early.stages, early)
-        deep = pipelined(lenet(), stages=5, seed=seed, ordinary=False, design=design, **settings)
+        deep = pipelined(models.digits_lenet(), stages=5, seed=seed, ordinary=False, design=design, **settings)
         runs["all layers pipelined (register after every layer with weights)"] = (
             deep.pipelined,
             deep.speedup,
@@ -98,7 +80,13 @@ def main() -> None:
         )
         for after in HYBRID_AFTER:
             hybrid = pipelined(
-                lenet(), stages=5, seed=seed, ordinary=False, hybrid_after=after, design=design, **settings
+                models.digits_lenet(),
+                stages=5,
+                seed=seed,
+                ordinary=False,
+                hybrid_after=after,
+                design=design,
+                **settings,
             )
             runs[f"hybrid: all layers pipelined {after} epochs, then ordinary"] = (
                 hybrid.pipelined,

@@ -229,6 +229,27 @@ def digits_accuracy(model) -> float:
     return float(np.mean(probs.argmax(axis=1) == y_test))
 
 
+def digits_lenet():
+    """A LeNet-5-like Keras CNN for the 8x8 digits (untrained): conv 3x3 (6) - pool - conv 3x3 (16) -
+    dense 120 - 84 - 10, the network of the stale-weight training study (bench/run_stale_weights.py)."""
+    import keras  # noqa: PLC0415
+
+    layers = keras.layers
+    return keras.Sequential(
+        [
+            keras.Input((8, 8, 1)),
+            layers.Conv2D(6, 3, padding="same", activation="relu", name="conv1"),
+            layers.MaxPooling2D(2, name="pool1"),
+            layers.Conv2D(16, 3, activation="relu", name="conv2"),
+            layers.Flatten(name="flatten"),
+            layers.Dense(120, activation="relu", name="fc1"),
+            layers.Dense(84, activation="relu", name="fc2"),
+            layers.Dense(10, name="fc3"),
+        ],
+        name="lenet_digits",
+    )
+
+
 def digits_mlp() -> Example:
     model = _digits_model()
     with np.load(DIGITS_WEIGHTS) as params:

@@ -9,26 +9,10 @@ pytestmark = pytest.mark.tf
 
 keras = pytest.importorskip("keras")
 
+from examples import models  # noqa: E402
 from fpgalab.train import pipelined, split_stages, stage_delays  # noqa: E402
 from fpgalab.train.costs import layer_work, speedup, stage_work  # noqa: E402
 from fpgalab.train.stale import train_stale  # noqa: E402
-
-
-def lenet():
-    layers = keras.layers
-    return keras.Sequential(
-        [
-            keras.Input((8, 8, 1)),
-            layers.Conv2D(6, 3, padding="same", activation="relu", name="conv1"),
-            layers.MaxPooling2D(2, name="pool1"),
-            layers.Conv2D(16, 3, activation="relu", name="conv2"),
-            layers.Flatten(name="flatten"),
-            layers.Dense(120, activation="relu", name="fc1"),
-            layers.Dense(84, activation="relu", name="fc2"),
-            layers.Dense(10, name="fc3"),
-        ],
-        name="lenet_digits",
-    )
 
 
 def mlp(seed=0):
@@ -54,15 +38,15 @@ def test_delays_follow_the_pipeline_schedule():
     assert stage_delays(1) == (0,)
     assert stage_delays(2) == (3, 1)
     assert stage_delays(4) == (7, 5, 3, 1)
-    early = split_stages(lenet(), boundaries=("conv1",))
+    early = split_stages(models.digits_lenet(), boundaries=("conv1",))
     assert [(s.layers, s.delay) for s in early] == [
         (("conv1",), 3),
         (("pool1", "conv2", "flatten", "fc1", "fc2", "fc3"), 1),
     ]
-    every = split_stages(lenet(), stages=5)
+    every = split_stages(models.digits_lenet(), stages=5)
     assert [s.layers for s in every] == [("conv1", "pool1"), ("conv2", "flatten"), ("fc1",), ("fc2",), ("fc3",)]
     assert [s.delay for s in every] == [9, 7, 5, 3, 1]
-    assert [s.layers for s in split_stages(lenet(), stages=2)] == [
+    assert [s.layers for s in split_stages(models.digits_lenet(), stages=2)] == [
         ("conv1", "pool1", "conv2", "flatten"),
         ("fc1", "fc2", "fc3"),
     ]
@@ -81,9 +65,9 @@ def test_delays_match_a_timetable_of_the_pipeline(k):
 
 def test_boundaries_that_leave_a_stage_without_weights_are_refused():
     with pytest.raises(ValueError, match="without a layer with weights"):
-        split_stages(lenet(), boundaries=("conv1", "pool1"))
+        split_stages(models.digits_lenet(), boundaries=("conv1", "pool1"))
     with pytest.raises(ValueError, match="distinct and in forward order"):
-        split_stages(lenet(), boundaries=("fc1", "conv1"))
+        split_stages(models.digits_lenet(), boundaries=("fc1", "conv1"))
 
 
 def test_delay_zero_is_ordinary_training_exactly():
@@ -179,7 +163,7 @@ def test_a_stale_step_uses_the_old_weights(delay):
 
 
 def test_speedup_counts_forward_and_both_gradients():
-    model = lenet()
+    model = models.digits_lenet()
     work = layer_work(model)
     by = {w.layer: w for w in work}
     assert by["conv1"].forward > 0 and by["conv1"].weight_gradient == by["conv1"].forward
