@@ -86,15 +86,15 @@ def place_memories(model, x, lanes: dict, bram_budget: float, uram_budget: float
     """The design with each memory in block RAM or UltraRAM (greedy, see the module docstring), and
     the storage option that says where."""
 
+    first = fpgalab.compile(model, x, device=PART, clock_mhz=CLOCK_MHZ, precision=PRECISION, parallelism=lanes)
+    movable = [b.name for b in first.schedule.buffers if b.role == "activation" and b.channel == "pipo"]
+
     def build(storage):
         return fpgalab.compile(
             model, x, device=PART, clock_mhz=CLOCK_MHZ, precision=PRECISION, parallelism=lanes,
             storage=storage, reshape={"default": True, **dict.fromkeys(movable, True)},
         )  # fmt: skip
 
-    movable: list = []
-    first = fpgalab.compile(model, x, device=PART, clock_mhz=CLOCK_MHZ, precision=PRECISION, parallelism=lanes)
-    movable = [b.name for b in first.schedule.buffers if b.role == "activation" and b.channel == "pipo"]
     all_bram = build({"default": "bram", **dict.fromkeys(movable, "bram")})
     in_bram = _memories(all_bram)
     in_uram = _memories(build({"default": "uram", **dict.fromkeys(movable, "uram")}))

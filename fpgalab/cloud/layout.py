@@ -17,9 +17,11 @@ A port carries one network input or output; the samples of a batch follow each o
 
 With any other network (``io="layered"``, ``io="stream"``) and the "sample" layout the loop body is a
 dataflow region (read, network, write) whose samples overlap, one every ``max(interval, words a
-sample)`` cycles as well (``loop_kind``). With the "dense" or "value" layout the kernel handles a sample
-at a time: read its words, run the network (its latency), write the outputs. Value ``k`` of a word lies in bits ``[k x width, (k+1) x width)``,
-two's complement; a sample sharing a word starts at bit ``(s mod samples-a-word) x count x width``.
+sample)`` cycles as well (``loop_kind``). With the "dense" or "value" layout the kernel handles a
+sample at a time: read its words, run the network (its latency), write the outputs.
+
+Value ``k`` of a word lies in bits ``[k x width, (k+1) x width)``, two's complement; a sample sharing
+a word starts at bit ``(s mod samples-a-word) x count x width``.
 """
 
 from __future__ import annotations
@@ -122,14 +124,10 @@ def loop_kind(design, layouts) -> str:
     return "pipeline" if design.options.io == "parallel" else "dataflow"
 
 
-def pipelined(design, layouts) -> bool:
-    """Whether samples overlap in the kernel's batch loop (``loop_kind`` "pipeline" or "dataflow")."""
-    return loop_kind(design, layouts) != "sample"
-
-
 def batch_cycles(batch: int, inputs, outputs, latency: int, interval: int, pipelined_loop: bool) -> int:
     """Cycles the batch kernel's loop takes over ``batch`` samples (``inputs``/``outputs``: the ports'
-    layouts; ``latency``/``interval``: the network's). Samples overlapping (``pipelined``): a sample
+    layouts; ``latency``/``interval``: the network's). Samples overlapping (``pipelined_loop``, a
+    ``loop_kind`` other than "sample"): a sample
     every ``max(interval, cycles a sample on any port)``; otherwise each sample reads, runs the network
     and writes in turn."""
     if pipelined_loop:

@@ -251,11 +251,11 @@ def _hls_options(options: dict) -> dict:
             raise ValueError("give reuse or reuse_factor, not both (they are the same option)")
         options = {**options, "reuse": options.pop("reuse_factor")}
     result = {name: options[name] for name in HLS_OPTIONS if name in options}
+    for name in ("fuse", "dataflow"):
+        if name in result:
+            _boolean(result[name], name)
     if "reshape" in result:
         _layer_dict(result["reshape"], "reshape", _boolean)
-    for name in ("fuse", "dataflow"):
-        if name in result and not isinstance(result[name], bool):
-            raise ValueError(f"{name} must be True or False, got {result[name]!r}")
     checks = {
         "unroll": _unroll_check,
         "parallelism": _positive_or(None, "full"),

@@ -356,11 +356,10 @@ def busiest_bank(indices: list[tuple], shape: tuple, partition: tuple, reshape: 
     columns = columns[:, ((columns >= 0) & (columns < sizes)).all(axis=0)]
     if columns.shape[1] == 0:
         return 0, 0
-    if reshape:
-        elements = np.unique(np.ravel_multi_index(tuple(columns), shape)).size
-        return int(elements), int(np.unique(word_of(tuple(columns), shape, partition)).size)
-    size = math.prod(shape)
     address = np.ravel_multi_index(tuple(columns), shape)
+    if reshape:
+        return int(np.unique(address).size), int(np.unique(word_of(tuple(columns), shape, partition)).size)
+    size = math.prod(shape)
     bank = bank_of(tuple(columns), shape, partition)
     if columns.shape[1] <= 64:  # small: plain Python is faster than numpy's unique
         pairs = set(zip(bank.tolist(), address.tolist()))

@@ -10,8 +10,9 @@ reverse); with an ``io="parallel"`` network the batch loop is one pipeline (``PI
 larger of the network's interval and the words a sample), with any other its body is a dataflow
 region of read, network and write processes (``DATAFLOW`` inside the loop, UG1399's canonical form),
 so samples overlap (``layout.loop_kind``). "dense" and "value" layouts: a loop pipelined at II=1 over
-the sample's values with a lane counter over the words, a sample at a time. Consecutive words are the accesses Vitis HLS turns into AXI bursts. ``driver.cpp`` runs that
-function as plain C++ over a whole batch in memory: words from files in, words to files out.
+the sample's values with a lane counter over the words, a sample at a time. Consecutive words are
+the accesses Vitis HLS turns into AXI bursts. ``driver.cpp`` runs that function as plain C++ over a
+whole batch in memory: words from files in, words to files out.
 """
 
 from __future__ import annotations
